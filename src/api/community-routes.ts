@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { communityScope } from '../auth/auth.js'
+import { newId } from '../shared/ids.js'
+import type { ApiContext } from './context.js'
+import { ApiError, notFound } from './errors.js'
+import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
+import { communityView, idParam } from './views.js'
+
+const communityBody = z.object({ name: z.string().trim().min(1).max(100), street: z.string().trim().min(1).max(100) })
+
+export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
+  app.addHook('preHandler', requireUser(ctx.auth))
+  const tags = ['communities']
+
+  app.get('/', { schema: { tags, summary: 'Communities this user serves', response: { 200: z.array(communityView) } } }, async (request) =>
+    ctx.registry.communities.list(communityScope(currentUser(request))),
+  )
+
+  app.get('/:id', { schema: { tags, params: idParam, response: { 200: communityView } } }, async (request) => {
+    const c = await ctx.registry.communities.get(request.params.id)
+    if (!c) throw notFound('community', request.params.id)
+    assertCommunityVisible(currentUser(request), c.id, 'community', c.id)
+    return c
+  })
+
+  app.post('/', { preHandler: requireAdmin, schema: { tags, body: communityBody, response: { 201: communityView } } }, async (request, reply) => {
+    const now = ctx.clock.now()
+    const c = { id: newId('com', now), ...request.body, createdAt: now }
+    await ctx.registry.communities.insert(c)
+    return reply.code(201).send(c)
+  })
+
+  app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: communityBody.partial(), response: { 200: communityView } } }, async (request) => {
+    const c = await ctx.registry.communities.get(request.params.id)
+    if (!c) throw notFound('community', request.params.id)
+    const updated = { ...c, ...request.body }
+    await ctx.registry.communities.update(updated)
+    return updated
+  })
+
+  app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+    const c = await ctx.registry.communities.get(request.params.id)
+    if (!c) throw notFound('community', request.params.id)
+    if ((await ctx.registry.communities.householdCount(c.id)) > 0) {
+      throw new ApiError('CONFLICT', `community ${c.id} still has households; move or delete them first`)
+    }
+    await ctx.registry.communities.remove(c.id)
+    return reply.code(204).send()
+  })
+}

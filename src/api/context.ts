@@ -1,0 +1,16 @@
+/** What route plugins receive: the domain services, never the database. */
+import type { Auth } from '../auth/auth.js'
+import type { Incidents } from '../incidents/service.js'
+import type { IngestStats } from '../ingest/stats.js'
+import type { Clock } from '../shared/clock.js'
+import type { RegistryRepository } from '../store/registry.js'
+import type { UserRepository } from '../store/users.js'
+
+export interface ApiContext {
+  auth: Auth
+  incidents: Incidents
+  registry: RegistryRepository
+  users: UserRepository
+  stats: IngestStats
+  clock: Clock
+}

@@ -1,0 +1,38 @@
+/** Authentication and authorization hooks shared by the route plugins. */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { canSeeCommunity, type Auth } from '../auth/auth.js'
+import type { User } from '../store/users.js'
+import { ApiError } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: User | null
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined
+}
+
+export function requireUser(auth: Auth) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const user = await auth.userForToken(bearerToken(request))
+    if (!user) throw new ApiError('UNAUTHORIZED', 'log in first: POST /api/login, then send Authorization: Bearer <token>')
+    request.user = user
+  }
+}
+
+export async function requireAdmin(request: FastifyRequest): Promise<void> {
+  if (request.user?.role !== 'admin') throw new ApiError('FORBIDDEN', 'this action needs an admin')
+}
+
+export function currentUser(request: FastifyRequest): User {
+  if (!request.user) throw new ApiError('UNAUTHORIZED', 'not logged in')
+  return request.user
+}
+
+/** Hides what a user may not see as "not found", so ids of other communities do not leak. */
+export function assertCommunityVisible(user: User, communityId: string, what: string, id: string): void {
+  if (!canSeeCommunity(user, communityId)) throw new ApiError('NOT_FOUND', `${what} ${id} does not exist`)
+}

@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { communityScope } from '../auth/auth.js'
+import { newId } from '../shared/ids.js'
+import type { Household } from '../store/registry.js'
+import type { ApiContext } from './context.js'
+import { ApiError, notFound } from './errors.js'
+import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
+import { contactView, householdView, idParam } from './views.js'
+
+const phone = z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'a phone number: digits, spaces, dashes, optional leading +')
+const householdFields = {
+  communityId: z.string().min(1),
+  elderName: z.string().trim().min(1).max(50),
+  age: z.number().int().min(0).max(130).nullable(),
+  address: z.string().trim().min(1).max(200),
+  phone: phone.nullable(),
+  medicalNotes: z.string().max(2000).nullable(),
+}
+const householdBody = z.object({
+  ...householdFields,
+  age: householdFields.age.default(null),
+  phone: householdFields.phone.default(null),
+  medicalNotes: householdFields.medicalNotes.default(null),
+})
+// PATCH has no defaults: a field left out stays as it is.
+const householdPatch = z.object(householdFields).partial()
+const contactBody = z.object({
+  name: z.string().trim().min(1).max(50),
+  relation: z.string().trim().min(1).max(20).describe('子女, 邻居, 楼组长, 物业, 社区医生 …'),
+  phone,
+  position: z.number().int().min(0).max(100).default(0),
+})
+
+export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
+  app.addHook('preHandler', requireUser(ctx.auth))
+  const tags = ['households']
+
+  const visibleHousehold = async (user: Parameters<typeof assertCommunityVisible>[0], id: string): Promise<Household> => {
+    const h = await ctx.registry.households.get(id)
+    if (!h) throw notFound('household', id)
+    assertCommunityVisible(user, h.communityId, 'household', id)
+    return h
+  }
+  const requireCommunity = async (communityId: string) => {
+    if (!(await ctx.registry.communities.get(communityId))) throw new ApiError('VALIDATION', `communityId: community ${communityId} does not exist`)
+  }
+
+  app.get(
+    '/',
+    { schema: { tags, summary: 'Households in the communities this user serves', querystring: z.object({ communityId: z.string().optional() }), response: { 200: z.array(householdView) } } },
+    async (request) => {
+      const user = currentUser(request)
+      const scope = communityScope(user)
+      const wanted = request.query.communityId
+      if (wanted) return ctx.registry.households.list(scope && !scope.includes(wanted) ? [] : [wanted])
+      return ctx.registry.households.list(scope)
+    },
+  )
+
+  app.get('/:id', { schema: { tags, params: idParam, response: { 200: householdView } } }, async (request) => visibleHousehold(currentUser(request), request.params.id))
+
+  app.post('/', { preHandler: requireAdmin, schema: { tags, body: householdBody, response: { 201: householdView } } }, async (request, reply) => {
+    await requireCommunity(request.body.communityId)
+    const now = ctx.clock.now()
+    const h: Household = { id: newId('hh', now), ...request.body, createdAt: now, updatedAt: now }
+    await ctx.registry.households.insert(h)
+    return reply.code(201).send(h)
+  })
+
+  app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: householdPatch, response: { 200: householdView } } }, async (request) => {
+    const h = await visibleHousehold(currentUser(request), request.params.id)
+    if (request.body.communityId) await requireCommunity(request.body.communityId)
+    const updated = { ...h, ...stripUndefined(request.body), updatedAt: ctx.clock.now() }
+    await ctx.registry.households.update(updated)
+    return updated
+  })
+
+  app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+    const h = await visibleHousehold(currentUser(request), request.params.id)
+    const deps = await ctx.registry.households.dependents(h.id)
+    if (deps.devices > 0 || deps.incidents > 0) {
+      throw new ApiError('CONFLICT', `household ${h.id} has ${deps.devices} devices and ${deps.incidents} incidents; it is kept for the record`)
+    }
+    await ctx.registry.households.remove(h.id)
+    return reply.code(204).send()
+  })
+
+  app.get('/:id/contacts', { schema: { tags, params: idParam, response: { 200: z.array(contactView) } } }, async (request) => {
+    const h = await visibleHousehold(currentUser(request), request.params.id)
+    return ctx.registry.contacts.list(h.id)
+  })
+
+  app.post('/:id/contacts', { preHandler: requireAdmin, schema: { tags, params: idParam, body: contactBody, response: { 201: contactView } } }, async (request, reply) => {
+    const h = await visibleHousehold(currentUser(request), request.params.id)
+    const now = ctx.clock.now()
+    const contact = { id: newId('ct', now), householdId: h.id, ...request.body }
+    await ctx.registry.contacts.insert(contact, now)
+    return reply.code(201).send(contact)
+  })
+
+  app.delete(
+    '/:id/contacts/:contactId',
+    { preHandler: requireAdmin, schema: { tags, params: idParam.extend({ contactId: z.string().min(1) }) } },
+    async (request, reply) => {
+      const removed = await ctx.registry.contacts.remove(request.params.id, request.params.contactId)
+      if (removed === 0) throw notFound('contact', request.params.contactId)
+      return reply.code(204).send()
+    },
+  )
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

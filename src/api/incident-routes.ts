@@ -1,0 +1,86 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { communityScope } from '../auth/auth.js'
+import { OUTCOMES } from '../incidents/model.js'
+import type { ActionResult } from '../incidents/service.js'
+import type { User } from '../store/users.js'
+import type { ApiContext } from './context.js'
+import { ApiError, notFound } from './errors.js'
+import { assertCommunityVisible, currentUser, requireUser } from './guards.js'
+import { idParam, incidentEventView, incidentView } from './views.js'
+
+export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
+  app.addHook('preHandler', requireUser(ctx.auth))
+  const tags = ['incidents']
+
+  const visibleIncident = async (user: User, id: string) => {
+    const incident = await ctx.incidents.get(id)
+    if (!incident) throw notFound('incident', id)
+    assertCommunityVisible(user, incident.communityId, 'incident', id)
+    return incident
+  }
+  const actor = (user: User) => `user:${user.username}`
+  const unwrap = (result: ActionResult) => {
+    if (!result.ok) throw new ApiError(result.error.code, result.error.message)
+    return result.incident
+  }
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'Incidents, most urgent first',
+        querystring: z.object({
+          state: z.enum(['open', 'acknowledged', 'resolved', 'active']).optional().describe('active = open or acknowledged'),
+          communityId: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(200),
+        }),
+        response: { 200: z.array(incidentView) },
+      },
+    },
+    async (request) => {
+      const scope = communityScope(currentUser(request))
+      const { state, communityId, limit } = request.query
+      const communityIds = communityId ? (scope && !scope.includes(communityId) ? [] : [communityId]) : scope
+      return ctx.incidents.list({ ...(state ? { state } : {}), ...(communityIds ? { communityIds } : {}), limit })
+    },
+  )
+
+  app.get(
+    '/:id',
+    { schema: { tags, summary: 'An incident with its audit trail', params: idParam, response: { 200: incidentView.extend({ events: z.array(incidentEventView) }) } } },
+    async (request) => {
+      const incident = await visibleIncident(currentUser(request), request.params.id)
+      return { ...incident, events: await ctx.incidents.events(incident.id) }
+    },
+  )
+
+  app.post(
+    '/:id/acknowledge',
+    { schema: { tags, summary: 'Take the call: the device is told someone is handling it', params: idParam, response: { 200: incidentView } } },
+    async (request) => {
+      const user = currentUser(request)
+      await visibleIncident(user, request.params.id)
+      return unwrap(await ctx.incidents.acknowledge(request.params.id, actor(user)))
+    },
+  )
+
+  app.post(
+    '/:id/resolve',
+    {
+      schema: {
+        tags,
+        summary: 'Close an acknowledged incident with its outcome',
+        params: idParam,
+        body: z.object({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(2000).nullable().default(null) }),
+        response: { 200: incidentView },
+      },
+    },
+    async (request) => {
+      const user = currentUser(request)
+      await visibleIncident(user, request.params.id)
+      return unwrap(await ctx.incidents.resolve(request.params.id, actor(user), request.body.outcome, request.body.note))
+    },
+  )
+}

@@ -1,0 +1,64 @@
+/** The Fastify server: external plugins, then the API's route plugins, then the dashboards. */
+import { existsSync } from 'node:fs'
+import fastifyStatic from '@fastify/static'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyError } from 'fastify'
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { Logger } from 'pino'
+import { authRoutes } from './auth-routes.js'
+import { communityRoutes } from './community-routes.js'
+import type { ApiContext } from './context.js'
+import { deviceRoutes } from './device-routes.js'
+import { ApiError } from './errors.js'
+import { householdRoutes } from './household-routes.js'
+import { incidentRoutes } from './incident-routes.js'
+import { statsRoutes } from './stats-routes.js'
+import { userRoutes } from './user-routes.js'
+
+export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number }) {
+  // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
+  const app = Fastify({ loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }), bodyLimit: 64 * 1024 })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.decorateRequest('user', null)
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: err.code, message: err.message })
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const message = err.validation
+        .map((v) => `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}: ${v.message}`)
+        .join('; ')
+      return reply.code(400).send({ error: 'VALIDATION', message })
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: 'VALIDATION', message: err.message })
+    }
+    request.log.error({ err }, 'request failed')
+    return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' })
+  })
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Anju API', description: 'Elder-safety platform: households, devices, incidents', version: '1.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+
+  await app.register(authRoutes, { ...ctx, prefix: '/api' })
+  await app.register(communityRoutes, { ...ctx, prefix: '/api/communities' })
+  await app.register(householdRoutes, { ...ctx, prefix: '/api/households' })
+  await app.register(deviceRoutes, { ...ctx, prefix: '/api/devices' })
+  await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })
+  await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
+  await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))
+
+  if (existsSync(ctx.dashboardsDir)) {
+    await app.register(fastifyStatic, { root: ctx.dashboardsDir, prefix: '/' })
+  }
+  return app
+}

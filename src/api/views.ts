@@ -1,0 +1,84 @@
+/** Response schemas: what the API shows of each resource (never a secret hash). */
+import { z } from 'zod'
+import { OUTCOMES } from '../incidents/model.js'
+import { DEVICE_KINDS } from '../store/registry.js'
+import { ROLES } from '../store/users.js'
+
+export const userView = z.object({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(ROLES),
+  communityIds: z.array(z.string()),
+})
+
+export const communityView = z.object({ id: z.string(), name: z.string(), street: z.string(), createdAt: z.number() })
+
+export const contactView = z.object({
+  id: z.string(),
+  householdId: z.string(),
+  name: z.string(),
+  relation: z.string(),
+  phone: z.string(),
+  position: z.number(),
+})
+
+export const householdView = z.object({
+  id: z.string(),
+  communityId: z.string(),
+  elderName: z.string(),
+  age: z.number().nullable(),
+  address: z.string(),
+  phone: z.string().nullable(),
+  medicalNotes: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+})
+
+export const deviceView = z.object({
+  id: z.string(),
+  householdId: z.string(),
+  kind: z.enum(DEVICE_KINDS),
+  room: z.string().nullable(),
+  heartbeatS: z.number(),
+  lastSeenAt: z.number().nullable(),
+  online: z.boolean().nullable(),
+  battery: z.number().nullable(),
+  fw: z.string().nullable(),
+  createdAt: z.number(),
+})
+
+export const deviceWithSecret = deviceView.extend({
+  secret: z.string().describe('the device password; shown only now, store it in the device'),
+})
+
+export const incidentView = z.object({
+  id: z.string(),
+  householdId: z.string(),
+  communityId: z.string(),
+  deviceId: z.string(),
+  category: z.enum(['emergency', 'service']),
+  type: z.enum(['sos', 'fall', 'service', 'smoke', 'gas']),
+  priority: z.number(),
+  state: z.enum(['open', 'acknowledged', 'resolved']),
+  cancelledByResident: z.boolean(),
+  openedAt: z.number(),
+  acknowledgedAt: z.number().nullable(),
+  acknowledgedBy: z.string().nullable(),
+  resolvedAt: z.number().nullable(),
+  resolvedBy: z.string().nullable(),
+  outcome: z.enum(OUTCOMES).nullable(),
+  note: z.string().nullable(),
+  updatedAt: z.number(),
+})
+
+export const incidentEventView = z.object({
+  incidentId: z.string(),
+  at: z.number(),
+  actor: z.string(),
+  kind: z.string(),
+  deviceId: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+})
+
+export const idParam = z.object({ id: z.string().min(1).max(100) })

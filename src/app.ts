@@ -1,0 +1,130 @@
+/**
+ * The composition root: builds every capability from a validated config and wires them.
+ * Tests build the same app with ephemeral ports, a temporary database and a virtual clock.
+ */
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { pino, type Logger } from 'pino'
+import { WebSocketServer, createWebSocketStream } from 'ws'
+import { createHttpServer } from './api/server.js'
+import { createAuth } from './auth/auth.js'
+import { ensureAdmin } from './auth/bootstrap.js'
+import { createBroker } from './broker/broker.js'
+import type { Config } from './config.js'
+import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
+import { createDeviceCommands } from './delivery/device-commands.js'
+import { createRealtime } from './delivery/realtime.js'
+import { createIncidents, type IncidentEvents } from './incidents/service.js'
+import { createDeviceHealth } from './ingest/device-health.js'
+import { createIngest, type IngestEvents } from './ingest/ingest.js'
+import { createIngestStats } from './ingest/stats.js'
+import { systemClock, type Clock } from './shared/clock.js'
+import { EventBus } from './shared/events.js'
+import { openSqlite, type Db } from './store/database.js'
+import { registryRepository } from './store/registry.js'
+import { userRepository } from './store/users.js'
+
+export type AppEvents = IncidentEvents & IngestEvents
+
+export interface AppOptions {
+  clock?: Clock
+  log?: Logger
+  /** Open a different database (tests use this to reach PostgreSQL or to inject faults). */
+  db?: Db
+}
+
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError'
+}
+
+const DASHBOARDS_DIR = fileURLToPath(new URL('../dashboards/console', import.meta.url))
+
+export async function createApp(config: Config, options: AppOptions = {}) {
+  const clock = options.clock ?? systemClock()
+  const log = options.log ?? pino({ level: config.ANJU_LOG_LEVEL })
+  const db = options.db ?? (await openSqlite({ path: config.ANJU_DB_PATH, synchronous: config.ANJU_DB_SYNC, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS }))
+
+  const registry = registryRepository(db)
+  const users = userRepository(db)
+  const bus = new EventBus<AppEvents>(log)
+  const stats = createIngestStats()
+  const auth = createAuth({ users, clock, sessionTtlMs: config.ANJU_SESSION_TTL_HOURS * 3_600_000 })
+  const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
+  const health = createDeviceHealth({ registry, clock, log })
+  const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
+  const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS })
+  const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, bus, clock, log: log.child({ component: 'device-commands' }) })
+  const http = await createHttpServer({
+    auth,
+    incidents,
+    registry,
+    users,
+    stats,
+    clock,
+    log,
+    dashboardsDir: DASHBOARDS_DIR,
+    connectedDevices: () => broker.aedes.connectedClients,
+  })
+  const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, log: log.child({ component: 'realtime' }) })
+
+  // MQTT over WebSocket at /mqtt on the HTTP port (contract §Connection).
+  const wss = new WebSocketServer({ noServer: true })
+  http.server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') return // Socket.IO takes its own path
+    wss.handleUpgrade(req, socket, head, (ws) => broker.aedes.handle(createWebSocketStream(ws), req))
+  })
+
+  let started = false
+  return {
+    config,
+    clock,
+    log,
+    db,
+    bus,
+    registry,
+    users,
+    incidents,
+    stats,
+    broker,
+    realtime,
+
+    /** First-start bootstrap (admin, demo district), then listen. Resolves with the bound ports. */
+    async start(): Promise<{ httpPort: number; mqttPort: number; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
+      // Bind first: a generated admin password must not be created by a start that then fails.
+      await listen('ANJU_HTTP_PORT', config.ANJU_HTTP_PORT, () => http.listen({ host: config.ANJU_HTTP_HOST, port: config.ANJU_HTTP_PORT }))
+      const mqttPort = await listen('ANJU_MQTT_PORT', config.ANJU_MQTT_PORT, () => broker.listenTcp(config.ANJU_MQTT_HOST, config.ANJU_MQTT_PORT))
+      const admin = await ensureAdmin(users, clock, config.ANJU_ADMIN_PASSWORD)
+      const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
+      health.start()
+      started = true
+      const httpPort = (http.server.address() as AddressInfo).port
+      return { httpPort, mqttPort, admin, ...(demo ? { demo } : {}) }
+    },
+
+    /** Stops accepting, lets in-flight writes finish, closes everything. Safe to call twice. */
+    async close(): Promise<void> {
+      await broker.close()
+      deviceCommands.stop()
+      await realtime.close()
+      for (const ws of wss.clients) ws.terminate()
+      wss.close()
+      if (started || http.server.listening) await http.close()
+      await health.stop()
+      await db.destroy()
+      started = false
+    },
+  }
+}
+
+export type App = Awaited<ReturnType<typeof createApp>>
+
+async function listen<T>(variable: string, port: number, bind: () => Promise<T>): Promise<T> {
+  try {
+    return await bind()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortInUseError(`port ${port} is already in use: set ${variable} to a free port (0 picks any free port)`)
+    }
+    throw err
+  }
+}

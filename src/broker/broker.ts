@@ -1,0 +1,147 @@
+/**
+ * The embedded MQTT broker: aedes with contract v1 authentication and ACL.
+ * Ingest runs inside authorizePublish because aedes writes a QoS 1 PUBACK only after that hook
+ * calls back (lib/handlers/publish.js): an alarm is committed before its PUBACK, and when the
+ * commit fails the error closes the connection without one, so the device retransmits.
+ */
+import net from 'node:net'
+import { Aedes, type AuthenticateError, type Client } from 'aedes'
+import type { Logger } from 'pino'
+import { cmdTopic, isDeviceId, parseDeviceTopic, type CommandPayload } from '../contract/index.js'
+import type { Ingest } from '../ingest/ingest.js'
+import type { IngestStats } from '../ingest/stats.js'
+import { verifyDeviceSecret } from '../shared/secrets.js'
+import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
+import { decidePublish, maySubscribe } from './acl.js'
+
+export interface BrokerDeps {
+  registry: RegistryRepository
+  ingest: Ingest
+  stats: IngestStats
+  log: Logger
+  drainTimeoutMs: number
+}
+
+const NOT_AUTHORIZED = 5
+
+export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs }: BrokerDeps) {
+  const identities = new WeakMap<Client, DeviceIdentity>()
+
+  const refuse = (deviceId: string, reason: string) => {
+    stats.count(deviceId, 'refused', reason)
+    log.warn({ deviceId, reason }, 'device refused')
+  }
+
+  const aedes = await Aedes.createBroker({
+    maxClientsIdLength: 64,
+    drainTimeout: drainTimeoutMs,
+
+    authenticate(client, username, password, done) {
+      const fail = (reason: string) => {
+        refuse(client.id, reason)
+        const err = new Error('not authorized') as AuthenticateError
+        err.returnCode = NOT_AUTHORIZED
+        done(err, false)
+      }
+      if (!isDeviceId(client.id)) return fail('client id is not a valid device id')
+      if (username !== client.id) return fail('username differs from client id')
+      if (!password) return fail('no password')
+      registry.devices.identity(client.id).then(
+        (identity) => {
+          if (!identity || !verifyDeviceSecret(password.toString('utf8'), identity.secretHash)) return fail('unknown device or wrong secret')
+          if (connected(aedes, client.id)) log.info({ deviceId: client.id }, 'device session taken over by a new connection')
+          identities.set(client, identity)
+          done(null, true)
+        },
+        (err: unknown) => {
+          log.error({ err, deviceId: client.id }, 'device lookup failed')
+          const e = new Error('server unavailable') as AuthenticateError
+          e.returnCode = 3
+          done(e, false)
+        },
+      )
+    },
+
+    authorizePublish(client, packet, done) {
+      if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS is reserved'))
+      // client is null for the persisted Last Will of a device whose broker is gone.
+      const deviceId = client ? client.id : parseDeviceTopic(packet.topic)?.deviceId
+      if (!deviceId) return done(new Error('not a device topic'))
+      const decision = decidePublish(deviceId, packet.topic)
+      if (!decision.allowed) {
+        refuse(deviceId, decision.reason)
+        return done(new Error(decision.reason))
+      }
+      const known = client ? identities.get(client) : undefined
+      const identity = known ? Promise.resolve(known) : registry.devices.identity(deviceId)
+      identity
+        .then((device) => {
+          if (!device) throw new Error(`device ${deviceId} is no longer registered`)
+          return ingest.handle(device, decision.channel, packet.payload as Buffer)
+        })
+        .then(
+          (result) => {
+            // A dropped message is acknowledged (a retry would be just as bad) but never kept.
+            if (result === 'dropped') packet.retain = false
+            done(null)
+          },
+          (err: unknown) => {
+            log.error({ err, deviceId, topic: packet.topic }, 'device message not recorded; withholding PUBACK')
+            done(err instanceof Error ? err : new Error(String(err)))
+          },
+        )
+    },
+
+    authorizeSubscribe(client, subscription, done) {
+      if (maySubscribe(client.id, subscription.topic)) return done(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 })
+      refuse(client.id, `subscription to ${subscription.topic} is not allowed`)
+      done(null, null)
+    },
+  })
+
+  aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'))
+
+  const servers: net.Server[] = []
+
+  return {
+    aedes,
+
+    /** Starts the TCP listener; resolves with the bound port. */
+    listenTcp(host: string, port: number): Promise<number> {
+      // No Nagle: a QoS 1 PUBACK otherwise waits ~40 ms for delayed ACKs (DESIGN.md).
+      const server = net.createServer({ noDelay: true }, (socket) => aedes.handle(socket))
+      servers.push(server)
+      return new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          resolve((server.address() as net.AddressInfo).port)
+        })
+      })
+    },
+
+    /** Sends a command to a device's `cmd` topic (QoS 1, kept for a persistent session). */
+    sendCommand(deviceId: string, command: CommandPayload): Promise<void> {
+      return new Promise((resolve, reject) => {
+        aedes.publish(
+          { cmd: 'publish', topic: cmdTopic(deviceId), payload: Buffer.from(JSON.stringify(command)), qos: 1, retain: false, dup: false },
+          (err?: Error | null) => (err ? reject(err) : resolve()),
+        )
+      })
+    },
+
+    /** Stops accepting connections, then closes every device connection. */
+    async close(): Promise<void> {
+      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+      await new Promise<void>((resolve) => aedes.close(() => resolve()))
+      await Promise.all(closed)
+    },
+  }
+}
+
+/** aedes keeps connected clients by id but does not declare it in its types. */
+function connected(aedes: Aedes, clientId: string): boolean {
+  return Boolean((aedes as unknown as { clients: Record<string, unknown> }).clients[clientId])
+}
+
+export type Broker = Awaited<ReturnType<typeof createBroker>>

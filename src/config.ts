@@ -1,0 +1,50 @@
+/**
+ * Every setting Anju reads from the environment, validated once at start-up.
+ * A bad value stops start-up with a message naming the variable and what is allowed.
+ */
+import { z } from 'zod'
+
+const port = z.coerce.number().int().min(0).max(65535)
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
+
+export const configSchema = z.object({
+  ANJU_HTTP_HOST: z.string().min(1).default('0.0.0.0').describe('address the HTTP/WebSocket server binds'),
+  ANJU_HTTP_PORT: port.default(8080).describe('HTTP port: REST API, dashboards, Socket.IO, MQTT over WebSocket at /mqtt'),
+  ANJU_MQTT_HOST: z.string().min(1).default('0.0.0.0').describe('address the MQTT TCP listener binds'),
+  ANJU_MQTT_PORT: port.default(1883).describe('MQTT TCP port for devices'),
+  ANJU_DB_PATH: z.string().min(1).default('./data/anju.db').describe('embedded SQLite database file'),
+  ANJU_DB_SYNC: z.enum(['FULL', 'NORMAL']).default('FULL').describe('SQLite synchronous mode: FULL survives power loss'),
+  ANJU_DB_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000).describe('how long a write waits for a locked database before it fails'),
+  ANJU_ADMIN_PASSWORD: z.string().min(8).optional().describe('password of the first admin; generated and printed once when absent'),
+  ANJU_DEMO: bool.default(true).describe('seed a demo district when the database is empty'),
+  ANJU_DEMO_FLEET_FILE: z.string().min(1).default('./data/demo-fleet.json').describe('where the demo seed writes its device credentials for the simulator'),
+  ANJU_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(12).describe('operator login lifetime'),
+  ANJU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ANJU_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('how long a frozen subscriber may block delivery before it is dropped'),
+})
+
+export type Config = z.infer<typeof configSchema>
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/** Parses the environment; throws a ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  )
+  const parsed = configSchema.safeParse(relevant)
+  if (parsed.success) return parsed.data
+  const lines = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0])
+    return `  ${name}=${JSON.stringify(env[name])}: ${issue.message}${describeAllowed(name)}`
+  })
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+}
+
+function describeAllowed(name: string): string {
+  const field = configSchema.shape[name as keyof typeof configSchema.shape]
+  const description = field?.description
+  return description ? ` (${description})` : ''
+}

@@ -1,0 +1,98 @@
+/**
+ * The demo district seeded into an empty database, so a newcomer sees the platform work:
+ * one street, two communities, six households with a 一键通 button, a water meter and a
+ * presence sensor each, and one operator per community. Device credentials go to a fleet file
+ * the simulator reads; nothing here runs unless the database has no communities.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { Clock } from '../shared/clock.js'
+import { newId } from '../shared/ids.js'
+import { hashDeviceSecret, hashPassword, newDeviceSecret } from '../shared/secrets.js'
+import type { Db } from '../store/database.js'
+import { registryRepository, type DeviceKind } from '../store/registry.js'
+import { userRepository } from '../store/users.js'
+
+export interface FleetDevice {
+  id: string
+  secret: string
+  kind: DeviceKind
+  householdId: string
+  room: string | null
+}
+
+export interface DemoSeed {
+  operators: { username: string; password: string; community: string }[]
+  devices: FleetDevice[]
+}
+
+const STREET = '新华路街道'
+const COMMUNITIES = [
+  { key: 'meiyuan', name: '梅园社区', operator: 'op-meiyuan', operatorName: '王敏 (梅园值班)' },
+  { key: 'lanting', name: '兰亭社区', operator: 'op-lanting', operatorName: '李强 (兰亭值班)' },
+]
+const HOUSEHOLDS = [
+  { community: 'meiyuan', n: '0001', elder: '张桂英', age: 84, address: '梅园新村 3号楼 201室', notes: '高血压,服用氨氯地平' },
+  { community: 'meiyuan', n: '0002', elder: '陈德福', age: 79, address: '梅园新村 3号楼 502室', notes: '糖尿病' },
+  { community: 'meiyuan', n: '0003', elder: '刘秀兰', age: 91, address: '梅园新村 7号楼 101室', notes: '行动不便,钥匙在邻居 102室' },
+  { community: 'lanting', n: '0004', elder: '赵志明', age: 76, address: '兰亭小区 12号楼 303室', notes: null },
+  { community: 'lanting', n: '0005', elder: '孙玉珍', age: 88, address: '兰亭小区 12号楼 604室', notes: '轻度认知障碍' },
+  { community: 'lanting', n: '0006', elder: '周金凤', age: 82, address: '兰亭小区 5号楼 202室', notes: '心脏起搏器' },
+]
+const DEVICES: { prefix: string; kind: DeviceKind; room: string | null; heartbeatS: number }[] = [
+  { prefix: 'btn', kind: 'button', room: null, heartbeatS: 3600 },
+  { prefix: 'wm', kind: 'water', room: 'kitchen', heartbeatS: 300 },
+  { prefix: 'pr', kind: 'presence', room: 'bedroom', heartbeatS: 300 },
+]
+
+export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): Promise<DemoSeed | undefined> {
+  const registry = registryRepository(db)
+  if ((await registry.communities.list()).length > 0) return undefined
+
+  const now = clock.now()
+  const seed: DemoSeed = { operators: [], devices: [] }
+  await db.transaction().execute(async (trx) => {
+    const reg = registryRepository(trx)
+    const communityIds = new Map<string, string>()
+    for (const c of COMMUNITIES) {
+      const id = `com-${c.key}`
+      communityIds.set(c.key, id)
+      await reg.communities.insert({ id, name: c.name, street: STREET, createdAt: now })
+      const password = randomBytes(6).toString('base64url')
+      await userRepository(trx).insert(
+        { id: newId('usr', now), username: c.operator, displayName: c.operatorName, role: 'operator', communityIds: [id] },
+        await hashPassword(password),
+        now,
+      )
+      seed.operators.push({ username: c.operator, password, community: c.name })
+    }
+    for (const h of HOUSEHOLDS) {
+      const householdId = `hh-${h.n}`
+      await reg.households.insert({
+        id: householdId,
+        communityId: communityIds.get(h.community)!,
+        elderName: h.elder,
+        age: h.age,
+        address: h.address,
+        phone: `1380000${h.n}`,
+        medicalNotes: h.notes,
+        createdAt: now,
+        updatedAt: now,
+      })
+      await reg.contacts.insert({ id: newId('ct', now), householdId, name: `${h.elder.slice(0, 1)}先生/女士 (子女)`, relation: '子女', phone: `1390000${h.n}`, position: 0 }, now)
+      for (const d of DEVICES) {
+        const id = `${d.prefix}-${h.n}`
+        const secret = newDeviceSecret()
+        await reg.devices.insert(
+          { id, householdId, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, lastSeenAt: null, online: null, battery: null, fw: null, createdAt: now },
+          hashDeviceSecret(secret),
+        )
+        seed.devices.push({ id, secret, kind: d.kind, householdId, room: d.room })
+      }
+    }
+  })
+  await mkdir(dirname(fleetFile), { recursive: true })
+  await writeFile(fleetFile, JSON.stringify({ note: 'Demo device credentials written by the demo seed. Keep private.', devices: seed.devices }, null, 2) + '\n', { mode: 0o600 })
+  return seed
+}

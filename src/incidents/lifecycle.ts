@@ -1,0 +1,132 @@
+/**
+ * The incident state machine, pure: (incident, command, actor, now) → { incident, events } or a
+ * typed refusal. open → acknowledged → resolved; alarms and a resident's cancel attach to an
+ * incident that is not yet resolved.
+ */
+import { CATEGORY, PRIORITY, type AlarmKind, type Incident, type IncidentEvent, type Outcome } from './model.js'
+
+export type Command =
+  | { kind: 'acknowledge' }
+  | { kind: 'resolve'; outcome: Outcome; note: string | null }
+  | { kind: 'alarm'; alarm: AlarmKind; deviceId: string; messageId: string }
+  | { kind: 'cancel'; deviceId: string; messageId: string }
+
+export type RefusalCode = 'ALREADY_ACKNOWLEDGED' | 'ALREADY_RESOLVED' | 'NOT_ACKNOWLEDGED'
+
+export interface Refusal {
+  code: RefusalCode
+  message: string
+}
+
+export type TransitionResult = { ok: true; incident: Incident; events: IncidentEvent[] } | { ok: false; error: Refusal }
+
+export interface OpenInput {
+  id: string
+  householdId: string
+  communityId: string
+  deviceId: string
+  messageId: string
+  alarm: AlarmKind
+}
+
+export function openIncident(input: OpenInput, now: number): { incident: Incident; events: IncidentEvent[] } {
+  const incident: Incident = {
+    id: input.id,
+    householdId: input.householdId,
+    communityId: input.communityId,
+    deviceId: input.deviceId,
+    category: CATEGORY[input.alarm],
+    type: input.alarm,
+    priority: PRIORITY[input.alarm],
+    state: 'open',
+    cancelledByResident: false,
+    openedAt: now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    outcome: null,
+    note: null,
+    updatedAt: now,
+  }
+  const event: IncidentEvent = {
+    incidentId: input.id,
+    at: now,
+    actor: `device:${input.deviceId}`,
+    kind: 'opened',
+    deviceId: input.deviceId,
+    detail: { alarm: input.alarm, messageId: input.messageId },
+  }
+  return { incident, events: [event] }
+}
+
+export function transition(incident: Incident, command: Command, actor: string, now: number): TransitionResult {
+  if (incident.state === 'resolved') {
+    return refuse('ALREADY_RESOLVED', `incident ${incident.id} is already resolved`)
+  }
+  const event = (kind: IncidentEvent['kind'], deviceId: string | null, detail: Record<string, unknown>): IncidentEvent => ({
+    incidentId: incident.id,
+    at: now,
+    actor,
+    kind,
+    deviceId,
+    detail,
+  })
+
+  switch (command.kind) {
+    case 'acknowledge':
+      if (incident.state === 'acknowledged') {
+        return refuse('ALREADY_ACKNOWLEDGED', `incident ${incident.id} was already acknowledged by ${incident.acknowledgedBy}`)
+      }
+      return {
+        ok: true,
+        incident: { ...incident, state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor, updatedAt: now },
+        events: [event('acknowledged', null, {})],
+      }
+
+    case 'resolve':
+      if (incident.state !== 'acknowledged') {
+        return refuse('NOT_ACKNOWLEDGED', `incident ${incident.id} must be acknowledged before it is resolved`)
+      }
+      return {
+        ok: true,
+        incident: {
+          ...incident,
+          state: 'resolved',
+          resolvedAt: now,
+          resolvedBy: actor,
+          outcome: command.outcome,
+          note: command.note,
+          updatedAt: now,
+        },
+        events: [event('resolved', null, { outcome: command.outcome, note: command.note })],
+      }
+
+    case 'alarm': {
+      // A repeat press keeps the incident; a more urgent alarm raises its priority.
+      const moreUrgent = PRIORITY[command.alarm] < incident.priority
+      return {
+        ok: true,
+        incident: {
+          ...incident,
+          type: moreUrgent ? command.alarm : incident.type,
+          priority: Math.min(incident.priority, PRIORITY[command.alarm]),
+          updatedAt: now,
+        },
+        events: [event('alarm', command.deviceId, { alarm: command.alarm, messageId: command.messageId })],
+      }
+    }
+
+    case 'cancel':
+      // Contract: a resident's cancel marks the incident; an operator still confirms and closes it.
+      return {
+        ok: true,
+        incident: { ...incident, cancelledByResident: true, updatedAt: now },
+        events: [event('cancelled_by_resident', command.deviceId, { messageId: command.messageId })],
+      }
+  }
+}
+
+function refuse(code: RefusalCode, message: string): TransitionResult {
+  return { ok: false, error: { code, message } }
+}

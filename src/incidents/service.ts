@@ -1,0 +1,129 @@
+/**
+ * The incident service: reads the store, calls the pure lifecycle, commits, then announces.
+ * `raiseAlarm` is the alarm path's only store write: dedup + incident + events in one
+ * transaction, so a PUBACK sent after it resolves means the alarm is durable.
+ */
+import type { Logger } from 'pino'
+import type { Clock } from '../shared/clock.js'
+import type { EventBus } from '../shared/events.js'
+import { newId } from '../shared/ids.js'
+import type { Db } from '../store/database.js'
+import { incidentRepository, type IncidentFilter } from '../store/incidents.js'
+import { openIncident, transition, type Command, type Refusal } from './lifecycle.js'
+import type { AlarmKind, Incident, IncidentEvent, Outcome } from './model.js'
+
+export interface IncidentChange {
+  incident: Incident
+  events: IncidentEvent[]
+}
+
+export interface IncidentEvents {
+  'incident.changed': IncidentChange
+}
+
+export interface AlarmInput {
+  deviceId: string
+  householdId: string
+  communityId: string
+  messageId: string
+  alarm: AlarmKind | 'cancel'
+  /** Platform receive time (contract: device `ts` is recorded, platform time orders the lifecycle). */
+  receivedAt: number
+}
+
+export type AlarmOutcome =
+  | { result: 'opened' | 'attached' | 'cancelled'; incident: Incident }
+  | { result: 'duplicate' }
+  | { result: 'cancel_without_incident' }
+
+export type ActionResult = { ok: true; incident: Incident } | { ok: false; error: Refusal | { code: 'NOT_FOUND'; message: string } }
+
+export interface IncidentsDeps {
+  db: Db
+  clock: Clock
+  bus: EventBus<IncidentEvents>
+  log: Logger
+}
+
+export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
+  const repo = incidentRepository(db)
+
+  async function raiseAlarm(input: AlarmInput): Promise<AlarmOutcome> {
+    const outcome = await db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('device_messages')
+        .values({ device_id: input.deviceId, message_id: input.messageId, received_at: input.receivedAt })
+        .onConflict((oc) => oc.columns(['device_id', 'message_id']).doNothing())
+        .executeTakeFirst()
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return { result: 'duplicate' } as const
+
+      const tx = incidentRepository(trx)
+      const now = clock.now()
+      const actor = `device:${input.deviceId}`
+      if (input.alarm === 'cancel') {
+        const active = await tx.active(input.householdId, 'emergency')
+        if (!active) return { result: 'cancel_without_incident' } as const
+        return { result: 'cancelled' as const, ...(await apply(tx, active, { kind: 'cancel', deviceId: input.deviceId, messageId: input.messageId }, actor, now)) }
+      }
+
+      const category = input.alarm === 'service' ? 'service' : 'emergency'
+      const active = await tx.active(input.householdId, category)
+      if (active) {
+        const command: Command = { kind: 'alarm', alarm: input.alarm, deviceId: input.deviceId, messageId: input.messageId }
+        return { result: 'attached' as const, ...(await apply(tx, active, command, actor, now)) }
+      }
+      const opened = openIncident(
+        { id: newId('inc', now), householdId: input.householdId, communityId: input.communityId, deviceId: input.deviceId, messageId: input.messageId, alarm: input.alarm },
+        now,
+      )
+      await tx.insert(opened.incident)
+      await tx.appendEvents(opened.events)
+      return { result: 'opened' as const, ...opened }
+    })
+
+    if ('incident' in outcome) {
+      log.info({ incidentId: outcome.incident.id, deviceId: input.deviceId, householdId: input.householdId, result: outcome.result }, 'alarm recorded')
+      bus.emit('incident.changed', { incident: outcome.incident, events: outcome.events })
+      return { result: outcome.result, incident: outcome.incident }
+    }
+    return outcome
+  }
+
+  async function act(id: string, command: Command, actor: string): Promise<ActionResult> {
+    const result = await db.transaction().execute(async (trx) => {
+      const tx = incidentRepository(trx)
+      const incident = await tx.get(id)
+      if (!incident) return { ok: false, error: { code: 'NOT_FOUND', message: `incident ${id} does not exist` } } as const
+      const next = transition(incident, command, actor, clock.now())
+      if (!next.ok) return next
+      await tx.update(next.incident)
+      await tx.appendEvents(next.events)
+      return next
+    })
+    if (!result.ok) return result
+    log.info({ incidentId: id, actor, state: result.incident.state }, 'incident updated')
+    bus.emit('incident.changed', { incident: result.incident, events: result.events })
+    return { ok: true, incident: result.incident }
+  }
+
+  return {
+    raiseAlarm,
+    acknowledge: (id: string, actor: string) => act(id, { kind: 'acknowledge' }, actor),
+    resolve: (id: string, actor: string, outcome: Outcome, note: string | null) => act(id, { kind: 'resolve', outcome, note }, actor),
+    get: (id: string) => repo.get(id),
+    list: (filter: IncidentFilter) => repo.list(filter),
+    events: (id: string) => repo.events(id),
+    alarmDevices: (id: string) => repo.alarmDevices(id),
+  }
+}
+
+export type Incidents = ReturnType<typeof createIncidents>
+
+async function apply(tx: ReturnType<typeof incidentRepository>, incident: Incident, command: Command, actor: string, now: number) {
+  const next = transition(incident, command, actor, now)
+  // Alarms and cancels only meet active incidents, which accept them; anything else is a bug.
+  if (!next.ok) throw new Error(`unexpected refusal on the alarm path: ${next.error.message}`)
+  await tx.update(next.incident)
+  await tx.appendEvents(next.events)
+  return { incident: next.incident, events: next.events }
+}

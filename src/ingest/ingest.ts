@@ -1,0 +1,139 @@
+/**
+ * Ingest: every device message is decoded and validated here, then handed on.
+ * - alarm (and smoke/gas `alarm: true`) → incidents, committed before the broker sends PUBACK;
+ * - telemetry → the bus for detectors, deduplicated on (device, id);
+ * - status → device health.
+ * A bad message is dropped, counted and logged with its reason; it never throws. Only a
+ * failure to record an alarm throws, so the broker withholds the PUBACK and the device retries.
+ */
+import type { Logger } from 'pino'
+import {
+  alarmPayload,
+  decodePayload,
+  eventTime,
+  statusPayload,
+  telemetryPayload,
+  type TelemetryPayload,
+  type UplinkChannel,
+} from '../contract/index.js'
+import type { AlarmInput, Incidents } from '../incidents/service.js'
+import type { Clock } from '../shared/clock.js'
+import type { EventBus } from '../shared/events.js'
+import type { DeviceIdentity } from '../store/registry.js'
+import type { DeviceHealth } from './device-health.js'
+import type { IngestStats } from './stats.js'
+
+export interface TelemetryReceived {
+  deviceId: string
+  householdId: string
+  reading: TelemetryPayload
+  /** Device time when plausible, else receive time (contract §Payloads `ts`). */
+  at: number
+  receivedAt: number
+}
+
+export interface IngestEvents {
+  'telemetry.received': TelemetryReceived
+}
+
+export type IngestResult = 'accepted' | 'duplicate' | 'dropped'
+
+/** How many recent telemetry ids are remembered per device to drop retransmissions. */
+const RECENT_IDS = 16
+
+export function createIngest(deps: {
+  incidents: Incidents
+  health: DeviceHealth
+  stats: IngestStats
+  bus: EventBus<IngestEvents>
+  clock: Clock
+  log: Logger
+}) {
+  const { incidents, health, stats, bus, clock, log } = deps
+  const recentTelemetry = new Map<string, string[]>()
+
+  function drop(deviceId: string, channel: UplinkChannel, reason: string): IngestResult {
+    stats.count(deviceId, 'dropped', reason)
+    log.warn({ deviceId, channel, reason }, 'device message dropped')
+    return 'dropped'
+  }
+
+  async function raise(device: DeviceIdentity, messageId: string, alarm: AlarmInput['alarm'], receivedAt: number): Promise<IngestResult> {
+    const outcome = await incidents.raiseAlarm({
+      deviceId: device.id,
+      householdId: device.householdId,
+      communityId: device.communityId,
+      messageId,
+      alarm,
+      receivedAt,
+    })
+    if (outcome.result === 'duplicate') {
+      stats.count(device.id, 'duplicate')
+      return 'duplicate'
+    }
+    stats.count(device.id, 'accepted')
+    return 'accepted'
+  }
+
+  function seenRecently(deviceId: string, messageId: string): boolean {
+    const ids = recentTelemetry.get(deviceId) ?? []
+    if (ids.includes(messageId)) return true
+    ids.push(messageId)
+    if (ids.length > RECENT_IDS) ids.shift()
+    recentTelemetry.set(deviceId, ids)
+    return false
+  }
+
+  async function handle(device: DeviceIdentity, channel: UplinkChannel, payload: Uint8Array): Promise<IngestResult> {
+    const receivedAt = clock.now()
+    switch (channel) {
+      case 'alarm': {
+        const decoded = decodePayload(alarmPayload, payload)
+        if (!decoded.ok) return drop(device.id, channel, decoded.reason)
+        const alarm = decoded.value
+        health.record(device.id, { lastSeenAt: receivedAt, ...(alarm.battery === undefined ? {} : { battery: alarm.battery }) })
+        return raise(device, alarm.id, alarm.type, receivedAt)
+      }
+      case 'telemetry': {
+        const decoded = decodePayload(telemetryPayload, payload)
+        if (!decoded.ok) return drop(device.id, channel, decoded.reason)
+        const reading = decoded.value
+        health.record(device.id, { lastSeenAt: receivedAt })
+        if ((reading.kind === 'smoke' || reading.kind === 'gas') && reading.alarm) {
+          // Contract: smoke/gas `alarm: true` is handled with SOS priority, durably.
+          return raise(device, reading.id, reading.kind, receivedAt)
+        }
+        if (seenRecently(device.id, reading.id)) {
+          stats.count(device.id, 'duplicate')
+          return 'duplicate'
+        }
+        stats.count(device.id, 'accepted')
+        bus.emit('telemetry.received', {
+          deviceId: device.id,
+          householdId: device.householdId,
+          reading,
+          at: eventTime(reading.ts, receivedAt).at,
+          receivedAt,
+        })
+        return 'accepted'
+      }
+      case 'status': {
+        const decoded = decodePayload(statusPayload, payload)
+        if (!decoded.ok) return drop(device.id, channel, decoded.reason)
+        const s = decoded.value
+        health.record(device.id, {
+          lastSeenAt: receivedAt,
+          online: s.online,
+          ...(s.battery === undefined ? {} : { battery: s.battery }),
+          ...(s.fw === undefined ? {} : { fw: s.fw }),
+        })
+        stats.count(device.id, 'accepted')
+        return 'accepted'
+      }
+    }
+  }
+
+  return { handle }
+}
+
+export type Ingest = ReturnType<typeof createIngest>

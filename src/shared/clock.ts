@@ -1,0 +1,74 @@
+/** Time is a dependency: production uses the system clock, tests a virtual one. */
+export interface Clock {
+  now(): number
+  setTimeout(fn: () => void, ms: number): TimerHandle
+  clearTimeout(handle: TimerHandle): void
+}
+export interface TimerHandle {
+  readonly id: number
+}
+
+export function systemClock(): Clock {
+  const timers = new Map<number, NodeJS.Timeout>()
+  let next = 1
+  return {
+    now: () => Date.now(),
+    setTimeout(fn, ms) {
+      const id = next++
+      const t = setTimeout(() => {
+        timers.delete(id)
+        fn()
+      }, ms)
+      t.unref()
+      timers.set(id, t)
+      return { id }
+    },
+    clearTimeout(handle) {
+      const t = timers.get(handle.id)
+      if (t) clearTimeout(t)
+      timers.delete(handle.id)
+    },
+  }
+}
+
+/** A clock that only moves when told to; `advance` fires due timers in time order. */
+export interface VirtualClock extends Clock {
+  advance(ms: number): void
+  set(now: number): void
+}
+
+export function virtualClock(start = Date.UTC(2026, 0, 1)): VirtualClock {
+  let now = start
+  let next = 1
+  const timers = new Map<number, { at: number; fn: () => void }>()
+  const runDue = (until: number) => {
+    for (;;) {
+      let dueId: number | undefined
+      let dueAt = Infinity
+      for (const [id, t] of timers) if (t.at <= until && t.at < dueAt) [dueId, dueAt] = [id, t.at]
+      if (dueId === undefined) break
+      const timer = timers.get(dueId)!
+      timers.delete(dueId)
+      now = Math.max(now, timer.at)
+      timer.fn()
+    }
+    now = until
+  }
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = next++
+      timers.set(id, { at: now + Math.max(0, ms), fn })
+      return { id }
+    },
+    clearTimeout(handle) {
+      timers.delete(handle.id)
+    },
+    advance(ms) {
+      runDue(now + ms)
+    },
+    set(to) {
+      runDue(to)
+    },
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Versioned migrations, written with the schema builder so SQLite and PostgreSQL run the same code.
+ * Never edit a migration that has shipped: add the next one.
+ */
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+
+const migrations: Record<string, Migration> = {
+  '0001_foundation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('communities')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('street', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      await db.schema
+        .createTable('households')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('community_id', 'text', (c) => c.notNull().references('communities.id'))
+        .addColumn('elder_name', 'text', (c) => c.notNull())
+        .addColumn('age', 'integer')
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('phone', 'text')
+        .addColumn('medical_notes', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('households_community').on('households').column('community_id').execute()
+
+      await db.schema
+        .createTable('devices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('household_id', 'text', (c) => c.notNull().references('households.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('room', 'text')
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_s', 'integer', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint')
+        .addColumn('online', 'integer')
+        .addColumn('battery', 'integer')
+        .addColumn('fw', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('devices_household').on('devices').column('household_id').execute()
+
+      await db.schema
+        .createTable('contacts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('household_id', 'text', (c) => c.notNull().references('households.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('relation', 'text', (c) => c.notNull())
+        .addColumn('phone', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('contacts_household').on('contacts').column('household_id').execute()
+
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      await db.schema
+        .createTable('user_communities')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('community_id', 'text', (c) => c.notNull().references('communities.id'))
+        .addPrimaryKeyConstraint('user_communities_pk', ['user_id', 'community_id'])
+        .execute()
+
+      await db.schema
+        .createTable('sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      await db.schema
+        .createTable('incidents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('household_id', 'text', (c) => c.notNull().references('households.id'))
+        .addColumn('community_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('cancelled_by_resident', 'integer', (c) => c.notNull())
+        .addColumn('opened_at', 'bigint', (c) => c.notNull())
+        .addColumn('acknowledged_at', 'bigint')
+        .addColumn('acknowledged_by', 'text')
+        .addColumn('resolved_at', 'bigint')
+        .addColumn('resolved_by', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('note', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('incidents_community_state').on('incidents').columns(['community_id', 'state']).execute()
+      // One active incident per (household, category): a repeat alarm attaches, never duplicates.
+      await db.schema
+        .createIndex('incidents_one_active')
+        .on('incidents')
+        .columns(['household_id', 'category'])
+        .unique()
+        .where(sql.ref('state'), '<>', 'resolved')
+        .execute()
+
+      await db.schema
+        .createTable('incident_events')
+        .addColumn('incident_id', 'text', (c) => c.notNull().references('incidents.id'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('incident_events_pk', ['incident_id', 'seq'])
+        .execute()
+
+      await db.schema
+        .createTable('device_messages')
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('device_messages_pk', ['device_id', 'message_id'])
+        .execute()
+    },
+  },
+}
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+}

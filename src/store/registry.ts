@@ -1,0 +1,260 @@
+/** Communities, households, devices and contacts: who lives where, and what is installed. */
+import type { Selectable } from 'kysely'
+import type { Db } from './database.js'
+import type { CommunitiesTable, ContactsTable, DevicesTable, HouseholdsTable } from './schema.js'
+
+export interface Community {
+  id: string
+  name: string
+  street: string
+  createdAt: number
+}
+
+export interface Household {
+  id: string
+  communityId: string
+  elderName: string
+  age: number | null
+  address: string
+  phone: string | null
+  medicalNotes: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export const DEVICE_KINDS = ['button', 'water', 'presence', 'door', 'smoke', 'gas'] as const
+export type DeviceKind = (typeof DEVICE_KINDS)[number]
+export const ROOMS = ['bathroom', 'bedroom', 'living_room', 'kitchen', 'entrance'] as const
+
+export interface Device {
+  id: string
+  householdId: string
+  kind: DeviceKind
+  room: string | null
+  heartbeatS: number
+  lastSeenAt: number | null
+  online: boolean | null
+  battery: number | null
+  fw: string | null
+  createdAt: number
+}
+
+/** What authentication and ingest need to know about a device, in one lookup. */
+export interface DeviceIdentity {
+  id: string
+  secretHash: string
+  householdId: string
+  communityId: string
+}
+
+export interface Contact {
+  id: string
+  householdId: string
+  name: string
+  relation: string
+  phone: string
+  position: number
+}
+
+export function registryRepository(db: Db) {
+  return {
+    communities: {
+      async list(ids?: readonly string[]): Promise<Community[]> {
+        let q = db.selectFrom('communities').selectAll().orderBy('name')
+        if (ids) {
+          if (ids.length === 0) return []
+          q = q.where('id', 'in', ids)
+        }
+        return (await q.execute()).map(toCommunity)
+      },
+      async get(id: string): Promise<Community | undefined> {
+        const row = await db.selectFrom('communities').selectAll().where('id', '=', id).executeTakeFirst()
+        return row && toCommunity(row)
+      },
+      async insert(c: Community): Promise<void> {
+        await db.insertInto('communities').values({ id: c.id, name: c.name, street: c.street, created_at: c.createdAt }).execute()
+      },
+      async update(c: Community): Promise<void> {
+        await db.updateTable('communities').set({ name: c.name, street: c.street }).where('id', '=', c.id).execute()
+      },
+      async remove(id: string): Promise<void> {
+        await db.deleteFrom('user_communities').where('community_id', '=', id).execute()
+        await db.deleteFrom('communities').where('id', '=', id).execute()
+      },
+      async householdCount(id: string): Promise<number> {
+        const row = await db
+          .selectFrom('households')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('community_id', '=', id)
+          .executeTakeFirst()
+        return Number(row?.n ?? 0)
+      },
+    },
+
+    households: {
+      async list(communityIds?: readonly string[]): Promise<Household[]> {
+        let q = db.selectFrom('households').selectAll().orderBy('address')
+        if (communityIds) {
+          if (communityIds.length === 0) return []
+          q = q.where('community_id', 'in', communityIds)
+        }
+        return (await q.execute()).map(toHousehold)
+      },
+      async get(id: string): Promise<Household | undefined> {
+        const row = await db.selectFrom('households').selectAll().where('id', '=', id).executeTakeFirst()
+        return row && toHousehold(row)
+      },
+      async insert(h: Household): Promise<void> {
+        await db.insertInto('households').values(householdRow(h)).execute()
+      },
+      async update(h: Household): Promise<void> {
+        const { id, ...rest } = householdRow(h)
+        await db.updateTable('households').set(rest).where('id', '=', id).execute()
+      },
+      async remove(id: string): Promise<void> {
+        await db.deleteFrom('contacts').where('household_id', '=', id).execute()
+        await db.deleteFrom('households').where('id', '=', id).execute()
+      },
+      async dependents(id: string): Promise<{ devices: number; incidents: number }> {
+        const d = await db.selectFrom('devices').select((eb) => eb.fn.countAll().as('n')).where('household_id', '=', id).executeTakeFirst()
+        const i = await db.selectFrom('incidents').select((eb) => eb.fn.countAll().as('n')).where('household_id', '=', id).executeTakeFirst()
+        return { devices: Number(d?.n ?? 0), incidents: Number(i?.n ?? 0) }
+      },
+    },
+
+    devices: {
+      async list(filter: { householdId?: string; communityIds?: readonly string[] } = {}): Promise<Device[]> {
+        let q = db.selectFrom('devices').innerJoin('households', 'households.id', 'devices.household_id').selectAll('devices').orderBy('devices.id')
+        if (filter.householdId) q = q.where('devices.household_id', '=', filter.householdId)
+        if (filter.communityIds) {
+          if (filter.communityIds.length === 0) return []
+          q = q.where('households.community_id', 'in', filter.communityIds)
+        }
+        return (await q.execute()).map(toDevice)
+      },
+      async get(id: string): Promise<Device | undefined> {
+        const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst()
+        return row && toDevice(row)
+      },
+      async identity(id: string): Promise<DeviceIdentity | undefined> {
+        const row = await db
+          .selectFrom('devices')
+          .innerJoin('households', 'households.id', 'devices.household_id')
+          .select(['devices.id', 'devices.secret_hash', 'devices.household_id', 'households.community_id'])
+          .where('devices.id', '=', id)
+          .executeTakeFirst()
+        return row && { id: row.id, secretHash: row.secret_hash, householdId: row.household_id, communityId: row.community_id }
+      },
+      async insert(d: Device, secretHash: string): Promise<void> {
+        await db
+          .insertInto('devices')
+          .values({
+            id: d.id,
+            household_id: d.householdId,
+            kind: d.kind,
+            room: d.room,
+            secret_hash: secretHash,
+            heartbeat_s: d.heartbeatS,
+            last_seen_at: null,
+            online: null,
+            battery: null,
+            fw: null,
+            created_at: d.createdAt,
+          })
+          .execute()
+      },
+      async update(d: Pick<Device, 'id' | 'householdId' | 'room' | 'heartbeatS'>): Promise<void> {
+        await db
+          .updateTable('devices')
+          .set({ household_id: d.householdId, room: d.room, heartbeat_s: d.heartbeatS })
+          .where('id', '=', d.id)
+          .execute()
+      },
+      async setSecretHash(id: string, secretHash: string): Promise<void> {
+        await db.updateTable('devices').set({ secret_hash: secretHash }).where('id', '=', id).execute()
+      },
+      async remove(id: string): Promise<void> {
+        await db.deleteFrom('devices').where('id', '=', id).execute()
+      },
+      async recordHealth(id: string, h: { lastSeenAt: number; online?: boolean; battery?: number; fw?: string }): Promise<void> {
+        await db
+          .updateTable('devices')
+          .set({
+            last_seen_at: h.lastSeenAt,
+            ...(h.online === undefined ? {} : { online: h.online ? 1 : 0 }),
+            ...(h.battery === undefined ? {} : { battery: Math.round(h.battery) }),
+            ...(h.fw === undefined ? {} : { fw: h.fw }),
+          })
+          .where('id', '=', id)
+          .execute()
+      },
+    },
+
+    contacts: {
+      async list(householdId: string): Promise<Contact[]> {
+        const rows = await db.selectFrom('contacts').selectAll().where('household_id', '=', householdId).orderBy('position').execute()
+        return rows.map(toContact)
+      },
+      async insert(c: Contact, createdAt: number): Promise<void> {
+        await db
+          .insertInto('contacts')
+          .values({ id: c.id, household_id: c.householdId, name: c.name, relation: c.relation, phone: c.phone, position: c.position, created_at: createdAt })
+          .execute()
+      },
+      async remove(householdId: string, id: string): Promise<number> {
+        const r = await db.deleteFrom('contacts').where('household_id', '=', householdId).where('id', '=', id).executeTakeFirst()
+        return Number(r.numDeletedRows)
+      },
+    },
+  }
+}
+
+export type RegistryRepository = ReturnType<typeof registryRepository>
+
+const toCommunity = (r: Selectable<CommunitiesTable>): Community => ({ id: r.id, name: r.name, street: r.street, createdAt: Number(r.created_at) })
+
+const toHousehold = (r: Selectable<HouseholdsTable>): Household => ({
+  id: r.id,
+  communityId: r.community_id,
+  elderName: r.elder_name,
+  age: r.age == null ? null : Number(r.age),
+  address: r.address,
+  phone: r.phone,
+  medicalNotes: r.medical_notes,
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+})
+
+const householdRow = (h: Household): HouseholdsTable => ({
+  id: h.id,
+  community_id: h.communityId,
+  elder_name: h.elderName,
+  age: h.age,
+  address: h.address,
+  phone: h.phone,
+  medical_notes: h.medicalNotes,
+  created_at: h.createdAt,
+  updated_at: h.updatedAt,
+})
+
+const toDevice = (r: Selectable<DevicesTable>): Device => ({
+  id: r.id,
+  householdId: r.household_id,
+  kind: r.kind as DeviceKind,
+  room: r.room,
+  heartbeatS: Number(r.heartbeat_s),
+  lastSeenAt: r.last_seen_at == null ? null : Number(r.last_seen_at),
+  online: r.online == null ? null : Number(r.online) === 1,
+  battery: r.battery == null ? null : Number(r.battery),
+  fw: r.fw,
+  createdAt: Number(r.created_at),
+})
+
+const toContact = (r: Selectable<ContactsTable>): Contact => ({
+  id: r.id,
+  householdId: r.household_id,
+  name: r.name,
+  relation: r.relation,
+  phone: r.phone,
+  position: Number(r.position),
+})

@@ -1,0 +1,116 @@
+/**
+ * Table types for the query builder. Times are epoch milliseconds and flags are 0/1 integers,
+ * because SQLite and PostgreSQL disagree on booleans and dates (see DESIGN.md).
+ */
+export interface CommunitiesTable {
+  id: string
+  name: string
+  street: string
+  created_at: number
+}
+
+export interface HouseholdsTable {
+  id: string
+  community_id: string
+  elder_name: string
+  age: number | null
+  address: string
+  phone: string | null
+  medical_notes: string | null
+  created_at: number
+  updated_at: number
+}
+
+export interface DevicesTable {
+  id: string
+  household_id: string
+  kind: string
+  room: string | null
+  secret_hash: string
+  heartbeat_s: number
+  last_seen_at: number | null
+  online: number | null
+  battery: number | null
+  fw: string | null
+  created_at: number
+}
+
+export interface ContactsTable {
+  id: string
+  household_id: string
+  name: string
+  relation: string
+  phone: string
+  position: number
+  created_at: number
+}
+
+export interface UsersTable {
+  id: string
+  username: string
+  display_name: string
+  password_hash: string
+  role: string
+  created_at: number
+}
+
+export interface UserCommunitiesTable {
+  user_id: string
+  community_id: string
+}
+
+export interface SessionsTable {
+  token_hash: string
+  user_id: string
+  expires_at: number
+}
+
+export interface IncidentsTable {
+  id: string
+  household_id: string
+  community_id: string
+  device_id: string
+  category: string
+  type: string
+  priority: number
+  state: string
+  cancelled_by_resident: number
+  opened_at: number
+  acknowledged_at: number | null
+  acknowledged_by: string | null
+  resolved_at: number | null
+  resolved_by: string | null
+  outcome: string | null
+  note: string | null
+  updated_at: number
+}
+
+export interface IncidentEventsTable {
+  incident_id: string
+  /** Position of the event within its incident, 0-based. */
+  seq: number
+  at: number
+  actor: string
+  kind: string
+  device_id: string | null
+  detail: string
+}
+
+export interface DeviceMessagesTable {
+  device_id: string
+  message_id: string
+  received_at: number
+}
+
+export interface Database {
+  communities: CommunitiesTable
+  households: HouseholdsTable
+  devices: DevicesTable
+  contacts: ContactsTable
+  users: UsersTable
+  user_communities: UserCommunitiesTable
+  sessions: SessionsTable
+  incidents: IncidentsTable
+  incident_events: IncidentEventsTable
+  device_messages: DeviceMessagesTable
+}
