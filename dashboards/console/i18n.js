@@ -1,0 +1,43 @@
+/** Every UI string of the console, Chinese first. `{name}` placeholders are filled by t(). */
+export const dict = {
+  'zh-CN': {
+    title: '安居 · 值班台', username: '用户名', password: '密码', login: '登录', logout: '退出',
+    langToggle: 'EN', langToggleLabel: 'Switch to English',
+    connecting: '连接中…', connected: '已连接', reconnecting: '重新连接中…', offline: '实时通道不可用',
+    queue: '待处理事件', empty: '暂无待处理事件', communities: '服务社区',
+    type_sos: '紧急呼叫 SOS', type_fall: '跌倒', type_service: '服务请求', type_smoke: '烟雾报警', type_gas: '燃气报警',
+    state_open: '待接警', state_acknowledged: '已接警', state_resolved: '已处理',
+    cancelled: '居民已取消', unknownHousehold: '未知住户', phone: '电话', device: '设备', age: '已持续',
+    target: '目标 60 秒内响应 · 剩余 {n} 秒', overdue: '已超出 60 秒响应目标 {n} 秒',
+    ack: '接警', resolve: '处理完成', outcome: '处理结果', chooseOutcome: '请选择…', note: '备注（可选）',
+    outcome_emergency_handled: '紧急情况已处理', outcome_false_alarm: '误报', outcome_test: '测试',
+    outcome_resolved_by_phone: '电话确认已解决', pickOutcome: '请先选择处理结果',
+    details: '详情', hideDetails: '收起', loading: '加载中…', noEvents: '暂无记录',
+    kind_opened: '事件创建', kind_alarm: '报警', kind_cancelled_by_resident: '居民取消',
+    kind_acknowledged: '已接警', kind_resolved: '处理完成', actor_device: '设备', actor_user: '值班员',
+    newEmergency: '新紧急事件', dismiss: '关闭', audioBlocked: '提示音未启用：请点击页面任意处',
+    networkError: '网络错误，请稍后重试',
+    err_UNAUTHORIZED: '用户名或密码错误', err_ALREADY_ACKNOWLEDGED: '该事件已被其他值班员接警',
+    err_NOT_ACKNOWLEDGED: '该事件尚未接警', err_NOT_FOUND: '事件不存在',
+  },
+  en: {
+    title: 'Anju · Duty Console', username: 'Username', password: 'Password', login: 'Log in', logout: 'Log out',
+    langToggle: '中文', langToggleLabel: '切换到中文',
+    connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Live channel unavailable',
+    queue: 'Active incidents', empty: 'No active incidents', communities: 'Communities',
+    type_sos: 'SOS call', type_fall: 'Fall', type_service: 'Service request', type_smoke: 'Smoke alarm', type_gas: 'Gas alarm',
+    state_open: 'Open', state_acknowledged: 'Acknowledged', state_resolved: 'Resolved',
+    cancelled: 'Cancelled by resident', unknownHousehold: 'Unknown household', phone: 'Phone', device: 'Device', age: 'Age',
+    target: 'Target: respond within 60 s · {n} s left', overdue: '60 s response target exceeded by {n} s',
+    ack: 'Acknowledge', resolve: 'Resolve', outcome: 'Outcome', chooseOutcome: 'Choose…', note: 'Note (optional)',
+    outcome_emergency_handled: 'Emergency handled', outcome_false_alarm: 'False alarm', outcome_test: 'Test',
+    outcome_resolved_by_phone: 'Resolved by phone', pickOutcome: 'Choose an outcome first',
+    details: 'Details', hideDetails: 'Hide', loading: 'Loading…', noEvents: 'No events',
+    kind_opened: 'Opened', kind_alarm: 'Alarm', kind_cancelled_by_resident: 'Cancelled by resident',
+    kind_acknowledged: 'Acknowledged', kind_resolved: 'Resolved', actor_device: 'Device', actor_user: 'Operator',
+    newEmergency: 'New emergency', dismiss: 'Dismiss', audioBlocked: 'Alert sound off: click anywhere on the page',
+    networkError: 'Network error, please try again',
+  },
+}
+
+export const OUTCOMES = ['emergency_handled', 'false_alarm', 'test', 'resolved_by_phone']
