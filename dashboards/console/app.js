@@ -225,6 +225,7 @@ function updateRow(row, inc) {
   q('.addr').textContent = [communityNames.get(inc.communityId), h?.address].filter(Boolean).join(' · ')
   q('.phone').textContent = h?.phone ? `${t('phone')} ${h.phone}` : ''
   if (h?.phone) q('.phone').href = `tel:${h.phone}`
+  else q('.phone').removeAttribute('href')
   q('.device').textContent = `${t('device')} ${inc.deviceId}`
   q('.details').textContent = row.trailOpen ? t('hideDetails') : t('details')
   q('.details').setAttribute('aria-expanded', String(Boolean(row.trailOpen)))

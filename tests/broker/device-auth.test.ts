@@ -1,0 +1,127 @@
+/** Contract v1 §Connection against the real broker: credentials, topic ACL, refusals counted. */
+import mqtt from 'mqtt'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cmdTopic, deviceTopic } from '../../src/contract/index.js'
+import { connectDevice, connectOperator, provision, publish, sleep, startPlatform, waitFor, type Fixture, type TestPlatform } from '../helpers/platform.js'
+
+let p: TestPlatform
+let alice: Fixture
+let bob: Fixture
+beforeAll(async () => {
+  p = await startPlatform()
+  alice = await provision(p)
+  bob = await provision(p, { communityId: alice.communityId })
+})
+afterAll(() => p.close())
+
+describe('device authentication', () => {
+  it('accepts the device id as client id and username with its secret', async () => {
+    const client = await connectDevice(p, alice.device)
+    expect(client.connected).toBe(true)
+    await client.endAsync()
+  })
+
+  it.each([
+    ['a wrong secret', () => ({ clientId: alice.device.id, username: alice.device.id, password: 'wrong' })],
+    ['an unknown device', () => ({ clientId: 'btn-unknown', username: 'btn-unknown', password: 'whatever' })],
+    ['a client id that differs from the username', () => ({ clientId: bob.device.id, username: alice.device.id, password: alice.device.secret })],
+    ['no password', () => ({ clientId: alice.device.id, username: alice.device.id })],
+  ])('refuses %s with CONNACK "not authorized"', async (_what, creds) => {
+    const err = await new Promise<Error & { code?: number }>((resolve) => {
+      const c = mqtt.connect(p.mqttUrl, { ...creds(), protocolVersion: 4, reconnectPeriod: 0 })
+      c.once('error', (e) => {
+        c.end(true)
+        resolve(e)
+      })
+      c.once('connect', () => resolve(new Error('connected')))
+    })
+    expect(err.code).toBe(5)
+  })
+
+  it('counts each refusal', async () => {
+    const before = p.app.stats.device(alice.device.id)?.refused ?? 0
+    await connectDevice(p, { id: alice.device.id, secret: 'nope' }).catch(() => undefined)
+    expect(p.app.stats.device(alice.device.id)?.refused).toBe(before + 1)
+  })
+
+  it('accepts MQTT over WebSocket at /mqtt on the HTTP port', async () => {
+    const operator = await connectOperator(p, p.adminToken)
+    const client = await new Promise<mqtt.MqttClient>((resolve, reject) => {
+      const c = mqtt.connect(p.httpUrl.replace('http', 'ws') + '/mqtt', {
+        clientId: alice.device.id,
+        username: alice.device.id,
+        password: alice.device.secret,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      })
+      c.once('connect', () => resolve(c))
+      c.once('error', reject)
+    })
+    await publish(client, deviceTopic(alice.device.id, 'alarm'), { id: 'ws-1', type: 'service' })
+    await waitFor(() => operator.pushes.some((v) => v.deviceId === alice.device.id && v.type === 'service'))
+    await client.endAsync()
+    operator.close()
+  })
+})
+
+describe('topic ACL', () => {
+  it('refuses a publish to another device’s topics, closes the connection and delivers nothing', async () => {
+    const victim = await connectDevice(p, bob.device)
+    const received: string[] = []
+    victim.on('message', (topic) => received.push(topic))
+    await victim.subscribeAsync(cmdTopic(bob.device.id), { qos: 1 })
+
+    const attacker = await connectDevice(p, alice.device)
+    const closed = new Promise<void>((resolve) => attacker.once('close', () => resolve()))
+    const refusedBefore = p.app.stats.device(alice.device.id)?.refused ?? 0
+    attacker.publish(cmdTopic(bob.device.id), JSON.stringify({ id: 'c-1', ts: Date.now(), cmd: 'ack' }), { qos: 1 })
+    await closed
+    expect(p.app.stats.device(alice.device.id)?.refused).toBe(refusedBefore + 1)
+
+    // spoofing an alarm as bob opens nothing for bob's household
+    const attacker2 = await connectDevice(p, alice.device)
+    const closed2 = new Promise<void>((resolve) => attacker2.once('close', () => resolve()))
+    attacker2.publish(deviceTopic(bob.device.id, 'alarm'), JSON.stringify({ id: 'spoof', type: 'sos' }), { qos: 1 })
+    await closed2
+    await sleep(100)
+    expect(received).toEqual([])
+    const bobIncidents = await p.app.incidents.list({ state: 'active' })
+    expect(bobIncidents.filter((i) => i.householdId === bob.householdId)).toEqual([])
+    attacker.end(true)
+    attacker2.end(true)
+    await victim.endAsync()
+  })
+
+  it('refuses a subscription to another device’s cmd topic or a wildcard', async () => {
+    const client = await connectDevice(p, alice.device)
+    const refusedBefore = p.app.stats.device(alice.device.id)?.refused ?? 0
+    // mqtt.js turns a SUBACK failure code into an error, so read the SUBACK packet itself.
+    const suback = new Promise<number[]>((resolve) =>
+      client.on('packetreceive', (packet) => {
+        if (packet.cmd === 'suback') resolve(packet.granted as number[])
+      }),
+    )
+    client.subscribe({ [cmdTopic(bob.device.id)]: { qos: 1 }, '#': { qos: 0 }, [cmdTopic(alice.device.id)]: { qos: 1 } }, () => undefined)
+    expect(await suback).toEqual([128, 128, 1])
+    expect(p.app.stats.device(alice.device.id)?.refused).toBe(refusedBefore + 2)
+    // and nothing published by the platform to bob reaches alice
+    const received: string[] = []
+    client.on('message', (topic) => received.push(topic))
+    await p.app.broker.sendCommand(bob.device.id, { id: 'c-x', ts: Date.now(), cmd: 'ping' })
+    await p.app.broker.sendCommand(alice.device.id, { id: 'c-y', ts: Date.now(), cmd: 'ping' })
+    await waitFor(() => received.length === 1)
+    await sleep(50)
+    expect(received).toEqual([cmdTopic(alice.device.id)])
+    await client.endAsync()
+  })
+
+  it('lets a second connection with the same client id take over the session', async () => {
+    const first = await connectDevice(p, alice.device)
+    const firstClosed = new Promise<void>((resolve) => first.once('close', () => resolve()))
+    const second = await connectDevice(p, alice.device)
+    await firstClosed
+    expect(second.connected).toBe(true)
+    first.end(true)
+    await second.endAsync()
+  })
+})
