@@ -26,6 +26,7 @@ const now = () => Date.now() + clockOffset
 const pad = (n) => String(n).padStart(2, '0')
 const fmtAge = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); return `${pad(Math.floor(s / 60))}:${pad(s % 60)}` }
 const isAlarming = (i) => i.state === 'open' && i.priority <= 2
+const wasAlarming = (id) => incidents.has(id) && isAlarming(incidents.get(id))
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag)
@@ -133,16 +134,16 @@ function connect() {
     else setConn('reconnecting')
   })
   socket.on('incidents:snapshot', (list) => {
-    const fresh = list.filter((i) => isAlarming(i) && !incidents.has(i.id))
+    const fresh = list.filter((i) => isAlarming(i) && !wasAlarming(i.id))
     incidents = new Map(list.filter((i) => i.state !== 'resolved').map((i) => [i.id, i]))
     renderQueue()
     if (fresh.length) announce(fresh)
     for (const [id, row] of rows) if (row.trailOpen) loadTrail(id)
   })
   socket.on('incident', (view) => {
-    const isNew = !incidents.has(view.id)
+    const fresh = isAlarming(view) && !wasAlarming(view.id)
     if (!apply(view)) return
-    if (isNew && isAlarming(view)) announce([view])
+    if (fresh) announce([view])
     if (rows.get(view.id)?.trailOpen) loadTrail(view.id)
   })
 }
@@ -261,7 +262,8 @@ async function act(row, button, action, body) {
   row.querySelector('.error').textContent = ''
   button.disabled = true
   try {
-    apply(await api('POST', `/api/incidents/${encodeURIComponent(id)}/${action}`, body))
+    const reply = await api('POST', `/api/incidents/${encodeURIComponent(id)}/${action}`, body)
+    if (incidents.has(id)) apply(reply) // a push may have removed it meanwhile: don't resurrect it
   } catch (e) {
     row.querySelector('.error').textContent = errorText(e)
   } finally {

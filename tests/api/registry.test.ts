@@ -1,0 +1,144 @@
+/** REST API: login, CRUD of communities, households and devices, validation and scoping. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectDevice, createOperator, startPlatform, type TestPlatform } from '../helpers/platform.js'
+
+let p: TestPlatform
+beforeAll(async () => {
+  p = await startPlatform()
+})
+afterAll(() => p.close())
+
+type Json = Record<string, unknown>
+
+describe('login', () => {
+  it('returns a token for the right password and a clear 401 otherwise', async () => {
+    const ok = await p.api<{ token: string; user: Json }>('POST', '/api/login', { username: 'admin', password: 'admin-test-password' })
+    expect(ok.status).toBe(200)
+    expect(ok.body.user).toMatchObject({ username: 'admin', role: 'admin' })
+    const me = await p.api('GET', '/api/me', undefined, ok.body.token)
+    expect(me.body).toMatchObject({ username: 'admin' })
+
+    expect(await p.api('POST', '/api/login', { username: 'admin', password: 'wrong-password' })).toEqual({
+      status: 401,
+      body: { error: 'UNAUTHORIZED', message: 'wrong username or password' },
+    })
+    expect((await p.api('POST', '/api/login', { username: 'nobody', password: 'x' })).status).toBe(401)
+    expect((await p.api('GET', '/api/incidents', undefined, 'not-a-token')).status).toBe(401)
+  })
+
+  it('ends a session on logout', async () => {
+    const { body } = await p.api<{ token: string }>('POST', '/api/login', { username: 'admin', password: 'admin-test-password' })
+    expect((await p.api('POST', '/api/logout', undefined, body.token)).status).toBe(204)
+    expect((await p.api('GET', '/api/me', undefined, body.token)).status).toBe(401)
+  })
+})
+
+describe('communities, households and devices', () => {
+  it('creates, reads, updates and deletes, refusing deletes that would orphan records', async () => {
+    const c = await p.api<Json>('POST', '/api/communities', { name: '梅园社区', street: '新华路街道' })
+    expect(c.status).toBe(201)
+    const communityId = c.body.id as string
+    expect((await p.api<Json>('PATCH', `/api/communities/${communityId}`, { name: '梅园新社区' })).body).toMatchObject({ name: '梅园新社区', street: '新华路街道' })
+
+    const h = await p.api<Json>('POST', '/api/households', { communityId, elderName: '张桂英', age: 84, address: '3号楼 201室', phone: '13800000001' })
+    expect(h.status).toBe(201)
+    expect(h.body).toMatchObject({ elderName: '张桂英', medicalNotes: null })
+    const householdId = h.body.id as string
+    const patched = await p.api<Json>('PATCH', `/api/households/${householdId}`, { medicalNotes: '高血压' })
+    expect(patched.body).toMatchObject({ medicalNotes: '高血压', age: 84, phone: '13800000001' })
+
+    const contact = await p.api<Json>('POST', `/api/households/${householdId}/contacts`, { name: '张明', relation: '子女', phone: '13900000001' })
+    expect(contact.status).toBe(201)
+    expect((await p.api<Json[]>('GET', `/api/households/${householdId}/contacts`)).body).toHaveLength(1)
+
+    const d = await p.api<Json>('POST', '/api/devices', { id: 'btn-crud-1', householdId, kind: 'button' })
+    expect(d.status).toBe(201)
+    expect(d.body).toMatchObject({ id: 'btn-crud-1', heartbeatS: 3600, secret: expect.any(String) })
+    const sensor = await p.api<Json>('POST', '/api/devices', { id: 'pr-crud-1', householdId, kind: 'presence', room: 'bathroom' })
+    expect(sensor.body).toMatchObject({ heartbeatS: 300, room: 'bathroom' })
+
+    // the secret is shown once, never again
+    const fetched = await p.api<Json>('GET', '/api/devices/btn-crud-1')
+    expect(fetched.body).not.toHaveProperty('secret')
+    expect(JSON.stringify((await p.api('GET', '/api/devices')).body)).not.toContain(d.body.secret as string)
+
+    expect((await p.api<Json>('POST', '/api/devices', { id: 'btn-crud-1', householdId, kind: 'button' })).status).toBe(409)
+    expect((await p.api('DELETE', `/api/households/${householdId}`)).status).toBe(409)
+    expect((await p.api('DELETE', `/api/communities/${communityId}`)).status).toBe(409)
+
+    expect((await p.api('DELETE', '/api/devices/btn-crud-1')).status).toBe(204)
+    expect((await p.api('DELETE', '/api/devices/pr-crud-1')).status).toBe(204)
+    expect((await p.api('GET', '/api/devices/btn-crud-1')).status).toBe(404)
+    expect((await p.api('DELETE', `/api/households/${householdId}`)).status).toBe(204)
+    expect((await p.api('DELETE', `/api/communities/${communityId}`)).status).toBe(204)
+  })
+
+  it('rotates a device secret: the old one stops working', async () => {
+    const { body: c } = await p.api<Json>('POST', '/api/communities', { name: '兰亭社区', street: '新华路街道' })
+    const { body: h } = await p.api<Json>('POST', '/api/households', { communityId: c.id, elderName: '赵', address: '12号楼' })
+    const { body: d } = await p.api<Json>('POST', '/api/devices', { id: 'btn-rot-1', householdId: h.id, kind: 'button' })
+    const rotated = await p.api<Json>('POST', '/api/devices/btn-rot-1/rotate-secret')
+    expect(rotated.body.secret).not.toBe(d.secret)
+    await expect(connectDevice(p, { id: 'btn-rot-1', secret: d.secret as string })).rejects.toMatchObject({ code: 5 })
+    const client = await connectDevice(p, { id: 'btn-rot-1', secret: rotated.body.secret as string })
+    await client.endAsync()
+  })
+
+  it('answers bad input with 400 and a message naming the field, changing nothing', async () => {
+    const before = (await p.api<Json[]>('GET', '/api/communities')).body.length
+    const noName = await p.api<{ error: string; message: string }>('POST', '/api/communities', { street: 'x' })
+    expect(noName.status).toBe(400)
+    expect(noName.body.error).toBe('VALIDATION')
+    expect(noName.body.message).toContain('name')
+
+    const badId = await p.api<{ message: string }>('POST', '/api/devices', { id: 'btn/1', householdId: 'hh', kind: 'button' })
+    expect(badId.status).toBe(400)
+    expect(badId.body.message).toContain('device id')
+    const badKind = await p.api('POST', '/api/devices', { id: 'btn-1', householdId: 'hh', kind: 'toaster' })
+    expect(badKind.status).toBe(400)
+    const noHousehold = await p.api<{ message: string }>('POST', '/api/devices', { id: 'btn-zz', householdId: 'hh-missing', kind: 'button' })
+    expect(noHousehold).toMatchObject({ status: 400, body: { message: expect.stringContaining('hh-missing') } })
+    const badJson = await fetch(p.httpUrl + '/api/communities', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${p.adminToken}` }, body: '{oops' })
+    expect(badJson.status).toBe(400)
+    const badOutcome = await p.api('POST', '/api/incidents/inc_x/resolve', { outcome: 'shrug' })
+    expect(badOutcome.status).toBe(400)
+    expect((await p.api<Json[]>('GET', '/api/communities')).body.length).toBe(before)
+  })
+})
+
+describe('operators', () => {
+  it('see only the communities they serve and may not change the registry', async () => {
+    const { body: mine } = await p.api<Json>('POST', '/api/communities', { name: '我的社区', street: 's' })
+    const { body: theirs } = await p.api<Json>('POST', '/api/communities', { name: '别人的社区', street: 's' })
+    const { body: myHome } = await p.api<Json>('POST', '/api/households', { communityId: mine.id, elderName: '甲', address: 'a' })
+    const { body: theirHome } = await p.api<Json>('POST', '/api/households', { communityId: theirs.id, elderName: '乙', address: 'b' })
+    const token = await createOperator(p, 'op-scope', [mine.id as string])
+
+    expect((await p.api<Json[]>('GET', '/api/communities', undefined, token)).body.map((c) => c.id)).toEqual([mine.id])
+    expect((await p.api<Json[]>('GET', '/api/households', undefined, token)).body.map((h) => h.id)).toEqual([myHome.id])
+    expect((await p.api<Json[]>('GET', `/api/households?communityId=${theirs.id as string}`, undefined, token)).body).toEqual([])
+    expect((await p.api('GET', `/api/households/${theirHome.id as string}`, undefined, token)).status).toBe(404)
+    expect((await p.api('GET', `/api/households/${myHome.id as string}`, undefined, token)).status).toBe(200)
+
+    expect((await p.api('POST', '/api/communities', { name: 'x', street: 'y' }, token)).status).toBe(403)
+    expect((await p.api('POST', '/api/devices', { id: 'btn-op', householdId: myHome.id, kind: 'button' }, token)).status).toBe(403)
+    expect((await p.api('GET', '/api/users', undefined, token)).status).toBe(403)
+  })
+
+  it('refuses an operator for a community that does not exist, or a taken username', async () => {
+    const missing = await p.api<{ message: string }>('POST', '/api/users', { username: 'op-x', displayName: 'x', password: 'long-enough', communityIds: ['com-nope'] })
+    expect(missing).toMatchObject({ status: 400, body: { message: expect.stringContaining('com-nope') } })
+    expect((await p.api('POST', '/api/users', { username: 'admin', displayName: 'x', password: 'long-enough' })).status).toBe(409)
+  })
+})
+
+describe('OpenAPI', () => {
+  it('describes the API at /docs', async () => {
+    const spec = await p.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/docs/json')
+    expect(spec.status).toBe(200)
+    expect(Object.keys(spec.body.paths)).toEqual(
+      expect.arrayContaining(['/api/login', '/api/communities/', '/api/households/', '/api/devices/', '/api/incidents/', '/api/incidents/{id}/acknowledge', '/api/incidents/{id}/resolve']),
+    )
+    expect((await fetch(p.httpUrl + '/docs')).status).toBe(200)
+  })
+})

@@ -1,0 +1,122 @@
+/** The incident service on a real SQLite store with a virtual clock: correlation and audit. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createIncidents, type IncidentChange, type IncidentEvents, type Incidents } from '../../src/incidents/service.js'
+import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
+import { EventBus } from '../../src/shared/events.js'
+import { openSqlite, type Db } from '../../src/store/database.js'
+import { registryRepository } from '../../src/store/registry.js'
+
+let dir: string
+let db: Db
+let clock: VirtualClock
+let incidents: Incidents
+let changes: IncidentChange[]
+const T0 = Date.UTC(2026, 10, 23, 2, 0, 0)
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'anju-svc-'))
+  db = await openSqlite({ path: join(dir, 'a.db'), synchronous: 'NORMAL', busyTimeoutMs: 1000 })
+  const reg = registryRepository(db)
+  await reg.communities.insert({ id: 'com-1', name: '梅园社区', street: '新华路街道', createdAt: T0 })
+  for (const hh of ['hh-1', 'hh-2']) {
+    await reg.households.insert({ id: hh, communityId: 'com-1', elderName: '张', age: 80, address: 'x', phone: null, medicalNotes: null, createdAt: T0, updatedAt: T0 })
+  }
+  clock = virtualClock(T0)
+  const log = pino({ level: 'silent' })
+  const bus = new EventBus<IncidentEvents>(log)
+  changes = []
+  bus.on('incident.changed', 'test', (c) => changes.push(c))
+  incidents = createIncidents({ db, clock, bus, log })
+})
+afterEach(async () => {
+  await db.destroy()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const alarm = (messageId: string, type: 'sos' | 'fall' | 'service' | 'cancel' | 'smoke', householdId = 'hh-1', deviceId = 'btn-1') =>
+  incidents.raiseAlarm({ deviceId, householdId, communityId: 'com-1', messageId, alarm: type, receivedAt: clock.now() })
+
+describe('incident service', () => {
+  it('keeps one active emergency per household; a press from another device of the home attaches', async () => {
+    const first = await alarm('m1', 'fall')
+    clock.advance(5000)
+    const second = await alarm('m1', 'sos', 'hh-1', 'pendant-1')
+    expect(first.result).toBe('opened')
+    expect(second).toMatchObject({ result: 'attached', incident: { priority: 1, type: 'sos' } })
+    expect(await incidents.alarmDevices((second as { incident: { id: string } }).incident.id)).toEqual(['btn-1', 'pendant-1'])
+    const other = await alarm('m2', 'sos', 'hh-2')
+    expect(other.result).toBe('opened')
+    expect(await incidents.list({ state: 'active' })).toHaveLength(2)
+  })
+
+  it('opens a service request separately from an emergency', async () => {
+    await alarm('m1', 'sos')
+    const service = await alarm('m2', 'service')
+    expect(service).toMatchObject({ result: 'opened', incident: { category: 'service', priority: 3 } })
+    const active = await incidents.list({ state: 'active' })
+    expect(active.map((i) => i.category)).toEqual(['emergency', 'service']) // most urgent first
+  })
+
+  it('marks a resident cancel on the open emergency and leaves it for an operator to close', async () => {
+    const opened = await alarm('m1', 'sos')
+    clock.advance(10_000)
+    const cancelled = await alarm('m2', 'cancel')
+    expect(cancelled).toMatchObject({ result: 'cancelled', incident: { state: 'open', cancelledByResident: true } })
+    const id = (opened as { incident: { id: string } }).incident.id
+    const events = await incidents.events(id)
+    expect(events.map((e) => [e.kind, e.at])).toEqual([
+      ['opened', T0],
+      ['cancelled_by_resident', T0 + 10_000],
+    ])
+  })
+
+  it('records a cancel with nothing open without inventing an incident', async () => {
+    expect(await alarm('m1', 'cancel')).toEqual({ result: 'cancel_without_incident' })
+    expect(await incidents.list({})).toEqual([])
+  })
+
+  it('opens a fresh incident after the previous one is resolved', async () => {
+    const first = await alarm('m1', 'sos')
+    const id = (first as { incident: { id: string } }).incident.id
+    clock.advance(30_000)
+    expect((await incidents.acknowledge(id, 'user:wang')).ok).toBe(true)
+    clock.advance(60_000)
+    expect(await incidents.resolve(id, 'user:wang', 'test', '演练')).toMatchObject({ ok: true, incident: { state: 'resolved', resolvedAt: T0 + 90_000 } })
+    const second = await alarm('m2', 'sos')
+    expect(second.result).toBe('opened')
+    expect((second as { incident: { id: string } }).incident.id).not.toBe(id)
+  })
+
+  it('announces each committed change once, and nothing for duplicates or refusals', async () => {
+    const opened = await alarm('m1', 'sos')
+    await alarm('m1', 'sos')
+    const id = (opened as { incident: { id: string } }).incident.id
+    await incidents.acknowledge(id, 'user:a')
+    expect(await incidents.acknowledge(id, 'user:b')).toMatchObject({ ok: false, error: { code: 'ALREADY_ACKNOWLEDGED' } })
+    expect(await incidents.acknowledge('inc_missing', 'user:b')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+    expect(changes.map((c) => c.events.map((e) => e.kind))).toEqual([['opened'], ['acknowledged']])
+  })
+
+  it('keeps the audit trail in order with actor and time', async () => {
+    const opened = await alarm('m1', 'smoke', 'hh-1', 'smk-1')
+    const id = (opened as { incident: { id: string } }).incident.id
+    clock.advance(1000)
+    await alarm('m2', 'sos')
+    clock.advance(1000)
+    await incidents.acknowledge(id, 'user:wang')
+    clock.advance(1000)
+    await incidents.resolve(id, 'user:wang', 'emergency_handled', '消防已到场')
+    const trail = await incidents.events(id)
+    expect(trail.map((e) => [e.kind, e.actor, e.at - T0])).toEqual([
+      ['opened', 'device:smk-1', 0],
+      ['alarm', 'device:btn-1', 1000],
+      ['acknowledged', 'user:wang', 2000],
+      ['resolved', 'user:wang', 3000],
+    ])
+    expect(trail[3]!.detail).toEqual({ outcome: 'emergency_handled', note: '消防已到场' })
+  })
+})
