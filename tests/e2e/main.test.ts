@@ -1,0 +1,100 @@
+/** The real entry point as a newcomer runs it: no configuration, demo district, clean shutdown. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { deviceTopic } from '../../src/contract/index.js'
+import mqtt from 'mqtt'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+// Absolute, because the platform runs in a fresh temporary directory like a newcomer's checkout.
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
+const children: ChildProcess[] = []
+const dirs: string[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL')
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function run(env: Record<string, string>, cwd: string) {
+  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/main.ts')], {
+    cwd,
+    env: { ...process.env, ANJU_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const output = () => ({ stdout, stderr })
+  const waitForStdout = async (pattern: RegExp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs
+    while (!pattern.test(stdout)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} in output:\n${stdout}\n${stderr}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    return stdout.match(pattern)!
+  }
+  return { child, exited, output, waitForStdout }
+}
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'anju-main-'))
+  dirs.push(d)
+  return d
+}
+
+describe('npm start (src/main.ts)', () => {
+  it('starts on embedded defaults, seeds the demo district, takes an SOS, and stops on SIGTERM', async () => {
+    const cwd = tempDir()
+    const proc = run({ ANJU_HTTP_PORT: '0', ANJU_MQTT_PORT: '0', ANJU_HTTP_HOST: '127.0.0.1', ANJU_MQTT_HOST: '127.0.0.1' }, cwd)
+    const [, httpPort] = await proc.waitForStdout(/Console\s+http:\/\/localhost:(\d+)\//)
+    const [, mqttPort] = await proc.waitForStdout(/MQTT\s+mqtt:\/\/localhost:(\d+)/)
+    const [, password] = await proc.waitForStdout(/Admin\s+admin \/ (\S+)/)
+    await proc.waitForStdout(/Operator\s+op-lanting/)
+    const url = `http://127.0.0.1:${httpPort}`
+
+    expect(existsSync(join(cwd, 'data', 'anju.db'))).toBe(true)
+    const fleet = JSON.parse(readFileSync(join(cwd, 'data', 'demo-fleet.json'), 'utf8')) as { devices: { id: string; secret: string }[] }
+    const button = fleet.devices.find((d) => d.id === 'btn-0001')!
+
+    const login = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })
+    const { token } = (await login.json()) as { token: string }
+    const households = (await (await fetch(`${url}/api/households`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[]
+    expect(households).toHaveLength(6)
+    expect((await fetch(`${url}/`)).status).toBe(200)
+
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: button.id, username: button.id, password: button.secret, reconnectPeriod: 0 })
+    await device.publishAsync(deviceTopic(button.id, 'alarm'), JSON.stringify({ id: 'main-1', type: 'sos' }), { qos: 1 })
+    await device.endAsync()
+    const incidents = (await (await fetch(`${url}/api/incidents?state=open`, { headers: { authorization: `Bearer ${token}` } })).json()) as { deviceId: string }[]
+    expect(incidents.map((i) => i.deviceId)).toEqual(['btn-0001'])
+
+    proc.child.kill('SIGTERM')
+    expect(await proc.exited).toBe(0)
+  })
+
+  it('stops with a message naming the variable when a port is taken', async () => {
+    const holder = net.createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()))
+    const port = (holder.address() as net.AddressInfo).port
+    try {
+      const proc = run({ ANJU_HTTP_PORT: '0', ANJU_HTTP_HOST: '127.0.0.1', ANJU_MQTT_HOST: '127.0.0.1', ANJU_MQTT_PORT: String(port) }, tempDir())
+      expect(await proc.exited).toBe(1)
+      expect(proc.output().stderr).toContain(`port ${port} is already in use: set ANJU_MQTT_PORT`)
+    } finally {
+      holder.close()
+    }
+  })
+
+  it('stops with a message naming a bad variable', async () => {
+    const proc = run({ ANJU_HTTP_PORT: 'eighty' }, tempDir())
+    expect(await proc.exited).toBe(1)
+    expect(proc.output().stderr).toMatch(/ANJU_HTTP_PORT="eighty"/)
+  })
+})
