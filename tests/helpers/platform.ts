@@ -140,7 +140,7 @@ export async function connectOperator(p: TestPlatform, token: string) {
     socket,
     pushes,
     snapshots,
-    close: () => socket.close(),
+    close: (): void => void socket.close(),
   }
 }
 
