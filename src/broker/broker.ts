@@ -26,6 +26,8 @@ const NOT_AUTHORIZED = 5
 
 export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs }: BrokerDeps) {
   const identities = new WeakMap<Client, DeviceIdentity>()
+  /** Messages being recorded right now; shutdown lets them finish so their PUBACK goes out. */
+  const inFlight = new Set<Promise<void>>()
 
   const refuse = (deviceId: string, reason: string) => {
     stats.count(deviceId, 'refused', reason)
@@ -74,7 +76,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       }
       const known = client ? identities.get(client) : undefined
       const identity = known ? Promise.resolve(known) : registry.devices.identity(deviceId)
-      identity
+      const work = identity
         .then((device) => {
           if (!device) throw new Error(`device ${deviceId} is no longer registered`)
           return ingest.handle(device, decision.channel, packet.payload as Buffer)
@@ -90,6 +92,8 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
             done(err instanceof Error ? err : new Error(String(err)))
           },
         )
+        .finally(() => inFlight.delete(work))
+      inFlight.add(work)
     },
 
     authorizeSubscribe(client, subscription, done) {
@@ -130,9 +134,10 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       })
     },
 
-    /** Stops accepting connections, then closes every device connection. */
+    /** Stops accepting connections, lets in-flight messages commit, then closes every device connection. */
     async close(): Promise<void> {
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+      await Promise.allSettled([...inFlight])
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await Promise.all(closed)
     },
