@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -79,25 +80,29 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(USAGE + '\n')
     process.exit(0)
   }
-  const presses = numberFlag('presses', values.presses, 1)
+  const presses = countFlag('presses', values.presses, 1)
   return {
-    devices: numberFlag('devices', values.devices, 1),
+    devices: countFlag('devices', values.devices, 1),
     presses,
     telemetryRate: numberFlag('telemetry-rate', values['telemetry-rate'], 0),
-    connectRate: numberFlag('connect-rate', values['connect-rate'], 1),
-    baselineMessages: values['baseline-messages'] === undefined ? presses : numberFlag('baseline-messages', values['baseline-messages'], 1),
+    connectRate: numberFlag('connect-rate', values['connect-rate'], 0.1),
+    baselineMessages: values['baseline-messages'] === undefined ? presses : countFlag('baseline-messages', values['baseline-messages'], 1),
     intervalMs: numberFlag('interval-ms', values['interval-ms'], 0),
-    inFlight: numberFlag('in-flight', values['in-flight'], 1),
+    inFlight: countFlag('in-flight', values['in-flight'], 1),
   }
 }
 
 function numberFlag(name: string, raw: string, min: number): number {
   const n = Number(raw)
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`)
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`)
   return n
 }
 
-class UsageError extends Error {}
+function countFlag(name: string, raw: string, min: number): number {
+  const n = numberFlag(name, raw, min)
+  if (!Number.isInteger(n)) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(raw)}`)
+  return n
+}
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -185,6 +190,9 @@ interface Service {
   stop(): Promise<void>
 }
 
+/** Every service started, so a failed run can show what they logged. */
+const services: Service[] = []
+
 /**
  * Starts `node --import tsx <script>` in the repository root and waits until stdout has matched
  * every ready pattern (the platform's banner lines), or fails with the process's stderr.
@@ -192,19 +200,39 @@ interface Service {
 function startService(name: string, script: string, env: NodeJS.ProcessEnv, patterns: Record<string, RegExp>, timeoutMs = 60_000): Promise<Service> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const ready: Record<string, string> = {}
+  const isReady = () => Object.keys(ready).length === Object.keys(patterns).length
   const warnings = { count: 0, samples: [] as string[] }
   let stderrTail = ''
   let stopping = false
 
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
-  const crashed = exited.then((code) => {
-    throw new Error(`${name} exited unexpectedly (code ${code})${stderrTail ? `:\n${stderrTail.trim()}` : ''}`)
-  })
-  crashed.catch(() => undefined) // observed only when raced; never an unhandled rejection
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`)))
+  const describeExit = (when: string, how: string) => `${name} exited ${when} (${how})${stderrTail.trim() ? `:\n${stderrTail.trim()}` : ''}`
+  // Rejects only for an exit nobody asked for. Handled here, so a crash between two awaits of
+  // `alive()` is reported by the next one rather than as an unhandled rejection.
+  const crashed = exited.then((how) => (stopping ? new Promise<never>(() => undefined) : Promise.reject(new Error(describeExit('unexpectedly', how)))))
+  crashed.catch(() => undefined)
 
   child.stderr!.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000)
   })
+
+  const service: Service = {
+    name,
+    ready,
+    crashed,
+    warnings,
+    async stop() {
+      if (stopping || child.exitCode !== null || child.signalCode !== null) return
+      stopping = true
+      child.kill('SIGTERM')
+      const graceful = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])
+      if (!graceful) {
+        child.kill('SIGKILL')
+        await exited
+        throw new Error(`${name} did not exit within 10 s of SIGTERM; killed`)
+      }
+    },
+  }
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not print its banner within ${timeoutMs} ms`)), timeoutMs)
@@ -213,37 +241,20 @@ function startService(name: string, script: string, env: NodeJS.ProcessEnv, patt
       child.kill('SIGKILL')
       reject(err)
     }
-    void exited.then((code) => {
-      if (!stopping && Object.keys(ready).length < Object.keys(patterns).length) {
-        fail(new Error(`${name} exited with code ${code} before it was ready${stderrTail ? `:\n${stderrTail.trim()}` : ''}`))
-      }
+    void exited.then((how) => {
+      if (!isReady()) fail(new Error(describeExit('before it was ready', how)))
     })
-
     createInterface({ input: child.stdout! }).on('line', (line) => {
       recordWarning(line, warnings)
+      if (isReady()) return
       for (const [key, pattern] of Object.entries(patterns)) {
         const match = pattern.exec(line)
-        if (match?.[1] && !(key in ready)) ready[key] = match[1]
+        if (match?.[1]) ready[key] = match[1]
       }
-      if (Object.keys(ready).length === Object.keys(patterns).length && !stopping) {
+      if (isReady()) {
         clearTimeout(timer)
-        resolve({
-          name,
-          ready,
-          crashed: exited.then(() => (stopping ? new Promise<never>(() => undefined) : crashed)),
-          warnings,
-          async stop() {
-            if (stopping || child.exitCode !== null || child.signalCode !== null) return
-            stopping = true
-            child.kill('SIGTERM')
-            const graceful = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])
-            if (!graceful) {
-              child.kill('SIGKILL')
-              await exited
-              throw new Error(`${name} did not exit within 10 s of SIGTERM; killed`)
-            }
-          },
-        })
+        services.push(service)
+        resolve(service)
       }
     })
   })
@@ -255,7 +266,7 @@ function recordWarning(line: string, warnings: { count: number; samples: string[
     const entry = JSON.parse(line) as { level?: unknown; msg?: unknown }
     if (typeof entry.level === 'number' && entry.level >= 40) {
       warnings.count++
-      if (warnings.samples.length < 5) warnings.samples.push(line.slice(0, 300))
+      if (warnings.samples.length < 5) warnings.samples.push(line.slice(0, 1500))
     }
   } catch {
     // not a log line
@@ -324,27 +335,36 @@ interface Fleet {
   close(): Promise<void>
 }
 
-/** Connects every device at `rate` per second; each subscribes to its own cmd topic. */
+/** Connects one device and subscribes it to its own cmd topic, as a button does. */
+async function connectButton(port: number, { id, secret }: Credentials, lost: Fleet['lost']): Promise<RawDevice> {
+  const device = await connectRawDevice({ host: HOST, port, deviceId: id, secret })
+  device.on('close', (err) => {
+    if (!err) return
+    lost.count++
+    lost.first ??= err.message
+  })
+  const [granted] = await device.subscribe(deviceTopic(id, 'cmd'))
+  if (granted === undefined || granted === SUBACK_FAILURE) {
+    await device.close()
+    throw new Error(`${id}: subscription to its cmd topic refused`)
+  }
+  return device
+}
+
+/** Connects every device at `rate` per second; stops starting new ones after a failure. */
 async function connectFleet(port: number, credentials: Credentials[], rate: number): Promise<Fleet> {
   const lost = { count: 0, first: null as string | null }
   const started = performance.now()
   const attempts: Promise<RawDevice>[] = []
-  for (let i = 0; i < credentials.length; i++) {
+  let failing = false
+  for (let i = 0; i < credentials.length && !failing; i++) {
     const wait = started + (i * 1000) / rate - performance.now()
     if (wait >= 1) await sleep(wait)
-    const { id, secret } = credentials[i]!
-    attempts.push(
-      connectRawDevice({ host: HOST, port, deviceId: id, secret }).then(async (device) => {
-        device.on('close', (err) => {
-          if (!err) return
-          lost.count++
-          lost.first ??= err.message
-        })
-        const [granted] = await device.subscribe(deviceTopic(id, 'cmd'))
-        if (granted === undefined || granted === SUBACK_FAILURE) throw new Error(`${id}: subscription to its cmd topic refused`)
-        return device
-      }),
-    )
+    const attempt = connectButton(port, credentials[i]!, lost)
+    // Handled at once, so a failure during the paced loop is no unhandled rejection;
+    // allSettled below reports it.
+    attempt.catch(() => (failing = true))
+    attempts.push(attempt)
   }
   const settled = await Promise.allSettled(attempts)
   const connectSeconds = (performance.now() - started) / 1000
@@ -355,7 +375,7 @@ async function connectFleet(port: number, credentials: Credentials[], rate: numb
   const failures = settled.flatMap((s) => (s.status === 'rejected' ? [errorMessage(s.reason)] : []))
   if (failures.length > 0) {
     await close()
-    throw new Error(`${failures.length} of ${credentials.length} devices failed to connect; first: ${failures[0]}`)
+    throw new Error(`${failures.length} of ${attempts.length} devices attempted failed to connect; first: ${failures[0]}`)
   }
   return { devices, connectSeconds, lost, close }
 }
@@ -403,11 +423,19 @@ function startTelemetry(devices: RawDevice[], rate: number): TelemetryRun {
 
 type Sample = { ok: true; hopMs: number; pubackMs: number } | { ok: false; error: string }
 
+interface TimedRun {
+  samples: Sample[]
+  /** This process's event-loop delay while measuring: a busy client would inflate every figure. */
+  clientLoopDelay: { p99: number; max: number }
+}
+
 /**
  * Starts `warmup + count` measurements `intervalMs` apart with at most `inFlight` unfinished;
  * returns the samples of the last `count`. `measure` never rejects: failures are samples.
  */
-async function runTimed(count: number, opts: Options, measure: (i: number) => Promise<Sample>): Promise<Sample[]> {
+async function runTimed(count: number, opts: Options, measure: (i: number) => Promise<Sample>): Promise<TimedRun> {
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+  loopDelay.enable()
   const samples: Sample[] = []
   const running: Promise<void>[] = []
   const slotWaiters: (() => void)[] = []
@@ -428,7 +456,9 @@ async function runTimed(count: number, opts: Options, measure: (i: number) => Pr
     )
   }
   await Promise.all(running)
-  return samples
+  loopDelay.disable()
+  // The histogram counts the 1 ms sampling interval itself; nanoseconds to milliseconds.
+  return { samples, clientLoopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,6 +469,7 @@ interface PhaseResult {
   connectSeconds: number
   telemetry: { sent: number; seconds: number; errors: number }
   samples: Sample[]
+  clientLoopDelay: TimedRun['clientLoopDelay']
   lostConnections: { count: number; first: string | null }
   deviceIds: string[]
   notes: string[]
@@ -597,7 +628,7 @@ async function platformPhase(opts: Options, tempDir: string, register: (cleanup:
   log(`timed phase: ${WARMUP} warm-up + ${opts.presses} SOS presses, ${opts.intervalMs} ms apart, ≤ ${opts.inFlight} in flight, telemetry at ${opts.telemetryRate}/s…`)
   const telemetry = startTelemetry(fleet.devices, opts.telemetryRate)
   await sleep(SETTLE_MS)
-  const samples = await alive(runTimed(opts.presses, opts, press))
+  const { samples, clientLoopDelay } = await alive(runTimed(opts.presses, opts, press))
   const telemetryStats = telemetry.stop()
   await alive(resolver.drained())
 
@@ -608,7 +639,7 @@ async function platformPhase(opts: Options, tempDir: string, register: (cleanup:
   if (operatorDropped) problems.push(`the operator socket disconnected (${operatorDropped})`)
   if (platform.warnings.count > 0) {
     notes.push(`platform logged ${platform.warnings.count} warnings or errors, e.g.:`)
-    notes.push(...platform.warnings.samples.map((s) => `    ${s}`))
+    notes.push(...platform.warnings.samples.map((s) => `    ${s.slice(0, 400)}`))
   }
 
   log('stopping the platform…')
@@ -620,6 +651,7 @@ async function platformPhase(opts: Options, tempDir: string, register: (cleanup:
     connectSeconds: fleet.connectSeconds,
     telemetry: telemetryStats,
     samples,
+    clientLoopDelay,
     lostConnections: fleet.lost,
     deviceIds: fleet.devices.map((d) => d.deviceId),
     notes,
@@ -678,7 +710,7 @@ async function baselinePhase(opts: Options, credentials: Credentials[], register
   log(`timed phase: ${WARMUP} warm-up + ${opts.baselineMessages} messages, same spacing and telemetry…`)
   const telemetry = startTelemetry(fleet.devices, opts.telemetryRate)
   await sleep(SETTLE_MS)
-  const samples = await alive(runTimed(opts.baselineMessages, opts, send))
+  const { samples, clientLoopDelay } = await alive(runTimed(opts.baselineMessages, opts, send))
   const telemetryStats = telemetry.stop()
 
   await subscriber.close()
@@ -689,6 +721,7 @@ async function baselinePhase(opts: Options, credentials: Credentials[], register
     connectSeconds: fleet.connectSeconds,
     telemetry: telemetryStats,
     samples,
+    clientLoopDelay,
     lostConnections: fleet.lost,
     deviceIds: fleet.devices.map((d) => d.deviceId),
     notes: broker.warnings.count > 0 ? [`bare broker logged ${broker.warnings.count} warnings`] : [],
@@ -734,6 +767,7 @@ function printReport(opts: Options, platform: PhaseResult, baseline: PhaseResult
     `  platform     SQLite synchronous=${process.env.ANJU_DB_SYNC ?? 'FULL'}, ${platform.devices} devices connected in ${platform.connectSeconds.toFixed(2)} s (${(platform.devices / platform.connectSeconds).toFixed(0)}/s, target ${opts.connectRate}/s)`,
     `  baseline     bare aedes, ${baseline.devices} devices connected in ${baseline.connectSeconds.toFixed(2)} s`,
     `  telemetry    target ${opts.telemetryRate}/s; achieved ${rate(platform.telemetry)}/s on the platform, ${rate(baseline.telemetry)}/s on the bare broker`,
+    `  bench client event-loop delay while timing: p99 ${platform.clientLoopDelay.p99.toFixed(1)} ms, max ${platform.clientLoopDelay.max.toFixed(1)} ms (platform phase); p99 ${baseline.clientLoopDelay.p99.toFixed(1)} ms, max ${baseline.clientLoopDelay.max.toFixed(1)} ms (baseline)`,
     `  presses      ${opts.presses} timed (+${WARMUP} warm-up), ${opts.intervalMs} ms apart, ≤ ${opts.inFlight} in flight; ${opts.baselineMessages} baseline messages`,
     '',
     `  ${'path'.padEnd(40)} ${'count'.padStart(6)} ${'failed'.padStart(6)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)}   (ms)`,
@@ -794,7 +828,9 @@ async function main(): Promise<number> {
 
   const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-bench-'))
   register(async () => rmSync(tempDir, { recursive: true, force: true }))
+  let interrupted = false
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true
     log(`${signal}: stopping child processes and removing ${tempDir}`)
     void cleanup().finally(() => process.exit(130))
   }
@@ -809,7 +845,15 @@ async function main(): Promise<number> {
     const ok = printReport(opts, platform, baseline)
     return ok ? 0 : 1
   } catch (err) {
-    process.stderr.write(`\nbench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    // After a signal, whatever was running fails because its services are gone: not news.
+    if (interrupted) return 130
+    // Our own failures are plain Errors whose message says it all; a TypeError and the like is a
+    // bug in this script, and its stack is what helps.
+    const detail = err instanceof Error ? (err.constructor === Error ? err.message : (err.stack ?? err.message)) : String(err)
+    process.stderr.write(`\nbench failed: ${detail}\n`)
+    for (const { name, warnings } of services) {
+      if (warnings.count > 0) process.stderr.write(`\n${name} logged ${warnings.count} warnings or errors, first:\n${warnings.samples.join('\n')}\n`)
+    }
     return 1
   } finally {
     await cleanup()

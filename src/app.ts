@@ -12,6 +12,7 @@ import { ensureAdmin } from './auth/bootstrap.js'
 import { createBroker } from './broker/broker.js'
 import type { Config } from './config.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
+import { createDetectors } from './detectors/service.js'
 import { createDeviceCommands } from './delivery/device-commands.js'
 import { createRealtime } from './delivery/realtime.js'
 import { createIncidents, type IncidentEvents } from './incidents/service.js'
@@ -21,10 +22,10 @@ import { createIngestStats } from './ingest/stats.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
 import { openSqlite, type Db } from './store/database.js'
-import { registryRepository } from './store/registry.js'
+import { registryRepository, type RegistryEvents } from './store/registry.js'
 import { userRepository } from './store/users.js'
 
-export type AppEvents = IncidentEvents & IngestEvents
+export type AppEvents = IncidentEvents & IngestEvents & RegistryEvents
 
 export interface AppOptions {
   clock?: Clock
@@ -50,7 +51,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const stats = createIngestStats()
   const auth = createAuth({ users, clock, sessionTtlMs: config.ANJU_SESSION_TTL_HOURS * 3_600_000 })
   const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
-  const health = createDeviceHealth({ registry, clock, log })
+  const detectors = createDetectors({ db, registry, incidents, bus, clock, log: log.child({ component: 'detectors' }) })
+  const health = createDeviceHealth({ db, clock, log })
   const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS })
   const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, bus, clock, log: log.child({ component: 'device-commands' }) })
@@ -62,6 +64,10 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     stats,
     clock,
     log,
+    announce: {
+      householdChanged: (householdId) => bus.emit('household.changed', { householdId }),
+      communityChanged: (communityId) => bus.emit('community.changed', { communityId }),
+    },
     dashboardsDir: DASHBOARDS_DIR,
     connectedDevices: () => broker.aedes.connectedClients,
   })
@@ -84,6 +90,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     registry,
     users,
     incidents,
+    detectors,
     stats,
     broker,
     realtime,
@@ -96,6 +103,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       const admin = await ensureAdmin(users, clock, config.ANJU_ADMIN_PASSWORD)
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
       health.start()
+      await detectors.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
       return { httpPort, mqttPort, admin, ...(demo ? { demo } : {}) }
@@ -109,6 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       for (const ws of wss.clients) ws.terminate()
       wss.close()
       if (started || http.server.listening) await http.close()
+      await detectors.stop()
       await health.stop()
       await db.destroy()
       started = false

@@ -1,13 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { communityScope } from '../auth/auth.js'
+import { detectorOverrideSchema } from '../detectors/settings.js'
 import { newId } from '../shared/ids.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
 import { communityView, idParam } from './views.js'
 
-const communityBody = z.object({ name: z.string().trim().min(1).max(100), street: z.string().trim().min(1).max(100) })
+const communityFields = {
+  name: z.string().trim().min(1).max(100),
+  street: z.string().trim().min(1).max(100),
+  detectorSettings: detectorOverrideSchema.nullable().describe('detector thresholds over the defaults'),
+}
+const communityBody = z.object({ ...communityFields, detectorSettings: communityFields.detectorSettings.default(null) })
+const communityPatch = z.object(communityFields).partial()
 
 export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
   app.addHook('preHandler', requireUser(ctx.auth))
@@ -31,11 +38,12 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return reply.code(201).send(c)
   })
 
-  app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: communityBody.partial(), response: { 200: communityView } } }, async (request) => {
+  app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: communityPatch, response: { 200: communityView } } }, async (request) => {
     const c = await ctx.registry.communities.get(request.params.id)
     if (!c) throw notFound('community', request.params.id)
     const updated = { ...c, ...request.body }
     await ctx.registry.communities.update(updated)
+    ctx.announce.communityChanged(c.id)
     return updated
   })
 

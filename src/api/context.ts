@@ -13,4 +13,9 @@ export interface ApiContext {
   users: UserRepository
   stats: IngestStats
   clock: Clock
+  /** Tells the rest of the platform (the detectors) that registry data changed. */
+  announce: {
+    householdChanged(householdId: string): void
+    communityChanged(communityId: string): void
+  }
 }

@@ -73,6 +73,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
         createdAt: ctx.clock.now(),
       }
       await ctx.registry.devices.insert(device, hashDeviceSecret(secret))
+      ctx.announce.householdChanged(device.householdId)
       return reply.code(201).send({ ...device, secret })
     },
   )
@@ -87,6 +88,8 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       heartbeatS: request.body.heartbeatS ?? d.heartbeatS,
     }
     await ctx.registry.devices.update(updated)
+    ctx.announce.householdChanged(d.householdId)
+    if (updated.householdId !== d.householdId) ctx.announce.householdChanged(updated.householdId)
     return updated
   })
 
@@ -104,6 +107,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
   app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
     const d = await visibleDevice(currentUser(request), request.params.id)
     await ctx.registry.devices.remove(d.id)
+    ctx.announce.householdChanged(d.householdId)
     return reply.code(204).send()
   })
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { communityScope } from '../auth/auth.js'
+import { detectorOverrideSchema } from '../detectors/settings.js'
 import { newId } from '../shared/ids.js'
 import type { Household } from '../store/registry.js'
 import type { ApiContext } from './context.js'
@@ -16,12 +17,14 @@ const householdFields = {
   address: z.string().trim().min(1).max(200),
   phone: phone.nullable(),
   medicalNotes: z.string().max(2000).nullable(),
+  detectorSettings: detectorOverrideSchema.nullable().describe("detector thresholds over the community's"),
 }
 const householdBody = z.object({
   ...householdFields,
   age: householdFields.age.default(null),
   phone: householdFields.phone.default(null),
   medicalNotes: householdFields.medicalNotes.default(null),
+  detectorSettings: householdFields.detectorSettings.default(null),
 })
 // PATCH has no defaults: a field left out stays as it is.
 const householdPatch = z.object(householdFields).partial()
@@ -63,8 +66,9 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   app.post('/', { preHandler: requireAdmin, schema: { tags, body: householdBody, response: { 201: householdView } } }, async (request, reply) => {
     await requireCommunity(request.body.communityId)
     const now = ctx.clock.now()
-    const h: Household = { id: newId('hh', now), ...request.body, createdAt: now, updatedAt: now }
+    const h: Household = { id: newId('hh', now), ...request.body, awayUntil: null, createdAt: now, updatedAt: now }
     await ctx.registry.households.insert(h)
+    ctx.announce.householdChanged(h.id)
     return reply.code(201).send(h)
   })
 
@@ -73,8 +77,31 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     if (request.body.communityId) await requireCommunity(request.body.communityId)
     const updated = { ...h, ...stripUndefined(request.body), updatedAt: ctx.clock.now() }
     await ctx.registry.households.update(updated)
+    ctx.announce.householdChanged(h.id)
     return updated
   })
+
+  app.put(
+    '/:id/away',
+    {
+      schema: {
+        tags,
+        summary: 'Away mode: suppress inactivity, water and door findings until a time (never SOS, fall, smoke or gas)',
+        params: idParam,
+        body: z.object({ until: z.number().int().positive().nullable().describe('epoch ms; null = back home') }),
+        response: { 200: householdView },
+      },
+    },
+    async (request) => {
+      const h = await visibleHousehold(currentUser(request), request.params.id)
+      const { until } = request.body
+      if (until !== null && until <= ctx.clock.now()) throw new ApiError('VALIDATION', 'until: must be in the future (or null to end away mode)')
+      const updated = { ...h, awayUntil: until, updatedAt: ctx.clock.now() }
+      await ctx.registry.households.update(updated)
+      ctx.announce.householdChanged(h.id)
+      return updated
+    },
+  )
 
   app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
     const h = await visibleHousehold(currentUser(request), request.params.id)

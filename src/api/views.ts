@@ -1,6 +1,7 @@
 /** Response schemas: what the API shows of each resource (never a secret hash). */
 import { z } from 'zod'
-import { OUTCOMES } from '../incidents/model.js'
+import { detectorOverrideSchema } from '../detectors/settings.js'
+import { CATEGORY, OUTCOMES, PRIORITY, type Category, type IncidentType } from '../incidents/model.js'
 import { DEVICE_KINDS } from '../store/registry.js'
 import { ROLES } from '../store/users.js'
 
@@ -12,7 +13,7 @@ export const userView = z.object({
   communityIds: z.array(z.string()),
 })
 
-export const communityView = z.object({ id: z.string(), name: z.string(), street: z.string(), createdAt: z.number() })
+export const communityView = z.object({ id: z.string(), name: z.string(), street: z.string(), detectorSettings: detectorOverrideSchema.nullable(), createdAt: z.number() })
 
 export const contactView = z.object({
   id: z.string(),
@@ -31,6 +32,8 @@ export const householdView = z.object({
   address: z.string(),
   phone: z.string().nullable(),
   medicalNotes: z.string().nullable(),
+  awayUntil: z.number().nullable().describe('away mode (hospital, visiting family) until this instant'),
+  detectorSettings: detectorOverrideSchema.nullable(),
   createdAt: z.number(),
   updatedAt: z.number(),
 })
@@ -57,8 +60,8 @@ export const incidentView = z.object({
   householdId: z.string(),
   communityId: z.string(),
   deviceId: z.string(),
-  category: z.enum(['emergency', 'service']),
-  type: z.enum(['sos', 'fall', 'service', 'smoke', 'gas']),
+  category: z.enum([...new Set(Object.values(CATEGORY))] as [Category, ...Category[]]),
+  type: z.enum(Object.keys(PRIORITY) as [IncidentType, ...IncidentType[]]),
   priority: z.number(),
   state: z.enum(['open', 'acknowledged', 'resolved']),
   cancelledByResident: z.boolean(),
@@ -70,6 +73,9 @@ export const incidentView = z.object({
   outcome: z.enum(OUTCOMES).nullable(),
   note: z.string().nullable(),
   updatedAt: z.number(),
+  conditions: z.array(z.string()).describe('detector conditions true now'),
+  conditionCleared: z.boolean().describe('every condition has cleared; an operator confirms and closes'),
+  explanation: z.object({ zh: z.string(), en: z.string() }).nullable(),
 })
 
 export const incidentEventView = z.object({

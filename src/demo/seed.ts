@@ -58,7 +58,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
     for (const c of COMMUNITIES) {
       const id = `com-${c.key}`
       communityIds.set(c.key, id)
-      await reg.communities.insert({ id, name: c.name, street: STREET, createdAt: now })
+      await reg.communities.insert({ id, name: c.name, street: STREET, detectorSettings: null, createdAt: now })
       const password = randomBytes(6).toString('base64url')
       await userRepository(trx).insert(
         { id: newId('usr', now), username: c.operator, displayName: c.operatorName, role: 'operator', communityIds: [id] },
@@ -77,6 +77,8 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
         address: h.address,
         phone: `1380000${h.n}`,
         medicalNotes: h.notes,
+        awayUntil: null,
+        detectorSettings: null,
         createdAt: now,
         updatedAt: now,
       })

@@ -3,13 +3,16 @@
  * typed refusal. open → acknowledged → resolved; alarms and a resident's cancel attach to an
  * incident that is not yet resolved.
  */
-import { CATEGORY, PRIORITY, type AlarmKind, type Incident, type IncidentEvent, type Outcome } from './model.js'
+import type { Condition, ConditionKind } from '../detectors/model.js'
+import { CATEGORY, PRIORITY, type AlarmKind, type Incident, type IncidentEvent, type IncidentType, type Outcome } from './model.js'
 
 export type Command =
   | { kind: 'acknowledge' }
   | { kind: 'resolve'; outcome: Outcome; note: string | null }
   | { kind: 'alarm'; alarm: AlarmKind; deviceId: string; messageId: string }
   | { kind: 'cancel'; deviceId: string; messageId: string }
+  | { kind: 'finding'; condition: Condition }
+  | { kind: 'condition_cleared'; key: string }
 
 export type RefusalCode = 'ALREADY_ACKNOWLEDGED' | 'ALREADY_RESOLVED' | 'NOT_ACKNOWLEDGED'
 
@@ -48,6 +51,9 @@ export function openIncident(input: OpenInput, now: number): { incident: Inciden
     outcome: null,
     note: null,
     updatedAt: now,
+    conditions: [],
+    conditionCleared: false,
+    explanation: null,
   }
   const event: IncidentEvent = {
     incidentId: input.id,
@@ -58,6 +64,61 @@ export function openIncident(input: OpenInput, now: number): { incident: Inciden
     detail: { alarm: input.alarm, messageId: input.messageId },
   }
   return { incident, events: [event] }
+}
+
+export interface FindingInput {
+  id: string
+  householdId: string
+  communityId: string
+  condition: Condition
+}
+
+export function openFromFinding(input: FindingInput, now: number): { incident: Incident; events: IncidentEvent[] } {
+  const { condition } = input
+  const deviceId = typeof condition.data.deviceId === 'string' ? condition.data.deviceId : ''
+  const incident: Incident = {
+    id: input.id,
+    householdId: input.householdId,
+    communityId: input.communityId,
+    deviceId,
+    category: CATEGORY[condition.kind],
+    type: condition.kind,
+    priority: conditionPriority([condition.key]),
+    state: 'open',
+    cancelledByResident: false,
+    openedAt: now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    outcome: null,
+    note: null,
+    updatedAt: now,
+    conditions: [condition.key],
+    conditionCleared: false,
+    explanation: condition.explanation,
+  }
+  const event: IncidentEvent = {
+    incidentId: input.id,
+    at: now,
+    actor: 'system:detectors',
+    kind: 'opened',
+    deviceId: null,
+    detail: { condition: condition.key, explanation: condition.explanation, data: condition.data },
+  }
+  return { incident, events: [event] }
+}
+
+const kindOf = (key: string) => key.split(':')[0] as ConditionKind
+
+/** Severity rises when signals agree: no water and no movement together are high priority. */
+export function conditionPriority(keys: readonly string[]): number {
+  const kinds = keys.map(kindOf)
+  let priority = Math.min(...kinds.map((k) => PRIORITY[k] ?? 4))
+  const noWater = kinds.some((k) => k === 'no_water' || k === 'no_water_day')
+  const noMovement = kinds.some((k) => k === 'inactivity' || k === 'morning_check')
+  if (noWater && noMovement) priority = Math.min(priority, 2)
+  return priority
 }
 
 export function transition(incident: Incident, command: Command, actor: string, now: number): TransitionResult {
@@ -124,6 +185,31 @@ export function transition(incident: Incident, command: Command, actor: string, 
         incident: { ...incident, cancelledByResident: true, updatedAt: now },
         events: [event('cancelled_by_resident', command.deviceId, { messageId: command.messageId })],
       }
+
+    case 'finding': {
+      const { condition } = command
+      // A condition already on the incident (a detector restarting, say) changes nothing.
+      if (incident.conditions.includes(condition.key)) return { ok: true, incident, events: [] }
+      const conditions = [...incident.conditions, condition.key]
+      const priority = Math.min(incident.priority, conditionPriority(conditions))
+      const type: IncidentType = PRIORITY[condition.kind] < PRIORITY[incident.type] ? condition.kind : incident.type
+      return {
+        ok: true,
+        incident: { ...incident, conditions, priority, type, conditionCleared: false, explanation: condition.explanation, updatedAt: now },
+        events: [event('finding', null, { condition: condition.key, explanation: condition.explanation, data: condition.data })],
+      }
+    }
+
+    case 'condition_cleared': {
+      if (!incident.conditions.includes(command.key)) return { ok: true, incident, events: [] }
+      const conditions = incident.conditions.filter((k) => k !== command.key)
+      // Never closed silently: with every condition gone it waits for an operator to confirm.
+      return {
+        ok: true,
+        incident: { ...incident, conditions, conditionCleared: conditions.length === 0, updatedAt: now },
+        events: [event('condition_cleared', null, { condition: command.key, allCleared: conditions.length === 0 })],
+      }
+    }
   }
 }
 

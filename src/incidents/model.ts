@@ -1,32 +1,70 @@
 /** The incident as the domain sees it: what happened, to whom, and who is handling it. */
 
+import type { ConditionKind, Explanation } from '../detectors/model.js'
+
 /** What can raise an incident through the alarm path: contract alarm types plus smoke/gas `alarm: true`. */
 export type AlarmKind = 'sos' | 'fall' | 'service' | 'smoke' | 'gas'
-export type Category = 'emergency' | 'service'
+/** One active incident per (household, category): a repeat signal updates it, never duplicates it. */
+export type Category = 'emergency' | 'service' | 'wellbeing' | 'property' | 'visit' | 'maintenance'
+export type IncidentType = AlarmKind | ConditionKind
 export type IncidentState = 'open' | 'acknowledged' | 'resolved'
 
 export const OUTCOMES = ['emergency_handled', 'false_alarm', 'test', 'resolved_by_phone'] as const
 export type Outcome = (typeof OUTCOMES)[number]
 
-/** 1 is the most urgent. Smoke and gas are handled with SOS priority (contract §telemetry). */
-export const PRIORITY: Record<AlarmKind, number> = { sos: 1, smoke: 1, gas: 1, fall: 2, service: 3 }
-export const CATEGORY: Record<AlarmKind, Category> = {
+/**
+ * 1 critical, 2 high, 3 medium, 4 low. Smoke and gas are handled with SOS priority (contract
+ * §telemetry); a long bathroom stay, running water and a night-time exit may be a fall.
+ */
+export const PRIORITY: Record<IncidentType, number> = {
+  sos: 1,
+  smoke: 1,
+  gas: 1,
+  fall: 2,
+  continuous_flow: 2,
+  bathroom_dwell: 2,
+  wandering: 2,
+  no_water: 3,
+  no_water_day: 3,
+  high_water: 3,
+  inactivity: 3,
+  morning_check: 3,
+  service: 4,
+  leak: 4,
+  door_idle: 4,
+  device_offline: 4,
+  low_battery: 4,
+}
+
+export const CATEGORY: Record<IncidentType, Category> = {
   sos: 'emergency',
   smoke: 'emergency',
   gas: 'emergency',
   fall: 'emergency',
   service: 'service',
+  no_water: 'wellbeing',
+  no_water_day: 'wellbeing',
+  high_water: 'wellbeing',
+  continuous_flow: 'wellbeing',
+  inactivity: 'wellbeing',
+  morning_check: 'wellbeing',
+  bathroom_dwell: 'wellbeing',
+  wandering: 'wellbeing',
+  leak: 'property',
+  door_idle: 'visit',
+  device_offline: 'maintenance',
+  low_battery: 'maintenance',
 }
 
 export interface Incident {
   id: string
   householdId: string
   communityId: string
-  /** The device whose alarm opened the incident. */
+  /** The device whose alarm opened the incident; '' when a household-level detector did. */
   deviceId: string
   category: Category
-  /** The most urgent alarm kind seen so far. */
-  type: AlarmKind
+  /** The most urgent alarm or condition seen so far. */
+  type: IncidentType
   priority: number
   state: IncidentState
   cancelledByResident: boolean
@@ -38,9 +76,15 @@ export interface Incident {
   outcome: Outcome | null
   note: string | null
   updatedAt: number
+  /** Detector conditions that are true now (keys such as `no_water`, `device_offline:wm-1`). */
+  conditions: string[]
+  /** Every condition has cleared; the incident waits for an operator to confirm and close it. */
+  conditionCleared: boolean
+  /** The detectors' latest explanation, with the numbers. */
+  explanation: Explanation | null
 }
 
-export type EventKind = 'opened' | 'alarm' | 'cancelled_by_resident' | 'acknowledged' | 'resolved'
+export type EventKind = 'opened' | 'alarm' | 'cancelled_by_resident' | 'acknowledged' | 'resolved' | 'finding' | 'condition_cleared'
 
 export interface IncidentEvent {
   incidentId: string

@@ -9,8 +9,9 @@ import type { EventBus } from '../shared/events.js'
 import { newId } from '../shared/ids.js'
 import type { Db } from '../store/database.js'
 import { incidentRepository, type IncidentFilter } from '../store/incidents.js'
-import { openIncident, transition, type Command, type Refusal } from './lifecycle.js'
-import type { AlarmKind, Incident, IncidentEvent, Outcome } from './model.js'
+import type { Finding } from '../detectors/model.js'
+import { openFromFinding, openIncident, transition, type Command, type Refusal } from './lifecycle.js'
+import { CATEGORY, type AlarmKind, type Incident, type IncidentEvent, type Outcome } from './model.js'
 
 export interface IncidentChange {
   incident: Incident
@@ -89,6 +90,42 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
     return outcome
   }
 
+  /**
+   * Detector findings into incidents, one transaction: a raised condition opens the household's
+   * incident of its category or joins the active one; a cleared condition is marked on it.
+   */
+  async function recordFindings(communityId: string, findings: readonly Finding[]): Promise<IncidentChange[]> {
+    if (findings.length === 0) return []
+    const changes = await db.transaction().execute(async (trx) => {
+      const tx = incidentRepository(trx)
+      const out: IncidentChange[] = []
+      for (const f of findings) {
+        const now = clock.now()
+        const category = CATEGORY[f.condition.kind]
+        const active = await tx.active(f.householdId, category)
+        if (f.change === 'cleared') {
+          if (!active) continue
+          const r = await apply(tx, active, { kind: 'condition_cleared', key: f.condition.key }, 'system:detectors', now)
+          if (r.events.length) out.push(r)
+        } else if (active) {
+          const r = await apply(tx, active, { kind: 'finding', condition: f.condition }, 'system:detectors', now)
+          if (r.events.length) out.push(r)
+        } else {
+          const opened = openFromFinding({ id: newId('inc', now), householdId: f.householdId, communityId, condition: f.condition }, now)
+          await tx.insert(opened.incident)
+          await tx.appendEvents(opened.events)
+          out.push(opened)
+        }
+      }
+      return out
+    })
+    for (const change of changes) {
+      log.info({ incidentId: change.incident.id, householdId: change.incident.householdId, events: change.events.map((e) => e.kind) }, 'finding recorded')
+      bus.emit('incident.changed', change)
+    }
+    return changes
+  }
+
   async function act(id: string, command: Command, actor: string): Promise<ActionResult> {
     const result = await db.transaction().execute(async (trx) => {
       const tx = incidentRepository(trx)
@@ -108,6 +145,7 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
 
   return {
     raiseAlarm,
+    recordFindings,
     acknowledge: (id: string, actor: string) => act(id, { kind: 'acknowledge' }, actor),
     resolve: (id: string, actor: string, outcome: Outcome, note: string | null) => act(id, { kind: 'resolve', outcome, note }, actor),
     get: (id: string) => repo.get(id),
@@ -121,8 +159,9 @@ export type Incidents = ReturnType<typeof createIncidents>
 
 async function apply(tx: ReturnType<typeof incidentRepository>, incident: Incident, command: Command, actor: string, now: number) {
   const next = transition(incident, command, actor, now)
-  // Alarms and cancels only meet active incidents, which accept them; anything else is a bug.
-  if (!next.ok) throw new Error(`unexpected refusal on the alarm path: ${next.error.message}`)
+  // Alarms, cancels and findings only meet active incidents, which accept them; anything else is a bug.
+  if (!next.ok) throw new Error(`unexpected refusal: ${next.error.message}`)
+  if (next.events.length === 0) return { incident: next.incident, events: next.events }
   await tx.update(next.incident)
   await tx.appendEvents(next.events)
   return { incident: next.incident, events: next.events }

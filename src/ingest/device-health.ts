@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino'
 import type { Clock, TimerHandle } from '../shared/clock.js'
-import type { RegistryRepository } from '../store/registry.js'
+import type { Db } from '../store/database.js'
+import { registryRepository } from '../store/registry.js'
 
 export interface HealthUpdate {
   lastSeenAt: number
@@ -13,21 +14,24 @@ export interface HealthUpdate {
   fw?: string
 }
 
-export function createDeviceHealth(deps: { registry: RegistryRepository; clock: Clock; log: Logger; flushEveryMs?: number }) {
-  const { registry, clock, log } = deps
+export function createDeviceHealth(deps: { db: Db; clock: Clock; log: Logger; flushEveryMs?: number }) {
+  const { db, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
   let pending = new Map<string, HealthUpdate>()
   let timer: TimerHandle | null = null
 
+  /** One transaction for the whole batch: one fsync a second, not one per device (it blocks the loop). */
   async function flush(): Promise<void> {
+    if (pending.size === 0) return
     const batch = pending
     pending = new Map()
-    for (const [deviceId, update] of batch) {
-      try {
-        await registry.devices.recordHealth(deviceId, update)
-      } catch (err) {
-        log.warn({ err, deviceId }, 'device health not recorded')
-      }
+    try {
+      await db.transaction().execute(async (trx) => {
+        const devices = registryRepository(trx).devices
+        for (const [deviceId, update] of batch) await devices.recordHealth(deviceId, update)
+      })
+    } catch (err) {
+      log.warn({ err, devices: batch.size }, 'device health not recorded')
     }
   }
 

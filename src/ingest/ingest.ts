@@ -32,8 +32,18 @@ export interface TelemetryReceived {
   receivedAt: number
 }
 
+/** Any valid message from a device: it is alive, and maybe says how its battery is. */
+export interface DeviceSeen {
+  deviceId: string
+  householdId: string
+  at: number
+  online?: boolean
+  battery?: number
+}
+
 export interface IngestEvents {
   'telemetry.received': TelemetryReceived
+  'device.seen': DeviceSeen
 }
 
 export type IngestResult = 'accepted' | 'duplicate' | 'dropped'
@@ -51,6 +61,17 @@ export function createIngest(deps: {
 }) {
   const { incidents, health, stats, bus, clock, log } = deps
   const recentTelemetry = new Map<string, string[]>()
+
+  function seen(device: DeviceIdentity, at: number, update: { online?: boolean; battery?: number; fw?: string } = {}): void {
+    health.record(device.id, { lastSeenAt: at, ...update })
+    bus.emit('device.seen', {
+      deviceId: device.id,
+      householdId: device.householdId,
+      at,
+      ...(update.online === undefined ? {} : { online: update.online }),
+      ...(update.battery === undefined ? {} : { battery: update.battery }),
+    })
+  }
 
   function drop(deviceId: string, channel: UplinkChannel, reason: string): IngestResult {
     stats.count(deviceId, 'dropped', reason)
@@ -91,14 +112,16 @@ export function createIngest(deps: {
         const decoded = decodePayload(alarmPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const alarm = decoded.value
-        health.record(device.id, { lastSeenAt: receivedAt, ...(alarm.battery === undefined ? {} : { battery: alarm.battery }) })
-        return raise(device, alarm.id, alarm.type, receivedAt)
+        const result = await raise(device, alarm.id, alarm.type, receivedAt)
+        // After the commit: the alarm's PUBACK and push wait for nothing else.
+        seen(device, receivedAt, alarm.battery === undefined ? {} : { battery: alarm.battery })
+        return result
       }
       case 'telemetry': {
         const decoded = decodePayload(telemetryPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const reading = decoded.value
-        health.record(device.id, { lastSeenAt: receivedAt })
+        seen(device, receivedAt)
         if ((reading.kind === 'smoke' || reading.kind === 'gas') && reading.alarm) {
           // Contract: smoke/gas `alarm: true` is handled with SOS priority, durably.
           return raise(device, reading.id, reading.kind, receivedAt)
@@ -121,8 +144,7 @@ export function createIngest(deps: {
         const decoded = decodePayload(statusPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const s = decoded.value
-        health.record(device.id, {
-          lastSeenAt: receivedAt,
+        seen(device, receivedAt, {
           online: s.online,
           ...(s.battery === undefined ? {} : { battery: s.battery }),
           ...(s.fw === undefined ? {} : { fw: s.fw }),

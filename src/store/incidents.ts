@@ -1,6 +1,7 @@
 /** Incident persistence: rows ↔ domain objects. Accepts a transaction or the database. */
 import type { Selectable } from 'kysely'
-import type { AlarmKind, Category, Incident, IncidentEvent, IncidentState, Outcome } from '../incidents/model.js'
+import type { Explanation } from '../detectors/model.js'
+import type { Category, Incident, IncidentEvent, IncidentState, IncidentType, Outcome } from '../incidents/model.js'
 import type { Db } from './database.js'
 import type { IncidentsTable } from './schema.js'
 
@@ -119,7 +120,7 @@ function toIncident(r: Selectable<IncidentsTable>): Incident {
     communityId: r.community_id,
     deviceId: r.device_id,
     category: r.category as Category,
-    type: r.type as AlarmKind,
+    type: r.type as IncidentType,
     priority: Number(r.priority),
     state: r.state as IncidentState,
     cancelledByResident: Number(r.cancelled_by_resident) === 1,
@@ -131,6 +132,9 @@ function toIncident(r: Selectable<IncidentsTable>): Incident {
     outcome: r.outcome as Outcome | null,
     note: r.note,
     updatedAt: Number(r.updated_at),
+    conditions: JSON.parse(r.conditions) as string[],
+    conditionCleared: Number(r.condition_cleared) === 1,
+    explanation: r.explanation ? (JSON.parse(r.explanation) as Explanation) : null,
   }
 }
 
@@ -153,5 +157,8 @@ function toRow(i: Incident): IncidentsTable {
     outcome: i.outcome,
     note: i.note,
     updated_at: i.updatedAt,
+    conditions: JSON.stringify(i.conditions),
+    condition_cleared: i.conditionCleared ? 1 : 0,
+    explanation: i.explanation ? JSON.stringify(i.explanation) : null,
   }
 }

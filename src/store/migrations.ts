@@ -132,6 +132,22 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0002_detectors': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('incidents').addColumn('conditions', 'text', (c) => c.notNull().defaultTo('[]')).execute()
+      await db.schema.alterTable('incidents').addColumn('condition_cleared', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+      await db.schema.alterTable('incidents').addColumn('explanation', 'text').execute()
+      await db.schema.alterTable('households').addColumn('away_until', 'bigint').execute()
+      await db.schema.alterTable('households').addColumn('detector_settings', 'text').execute()
+      await db.schema.alterTable('communities').addColumn('detector_settings', 'text').execute()
+      await db.schema
+        .createTable('household_monitors')
+        .addColumn('household_id', 'text', (c) => c.primaryKey().references('households.id'))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+    },
+  },
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,6 @@
 /** Communities, households, devices and contacts: who lives where, and what is installed. */
 import type { Selectable } from 'kysely'
+import type { DetectorOverride } from '../detectors/settings.js'
 import type { Db } from './database.js'
 import type { CommunitiesTable, ContactsTable, DevicesTable, HouseholdsTable } from './schema.js'
 
@@ -7,6 +8,8 @@ export interface Community {
   id: string
   name: string
   street: string
+  /** Detector thresholds for this community's households, over the defaults. */
+  detectorSettings: DetectorOverride | null
   createdAt: number
 }
 
@@ -18,6 +21,10 @@ export interface Household {
   address: string
   phone: string | null
   medicalNotes: string | null
+  /** Away mode until this instant (hospital, visiting family); null when at home. */
+  awayUntil: number | null
+  /** Detector thresholds for this household, over its community's. */
+  detectorSettings: DetectorOverride | null
   createdAt: number
   updatedAt: number
 }
@@ -56,8 +63,15 @@ export interface Contact {
   position: number
 }
 
+/** Announced after the registry changes, so the detectors re-read a household. */
+export interface RegistryEvents {
+  'household.changed': { householdId: string }
+  'community.changed': { communityId: string }
+}
+
 export function registryRepository(db: Db) {
   return {
+
     communities: {
       async list(ids?: readonly string[]): Promise<Community[]> {
         let q = db.selectFrom('communities').selectAll().orderBy('name')
@@ -72,10 +86,10 @@ export function registryRepository(db: Db) {
         return row && toCommunity(row)
       },
       async insert(c: Community): Promise<void> {
-        await db.insertInto('communities').values({ id: c.id, name: c.name, street: c.street, created_at: c.createdAt }).execute()
+        await db.insertInto('communities').values({ id: c.id, name: c.name, street: c.street, detector_settings: json(c.detectorSettings), created_at: c.createdAt }).execute()
       },
       async update(c: Community): Promise<void> {
-        await db.updateTable('communities').set({ name: c.name, street: c.street }).where('id', '=', c.id).execute()
+        await db.updateTable('communities').set({ name: c.name, street: c.street, detector_settings: json(c.detectorSettings) }).where('id', '=', c.id).execute()
       },
       async remove(id: string): Promise<void> {
         await db.deleteFrom('user_communities').where('community_id', '=', id).execute()
@@ -211,7 +225,16 @@ export function registryRepository(db: Db) {
 
 export type RegistryRepository = ReturnType<typeof registryRepository>
 
-const toCommunity = (r: Selectable<CommunitiesTable>): Community => ({ id: r.id, name: r.name, street: r.street, createdAt: Number(r.created_at) })
+const json = (v: unknown): string | null => (v == null ? null : JSON.stringify(v))
+const parse = <T>(v: string | null): T | null => (v == null ? null : (JSON.parse(v) as T))
+
+const toCommunity = (r: Selectable<CommunitiesTable>): Community => ({
+  id: r.id,
+  name: r.name,
+  street: r.street,
+  detectorSettings: parse<DetectorOverride>(r.detector_settings),
+  createdAt: Number(r.created_at),
+})
 
 const toHousehold = (r: Selectable<HouseholdsTable>): Household => ({
   id: r.id,
@@ -221,6 +244,8 @@ const toHousehold = (r: Selectable<HouseholdsTable>): Household => ({
   address: r.address,
   phone: r.phone,
   medicalNotes: r.medical_notes,
+  awayUntil: r.away_until == null ? null : Number(r.away_until),
+  detectorSettings: parse<DetectorOverride>(r.detector_settings),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 })
@@ -233,6 +258,8 @@ const householdRow = (h: Household): HouseholdsTable => ({
   address: h.address,
   phone: h.phone,
   medical_notes: h.medicalNotes,
+  away_until: h.awayUntil,
+  detector_settings: json(h.detectorSettings),
   created_at: h.createdAt,
   updated_at: h.updatedAt,
 })

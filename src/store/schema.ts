@@ -6,6 +6,8 @@ export interface CommunitiesTable {
   id: string
   name: string
   street: string
+  /** JSON detector override, or null for the defaults. */
+  detector_settings: string | null
   created_at: number
 }
 
@@ -17,6 +19,10 @@ export interface HouseholdsTable {
   address: string
   phone: string | null
   medical_notes: string | null
+  /** Away mode (hospital, visiting family) until this instant; null when at home. */
+  away_until: number | null
+  /** JSON detector override, or null for the community's settings. */
+  detector_settings: string | null
   created_at: number
   updated_at: number
 }
@@ -83,6 +89,11 @@ export interface IncidentsTable {
   outcome: string | null
   note: string | null
   updated_at: number
+  /** JSON array of condition keys. */
+  conditions: string
+  condition_cleared: number
+  /** JSON `{ zh, en }` or null. */
+  explanation: string | null
 }
 
 export interface IncidentEventsTable {
@@ -102,6 +113,13 @@ export interface DeviceMessagesTable {
   received_at: number
 }
 
+export interface HouseholdMonitorsTable {
+  household_id: string
+  /** The detectors' state, JSON. */
+  state: string
+  updated_at: number
+}
+
 export interface Database {
   communities: CommunitiesTable
   households: HouseholdsTable
@@ -113,4 +131,5 @@ export interface Database {
   incidents: IncidentsTable
   incident_events: IncidentEventsTable
   device_messages: DeviceMessagesTable
+  household_monitors: HouseholdMonitorsTable
 }

@@ -18,7 +18,7 @@ describe('incident lifecycle', () => {
     expect(open('smoke').incident).toMatchObject({ category: 'emergency', priority: 1 })
     expect(open('gas').incident).toMatchObject({ category: 'emergency', priority: 1 })
     expect(open('fall').incident).toMatchObject({ category: 'emergency', priority: 2 })
-    expect(open('service').incident).toMatchObject({ category: 'service', priority: 3 })
+    expect(open('service').incident).toMatchObject({ category: 'service', priority: 4 })
     expect(open().events).toEqual([
       { incidentId: 'inc_1', at: T0, actor: 'device:btn-1', kind: 'opened', deviceId: 'btn-1', detail: { alarm: 'sos', messageId: 'm-1' } },
     ])

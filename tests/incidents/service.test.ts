@@ -21,9 +21,9 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anju-svc-'))
   db = await openSqlite({ path: join(dir, 'a.db'), synchronous: 'NORMAL', busyTimeoutMs: 1000 })
   const reg = registryRepository(db)
-  await reg.communities.insert({ id: 'com-1', name: '梅园社区', street: '新华路街道', createdAt: T0 })
+  await reg.communities.insert({ id: 'com-1', name: '梅园社区', street: '新华路街道', detectorSettings: null, createdAt: T0 })
   for (const hh of ['hh-1', 'hh-2']) {
-    await reg.households.insert({ id: hh, communityId: 'com-1', elderName: '张', age: 80, address: 'x', phone: null, medicalNotes: null, createdAt: T0, updatedAt: T0 })
+    await reg.households.insert({ id: hh, communityId: 'com-1', elderName: '张', age: 80, address: 'x', phone: null, medicalNotes: null, awayUntil: null, detectorSettings: null, createdAt: T0, updatedAt: T0 })
   }
   clock = virtualClock(T0)
   const log = pino({ level: 'silent' })
@@ -56,7 +56,7 @@ describe('incident service', () => {
   it('opens a service request separately from an emergency', async () => {
     await alarm('m1', 'sos')
     const service = await alarm('m2', 'service')
-    expect(service).toMatchObject({ result: 'opened', incident: { category: 'service', priority: 3 } })
+    expect(service).toMatchObject({ result: 'opened', incident: { category: 'service', priority: 4 } })
     const active = await incidents.list({ state: 'active' })
     expect(active.map((i) => i.category)).toEqual(['emergency', 'service']) // most urgent first
   })

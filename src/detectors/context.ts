@@ -1,0 +1,25 @@
+import type { DetectorSettings } from './settings.js'
+
+/** A registered device of the household, as the detectors need it. */
+export interface DeviceInfo {
+  kind: string
+  room: string | null
+  heartbeatS: number
+  registeredAt: number
+}
+
+/** What every detector's evaluation may read besides its own state. */
+export interface EvalContext {
+  now: number
+  settings: DetectorSettings
+  /**
+   * Start of trustworthy observation: when monitoring began, or when away mode ended.
+   * A rule never looks back before it (an elder back from hospital is not "12 h inactive").
+   */
+  observedFrom: number
+  devices: Readonly<Record<string, DeviceInfo>>
+  /** When this platform process started: device silence during a platform outage is not counted. */
+  runningSince?: number
+}
+
+export const MINUTE = 60_000

@@ -1,0 +1,80 @@
+/**
+ * Wall-clock arithmetic in a household's time zone (Asia/Shanghai by default). Rules such as
+ * "no activity by 10:00" and "a calendar day under 0.01 m³" are local; the store keeps UTC ms.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+    formatters.set(timeZone, f)
+  }
+  return f
+}
+
+const offsetCache = new Map<string, number>()
+const HOUR_MS = 3_600_000
+
+/**
+ * Offset of local time from UTC at that instant, in ms (Shanghai: +8 h, no daylight saving).
+ * Zones change offset only on hour boundaries, so one Intl lookup per zone and hour is enough:
+ * the detectors call this for every reading, and Intl is slow.
+ */
+export function utcOffsetMs(at: number, timeZone: string): number {
+  const key = `${timeZone}|${Math.floor(at / HOUR_MS)}`
+  let offset = offsetCache.get(key)
+  if (offset === undefined) {
+    offset = lookupOffset(at, timeZone)
+    if (offsetCache.size > 10_000) offsetCache.clear()
+    offsetCache.set(key, offset)
+  }
+  return offset
+}
+
+function lookupOffset(at: number, timeZone: string): number {
+  const parts: Record<string, number> = {}
+  for (const p of formatter(timeZone).formatToParts(new Date(at))) if (p.type !== 'literal') parts[p.type] = Number(p.value)
+  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!)
+  return asUtc - Math.floor(at / 1000) * 1000
+}
+
+/** Minutes since local midnight. */
+export function localMinuteOfDay(at: number, timeZone: string): number {
+  const local = at + utcOffsetMs(at, timeZone)
+  return Math.floor((((local % 86_400_000) + 86_400_000) % 86_400_000) / 60_000)
+}
+
+/** The instant of local midnight that starts the day containing `at`. */
+export function startOfLocalDay(at: number, timeZone: string): number {
+  const local = at + utcOffsetMs(at, timeZone)
+  const midnightLocal = local - (((local % 86_400_000) + 86_400_000) % 86_400_000)
+  // Re-read the offset at midnight itself, in case the zone changed offset during the day.
+  return midnightLocal - utcOffsetMs(midnightLocal - utcOffsetMs(at, timeZone), timeZone)
+}
+
+/** `HH:MM` on the local day that starts at `dayStart`. */
+export function atLocalTime(dayStart: number, hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number)
+  return dayStart + (h! * 60 + m!) * 60_000
+}
+
+export function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number)
+  return h! * 60 + m!
+}
+
+/** `HH:MM` of an instant, for explanations. */
+export function formatLocalTime(at: number, timeZone: string): string {
+  const minute = localMinuteOfDay(at, timeZone)
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`
+}

@@ -1,0 +1,163 @@
+/**
+ * A household's monitor, pure: `step(state, input, now, settings) → { state, findings, nextCheckAt }`.
+ * Each detector reduces its inputs and evaluates its conditions; the monitor applies away mode,
+ * and turns changes of conditions into findings: raised when one becomes true, cleared when it
+ * becomes false, nothing when it is unknown (missing data is never a finding of its own kind).
+ */
+import type { DeviceInfo, EvalContext } from './context.js'
+import { applyDoorReading, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
+import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, type HealthState } from './health.js'
+import { formatLocalTime } from './local-time.js'
+import { SUPPRESSED_WHEN_AWAY, type Condition, type ConditionKind, type Evaluation, type Finding, type MonitorInput } from './model.js'
+import { applyPresenceReading, evaluatePresence, initialPresenceState, nextPresenceCheck, type PresenceState } from './presence.js'
+import type { DetectorSettings } from './settings.js'
+import { applyWaterReading, evaluateWater, initialWaterState, nextWaterCheck, type WaterState } from './water.js'
+
+export interface MonitorState {
+  householdId: string
+  monitoringSince: number
+  awayUntil: number | null
+  /** When the last away period ended: rules do not look back before it. */
+  awayEndedAt: number | null
+  devices: Record<string, DeviceInfo>
+  water: WaterState
+  presence: PresenceState
+  door: DoorState
+  health: HealthState
+  /** Conditions raised and not yet cleared. */
+  active: Record<string, Condition>
+}
+
+export interface StepResult {
+  state: MonitorState
+  findings: Finding[]
+  nextCheckAt: number | null
+}
+
+export function newMonitor(householdId: string, now: number): MonitorState {
+  return {
+    householdId,
+    monitoringSince: now,
+    awayUntil: null,
+    awayEndedAt: null,
+    devices: {},
+    water: initialWaterState(),
+    presence: initialPresenceState(),
+    door: initialDoorState(),
+    health: initialHealthState(),
+    active: {},
+  }
+}
+
+export function step(state: MonitorState, input: MonitorInput, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
+  const s = reduce(endAwayIfOver(state, now), input, now, settings, runningSince)
+  const ctx = context(s, now, settings, runningSince)
+  const away = s.awayUntil !== null
+  const evaluations = [
+    ...evaluateWater(s.water, ctx),
+    ...evaluatePresence(s.presence, ctx),
+    ...evaluateDoor(s.door, s.presence, ctx),
+    ...evaluateHealth(s.health, ctx),
+  ]
+  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone)
+  const next = { ...s, active }
+  return { state: next, findings, nextCheckAt: nextCheck(next, ctx) }
+}
+
+function context(s: MonitorState, now: number, settings: DetectorSettings, runningSince?: number): EvalContext {
+  return {
+    now,
+    settings,
+    observedFrom: Math.max(s.monitoringSince, s.awayEndedAt ?? 0),
+    devices: s.devices,
+    ...(runningSince === undefined ? {} : { runningSince }),
+  }
+}
+
+function endAwayIfOver(s: MonitorState, now: number): MonitorState {
+  return s.awayUntil !== null && now >= s.awayUntil ? { ...s, awayEndedAt: s.awayUntil, awayUntil: null } : s
+}
+
+function reduce(s: MonitorState, input: MonitorInput, now: number, settings: DetectorSettings, runningSince?: number): MonitorState {
+  const ctx = () => context(s, now, settings, runningSince)
+  switch (input.type) {
+    case 'water':
+      return { ...s, water: applyWaterReading(s.water, input, ctx()), health: applyDeviceSeen(s.health, input) }
+    case 'presence':
+      return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), health: applyDeviceSeen(s.health, input) }
+    case 'door':
+      return { ...s, door: applyDoorReading(s.door, input, ctx()), health: applyDeviceSeen(s.health, input) }
+    case 'seen':
+      return { ...s, health: applyDeviceSeen(s.health, input) }
+    case 'device':
+      return { ...s, devices: { ...s.devices, [input.deviceId]: { kind: input.kind, room: input.room, heartbeatS: input.heartbeatS, registeredAt: input.registeredAt } } }
+    case 'device_removed': {
+      const { [input.deviceId]: _gone, ...devices } = s.devices
+      return { ...s, devices, health: forgetDevice(s.health, input.deviceId) }
+    }
+    case 'away':
+      if (input.until !== null && input.until > now) return { ...s, awayUntil: input.until }
+      // Back home (or an end already past): observation starts afresh from now.
+      return s.awayUntil !== null ? { ...s, awayUntil: null, awayEndedAt: now } : s
+    case 'tick':
+      return s
+  }
+}
+
+const LAST_ACTIVITY_KINDS: ReadonlySet<ConditionKind> = new Set(['no_water', 'no_water_day', 'high_water', 'continuous_flow'])
+
+function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: number, timeZone: string) {
+  const active = { ...s.active }
+  const findings: Finding[] = []
+  const seen = new Set<string>()
+  for (const e of evaluations) {
+    seen.add(e.key)
+    const kind = e.key.split(':')[0] as ConditionKind
+    // Away mode holds suppressed conditions where they are: nothing new is raised, nothing cleared.
+    if (away && SUPPRESSED_WHEN_AWAY.has(kind)) continue
+    if (e.status === 'true') {
+      const condition = withLastActivity(e.condition, s.presence, timeZone)
+      if (!active[e.key]) findings.push({ change: 'raised', householdId: s.householdId, condition, at: now })
+      active[e.key] = condition
+    } else if (e.status === 'false' && active[e.key]) {
+      findings.push({ change: 'cleared', householdId: s.householdId, condition: active[e.key]!, at: now })
+      delete active[e.key]
+    }
+  }
+  // A condition nobody evaluates any more (its device was removed) has cleared.
+  for (const key of Object.keys(active)) {
+    if (!seen.has(key)) {
+      findings.push({ change: 'cleared', householdId: s.householdId, condition: active[key]!, at: now })
+      delete active[key]
+    }
+  }
+  return { active, findings }
+}
+
+/** Water findings say when the elder was last seen moving: "…;最近一次活动 21:40 卧室". */
+function withLastActivity(c: Condition, presence: PresenceState, timeZone: string): Condition {
+  if (!LAST_ACTIVITY_KINDS.has(c.kind) || presence.lastActivityAt === null) return c
+  const time = formatLocalTime(presence.lastActivityAt, timeZone)
+  const room = presence.lastActivityRoom
+  return {
+    ...c,
+    explanation: {
+      zh: `${c.explanation.zh};最近一次活动 ${time}${room ? ' ' + (ROOM_ZH[room] ?? room) : ''}`,
+      en: `${c.explanation.en}; last activity ${time}${room ? ' in the ' + room.replace('_', ' ') : ''}`,
+    },
+    data: { ...c.data, lastActivityAt: presence.lastActivityAt },
+  }
+}
+
+const ROOM_ZH: Record<string, string> = { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '门厅' }
+
+function nextCheck(s: MonitorState, ctx: EvalContext): number | null {
+  const candidates = [
+    nextWaterCheck(s.water, ctx),
+    nextPresenceCheck(s.presence, ctx),
+    nextDoorCheck(s.door, s.presence, ctx),
+    nextHealthCheck(s.health, ctx),
+    s.awayUntil,
+  ].filter((t): t is number => t !== null && t > ctx.now)
+  return candidates.length ? Math.min(...candidates) : null
+}

@@ -1,0 +1,270 @@
+/**
+ * Presence detector: mmWave radar and PIR readings → inactivity, morning check, bathroom dwell.
+ *
+ * Where each threshold falls (chosen once here, tested at the edge):
+ * - inactivity raises when the silence is ≥ inactivityMin: "12 hours without activity" is
+ *   reached at 12 h, not one millisecond later.
+ * - morning_check is decided at morningCheckAt itself (10:00:00.000 already raises), and
+ *   activity at morningWindowFrom exactly (05:00) counts for the morning.
+ * - bathroom_dwell raises when the occupancy is > bathroomDwellMin: a 60-minute bath is normal.
+ * - data is missing when the silence is > staleAfterMin: a report exactly 30 min ago is fresh.
+ */
+import type { EvalContext, DeviceInfo } from './context.js'
+import { MINUTE } from './context.js'
+import type { Condition, Evaluation } from './model.js'
+import { atLocalTime, formatLocalTime, minutesOf, startOfLocalDay } from './local-time.js'
+
+const HOUR = 60 * MINUTE
+
+/** What one sensor last said; one entry per registered presence device, so the state stays bounded. */
+interface SensorState {
+  /** Time of the sensor's latest reading: a reading not after it is out of order. */
+  at: number
+  room: string | null
+  occupied: boolean
+  /** Start of the current unbroken occupancy (for the bathroom dwell), null when unoccupied. */
+  occupiedSince: number | null
+}
+
+export interface PresenceState {
+  /** Latest activity seen anywhere in the home; read by the engine's explanations and by door.ts. */
+  lastActivityAt: number | null
+  lastActivityRoom: string | null
+  sensors: Record<string, SensorState>
+}
+
+export function initialPresenceState(): PresenceState {
+  return { lastActivityAt: null, lastActivityRoom: null, sensors: {} }
+}
+
+export function applyPresenceReading(
+  state: PresenceState,
+  reading: { deviceId: string; room: string | null; at: number; occupied: boolean; motion?: boolean | undefined },
+  ctx: EvalContext,
+): PresenceState {
+  const prev = state.sensors[reading.deviceId]
+  if (prev && reading.at <= prev.at) return state
+
+  const room = ctx.devices[reading.deviceId]?.room ?? reading.room
+  const becameOccupied = reading.occupied && !(prev?.occupied ?? false)
+  // A PIR sends no `motion`: its occupancy switching on is the only sign of movement it gives.
+  const active = reading.motion === undefined ? becameOccupied : reading.motion
+  const sensor: SensorState = {
+    at: reading.at,
+    room,
+    occupied: reading.occupied,
+    occupiedSince: !reading.occupied ? null : becameOccupied ? reading.at : (prev?.occupiedSince ?? reading.at),
+  }
+  // Another sensor may deliver a late reading; the latest activity never moves backwards.
+  const isLatestActivity = active && (state.lastActivityAt === null || reading.at >= state.lastActivityAt)
+  return {
+    lastActivityAt: isLatestActivity ? reading.at : state.lastActivityAt,
+    lastActivityRoom: isLatestActivity ? room : state.lastActivityRoom,
+    sensors: { ...registeredOnly(state.sensors, ctx), [reading.deviceId]: sensor },
+  }
+}
+
+export function evaluatePresence(state: PresenceState, ctx: EvalContext): Evaluation[] {
+  const devices = presenceDevices(ctx)
+  if (devices.length === 0) {
+    // Nothing to watch with: not a presence matter (the household simply has no sensor).
+    return [
+      { key: 'inactivity', status: 'false' },
+      { key: 'morning_check', status: 'false' },
+      { key: 'bathroom_dwell', status: 'false' },
+    ]
+  }
+  return [evaluateInactivity(state, ctx, devices), evaluateMorningCheck(state, ctx, devices), evaluateBathroomDwell(state, ctx, devices)]
+}
+
+export function nextPresenceCheck(state: PresenceState, ctx: EvalContext): number | null {
+  const devices = presenceDevices(ctx)
+  if (devices.length === 0) return null
+  const p = ctx.settings.presence
+  const candidates = [
+    staleFrom(state, ctx, devices),
+    silenceFrom(state, ctx, devices) + p.inactivityMin * MINUTE,
+    nextMorningCheck(ctx.now, ctx.settings.timeZone, p.morningCheckAt),
+  ]
+  for (const b of bathroomSensors(state, ctx, devices)) {
+    candidates.push(b.staleFrom)
+    if (b.dwellFrom !== null) candidates.push(b.dwellFrom + p.bathroomDwellMin * MINUTE + 1)
+  }
+  const future = candidates.filter((t) => t > ctx.now)
+  return future.length > 0 ? Math.min(...future) : null
+}
+
+// ── inactivity ────────────────────────────────────────────────────────────────
+
+function evaluateInactivity(state: PresenceState, ctx: EvalContext, devices: Device[]): Evaluation {
+  const key = 'inactivity'
+  // Missing data is a device-health matter: never call it inactivity.
+  if (ctx.now >= staleFrom(state, ctx, devices)) return { key, status: 'unknown' }
+  const from = silenceFrom(state, ctx, devices)
+  const silence = ctx.now - from
+  if (silence < ctx.settings.presence.inactivityMin * MINUTE) return { key, status: 'false' }
+
+  const tz = ctx.settings.timeZone
+  const hours = formatHours(silence)
+  const sinceObservation = state.lastActivityAt === null || state.lastActivityAt < from
+  const zh = [`${hours} 小时无活动${sinceObservation ? `(自 ${formatLocalTime(from, tz)} 开始观察)` : ''}`]
+  const en = [`No activity for ${hours} h${sinceObservation ? ` since observation began at ${formatLocalTime(from, tz)}` : ''}`]
+  if (state.lastActivityAt !== null) {
+    const last = lastActivityText(state.lastActivityAt, state.lastActivityRoom, tz)
+    zh.push(last.zh)
+    en.push(last.en)
+  }
+  return condition(key, 'inactivity', { zh: zh.join(';'), en: en.join('; ') }, {
+    silenceMin: Math.floor(silence / MINUTE),
+    silentSince: from,
+    lastActivityAt: state.lastActivityAt,
+    lastActivityRoom: state.lastActivityRoom,
+  })
+}
+
+/** Silence counts from the latest activity, but never from before we could observe. */
+function silenceFrom(state: PresenceState, ctx: EvalContext, devices: Device[]): number {
+  return Math.max(state.lastActivityAt ?? -Infinity, observableFrom(ctx, devices))
+}
+
+// ── morning check ─────────────────────────────────────────────────────────────
+
+function evaluateMorningCheck(state: PresenceState, ctx: EvalContext, devices: Device[]): Evaluation {
+  const key = 'morning_check'
+  if (ctx.now >= staleFrom(state, ctx, devices)) return { key, status: 'unknown' }
+  const p = ctx.settings.presence
+  const tz = ctx.settings.timeZone
+  // The latest check decides until the next one: a morning without activity stays raised
+  // past midnight until someone moves, and activity at 00:40 does not cover the next morning.
+  const check = latestMorningCheck(ctx.now, tz, p.morningCheckAt, p.morningWindowFrom)
+  const couldObserveMorning = observableFrom(ctx, devices) <= check.windowFrom
+  const activeThisMorning = state.lastActivityAt !== null && state.lastActivityAt >= check.windowFrom
+  if (!couldObserveMorning || activeThisMorning) return { key, status: 'false' }
+
+  const at = formatLocalTime(check.checkAt, tz)
+  const from = formatLocalTime(check.windowFrom, tz)
+  return condition(
+    key,
+    'morning_check',
+    { zh: `${at} 前无活动(自 ${from} 起)`, en: `No activity by ${at} (since ${from})` },
+    { checkAt: check.checkAt, windowFrom: check.windowFrom, lastActivityAt: state.lastActivityAt },
+  )
+}
+
+/** The latest morning check at or before `now`, and where its window of activity begins. */
+function latestMorningCheck(now: number, tz: string, checkAt: string, windowFrom: string): { checkAt: number; windowFrom: number } {
+  const today = startOfLocalDay(now, tz)
+  const day = atLocalTime(today, checkAt) <= now ? today : startOfLocalDay(today - 1, tz)
+  // A window start at or after the check time (odd, but configurable) belongs to the day before.
+  const windowDay = minutesOf(windowFrom) < minutesOf(checkAt) ? day : startOfLocalDay(day - 1, tz)
+  return { checkAt: atLocalTime(day, checkAt), windowFrom: atLocalTime(windowDay, windowFrom) }
+}
+
+function nextMorningCheck(now: number, tz: string, checkAt: string): number {
+  const today = startOfLocalDay(now, tz)
+  const check = atLocalTime(today, checkAt)
+  if (check > now) return check
+  // 30 h past midnight is inside tomorrow even on a 23 h or 25 h daylight-saving day.
+  return atLocalTime(startOfLocalDay(today + 30 * HOUR, tz), checkAt)
+}
+
+// ── bathroom dwell ────────────────────────────────────────────────────────────
+
+interface BathroomSensor {
+  deviceId: string
+  staleFrom: number
+  /** Start of the occupancy we count, clipped to the start of observation; null when unoccupied. */
+  dwellFrom: number | null
+}
+
+function evaluateBathroomDwell(state: PresenceState, ctx: EvalContext, devices: Device[]): Evaluation {
+  const key = 'bathroom_dwell'
+  const limit = ctx.settings.presence.bathroomDwellMin * MINUTE
+  const sensors = bathroomSensors(state, ctx, devices)
+  const fresh = sensors.filter((b) => ctx.now < b.staleFrom)
+  const dwelling = fresh
+    .filter((b): b is BathroomSensor & { dwellFrom: number } => b.dwellFrom !== null && ctx.now - b.dwellFrom > limit)
+    .sort((a, b) => a.dwellFrom - b.dwellFrom)[0]
+  if (dwelling) {
+    const minutes = Math.floor((ctx.now - dwelling.dwellFrom) / MINUTE)
+    const since = formatLocalTime(dwelling.dwellFrom, ctx.settings.timeZone)
+    return condition(
+      key,
+      'bathroom_dwell',
+      { zh: `卫生间持续有人 ${minutes} 分钟(自 ${since} 起)`, en: `Bathroom occupied for ${minutes} min without a break (since ${since})` },
+      { deviceId: dwelling.deviceId, occupiedSince: dwelling.dwellFrom, dwellMin: minutes },
+    )
+  }
+  // A silent bathroom sensor could be hiding a fall: we cannot say "false".
+  if (fresh.length < sensors.length) return { key, status: 'unknown' }
+  return { key, status: 'false' }
+}
+
+function bathroomSensors(state: PresenceState, ctx: EvalContext, devices: Device[]): BathroomSensor[] {
+  const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
+  return devices
+    .filter(([id, d]) => (d.room ?? state.sensors[id]?.room) === 'bathroom')
+    .map(([id, d]) => {
+      const sensor = state.sensors[id]
+      const watchedFrom = Math.max(ctx.observedFrom, d.registeredAt)
+      return {
+        deviceId: id,
+        staleFrom: Math.max(sensor?.at ?? -Infinity, watchedFrom) + staleAfter + 1,
+        dwellFrom: sensor?.occupiedSince != null ? Math.max(sensor.occupiedSince, ctx.observedFrom) : null,
+      }
+    })
+}
+
+// ── shared ────────────────────────────────────────────────────────────────────
+
+type Device = [id: string, info: DeviceInfo]
+
+function presenceDevices(ctx: EvalContext): Device[] {
+  return Object.entries(ctx.devices).filter(([, d]) => d.kind === 'presence')
+}
+
+/** Observation needs both a trustworthy period and a sensor: the first one registered. */
+function observableFrom(ctx: EvalContext, devices: Device[]): number {
+  return Math.max(ctx.observedFrom, Math.min(...devices.map(([, d]) => d.registeredAt)))
+}
+
+/** From this instant no presence sensor has reported within staleAfterMin: the data is missing. */
+function staleFrom(state: PresenceState, ctx: EvalContext, devices: Device[]): number {
+  const lastReport = Math.max(...devices.map(([id]) => state.sensors[id]?.at ?? -Infinity))
+  return Math.max(lastReport, observableFrom(ctx, devices)) + ctx.settings.presence.staleAfterMin * MINUTE + 1
+}
+
+/** Drops what unregistered sensors said, so a household that replaces sensors keeps a small state. */
+function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
+  return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+}
+
+const ROOM_ZH: Record<string, string> = {
+  bathroom: '卫生间',
+  bedroom: '卧室',
+  living_room: '客厅',
+  kitchen: '厨房',
+  entrance: '门厅',
+}
+const ROOM_EN: Record<string, string> = {
+  bathroom: 'the bathroom',
+  bedroom: 'the bedroom',
+  living_room: 'the living room',
+  kitchen: 'the kitchen',
+  entrance: 'the entrance hall',
+}
+
+function lastActivityText(at: number, room: string | null, tz: string): { zh: string; en: string } {
+  const time = formatLocalTime(at, tz)
+  if (room === null) return { zh: `最近一次活动 ${time}`, en: `last activity ${time}` }
+  return { zh: `最近一次活动 ${time} ${ROOM_ZH[room] ?? room}`, en: `last activity ${time} in ${ROOM_EN[room] ?? room}` }
+}
+
+/** Hours with at most one decimal: "12", "12.5". */
+function formatHours(ms: number): string {
+  return String(Math.round(ms / (HOUR / 10)) / 10)
+}
+
+function condition(key: string, kind: Condition['kind'], explanation: Condition['explanation'], data: Condition['data']): Evaluation {
+  return { key, status: 'true', condition: { key, kind, explanation, data } }
+}

@@ -1,0 +1,192 @@
+/**
+ * The detectors at the edge: feeds each household's monitor from ingest and the registry,
+ * drives time-based checks from one scheduler, records findings as incidents, and keeps every
+ * monitor's state in the store so a restart neither forgets a silent elder nor fires twice.
+ * Never on the alarm's critical path: it listens to events ingest emits after the fact.
+ */
+import type { Logger } from 'pino'
+import type { Incidents } from '../incidents/service.js'
+import type { IngestEvents } from '../ingest/ingest.js'
+import type { Clock, TimerHandle } from '../shared/clock.js'
+import type { EventBus } from '../shared/events.js'
+import type { Db } from '../store/database.js'
+import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
+import type { MonitorInput } from './model.js'
+import { newMonitor, step, type MonitorState } from './monitor.js'
+import { createScheduler } from './scheduler.js'
+import { resolveSettings, type DetectorSettings } from './settings.js'
+
+interface Entry {
+  state: MonitorState
+  settings: DetectorSettings
+  communityId: string
+}
+
+const OWNER = 'detectors'
+
+export function createDetectors(deps: {
+  db: Db
+  registry: RegistryRepository
+  incidents: Incidents
+  bus: EventBus<IngestEvents & RegistryEvents>
+  clock: Clock
+  log: Logger
+  flushEveryMs?: number
+}) {
+  const { db, registry, incidents, bus, clock, log } = deps
+  const flushEveryMs = deps.flushEveryMs ?? 1000
+  const monitors = new Map<string, Entry>()
+  const dirty = new Set<string>()
+  const scheduler = createScheduler(clock, (householdId) => feed(householdId, { type: 'tick' }))
+  let runningSince = clock.now()
+  let commits: Promise<unknown> = Promise.resolve()
+  let flushTimer: TimerHandle | null = null
+
+  function feed(householdId: string, input: MonitorInput): void {
+    const entry = monitors.get(householdId)
+    if (!entry) return
+    const now = clock.now()
+    const result = step(entry.state, input, now, entry.settings, runningSince)
+    entry.state = result.state
+    dirty.add(householdId)
+    scheduler.schedule(householdId, result.nextCheckAt)
+    if (result.findings.length > 0) {
+      // Findings commit in order, one household's raise before its clear.
+      commits = commits
+        .then(() => incidents.recordFindings(entry.communityId, result.findings))
+        .catch((err: unknown) => log.error({ err, householdId }, 'findings not recorded'))
+    }
+  }
+
+  /** Brings a monitor in line with the registry: devices, away mode, thresholds. */
+  function sync(entry: Entry, devices: Device[], awayUntil: number | null): void {
+    const id = entry.state.householdId
+    const registered = new Set(devices.map((d) => d.id))
+    for (const deviceId of Object.keys(entry.state.devices)) {
+      if (!registered.has(deviceId)) feed(id, { type: 'device_removed', deviceId })
+    }
+    for (const d of devices) {
+      const known = entry.state.devices[d.id]
+      if (!known || known.room !== d.room || known.heartbeatS !== d.heartbeatS || known.kind !== d.kind) {
+        feed(id, { type: 'device', deviceId: d.id, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, registeredAt: d.createdAt })
+      }
+    }
+    if (awayUntil !== entry.state.awayUntil) feed(id, { type: 'away', until: awayUntil })
+    feed(id, { type: 'tick' })
+  }
+
+  async function reloadHousehold(householdId: string): Promise<void> {
+    const household = await registry.households.get(householdId)
+    if (!household) {
+      monitors.delete(householdId)
+      scheduler.schedule(householdId, null)
+      return
+    }
+    const community = await registry.communities.get(household.communityId)
+    const devices = await registry.devices.list({ householdId })
+    const settings = resolveSettings(community?.detectorSettings, household.detectorSettings)
+    let entry = monitors.get(householdId)
+    if (!entry) {
+      entry = { state: newMonitor(householdId, clock.now()), settings, communityId: household.communityId }
+      monitors.set(householdId, entry)
+    }
+    entry.settings = settings
+    entry.communityId = household.communityId
+    sync(entry, devices, household.awayUntil)
+  }
+
+  function onTelemetry(e: IngestEvents['telemetry.received']): void {
+    const room = monitors.get(e.householdId)?.state.devices[e.deviceId]?.room ?? null
+    const r = e.reading
+    if (r.kind === 'water') feed(e.householdId, { type: 'water', deviceId: e.deviceId, at: e.at, totalM3: r.totalM3, flowLpm: r.flowLpm })
+    else if (r.kind === 'presence') feed(e.householdId, { type: 'presence', deviceId: e.deviceId, room, at: e.at, occupied: r.occupied, motion: r.motion })
+    else if (r.kind === 'door') feed(e.householdId, { type: 'door', deviceId: e.deviceId, room, at: e.at, open: r.open })
+  }
+
+  async function flush(): Promise<void> {
+    if (dirty.size === 0) return
+    const ids = [...dirty]
+    dirty.clear()
+    const now = clock.now()
+    await db.transaction().execute(async (trx) => {
+      for (const id of ids) {
+        const entry = monitors.get(id)
+        if (!entry) continue
+        const state = JSON.stringify(entry.state)
+        await trx
+          .insertInto('household_monitors')
+          .values({ household_id: id, state, updated_at: now })
+          .onConflict((oc) => oc.column('household_id').doUpdateSet({ state, updated_at: now }))
+          .execute()
+      }
+    })
+  }
+
+  function scheduleFlush(): void {
+    flushTimer = clock.setTimeout(() => {
+      flush()
+        .catch((err: unknown) => log.error({ err }, 'detector state not saved'))
+        .finally(() => {
+          if (flushTimer) scheduleFlush()
+        })
+    }, flushEveryMs)
+  }
+
+  return {
+    /** Loads every household's monitor from the store and the registry, then starts the clock. */
+    async start(): Promise<void> {
+      runningSince = clock.now()
+      const [communities, households, devices, saved] = await Promise.all([
+        registry.communities.list(),
+        registry.households.list(),
+        registry.devices.list(),
+        db.selectFrom('household_monitors').select(['household_id', 'state']).execute(),
+      ])
+      const communityById = new Map(communities.map((c) => [c.id, c]))
+      const savedById = new Map(saved.map((r) => [r.household_id, JSON.parse(r.state) as MonitorState]))
+      const devicesByHousehold = new Map<string, Device[]>()
+      for (const d of devices) devicesByHousehold.set(d.householdId, [...(devicesByHousehold.get(d.householdId) ?? []), d])
+      for (const h of households) {
+        const entry: Entry = {
+          state: savedById.get(h.id) ?? newMonitor(h.id, clock.now()),
+          settings: resolveSettings(communityById.get(h.communityId)?.detectorSettings, h.detectorSettings),
+          communityId: h.communityId,
+        }
+        monitors.set(h.id, entry)
+        sync(entry, devicesByHousehold.get(h.id) ?? [], h.awayUntil)
+      }
+      bus.on('telemetry.received', OWNER, onTelemetry)
+      bus.on('device.seen', OWNER, (e) => feed(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery }))
+      bus.on('household.changed', OWNER, (e) => void reloadHousehold(e.householdId).catch((err: unknown) => log.error({ err }, 'household reload failed')))
+      bus.on('community.changed', OWNER, (e) => {
+        for (const [id, entry] of monitors) if (entry.communityId === e.communityId) void reloadHousehold(id).catch((err: unknown) => log.error({ err }, 'reload failed'))
+      })
+      scheduler.start()
+      scheduleFlush()
+      log.info({ households: monitors.size }, 'detectors started')
+    },
+
+    async stop(): Promise<void> {
+      bus.removeOwner(OWNER)
+      scheduler.stop()
+      if (flushTimer) clock.clearTimeout(flushTimer)
+      flushTimer = null
+      await commits
+      await flush()
+    },
+
+    /** Resolves when every finding so far is committed and every state saved (tests, shutdown). */
+    async settle(): Promise<void> {
+      for (let c = commits; ; c = commits) {
+        await c
+        if (c === commits) break
+      }
+      await flush()
+    },
+
+    monitor: (householdId: string) => monitors.get(householdId)?.state,
+    scheduledCount: () => scheduler.size(),
+  }
+}
+
+export type Detectors = ReturnType<typeof createDetectors>

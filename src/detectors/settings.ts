@@ -1,0 +1,90 @@
+/**
+ * Detector thresholds. Defaults come from city deployments in China; a community may
+ * override any of them, and a household may override its community.
+ */
+import { z } from 'zod'
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time as HH:MM')
+const minutes = (d: number) => z.number().positive().max(7 * 24 * 60).default(d)
+
+export const detectorSettingsSchema = z.object({
+  timeZone: z.string().default('Asia/Shanghai'),
+  water: z
+    .object({
+      /** Shanghai Changning: less than 0.01 m³ in a rolling 12 h window. */
+      noUsageWindowMin: minutes(12 * 60),
+      noUsageBelowM3: z.number().nonnegative().default(0.01),
+      /** Jing'an: a calendar day under 0.01 m³. */
+      noUsageDayEnabled: z.boolean().default(true),
+      highUsageWindowMin: minutes(24 * 60),
+      highUsageAboveM3: z.number().positive().default(2),
+      /** Shenzhen Longgang: water used in every 30-minute slot for 24 h. */
+      leakSlotMin: minutes(30),
+      leakWindowMin: minutes(24 * 60),
+      continuousFlowMin: minutes(60),
+      /** Past this silence the meter's data is missing, not zero: a device-health matter. */
+      staleAfterMin: minutes(120),
+    })
+    .prefault({}),
+  presence: z
+    .object({
+      inactivityMin: minutes(12 * 60),
+      morningCheckAt: hhmm.default('10:00'),
+      /** Activity from this local time counts for the morning check (a 02:00 bathroom visit does not). */
+      morningWindowFrom: hhmm.default('05:00'),
+      bathroomDwellMin: minutes(60),
+      /** Sensors report at least every 10 min; silence past this is missing data. */
+      staleAfterMin: minutes(30),
+    })
+    .prefault({}),
+  door: z
+    .object({
+      /** Putuo: entrance door not opened in 48 h → a visit task. */
+      idleMin: minutes(48 * 60),
+      nightFrom: hhmm.default('23:00'),
+      nightTo: hhmm.default('05:00'),
+      wanderingAfterMin: minutes(30),
+    })
+    .prefault({}),
+  health: z
+    .object({
+      /** A device is offline when its heartbeat is overdue by more than this many intervals. */
+      offlineAfterIntervals: z.number().positive().default(2),
+      lowBatteryBelow: z.number().min(0).max(100).default(20),
+    })
+    .prefault({}),
+})
+
+export type DetectorSettings = z.infer<typeof detectorSettingsSchema>
+
+/** An override: any subset of the settings, validated with the same rules. */
+export const detectorOverrideSchema = z.object({
+  timeZone: z.string().optional(),
+  water: detectorSettingsSchema.shape.water.unwrap().partial().optional(),
+  presence: detectorSettingsSchema.shape.presence.unwrap().partial().optional(),
+  door: detectorSettingsSchema.shape.door.unwrap().partial().optional(),
+  health: detectorSettingsSchema.shape.health.unwrap().partial().optional(),
+})
+export type DetectorOverride = z.infer<typeof detectorOverrideSchema>
+
+export const DEFAULT_SETTINGS: DetectorSettings = detectorSettingsSchema.parse({})
+
+/** Defaults ← community override ← household override. */
+export function resolveSettings(...overrides: (DetectorOverride | null | undefined)[]): DetectorSettings {
+  let s: DetectorSettings = DEFAULT_SETTINGS
+  for (const o of overrides) {
+    if (!o) continue
+    s = {
+      timeZone: o.timeZone ?? s.timeZone,
+      water: { ...s.water, ...stripUndefined(o.water) },
+      presence: { ...s.presence, ...stripUndefined(o.presence) },
+      door: { ...s.door, ...stripUndefined(o.door) },
+      health: { ...s.health, ...stripUndefined(o.health) },
+    }
+  }
+  return s
+}
+
+function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
+  return o ? (Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>) : {}
+}
