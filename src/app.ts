@@ -19,7 +19,7 @@ import { createIncidents, type IncidentEvents } from './incidents/service.js'
 import { createDeviceHealth } from './ingest/device-health.js'
 import { createIngest, type IngestEvents } from './ingest/ingest.js'
 import { createIngestStats } from './ingest/stats.js'
-import { systemClock, type Clock } from './shared/clock.js'
+import { systemClock, virtualClock, type Clock, type VirtualClock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
 import { openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
@@ -41,7 +41,8 @@ export class PortInUseError extends Error {
 const DASHBOARDS_DIR = fileURLToPath(new URL('../dashboards/console', import.meta.url))
 
 export async function createApp(config: Config, options: AppOptions = {}) {
-  const clock = options.clock ?? systemClock()
+  const virtual: VirtualClock | undefined = config.ANJU_CLOCK === 'virtual' ? virtualClock(config.ANJU_CLOCK_START ?? Date.now()) : undefined
+  const clock = options.clock ?? virtual ?? systemClock()
   const log = options.log ?? pino({ level: config.ANJU_LOG_LEVEL })
   const db = options.db ?? (await openSqlite({ path: config.ANJU_DB_PATH, synchronous: config.ANJU_DB_SYNC, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS }))
 
@@ -68,8 +69,20 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       householdChanged: (householdId) => bus.emit('household.changed', { householdId }),
       communityChanged: (communityId) => bus.emit('community.changed', { communityId }),
     },
+    db,
     dashboardsDir: DASHBOARDS_DIR,
     connectedDevices: () => broker.aedes.connectedClients,
+    ...(virtual
+      ? {
+          timeTravel: {
+            now: () => virtual.now(),
+            async advance(ms: number) {
+              virtual.advance(ms)
+              await detectors.settle()
+            },
+          },
+        }
+      : {}),
   })
   const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, log: log.child({ component: 'realtime' }) })
 

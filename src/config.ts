@@ -20,6 +20,11 @@ export const configSchema = z.object({
   ANJU_DEMO_FLEET_FILE: z.string().min(1).default('./data/demo-fleet.json').describe('where the demo seed writes its device credentials for the simulator'),
   ANJU_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(12).describe('operator login lifetime'),
   ANJU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ANJU_CLOCK: z
+    .enum(['system', 'virtual'])
+    .default('system')
+    .describe('virtual = test mode: time stands still until an admin advances it (POST /api/clock/advance); never for production'),
+  ANJU_CLOCK_START: z.coerce.number().int().positive().optional().describe('virtual clock start, epoch ms (default: now)'),
   ANJU_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('how long a frozen subscriber may block delivery before it is dropped'),
 })
 

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     `  Console   http://localhost:${httpPort}/        API docs http://localhost:${httpPort}/docs`,
     `  MQTT      mqtt://localhost:${mqttPort}        ws://localhost:${httpPort}/mqtt`,
   ]
+  if (config.ANJU_CLOCK === 'virtual') lines.push(`  TEST MODE  virtual clock at ${new Date(app.clock.now()).toISOString()}; advance it with POST /api/clock/advance`)
   if (admin.generatedPassword) lines.push(`  Admin     admin / ${admin.generatedPassword}   (printed once; set ANJU_ADMIN_PASSWORD to choose it)`)
   for (const op of demo?.operators ?? []) lines.push(`  Operator  ${op.username} / ${op.password}   (${op.community}, printed once)`)
   if (demo) lines.push(`  Demo devices written to ${config.ANJU_DEMO_FLEET_FILE}; press an SOS with: npm run sim -- sos btn-0001`)

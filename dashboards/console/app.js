@@ -195,9 +195,10 @@ function renderQueue() {
 function buildRow(id) {
   const row = el('article', { class: 'row', 'data-testid': 'incident-row', 'data-incident-id': id })
   row.innerHTML = `<div class="line"><span class="type"></span><strong class="elder"></strong>
-      <span class="badge" data-testid="cancelled-badge"></span><span class="state"></span>
+      <span class="badge" data-testid="cancelled-badge"></span><span class="badge cleared" data-testid="cleared-badge"></span><span class="state"></span>
       <span class="age" data-testid="age"></span></div>
     <div class="line meta"><span class="addr"></span><a class="phone"></a><span class="device"></span></div>
+    <p class="explanation" data-testid="explanation"></p>
     <div class="target" data-testid="target"></div>
     <div class="actions"></div>
     <button type="button" class="ghost details" data-testid="details-button"></button>
@@ -220,14 +221,19 @@ function updateRow(row, inc) {
   row.inc = inc
   q('.type').textContent = t(`type_${inc.type}`)
   q('.elder').textContent = h?.elderName ?? t('unknownHousehold')
-  q('.badge').textContent = t('cancelled')
-  q('.badge').hidden = !inc.cancelledByResident
+  q('[data-testid="cancelled-badge"]').textContent = t('cancelled')
+  q('[data-testid="cancelled-badge"]').hidden = !inc.cancelledByResident
+  q('.cleared').textContent = t('conditionCleared')
+  q('.cleared').hidden = !inc.conditionCleared
+  const why = inc.explanation ? (lang === 'en' ? inc.explanation.en : inc.explanation.zh) : ''
+  q('.explanation').textContent = why
+  q('.explanation').hidden = !why
   q('.state').textContent = t(`state_${inc.state}`)
   q('.addr').textContent = [communityNames.get(inc.communityId), h?.address].filter(Boolean).join(' · ')
   q('.phone').textContent = h?.phone ? `${t('phone')} ${h.phone}` : ''
   if (h?.phone) q('.phone').href = `tel:${h.phone}`
   else q('.phone').removeAttribute('href')
-  q('.device').textContent = `${t('device')} ${inc.deviceId}`
+  q('.device').textContent = inc.deviceId ? `${t('device')} ${inc.deviceId}` : ''
   q('.details').textContent = row.trailOpen ? t('hideDetails') : t('details')
   q('.details').setAttribute('aria-expanded', String(Boolean(row.trailOpen)))
   const key = `${inc.state}|${lang}`
@@ -286,9 +292,10 @@ async function loadTrail(id) {
 
 function eventItem(ev) {
   const [kind, who] = String(ev.actor).split(/:(.*)/)
-  const actor = kind === 'device' || kind === 'user' ? `${t(`actor_${kind}`)} ${who}` : ev.actor
+  const actor = kind === 'device' || kind === 'user' ? `${t(`actor_${kind}`)} ${who}` : kind === 'system' ? t('actor_system') : ev.actor
   const d = ev.detail ?? {}
-  const extra = [d.alarm && t(`type_${d.alarm}`), d.outcome && t(`outcome_${d.outcome}`), d.note].filter(Boolean).join(' · ')
+  const why = d.explanation ? (lang === 'en' ? d.explanation.en : d.explanation.zh) : ''
+  const extra = [d.alarm && t(`type_${d.alarm}`), why, d.outcome && t(`outcome_${d.outcome}`), d.note].filter(Boolean).join(' · ')
   const time = new Date(ev.at).toLocaleTimeString(lang, { hour12: false })
   return el('li', {}, `${time}  ${t(`kind_${ev.kind}`)} — ${actor}${extra ? ` — ${extra}` : ''}`)
 }

@@ -1,0 +1,40 @@
+/**
+ * Test mode only (ANJU_CLOCK=virtual): read and advance the platform's virtual clock, so a
+ * tester can show a 12-hour rule in seconds. Not registered at all on the system clock.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { ApiContext } from './context.js'
+import { requireAdmin, requireUser } from './guards.js'
+
+export interface TimeTravel {
+  now(): number
+  /** Moves time forward, runs what fell due, and resolves once its effects are recorded. */
+  advance(ms: number): Promise<void>
+}
+
+export const clockRoutes: FastifyPluginAsyncZod<ApiContext & { timeTravel: TimeTravel }> = async (app, ctx) => {
+  app.addHook('preHandler', requireUser(ctx.auth))
+  app.addHook('preHandler', requireAdmin)
+  const tags = ['test mode']
+  const clockView = z.object({ now: z.number(), iso: z.string() })
+  const view = () => ({ now: ctx.timeTravel.now(), iso: new Date(ctx.timeTravel.now()).toISOString() })
+
+  app.get('/', { schema: { tags, summary: 'The virtual clock (test mode only)', response: { 200: clockView } } }, async () => view())
+
+  app.post(
+    '/advance',
+    {
+      schema: {
+        tags,
+        summary: 'Advance the virtual clock (test mode only); due checks run before it answers',
+        body: z.object({ ms: z.number().int().positive().max(31 * 24 * 3_600_000) }),
+        response: { 200: clockView },
+      },
+    },
+    async (request) => {
+      await ctx.timeTravel.advance(request.body.ms)
+      return view()
+    },
+  )
+}
