@@ -1,89 +1,224 @@
 /**
- * firmware-sim: devices without hardware, through the device contract only.
+ * firmware-sim: devices without hardware, through the device contract and the REST API only.
  *
- *   npm run sim -- sos btn-0001            press the red button of a demo device
- *   npm run sim -- fall|service|cancel <device>
+ *   npm run sim -- sos|fall|service|cancel <device>   press a button (demo devices by default)
+ *   npm run sim -- household [--hours 24] [--seed 1] [--warp]
+ *   npm run sim -- scenario <name> [--seed 1]          time-warp a scenario and check its incident
+ *   npm run sim -- district --households 1000 [--connect-rate 500] [--duration 60] [--interval 60]
+ *   npm run sim -- provision --households 100 --out fleet.json
+ *   npm run sim -- flaky-network | bad-device
  *
- * Options: --url mqtt://host:port (default mqtt://localhost:$ANJU_MQTT_PORT or 1883),
- *          --fleet <file> (device credentials; default ./data/demo-fleet.json, written by the demo seed),
- *          --secret <secret> (instead of a fleet file), --wait <seconds> for the operator's ack (default 60, 0 = don't wait).
+ * Common options: --url mqtt://localhost:1883, --api http://localhost:8080, --user admin,
+ * --password (default $ANJU_ADMIN_PASSWORD), --fleet ./data/demo-fleet.json.
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
 import { ALARM_TYPES, cmdTopic, commandPayload, deviceTopic, isDeviceId, type AlarmType } from '../src/contract/index.js'
+import { createApiClient, type ApiClient } from './api-client.js'
+import { badDevice, flakyNetwork } from './misbehave.js'
+import { provisionFleet, readFleet, writeFleet, type HouseholdPlan } from './fleet.js'
+import { deviceId, HOUSEHOLD_DEVICES, SCENARIOS, type Scenario } from './household.js'
+import { realTime, virtualTime } from './player.js'
+import { householdIncidents, runHousehold } from './run-household.js'
+import { checkOutcome, RUN_HOURS } from './scenarios.js'
 
-const USAGE = `usage: npm run sim -- <${ALARM_TYPES.join('|')}> <device-id> [--url mqtt://localhost:1883] [--fleet data/demo-fleet.json] [--secret S] [--wait 60]`
+const USAGE = `usage: npm run sim -- <command> [options]
+  ${ALARM_TYPES.join('|')} <device>     press a button (credentials from --fleet or --secret)
+  household                      one home with button, water meter, presence sensors and door
+                                 [--hours 24] [--seed 1] [--warp: on the platform's virtual clock]
+  scenario <${SCENARIOS.join('|')}>
+                                 time-warp a scenario (platform started with ANJU_CLOCK=virtual) and check its incident
+  district --households N        connect N homes (6 devices each) from this process
+                                 [--connect-rate 500] [--duration 60] [--interval 60]
+  provision --households N       create N simulated homes through the API [--out fleet.json]
+  flaky-network                  an SOS through dropped connections and retransmissions: one incident
+  bad-device                     malformed payloads, a wrong secret, another device's topics: all refused
+options: --url mqtt://localhost:1883  --api http://localhost:8080  --user admin  --password $ANJU_ADMIN_PASSWORD`
 
-function fail(message: string): never {
-  process.stderr.write(`sim: ${message}\n${USAGE}\n`)
-  process.exit(2)
+class UsageError extends Error {}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    url: { type: 'string', default: `mqtt://localhost:${process.env.ANJU_MQTT_PORT ?? '1883'}` },
+    api: { type: 'string', default: `http://localhost:${process.env.ANJU_HTTP_PORT ?? '8080'}` },
+    user: { type: 'string', default: 'admin' },
+    password: { type: 'string', default: process.env.ANJU_ADMIN_PASSWORD ?? '' },
+    fleet: { type: 'string', default: process.env.ANJU_DEMO_FLEET_FILE ?? './data/demo-fleet.json' },
+    secret: { type: 'string' },
+    wait: { type: 'string', default: '60' },
+    hours: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    warp: { type: 'boolean', default: false },
+    households: { type: 'string', default: '100' },
+    'connect-rate': { type: 'string', default: '500' },
+    duration: { type: 'string', default: '60' },
+    interval: { type: 'string', default: '60' },
+    out: { type: 'string', default: './fleet.json' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+
+function positiveNumber(name: string, raw: string | undefined): number {
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} takes a number, got ${raw}`)
+  return n
 }
 
-function secretFromFleet(file: string, deviceId: string): string {
-  let fleet: { devices?: { id: string; secret: string }[] }
-  try {
-    fleet = JSON.parse(readFileSync(file, 'utf8')) as typeof fleet
-  } catch (err) {
-    fail(`cannot read fleet file ${file} (${(err as Error).message}); start the platform once with the demo seed, or pass --secret`)
-  }
-  const device = fleet.devices?.find((d) => d.id === deviceId)
-  if (!device) fail(`device ${deviceId} is not in ${file}`)
-  return device.secret
+function api(): ApiClient {
+  if (!values.password) throw new UsageError('this command creates devices through the API: give --password (or set ANJU_ADMIN_PASSWORD)')
+  return createApiClient({ baseUrl: values.api, username: values.user, password: values.password })
 }
 
-async function pressButton(type: AlarmType, deviceId: string, url: string, secret: string, waitS: number): Promise<void> {
-  const client = await mqtt.connectAsync(url, {
-    clientId: deviceId,
-    username: deviceId,
-    password: secret,
+function secretOf(device: string): string {
+  if (values.secret) return values.secret
+  const found = readFleet(values.fleet).devices.find((d) => d.id === device)
+  if (!found) throw new UsageError(`device ${device} is not in ${values.fleet}; pass --secret or --fleet`)
+  return found.secret
+}
+
+async function press(type: AlarmType, device: string): Promise<void> {
+  const waitS = positiveNumber('wait', values.wait)
+  const client = await mqtt.connectAsync(values.url, {
+    clientId: device,
+    username: device,
+    password: secretOf(device),
     protocolVersion: 4,
     reconnectPeriod: 0,
     connectTimeout: 5000,
-    will: { topic: deviceTopic(deviceId, 'status'), payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
+    will: { topic: deviceTopic(device, 'status'), payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
   })
-  await client.subscribeAsync(cmdTopic(deviceId), { qos: 1 })
+  await client.subscribeAsync(cmdTopic(device), { qos: 1 })
   const acknowledged = new Promise<string>((resolve) =>
     client.on('message', (_topic, payload) => {
       const parsed = commandPayload.safeParse(JSON.parse(payload.toString()))
       if (parsed.success && parsed.data.cmd === 'ack') resolve(parsed.data.incidentId ?? '')
     }),
   )
-  const alarm = { id: `a-${Date.now()}`, ts: Date.now(), type, battery: 90 }
   const started = performance.now()
-  await client.publishAsync(deviceTopic(deviceId, 'alarm'), JSON.stringify(alarm), { qos: 1 })
-  process.stdout.write(`${deviceId}: ${type} sent and recorded by the platform (PUBACK in ${(performance.now() - started).toFixed(1)} ms)\n`)
+  await client.publishAsync(deviceTopic(device, 'alarm'), JSON.stringify({ id: `a-${Date.now()}`, ts: Date.now(), type, battery: 90 }), { qos: 1 })
+  console.log(`${device}: ${type} sent and recorded by the platform (PUBACK in ${(performance.now() - started).toFixed(1)} ms)`)
   if (waitS > 0 && type !== 'cancel') {
-    process.stdout.write(`${deviceId}: waiting up to ${waitS} s for an operator to acknowledge (接警) on the console…\n`)
+    console.log(`${device}: waiting up to ${waitS} s for an operator to acknowledge (接警) on the console…`)
     let timer: NodeJS.Timeout | undefined
     const result = await Promise.race([acknowledged, new Promise<null>((r) => (timer = setTimeout(() => r(null), waitS * 1000)))])
     clearTimeout(timer)
-    process.stdout.write(result === null ? `${deviceId}: no acknowledgement within ${waitS} s\n` : `${deviceId}: 🔊 已收到您的呼叫,工作人员正在处理 (incident ${result})\n`)
+    console.log(result === null ? `${device}: no acknowledgement within ${waitS} s` : `${device}: 🔊 已收到您的呼叫,工作人员正在处理 (incident ${result})`)
   }
   await client.endAsync()
 }
 
-async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      url: { type: 'string', default: `mqtt://localhost:${process.env.ANJU_MQTT_PORT ?? '1883'}` },
-      fleet: { type: 'string', default: process.env.ANJU_DEMO_FLEET_FILE ?? './data/demo-fleet.json' },
-      secret: { type: 'string' },
-      wait: { type: 'string', default: '60' },
+async function household(scenario?: Scenario): Promise<void> {
+  const client = api()
+  const warp = values.warp || scenario !== undefined
+  const hours = values.hours ? positiveNumber('hours', values.hours) : scenario ? RUN_HOURS[scenario] + 1 : 24
+  let events = 0
+  const run = await runHousehold({
+    api: client,
+    mqttUrl: values.url,
+    time: warp ? virtualTime(client) : realTime(),
+    hours,
+    seed: positiveNumber('seed', values.seed),
+    ...(scenario ? { scenario } : {}),
+    startAtDawn: warp,
+    ...(warp ? { stepMs: 60_000 } : {}),
+    onEvent: (e) => {
+      events++
+      if (!warp || events % 500 === 0) console.log(`${new Date(e.at).toISOString()} ${e.deviceId} ${e.channel} ${JSON.stringify(e.payload)}`)
     },
   })
-  const [command, deviceId] = positionals
-  if (!command || !(ALARM_TYPES as readonly string[]).includes(command)) fail(`unknown command ${command ?? '(none)'}`)
-  if (!deviceId || !isDeviceId(deviceId)) fail('give a device id, such as btn-0001')
-  const waitS = Number(values.wait)
-  if (!Number.isFinite(waitS) || waitS < 0) fail('--wait takes a number of seconds')
-  const secret = values.secret ?? secretFromFleet(values.fleet, deviceId)
-  await pressButton(command as AlarmType, deviceId, values.url, secret, waitS)
+  console.log(`household ${run.householdId}: ${run.stats.published} messages, ${run.stats.wills} Last Wills, ${hours} h simulated`)
+  const incidents = await householdIncidents(client, run.householdId)
+  for (const i of incidents) console.log(`  incident ${i.category}/${i.type} [${i.conditions.join(', ')}]${i.cancelledByResident ? ' (cancelled by resident)' : ''}`)
+  if (scenario) {
+    const problem = checkOutcome(scenario, incidents)
+    console.log(problem ? `FAIL ${scenario}: ${problem}` : `PASS ${scenario}: the platform raised the expected incident and nothing else`)
+    if (problem) process.exitCode = 1
+  }
+}
+
+function districtPlans(count: number, prefix: string): HouseholdPlan[] {
+  return Array.from({ length: count }, (_, n) => {
+    const key = `${prefix}${String(n).padStart(5, '0')}`
+    return {
+      elderName: `模拟老人 ${n}`,
+      address: `模拟小区 ${Math.floor(n / 100)} 号楼 ${n % 100} 室`,
+      devices: HOUSEHOLD_DEVICES.map((d) => ({ id: deviceId(d.role, key), kind: d.kind, room: d.room, heartbeatS: d.heartbeatS })),
+    }
+  })
+}
+
+async function district(): Promise<void> {
+  const { runDistrict, renderProgress } = await import('./district.js')
+  const households = positiveNumber('households', values.households)
+  const prefix = `d${Date.now().toString(36)}`
+  console.log(`provisioning ${households} households (${households * HOUSEHOLD_DEVICES.length} devices) through ${values.api} …`)
+  const fleet = await provisionFleet(api(), `模拟街区 ${prefix}`, districtPlans(households, prefix))
+  const controller = new AbortController()
+  process.once('SIGINT', () => controller.abort())
+  const tty = process.stdout.isTTY
+  const stats = await runDistrict({
+    url: values.url,
+    devices: fleet.devices,
+    connectRate: positiveNumber('connect-rate', values['connect-rate']),
+    durationS: positiveNumber('duration', values.duration),
+    telemetryIntervalS: positiveNumber('interval', values.interval),
+    signal: controller.signal,
+    progress: (s) => (tty ? process.stdout.write(`\r${renderProgress(s)}`) : undefined),
+  })
+  if (tty) process.stdout.write('\n')
+  console.log(`summary: ${JSON.stringify(stats)}`)
+  if (stats.refusals > 0 || stats.errors > 0) process.exitCode = 1
+}
+
+async function provision(): Promise<void> {
+  const households = positiveNumber('households', values.households)
+  const fleet = await provisionFleet(api(), `模拟社区 ${Date.now().toString(36)}`, districtPlans(households, `p${Date.now().toString(36)}`))
+  writeFleet(values.out, fleet)
+  console.log(`${fleet.devices.length} devices in ${households} households written to ${values.out} (their secrets are shown only there)`)
+}
+
+async function main(): Promise<void> {
+  const [command, arg] = positionals
+  if (values.help || !command) {
+    console.log(USAGE)
+    return
+  }
+  if ((ALARM_TYPES as readonly string[]).includes(command)) {
+    if (!arg || !isDeviceId(arg)) throw new UsageError('give a device id, such as btn-0001')
+    return press(command as AlarmType, arg)
+  }
+  switch (command) {
+    case 'household':
+      return household()
+    case 'scenario':
+      if (!arg || !(SCENARIOS as readonly string[]).includes(arg)) throw new UsageError(`scenario is one of ${SCENARIOS.join(', ')}`)
+      return household(arg as Scenario)
+    case 'district':
+      return district()
+    case 'provision':
+      return provision()
+    case 'flaky-network':
+      return flakyNetwork(api(), values.url).then((r) => {
+        console.log(r.summary)
+        if (!r.ok) process.exitCode = 1
+      })
+    case 'bad-device':
+      return badDevice(api(), values.url).then((r) => {
+        console.log(r.summary)
+        if (!r.ok) process.exitCode = 1
+      })
+    default:
+      throw new UsageError(`unknown command ${command}`)
+  }
 }
 
 main().catch((err: unknown) => {
   const e = err as Error & { code?: number }
-  process.stderr.write(`sim: ${e.code === 5 ? 'the platform refused the device (not authorized): wrong secret or unknown device' : e.message}\n`)
+  if (err instanceof UsageError) {
+    console.error(`sim: ${e.message}\n${USAGE}`)
+    process.exit(2)
+  }
+  console.error(`sim: ${e.code === 5 ? 'the platform refused the device (not authorized): wrong secret or unknown device' : e.message}`)
   process.exit(1)
 })

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { communityScope } from '../auth/auth.js'
 import { detectorOverrideSchema } from '../detectors/settings.js'
+import { routingSettingsSchema } from '../routing/settings.js'
 import { newId } from '../shared/ids.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
@@ -12,8 +13,13 @@ const communityFields = {
   name: z.string().trim().min(1).max(100),
   street: z.string().trim().min(1).max(100),
   detectorSettings: detectorOverrideSchema.nullable().describe('detector thresholds over the defaults'),
+  routing: routingSettingsSchema.nullable().describe('supervisors, property, maintenance, webhooks, quiet hours and escalation ladders'),
 }
-const communityBody = z.object({ ...communityFields, detectorSettings: communityFields.detectorSettings.default(null) })
+const communityBody = z.object({
+  ...communityFields,
+  detectorSettings: communityFields.detectorSettings.default(null),
+  routing: communityFields.routing.default(null),
+})
 const communityPatch = z.object(communityFields).partial()
 
 export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { communityScope } from '../auth/auth.js'
+import { CHANNEL_NAMES } from '../delivery/channels/channel.js'
 import { detectorOverrideSchema } from '../detectors/settings.js'
 import { newId } from '../shared/ids.js'
-import type { Household } from '../store/registry.js'
+import { AUDIENCES, type Audience, type Contact, type Household } from '../store/registry.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
@@ -28,12 +29,32 @@ const householdBody = z.object({
 })
 // PATCH has no defaults: a field left out stays as it is.
 const householdPatch = z.object(householdFields).partial()
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time as HH:MM')
 const contactBody = z.object({
   name: z.string().trim().min(1).max(50),
   relation: z.string().trim().min(1).max(20).describe('子女, 邻居, 楼组长, 物业, 社区医生 …'),
+  audience: z.enum(AUDIENCES).optional().describe('what routing reads; derived from the relation when absent'),
   phone,
+  email: z.string().email().nullable().default(null),
+  channels: z.array(z.enum(CHANNEL_NAMES)).min(1).default(['sms']),
   position: z.number().int().min(0).max(100).default(0),
+  availableFrom: hhmm.nullable().default(null).describe('local time from which the contact may be called'),
+  availableTo: hhmm.nullable().default(null),
 })
+
+/** 子女 → family, 邻居 → neighbour …: the words families use, mapped to what routing reads. */
+function audienceOf(relation: string): Audience {
+  if (/邻居|neighbou?r/i.test(relation)) return 'neighbour'
+  if (/楼组长|building/i.test(relation)) return 'building_lead'
+  if (/物业|property/i.test(relation)) return 'property'
+  if (/医生|doctor/i.test(relation)) return 'doctor'
+  return 'family'
+}
+
+const contactOut = (c: Contact) => {
+  const { pushSubscription, ...rest } = c
+  return { ...rest, pushSubscribed: pushSubscription !== null }
+}
 
 export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
   app.addHook('preHandler', requireUser(ctx.auth))
@@ -115,15 +136,17 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
 
   app.get('/:id/contacts', { schema: { tags, params: idParam, response: { 200: z.array(contactView) } } }, async (request) => {
     const h = await visibleHousehold(currentUser(request), request.params.id)
-    return ctx.registry.contacts.list(h.id)
+    return (await ctx.registry.contacts.list(h.id)).map(contactOut)
   })
 
   app.post('/:id/contacts', { preHandler: requireAdmin, schema: { tags, params: idParam, body: contactBody, response: { 201: contactView } } }, async (request, reply) => {
     const h = await visibleHousehold(currentUser(request), request.params.id)
     const now = ctx.clock.now()
-    const contact = { id: newId('ct', now), householdId: h.id, ...request.body }
+    const { audience, ...body } = request.body
+    if ((body.availableFrom === null) !== (body.availableTo === null)) throw new ApiError('VALIDATION', 'availableFrom and availableTo go together')
+    const contact: Contact = { id: newId('ct', now), householdId: h.id, ...body, audience: audience ?? audienceOf(body.relation), pushSubscription: null }
     await ctx.registry.contacts.insert(contact, now)
-    return reply.code(201).send(contact)
+    return reply.code(201).send(contactOut(contact))
   })
 
   app.delete(

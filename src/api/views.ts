@@ -1,6 +1,9 @@
 /** Response schemas: what the API shows of each resource (never a secret hash). */
 import { z } from 'zod'
+import { CHANNEL_NAMES } from '../delivery/channels/channel.js'
 import { detectorOverrideSchema } from '../detectors/settings.js'
+import { routingSettingsSchema } from '../routing/settings.js'
+import { AUDIENCES } from '../store/registry.js'
 import { CATEGORY, OUTCOMES, PRIORITY, type Category, type IncidentType } from '../incidents/model.js'
 import { DEVICE_KINDS } from '../store/registry.js'
 import { ROLES } from '../store/users.js'
@@ -13,15 +16,28 @@ export const userView = z.object({
   communityIds: z.array(z.string()),
 })
 
-export const communityView = z.object({ id: z.string(), name: z.string(), street: z.string(), detectorSettings: detectorOverrideSchema.nullable(), createdAt: z.number() })
+export const communityView = z.object({
+  id: z.string(),
+  name: z.string(),
+  street: z.string(),
+  detectorSettings: detectorOverrideSchema.nullable(),
+  routing: routingSettingsSchema.nullable(),
+  createdAt: z.number(),
+})
 
 export const contactView = z.object({
   id: z.string(),
   householdId: z.string(),
   name: z.string(),
   relation: z.string(),
+  audience: z.enum(AUDIENCES),
   phone: z.string(),
+  email: z.string().nullable(),
+  channels: z.array(z.enum(CHANNEL_NAMES)),
   position: z.number(),
+  availableFrom: z.string().nullable(),
+  availableTo: z.string().nullable(),
+  pushSubscribed: z.boolean(),
 })
 
 export const householdView = z.object({

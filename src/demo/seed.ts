@@ -58,7 +58,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
     for (const c of COMMUNITIES) {
       const id = `com-${c.key}`
       communityIds.set(c.key, id)
-      await reg.communities.insert({ id, name: c.name, street: STREET, detectorSettings: null, createdAt: now })
+      await reg.communities.insert({ id, name: c.name, street: STREET, detectorSettings: null, routing: null, createdAt: now })
       const password = randomBytes(6).toString('base64url')
       await userRepository(trx).insert(
         { id: newId('usr', now), username: c.operator, displayName: c.operatorName, role: 'operator', communityIds: [id] },
@@ -82,7 +82,23 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
         createdAt: now,
         updatedAt: now,
       })
-      await reg.contacts.insert({ id: newId('ct', now), householdId, name: `${h.elder.slice(0, 1)}先生/女士 (子女)`, relation: '子女', phone: `1390000${h.n}`, position: 0 }, now)
+      await reg.contacts.insert(
+        {
+          id: newId('ct', now),
+          householdId,
+          name: `${h.elder.slice(0, 1)}先生/女士 (子女)`,
+          relation: '子女',
+          audience: 'family',
+          phone: `1390000${h.n}`,
+          email: null,
+          channels: ['sms'],
+          position: 0,
+          availableFrom: null,
+          availableTo: null,
+          pushSubscription: null,
+        },
+        now,
+      )
       for (const d of DEVICES) {
         const id = `${d.prefix}-${h.n}`
         const secret = newDeviceSecret()

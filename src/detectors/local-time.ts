@@ -22,7 +22,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
-const offsetCache = new Map<string, number>()
+const offsetCache = new Map<string, Map<number, number>>()
 const HOUR_MS = 3_600_000
 
 /**
@@ -31,12 +31,14 @@ const HOUR_MS = 3_600_000
  * the detectors call this for every reading, and Intl is slow.
  */
 export function utcOffsetMs(at: number, timeZone: string): number {
-  const key = `${timeZone}|${Math.floor(at / HOUR_MS)}`
-  let offset = offsetCache.get(key)
+  let byHour = offsetCache.get(timeZone)
+  if (!byHour) offsetCache.set(timeZone, (byHour = new Map()))
+  const hour = Math.floor(at / HOUR_MS)
+  let offset = byHour.get(hour)
   if (offset === undefined) {
     offset = lookupOffset(at, timeZone)
-    if (offsetCache.size > 10_000) offsetCache.clear()
-    offsetCache.set(key, offset)
+    if (byHour.size > 100_000) byHour.clear()
+    byHour.set(hour, offset)
   }
   return offset
 }

@@ -11,7 +11,7 @@ import { formatLocalTime } from './local-time.js'
 import { SUPPRESSED_WHEN_AWAY, type Condition, type ConditionKind, type Evaluation, type Finding, type MonitorInput } from './model.js'
 import { applyPresenceReading, evaluatePresence, initialPresenceState, nextPresenceCheck, type PresenceState } from './presence.js'
 import type { DetectorSettings } from './settings.js'
-import { applyWaterReading, evaluateWater, initialWaterState, nextWaterCheck, type WaterState } from './water.js'
+import { applyMeterLost, applyWaterReading, evaluateWater, initialWaterState, nextWaterCheck, type WaterState } from './water.js'
 
 export interface MonitorState {
   householdId: string
@@ -26,6 +26,11 @@ export interface MonitorState {
   health: HealthState
   /** Conditions raised and not yet cleared. */
   active: Record<string, Condition>
+  /**
+   * When water, presence or door rules may next change on their own: kept so that a device's
+   * heartbeat (four messages in five) re-evaluates device health only.
+   */
+  otherNextAt?: number | null
 }
 
 export interface StepResult {
@@ -50,7 +55,11 @@ export function newMonitor(householdId: string, now: number): MonitorState {
 }
 
 export function step(state: MonitorState, input: MonitorInput, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
-  const s = reduce(endAwayIfOver(state, now), input, now, settings, runningSince)
+  const current = endAwayIfOver(state, now)
+  if (input.type === 'seen' && input.online !== false && current === state && canSkipOthers(state, now)) {
+    return healthOnly(state, input, now, settings, runningSince)
+  }
+  const s = reduce(current, input, now, settings, runningSince)
   const ctx = context(s, now, settings, runningSince)
   const away = s.awayUntil !== null
   const evaluations = [
@@ -59,9 +68,30 @@ export function step(state: MonitorState, input: MonitorInput, now: number, sett
     ...evaluateDoor(s.door, s.presence, ctx),
     ...evaluateHealth(s.health, ctx),
   ]
-  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone)
+  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone, () => true)
+  const otherNextAt = earliest([nextWaterCheck(s.water, ctx), nextPresenceCheck(s.presence, ctx), nextDoorCheck(s.door, s.presence, ctx)], now)
+  const next = { ...s, active, otherNextAt }
+  return { state: next, findings, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
+}
+
+/** A heartbeat changes only device health, unless another rule is already due. */
+function canSkipOthers(s: MonitorState, now: number): boolean {
+  return s.otherNextAt !== undefined && (s.otherNextAt === null || s.otherNextAt > now)
+}
+
+function healthOnly(state: MonitorState, input: Extract<MonitorInput, { type: 'seen' }>, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
+  const s = { ...state, health: applyDeviceSeen(state.health, input) }
+  const ctx = context(s, now, settings, runningSince)
+  const isHealth = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
+  const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealth)
   const next = { ...s, active }
-  return { state: next, findings, nextCheckAt: nextCheck(next, ctx) }
+  return { state: next, findings, nextCheckAt: earliest([s.otherNextAt ?? null, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
+}
+
+function earliest(times: (number | null)[], now: number): number | null {
+  let min: number | null = null
+  for (const t of times) if (t !== null && t > now && (min === null || t < min)) min = t
+  return min
 }
 
 function context(s: MonitorState, now: number, settings: DetectorSettings, runningSince?: number): EvalContext {
@@ -88,7 +118,11 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
     case 'door':
       return { ...s, door: applyDoorReading(s.door, input, ctx()), health: applyDeviceSeen(s.health, input) }
     case 'seen':
-      return { ...s, health: applyDeviceSeen(s.health, input) }
+      return {
+        ...s,
+        health: applyDeviceSeen(s.health, input),
+        water: input.online === false ? applyMeterLost(s.water, input.deviceId) : s.water,
+      }
     case 'device':
       return { ...s, devices: { ...s.devices, [input.deviceId]: { kind: input.kind, room: input.room, heartbeatS: input.heartbeatS, registeredAt: input.registeredAt } } }
     case 'device_removed': {
@@ -106,7 +140,8 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
 
 const LAST_ACTIVITY_KINDS: ReadonlySet<ConditionKind> = new Set(['no_water', 'no_water_day', 'high_water', 'continuous_flow'])
 
-function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: number, timeZone: string) {
+/** `inScope`: which active keys these evaluations speak for (an unevaluated one has cleared). */
+function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: number, timeZone: string, inScope: (key: string) => boolean) {
   const active = { ...s.active }
   const findings: Finding[] = []
   const seen = new Set<string>()
@@ -126,7 +161,7 @@ function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: nu
   }
   // A condition nobody evaluates any more (its device was removed) has cleared.
   for (const key of Object.keys(active)) {
-    if (!seen.has(key)) {
+    if (inScope(key) && !seen.has(key)) {
       findings.push({ change: 'cleared', householdId: s.householdId, condition: active[key]!, at: now })
       delete active[key]
     }
@@ -151,13 +186,3 @@ function withLastActivity(c: Condition, presence: PresenceState, timeZone: strin
 
 const ROOM_ZH: Record<string, string> = { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '门厅' }
 
-function nextCheck(s: MonitorState, ctx: EvalContext): number | null {
-  const candidates = [
-    nextWaterCheck(s.water, ctx),
-    nextPresenceCheck(s.presence, ctx),
-    nextDoorCheck(s.door, s.presence, ctx),
-    nextHealthCheck(s.health, ctx),
-    s.awayUntil,
-  ].filter((t): t is number => t !== null && t > ctx.now)
-  return candidates.length ? Math.min(...candidates) : null
-}

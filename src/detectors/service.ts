@@ -156,7 +156,10 @@ export function createDetectors(deps: {
         sync(entry, devicesByHousehold.get(h.id) ?? [], h.awayUntil)
       }
       bus.on('telemetry.received', OWNER, onTelemetry)
-      bus.on('device.seen', OWNER, (e) => feed(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery }))
+      bus.on('device.seen', OWNER, (e) => {
+        // A reading already tells the monitor its device is alive (telemetry.received).
+        if (e.channel !== 'telemetry') feed(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery })
+      })
       bus.on('household.changed', OWNER, (e) => void reloadHousehold(e.householdId).catch((err: unknown) => log.error({ err }, 'household reload failed')))
       bus.on('community.changed', OWNER, (e) => {
         for (const [id, entry] of monitors) if (entry.communityId === e.communityId) void reloadHousehold(id).catch((err: unknown) => log.error({ err }, 'reload failed'))

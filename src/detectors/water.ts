@@ -209,6 +209,16 @@ function reslot(slots: readonly UsageBucket[], fromMs: number, toMs: number): Us
 
 // ── evaluation ────────────────────────────────────────────────────────────────
 
+/**
+ * The meter's Last Will: whatever it last said about flow is no longer known. A meter that
+ * drops its line mid-shower is a device-offline finding, never a "tap left open".
+ */
+export function applyMeterLost(state: WaterState, deviceId: string): WaterState {
+  const m = state.meters[deviceId]
+  if (!m || (m.flowSince === null && m.flowLpm === null)) return state
+  return { ...state, meters: { ...state.meters, [deviceId]: { ...m, flowSince: null, flowLpm: null } } }
+}
+
 export function evaluateWater(state: WaterState, ctx: EvalContext): Evaluation[] {
   const s = withinLookBack(state, ctx)
   const cov = coverage(s, ctx)
@@ -315,20 +325,29 @@ function continuousFlow(s: WaterState, cov: Coverage | null, ctx: EvalContext): 
   const reporting = Object.entries(s.meters).filter(([, m]) => m.flowLpm !== null)
   // A meter that never reports flow cannot tell us it is not flowing.
   if (reporting.length === 0) return { key, status: 'unknown' }
-  let longest: { deviceId: string; since: number; lpm: number } | null = null
+  let longest: { deviceId: string; since: number; until: number; lpm: number } | null = null
   for (const [deviceId, m] of reporting) {
     if (m.flowSince === null) continue
     const since = flowStart(m.flowSince, ctx)
-    if (!longest || since < longest.since) longest = { deviceId, since, lpm: m.flowLpm ?? 0 }
+    const until = flowKnownUntil(m, ctx)
+    if (!longest || until - since > longest.until - longest.since) longest = { deviceId, since, until, lpm: m.flowLpm ?? 0 }
   }
-  if (!longest || ctx.now - longest.since <= w.continuousFlowMin * MINUTE) return { key, status: 'false' }
-  const minutes = Math.floor((ctx.now - longest.since) / MINUTE)
+  if (!longest || longest.until - longest.since <= w.continuousFlowMin * MINUTE) return { key, status: 'false' }
+  const minutes = Math.floor((longest.until - longest.since) / MINUTE)
   const lpm = longest.lpm.toFixed(1)
   return condition(
     'continuous_flow',
     { zh: `持续用水 ${minutes} 分钟(${lpm} 升/分钟)`, en: `Water flowing for ${minutes} min (${lpm} L/min)` },
     { minutes, flowLpm: longest.lpm, since: longest.since, thresholdMin: w.continuousFlowMin, deviceId: longest.deviceId },
   )
+}
+
+/**
+ * A flowing reading is trusted for one report interval (flowTrustMin): a live meter reports
+ * again by then, so flow counts on; a silent meter's flow is missing data, not a tap left open.
+ */
+function flowKnownUntil(m: { at: number }, ctx: EvalContext): number {
+  return Math.min(ctx.now, m.at + ctx.settings.water.flowTrustMin * MINUTE)
 }
 
 /** Flow that began before observation (e.g. during away mode) counts from when observation began. */
@@ -389,7 +408,11 @@ export function nextWaterCheck(state: WaterState, ctx: EvalContext): number | nu
     ...[w.noUsageWindowMin, w.highUsageWindowMin].map((min) => Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE)),
     whenWindowUsage(s, ctx, w.noUsageWindowMin, (used) => used < w.noUsageBelowM3),
     whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3),
-    ...Object.values(s.meters).map((m) => (m.flowSince === null ? null : justAfter(flowStart(m.flowSince, ctx) + w.continuousFlowMin * MINUTE))),
+    ...Object.values(s.meters).map((m) => {
+      if (m.flowSince === null) return null
+      const flips = justAfter(flowStart(m.flowSince, ctx) + w.continuousFlowMin * MINUTE)
+      return flips <= m.at + w.flowTrustMin * MINUTE ? flips : null
+    }),
     w.noUsageDayEnabled ? nextLocalMidnight(ctx.now, ctx.settings.timeZone) : null,
   ]
   const future = candidates.filter((t): t is number => t !== null && t > ctx.now)

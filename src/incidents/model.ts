@@ -84,7 +84,20 @@ export interface Incident {
   explanation: Explanation | null
 }
 
-export type EventKind = 'opened' | 'alarm' | 'cancelled_by_resident' | 'acknowledged' | 'resolved' | 'finding' | 'condition_cleared'
+export type EventKind =
+  | 'opened'
+  | 'alarm'
+  | 'cancelled_by_resident'
+  | 'acknowledged'
+  | 'resolved'
+  | 'finding'
+  | 'condition_cleared'
+  /** A ladder step ran: who was to be notified, by which channel. */
+  | 'escalated'
+  /** One notice's delivery result. */
+  | 'notification'
+  /** A family member answered from their link ("我去看看"). */
+  | 'family_response'
 
 export interface IncidentEvent {
   incidentId: string

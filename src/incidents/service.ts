@@ -143,9 +143,19 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
     return { ok: true, incident: result.incident }
   }
 
+  /** Adds an event to the audit trail without changing the incident, and announces it. */
+  async function note(id: string, kind: IncidentEvent['kind'], actor: string, detail: Record<string, unknown>): Promise<void> {
+    const incident = await repo.get(id)
+    if (!incident) return
+    const event: IncidentEvent = { incidentId: id, at: clock.now(), actor, kind, deviceId: null, detail }
+    await repo.appendEvents([event])
+    bus.emit('incident.changed', { incident, events: [event] })
+  }
+
   return {
     raiseAlarm,
     recordFindings,
+    note,
     acknowledge: (id: string, actor: string) => act(id, { kind: 'acknowledge' }, actor),
     resolve: (id: string, actor: string, outcome: Outcome, note: string | null) => act(id, { kind: 'resolve', outcome, note }, actor),
     get: (id: string) => repo.get(id),

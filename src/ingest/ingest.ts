@@ -36,6 +36,8 @@ export interface TelemetryReceived {
 export interface DeviceSeen {
   deviceId: string
   householdId: string
+  /** Which message showed it: telemetry also arrives as `telemetry.received`. */
+  channel: UplinkChannel
   at: number
   online?: boolean
   battery?: number
@@ -62,11 +64,12 @@ export function createIngest(deps: {
   const { incidents, health, stats, bus, clock, log } = deps
   const recentTelemetry = new Map<string, string[]>()
 
-  function seen(device: DeviceIdentity, at: number, update: { online?: boolean; battery?: number; fw?: string } = {}): void {
+  function seen(device: DeviceIdentity, channel: UplinkChannel, at: number, update: { online?: boolean; battery?: number; fw?: string } = {}): void {
     health.record(device.id, { lastSeenAt: at, ...update })
     bus.emit('device.seen', {
       deviceId: device.id,
       householdId: device.householdId,
+      channel,
       at,
       ...(update.online === undefined ? {} : { online: update.online }),
       ...(update.battery === undefined ? {} : { battery: update.battery }),
@@ -114,14 +117,14 @@ export function createIngest(deps: {
         const alarm = decoded.value
         const result = await raise(device, alarm.id, alarm.type, receivedAt)
         // After the commit: the alarm's PUBACK and push wait for nothing else.
-        seen(device, receivedAt, alarm.battery === undefined ? {} : { battery: alarm.battery })
+        seen(device, 'alarm', receivedAt, alarm.battery === undefined ? {} : { battery: alarm.battery })
         return result
       }
       case 'telemetry': {
         const decoded = decodePayload(telemetryPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const reading = decoded.value
-        seen(device, receivedAt)
+        seen(device, 'telemetry', receivedAt)
         if ((reading.kind === 'smoke' || reading.kind === 'gas') && reading.alarm) {
           // Contract: smoke/gas `alarm: true` is handled with SOS priority, durably.
           return raise(device, reading.id, reading.kind, receivedAt)
@@ -144,7 +147,7 @@ export function createIngest(deps: {
         const decoded = decodePayload(statusPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const s = decoded.value
-        seen(device, receivedAt, {
+        seen(device, 'status', receivedAt, {
           online: s.online,
           ...(s.battery === undefined ? {} : { battery: s.battery }),
           ...(s.fw === undefined ? {} : { fw: s.fw }),

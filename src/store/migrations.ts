@@ -142,9 +142,52 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('communities').addColumn('detector_settings', 'text').execute()
       await db.schema
         .createTable('household_monitors')
-        .addColumn('household_id', 'text', (c) => c.primaryKey().references('households.id'))
+        .addColumn('household_id', 'text', (c) => c.primaryKey())
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+    },
+  },
+  '0003_routing': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('contacts').addColumn('audience', 'text', (c) => c.notNull().defaultTo('family')).execute()
+      await db.schema.alterTable('contacts').addColumn('email', 'text').execute()
+      await db.schema.alterTable('contacts').addColumn('channels', 'text', (c) => c.notNull().defaultTo('["sms"]')).execute()
+      await db.schema.alterTable('contacts').addColumn('available_from', 'text').execute()
+      await db.schema.alterTable('contacts').addColumn('available_to', 'text').execute()
+      await db.schema.alterTable('contacts').addColumn('push_subscription', 'text').execute()
+      await db.schema.alterTable('communities').addColumn('routing', 'text').execute()
+      await db.schema
+        .createTable('incident_ladders')
+        .addColumn('incident_id', 'text', (c) => c.primaryKey().references('incidents.id'))
+        .addColumn('ladder', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('next_step', 'integer', (c) => c.notNull())
+        .addColumn('next_at', 'bigint')
+        .addColumn('stopped_at', 'bigint')
+        .execute()
+      await db.schema
+        .createTable('outbox')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('incident_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text', (c) => c.notNull())
+        .addColumn('recipient_id', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('notification', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at']).execute()
+      await db.schema.createIndex('outbox_incident').on('outbox').column('incident_id').execute()
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
         .execute()
     },
   },

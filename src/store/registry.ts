@@ -1,6 +1,8 @@
 /** Communities, households, devices and contacts: who lives where, and what is installed. */
 import type { Selectable } from 'kysely'
+import type { ChannelName, PushSubscriptionJson } from '../delivery/channels/channel.js'
 import type { DetectorOverride } from '../detectors/settings.js'
+import type { RoutingOverride } from '../routing/settings.js'
 import type { Db } from './database.js'
 import type { CommunitiesTable, ContactsTable, DevicesTable, HouseholdsTable } from './schema.js'
 
@@ -10,6 +12,8 @@ export interface Community {
   street: string
   /** Detector thresholds for this community's households, over the defaults. */
   detectorSettings: DetectorOverride | null
+  /** Who else is alerted and when: supervisors, property, maintenance, webhooks, ladders. */
+  routing: RoutingOverride | null
   createdAt: number
 }
 
@@ -54,13 +58,26 @@ export interface DeviceIdentity {
   communityId: string
 }
 
+export const AUDIENCES = ['family', 'neighbour', 'building_lead', 'property', 'doctor'] as const
+export type Audience = (typeof AUDIENCES)[number]
+
 export interface Contact {
   id: string
   householdId: string
   name: string
+  /** As the family says it: 子女, 邻居, 楼组长, 物业, 社区医生 … */
   relation: string
+  /** What the routing rules read. */
+  audience: Audience
   phone: string
+  email: string | null
+  channels: ChannelName[]
+  /** Call order within the household, 0 first. */
   position: number
+  /** Local `HH:MM` window when the contact may be called; null = any time. */
+  availableFrom: string | null
+  availableTo: string | null
+  pushSubscription: PushSubscriptionJson | null
 }
 
 /** Announced after the registry changes, so the detectors re-read a household. */
@@ -86,10 +103,17 @@ export function registryRepository(db: Db) {
         return row && toCommunity(row)
       },
       async insert(c: Community): Promise<void> {
-        await db.insertInto('communities').values({ id: c.id, name: c.name, street: c.street, detector_settings: json(c.detectorSettings), created_at: c.createdAt }).execute()
+        await db
+          .insertInto('communities')
+          .values({ id: c.id, name: c.name, street: c.street, detector_settings: json(c.detectorSettings), routing: json(c.routing), created_at: c.createdAt })
+          .execute()
       },
       async update(c: Community): Promise<void> {
-        await db.updateTable('communities').set({ name: c.name, street: c.street, detector_settings: json(c.detectorSettings) }).where('id', '=', c.id).execute()
+        await db
+          .updateTable('communities')
+          .set({ name: c.name, street: c.street, detector_settings: json(c.detectorSettings), routing: json(c.routing) })
+          .where('id', '=', c.id)
+          .execute()
       },
       async remove(id: string): Promise<void> {
         await db.deleteFrom('user_communities').where('community_id', '=', id).execute()
@@ -127,6 +151,7 @@ export function registryRepository(db: Db) {
       },
       async remove(id: string): Promise<void> {
         await db.deleteFrom('contacts').where('household_id', '=', id).execute()
+        await db.deleteFrom('household_monitors').where('household_id', '=', id).execute()
         await db.deleteFrom('households').where('id', '=', id).execute()
       },
       async dependents(id: string): Promise<{ devices: number; incidents: number }> {
@@ -209,11 +234,32 @@ export function registryRepository(db: Db) {
         const rows = await db.selectFrom('contacts').selectAll().where('household_id', '=', householdId).orderBy('position').execute()
         return rows.map(toContact)
       },
+      async get(id: string): Promise<Contact | undefined> {
+        const row = await db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst()
+        return row && toContact(row)
+      },
       async insert(c: Contact, createdAt: number): Promise<void> {
         await db
           .insertInto('contacts')
-          .values({ id: c.id, household_id: c.householdId, name: c.name, relation: c.relation, phone: c.phone, position: c.position, created_at: createdAt })
+          .values({
+            id: c.id,
+            household_id: c.householdId,
+            name: c.name,
+            relation: c.relation,
+            audience: c.audience,
+            phone: c.phone,
+            email: c.email,
+            channels: JSON.stringify(c.channels),
+            position: c.position,
+            available_from: c.availableFrom,
+            available_to: c.availableTo,
+            push_subscription: json(c.pushSubscription),
+            created_at: createdAt,
+          })
           .execute()
+      },
+      async setPushSubscription(id: string, subscription: PushSubscriptionJson): Promise<void> {
+        await db.updateTable('contacts').set({ push_subscription: JSON.stringify(subscription) }).where('id', '=', id).execute()
       },
       async remove(householdId: string, id: string): Promise<number> {
         const r = await db.deleteFrom('contacts').where('household_id', '=', householdId).where('id', '=', id).executeTakeFirst()
@@ -233,6 +279,7 @@ const toCommunity = (r: Selectable<CommunitiesTable>): Community => ({
   name: r.name,
   street: r.street,
   detectorSettings: parse<DetectorOverride>(r.detector_settings),
+  routing: parse<RoutingOverride>(r.routing),
   createdAt: Number(r.created_at),
 })
 
@@ -282,6 +329,12 @@ const toContact = (r: Selectable<ContactsTable>): Contact => ({
   householdId: r.household_id,
   name: r.name,
   relation: r.relation,
+  audience: r.audience as Audience,
   phone: r.phone,
+  email: r.email,
+  channels: JSON.parse(r.channels) as ChannelName[],
   position: Number(r.position),
+  availableFrom: r.available_from,
+  availableTo: r.available_to,
+  pushSubscription: parse<PushSubscriptionJson>(r.push_subscription),
 })

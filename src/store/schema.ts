@@ -8,6 +8,8 @@ export interface CommunitiesTable {
   street: string
   /** JSON detector override, or null for the defaults. */
   detector_settings: string | null
+  /** JSON routing settings (supervisors, property, maintenance, webhooks, ladders), or null for defaults. */
+  routing: string | null
   created_at: number
 }
 
@@ -49,6 +51,16 @@ export interface ContactsTable {
   phone: string
   position: number
   created_at: number
+  /** Who this contact is to the routing rules: family, neighbour, building_lead, property, doctor. */
+  audience: string
+  email: string | null
+  /** JSON array of channel names. */
+  channels: string
+  /** Local `HH:MM` window when the contact may be called; null = any time. */
+  available_from: string | null
+  available_to: string | null
+  /** JSON Web Push subscription of the contact's browser, or null. */
+  push_subscription: string | null
 }
 
 export interface UsersTable {
@@ -120,6 +132,41 @@ export interface HouseholdMonitorsTable {
   updated_at: number
 }
 
+export interface IncidentLaddersTable {
+  incident_id: string
+  /** Name of the ladder the incident climbs (urgent, wellbeing, …). */
+  ladder: string
+  started_at: number
+  /** Index of the next step to run (stages first, then reminders). */
+  next_step: number
+  next_at: number | null
+  stopped_at: number | null
+}
+
+export interface OutboxTable {
+  /** Idempotency key: incident, step, recipient, channel. */
+  key: string
+  incident_id: string
+  channel: string
+  audience: string
+  recipient_id: string
+  priority: number
+  /** JSON Notification. */
+  notification: string
+  /** pending | sent | failed | cancelled */
+  state: string
+  attempts: number
+  next_attempt_at: number
+  last_error: string | null
+  created_at: number
+  sent_at: number | null
+}
+
+export interface SettingsTable {
+  key: string
+  value: string
+}
+
 export interface Database {
   communities: CommunitiesTable
   households: HouseholdsTable
@@ -132,4 +179,7 @@ export interface Database {
   incident_events: IncidentEventsTable
   device_messages: DeviceMessagesTable
   household_monitors: HouseholdMonitorsTable
+  incident_ladders: IncidentLaddersTable
+  outbox: OutboxTable
+  settings: SettingsTable
 }

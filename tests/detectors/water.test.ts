@@ -344,10 +344,15 @@ describe('continuous_flow (flow for more than 60 min)', () => {
     expect(h.status(T0 + 2.5 * H, 'continuous_flow')).toBe('false')
   })
 
-  it('says unknown when the latest reading is stale', () => {
-    const h = new Household().read(T0, 100, { flowLpm: 0 }).use(T0 + H, 0.01, { flowLpm: 6 })
+  it('counts flow only one report interval past the last reading, and says unknown when the data is stale', () => {
+    const h = new Household().read(T0, 100, { flowLpm: 0 }).use(T0 + 0.5 * H, 0.01, { flowLpm: 6 }).use(T0 + H, 0.18, { flowLpm: 6 })
+    // flow since 00:30, confirmed at 01:00 and trusted until 02:00: 90 min
     expect(h.status(T0 + 3 * H, 'continuous_flow')).toBe('true')
+    expect(h.condition(T0 + 3 * H, 'continuous_flow').data.minutes).toBe(90)
     expect(h.status(T0 + 3 * H + 1, 'continuous_flow')).toBe('unknown')
+    // a single flowing reading followed by silence never becomes a tap left open
+    const silent = new Household().read(T0, 100, { flowLpm: 0 }).use(T0 + H, 0.01, { flowLpm: 6 })
+    expect(silent.status(T0 + 2 * H + 1, 'continuous_flow')).toBe('false')
   })
 
   it('says unknown for a meter that never reports flow', () => {
