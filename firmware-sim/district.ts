@@ -353,8 +353,10 @@ function nextReading(d: SimDevice, id: string, intervalMs: number): TelemetryPay
   const ts = Date.now()
   switch (d.spec.kind) {
     case 'water': {
-      // Mostly idle, sometimes a tap runs; the register only grows.
-      const flowLpm = Math.random() < 0.2 ? Math.round(Math.random() * 120) / 10 : 0
+      // Mostly idle, now and then a tap runs: about 0.1 L/min on average (~150 L a day, a
+      // one-person household), so the platform's high-water rule is not set off by the sim itself
+      // however short the interval. The register only grows.
+      const flowLpm = Math.random() < 0.05 ? Math.round(10 + Math.random() * 20) / 10 : 0
       d.totalM3 = Math.round((d.totalM3 + (flowLpm * intervalMs) / 60_000 / 1000) * 1000) / 1000
       return { id, ts, kind: 'water', totalM3: d.totalM3, flowLpm }
     }
@@ -469,6 +471,8 @@ function parseMqttUrl(url: string): { host: string; port: number } {
     throw new Error(`not a URL: ${url}`)
   }
   if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'tcp:') throw new Error(`the district speaks plain MQTT over TCP (mqtt://host:port), not ${parsed.protocol}`)
+  // `mqtt://host:` is a port that went missing (an empty variable), not a request for 1883.
+  if (/^[a-z]+:\/\/[^/]*:(\/.*)?$/i.test(url.trim())) throw new Error(`no port in ${url}`)
   return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port ? Number(parsed.port) : 1883 }
 }
 

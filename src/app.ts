@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
 import { pino, type Logger } from 'pino'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { createHttpServer } from './api/server.js'
@@ -14,7 +15,14 @@ import type { Config } from './config.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
 import { createDetectors } from './detectors/service.js'
 import { createDeviceCommands } from './delivery/device-commands.js'
+import { channelsFromConfig } from './delivery/channels/index.js'
+import { generateVapidKeys } from './delivery/channels/webpush.js'
+import { createOutbox } from './delivery/outbox.js'
 import { createRealtime } from './delivery/realtime.js'
+import { createFamilyLinks } from './routing/family-links.js'
+import { createRouting, type RoutingEvents } from './routing/service.js'
+import { outboxRepository } from './store/outbox.js'
+import { settingsRepository } from './store/settings.js'
 import { createIncidents, type IncidentEvents } from './incidents/service.js'
 import { createDeviceHealth } from './ingest/device-health.js'
 import { createIngest, type IngestEvents } from './ingest/ingest.js'
@@ -25,7 +33,7 @@ import { openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
 import { userRepository } from './store/users.js'
 
-export type AppEvents = IncidentEvents & IngestEvents & RegistryEvents
+export type AppEvents = IncidentEvents & IngestEvents & RegistryEvents & RoutingEvents
 
 export interface AppOptions {
   clock?: Clock
@@ -47,6 +55,10 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const db = options.db ?? (await openSqlite({ path: config.ANJU_DB_PATH, synchronous: config.ANJU_DB_SYNC, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS }))
 
   const registry = registryRepository(db)
+  // Made at first start and kept: links stay valid and browsers stay subscribed across restarts.
+  const settings = settingsRepository(db)
+  const links = createFamilyLinks(await settings.getOrCreate('family_link_key', () => randomBytes(32).toString('base64url')))
+  const vapid = JSON.parse(await settings.getOrCreate('vapid_keys', () => JSON.stringify(generateVapidKeys()))) as { publicKey: string; privateKey: string }
   const users = userRepository(db)
   const bus = new EventBus<AppEvents>(log)
   const stats = createIngestStats()
@@ -54,6 +66,28 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
   const detectors = createDetectors({ db, registry, incidents, bus, clock, log: log.child({ component: 'detectors' }) })
   const health = createDeviceHealth({ db, clock, log })
+  const outbox = createOutbox({
+    db,
+    channels: channelsFromConfig(config, vapid),
+    clock,
+    log: log.child({ component: 'outbox' }),
+    rateLimit: () => ({ perRecipient: config.ANJU_NOTICES_PER_RECIPIENT, windowMs: 10 * 60_000 }),
+    onOutcome: ({ row, result, error, attempts }) =>
+      void incidents
+        .note(row.incidentId, 'notification', 'system:outbox', { to: row.notification.to.name, audience: row.audience, channel: row.channel, result, error: error ?? null, attempts })
+        .catch((err: unknown) => log.error({ err }, 'delivery result not recorded')),
+  })
+  const routing = createRouting({
+    db,
+    incidents,
+    outbox,
+    links,
+    bus,
+    clock,
+    log: log.child({ component: 'routing' }),
+    publicUrl: config.ANJU_PUBLIC_URL,
+    linkTtlMs: config.ANJU_FAMILY_LINK_TTL_HOURS * 3_600_000,
+  })
   const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS })
   const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, bus, clock, log: log.child({ component: 'device-commands' }) })
@@ -70,6 +104,9 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       communityChanged: (communityId) => bus.emit('community.changed', { communityId }),
     },
     db,
+    links,
+    vapidPublicKey: vapid.publicKey,
+    notices: (incidentId) => outboxRepository(db).forIncident(incidentId),
     dashboardsDir: DASHBOARDS_DIR,
     connectedDevices: () => broker.aedes.connectedClients,
     ...(virtual
@@ -79,6 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
             async advance(ms: number) {
               virtual.advance(ms)
               await detectors.settle()
+              await routing.settle()
             },
           },
         }
@@ -104,6 +142,9 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     users,
     incidents,
     detectors,
+    routing,
+    outbox,
+    links,
     stats,
     broker,
     realtime,
@@ -117,6 +158,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
       health.start()
       await detectors.start()
+      await routing.start()
+      outbox.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
       return { httpPort, mqttPort, admin, ...(demo ? { demo } : {}) }
@@ -131,6 +174,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       wss.close()
       if (started || http.server.listening) await http.close()
       await detectors.stop()
+      await routing.stop()
+      await outbox.stop()
       await health.stop()
       await db.destroy()
       started = false

@@ -25,6 +25,17 @@ export const configSchema = z.object({
     .default('system')
     .describe('virtual = test mode: time stands still until an admin advances it (POST /api/clock/advance); never for production'),
   ANJU_CLOCK_START: z.coerce.number().int().positive().optional().describe('virtual clock start, epoch ms (default: now)'),
+  ANJU_PUBLIC_URL: z.string().url().default('http://localhost:8080').describe('the address families open their answer links at'),
+  ANJU_FAMILY_LINK_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(24).describe('how long a family answer link works'),
+  ANJU_SMS_ALIYUN_ACCESS_KEY_ID: z.string().min(1).optional().describe('Alibaba Cloud SMS: set these four to send SMS'),
+  ANJU_SMS_ALIYUN_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  ANJU_SMS_ALIYUN_SIGN_NAME: z.string().min(1).optional().describe('the approved SMS signature (签名)'),
+  ANJU_SMS_ALIYUN_TEMPLATE_CODE: z.string().min(1).optional().describe('the approved template, variables name, type, address, link'),
+  ANJU_SMS_ALIYUN_ENDPOINT: z.string().url().default('https://dysmsapi.aliyuncs.com/'),
+  ANJU_SMTP_URL: z.string().min(1).optional().describe('e-mail: smtp://user:pass@host:587 (or smtps://…)'),
+  ANJU_SMTP_FROM: z.string().min(3).default('安居 Anju <noreply@anju.local>'),
+  ANJU_NOTICES_PER_RECIPIENT: z.coerce.number().int().min(1).default(6).describe('at most this many notices to one person per 10 minutes (an SOS is never held back)'),
+  ANJU_VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'mailto: or https: URL').default('mailto:admin@anju.local').describe('Web Push contact'),
   ANJU_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('how long a frozen subscriber may block delivery before it is dropped'),
 })
 

@@ -4,6 +4,7 @@ import type { Incidents } from '../incidents/service.js'
 import type { IngestStats } from '../ingest/stats.js'
 import type { Clock } from '../shared/clock.js'
 import type { RegistryRepository } from '../store/registry.js'
+import type { OutboxRow } from '../store/outbox.js'
 import type { UserRepository } from '../store/users.js'
 
 export interface ApiContext {
@@ -13,6 +14,8 @@ export interface ApiContext {
   users: UserRepository
   stats: IngestStats
   clock: Clock
+  /** The notices queued for an incident and what became of them. */
+  notices(incidentId: string): Promise<OutboxRow[]>
   /** Tells the rest of the platform (the detectors) that registry data changed. */
   announce: {
     householdChanged(householdId: string): void

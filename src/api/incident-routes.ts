@@ -56,6 +56,48 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
     },
   )
 
+  app.get(
+    '/:id/notifications',
+    {
+      schema: {
+        tags,
+        summary: 'Who was notified about this incident, by which channel, and the result',
+        params: idParam,
+        response: {
+          200: z.array(
+            z.object({
+              key: z.string(),
+              channel: z.string(),
+              audience: z.string(),
+              to: z.string(),
+              state: z.string(),
+              attempts: z.number(),
+              lastError: z.string().nullable(),
+              createdAt: z.number(),
+              sentAt: z.number().nullable(),
+              nextAttemptAt: z.number(),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const incident = await visibleIncident(currentUser(request), request.params.id)
+      return (await ctx.notices(incident.id)).map((n) => ({
+        key: n.key,
+        channel: n.channel,
+        audience: n.audience,
+        to: n.notification.to.name,
+        state: n.state,
+        attempts: n.attempts,
+        lastError: n.lastError,
+        createdAt: n.createdAt,
+        sentAt: n.sentAt,
+        nextAttemptAt: n.nextAttemptAt,
+      }))
+    },
+  )
+
   app.post(
     '/:id/acknowledge',
     { schema: { tags, summary: 'Take the call: the device is told someone is handling it', params: idParam, response: { 200: incidentView } } },

@@ -6,6 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyError } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
+import type { FamilyLinks } from '../routing/family-links.js'
 import type { Db } from '../store/database.js'
 import { authRoutes } from './auth-routes.js'
 import { clockRoutes, type TimeTravel } from './clock-routes.js'
@@ -13,13 +14,14 @@ import { communityRoutes } from './community-routes.js'
 import type { ApiContext } from './context.js'
 import { deviceRoutes } from './device-routes.js'
 import { ApiError } from './errors.js'
+import { familyRoutes } from './family-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
 import { householdRoutes } from './household-routes.js'
 import { incidentRoutes } from './incident-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
-export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db }) {
+export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string }) {
   // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
   const app = Fastify({ loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }), bodyLimit: 64 * 1024 })
   app.setValidatorCompiler(validatorCompiler)
@@ -58,6 +60,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(fleetRoutes, { ...ctx, prefix: '/api/fleet' })
   await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })
   await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
+  await app.register(familyRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   if (ctx.timeTravel) await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))

@@ -22,7 +22,7 @@ export interface OutboxOptions {
   clock: Clock
   log: Logger
   onOutcome: (o: DeliveryOutcome) => void
-  /** How often due notices are looked for. */
+  /** The shortest wait between two looks for due notices. */
   pollMs?: number
   maxAttempts?: number
   baseBackoffMs?: number
@@ -30,6 +30,9 @@ export interface OutboxOptions {
   rateLimit?: (row: OutboxRow) => { perRecipient: number; windowMs: number }
   random?: () => number
 }
+
+/** With nothing due, look again this often anyway (a notice queued by another process, say). */
+const IDLE_POLL_MS = 30_000
 
 export function createOutbox(o: OutboxOptions) {
   const repo = outboxRepository(o.db)
@@ -42,6 +45,8 @@ export function createOutbox(o: OutboxOptions) {
   /** Send times per recipient, for the rate limit. */
   const recent = new Map<string, number[]>()
   let timer: TimerHandle | null = null
+  let timerAt = Infinity
+  let running = false
   let polling: Promise<void> = Promise.resolve()
 
   /** Full jitter between half and all of the exponential step, so retries do not march in step. */
@@ -98,19 +103,36 @@ export function createOutbox(o: OutboxOptions) {
       inFlight.add(row.key)
       deliver(row)
         .catch((err: unknown) => o.log.error({ err, key: row.key }, 'outbox delivery failed'))
-        .finally(() => inFlight.delete(row.key))
+        .finally(() => {
+          inFlight.delete(row.key)
+          void wake()
+        })
     }
   }
 
-  function schedule(): void {
+  /**
+   * One timer, set for the earliest notice due (or a slow safety poll): no polling loop that
+   * spins while nothing is due, which also keeps a time-warped day cheap.
+   */
+  async function wake(): Promise<void> {
+    if (!running) return
+    const next = await repo.nextDueAt()
+    const now = o.clock.now()
+    const at = Math.max(now + pollMs, Math.min(next ?? Infinity, now + IDLE_POLL_MS))
+    if (timer && timerAt <= at && timerAt > now) return
+    if (timer) o.clock.clearTimeout(timer)
+    timerAt = at
     timer = o.clock.setTimeout(() => {
-      kick()
-      if (timer) schedule()
-    }, pollMs)
+      timer = null
+      void kick()
+    }, at - now)
   }
 
   function kick(): Promise<void> {
-    polling = polling.then(poll).catch((err: unknown) => o.log.error({ err }, 'outbox poll failed'))
+    polling = polling
+      .then(poll)
+      .then(wake)
+      .catch((err: unknown) => o.log.error({ err }, 'outbox poll failed'))
     return polling
   }
 
@@ -118,7 +140,8 @@ export function createOutbox(o: OutboxOptions) {
     /** Looks for due notices now (after new ones were queued). */
     kick,
     start(): void {
-      schedule()
+      running = true
+      void kick()
     },
     /** Resolves when nothing is being sent (tests, shutdown). */
     async idle(): Promise<void> {
@@ -126,6 +149,7 @@ export function createOutbox(o: OutboxOptions) {
       while (inFlight.size > 0) await new Promise((r) => setImmediate(r))
     },
     async stop(): Promise<void> {
+      running = false
       if (timer) o.clock.clearTimeout(timer)
       timer = null
       await this.idle()

@@ -9,6 +9,7 @@ import { Server } from 'socket.io'
 import { communityScope, type Auth } from '../auth/auth.js'
 import type { Incident, IncidentEvent } from '../incidents/model.js'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
+import type { RoutingEvents } from '../routing/service.js'
 import type { EventBus } from '../shared/events.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { User } from '../store/users.js'
@@ -20,9 +21,15 @@ export interface IncidentView extends Incident {
 export interface ServerToOperator {
   'incidents:snapshot': (incidents: IncidentView[]) => void
   incident: (incident: IncidentView, events: IncidentEvent[]) => void
+  /** The audit trail grew (who was notified, delivery results, a family answer); the incident did not change. */
+  'incident:events': (incidentId: string, events: IncidentEvent[]) => void
+  /** Nobody has acknowledged yet: the escalation ladder alerts the consoles again. */
+  'incident:alert': (alert: { incidentId: string; step: string }) => void
 }
 
 const OWNER = 'realtime'
+/** Events that add to the audit trail without changing the incident. */
+const TRAIL_ONLY: ReadonlySet<IncidentEvent['kind']> = new Set(['escalated', 'notification', 'family_response'])
 const communityRoom = (id: string) => `community:${id}`
 
 export function createRealtime(deps: {
@@ -30,7 +37,7 @@ export function createRealtime(deps: {
   auth: Auth
   incidents: Incidents
   registry: RegistryRepository
-  bus: EventBus<IncidentEvents>
+  bus: EventBus<IncidentEvents & RoutingEvents>
   log: Logger
 }) {
   const { httpServer, auth, incidents, registry, bus, log } = deps
@@ -69,9 +76,18 @@ export function createRealtime(deps: {
   })
 
   bus.on('incident.changed', OWNER, ({ incident, events }) => {
+    const rooms = [communityRoom(incident.communityId), 'admins']
+    if (events.every((e) => TRAIL_ONLY.has(e.kind))) {
+      io.to(rooms).emit('incident:events', incident.id, events)
+      return
+    }
     view(incident)
       .then((v) => io.to([communityRoom(incident.communityId), 'admins']).emit('incident', v, events))
       .catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'incident push failed'))
+  })
+
+  bus.on('incident.escalated', OWNER, ({ incident, step }) => {
+    io.to([communityRoom(incident.communityId), 'admins']).emit('incident:alert', { incidentId: incident.id, step })
   })
 
   return {

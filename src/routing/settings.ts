@@ -70,8 +70,6 @@ export const routingSettingsSchema = z.object({
   webhooks: z.array(webhook).default([]),
   /** Low-priority notices (priority 3 and 4) to people wait until quiet hours end. */
   quietHours: z.object({ from: hhmm, to: hhmm }).nullable().default({ from: '22:00', to: '07:00' }),
-  /** At most this many notices to one person per window; an SOS is never held back. */
-  rateLimit: z.object({ perRecipient: z.number().int().min(1).default(6), windowS: z.number().int().min(10).default(600) }).prefault({}),
   ladders: z
     .object(Object.fromEntries(LADDER_NAMES.map((n) => [n, ladder.default(DEFAULT_LADDERS[n])])) as Record<LadderName, z.ZodDefault<typeof ladder>>)
     .prefault({}),

@@ -104,13 +104,16 @@ describe('detectors in the platform', () => {
     expect(active[0]!.conditions).toEqual(expect.arrayContaining(['inactivity']))
 
     // a second restart with the condition still true does not open or repeat anything
-    const eventsBefore = (await second.api<{ events: unknown[] }>('GET', `/api/incidents/${active[0]!.id}`)).body.events.length
+    // detector events only: routing keeps adding its own (ladder steps) as time passes
+    const detectorEvents = async () =>
+      (await second.api<{ events: { kind: string }[] }>('GET', `/api/incidents/${active[0]!.id}`)).body.events.filter((e) => ['opened', 'finding', 'condition_cleared'].includes(e.kind)).length
+    const eventsBefore = await detectorEvents()
     await second.app.detectors.stop()
     await second.app.detectors.start()
     await report(second, clock, { meter, radar }, 1, life)
     const again = (await second.api<Incident[]>('GET', '/api/incidents?state=active')).body
     expect(again.map((i) => i.id)).toEqual([active[0]!.id])
-    expect((await second.api<{ events: unknown[] }>('GET', `/api/incidents/${active[0]!.id}`)).body.events.length).toBe(eventsBefore)
+    expect(await detectorEvents()).toBe(eventsBefore)
   })
 
   it('keeps away mode across the API: an away household raises nothing', async () => {

@@ -1,0 +1,217 @@
+/**
+ * Alert routing at the edge: each new incident climbs its escalation ladder until someone
+ * acknowledges it. A step writes its notices to the outbox and its audit event in one
+ * transaction with the ladder's position, so a restart mid-ladder neither skips a step nor
+ * repeats one. The alarm path never waits for any of this: it runs after the commit, off the bus.
+ */
+import type { Logger } from 'pino'
+import type { Notification } from '../delivery/channels/channel.js'
+import type { Outbox } from '../delivery/outbox.js'
+import { createScheduler } from '../detectors/scheduler.js'
+import type { Incident, IncidentEvent } from '../incidents/model.js'
+import type { IncidentEvents, Incidents } from '../incidents/service.js'
+import type { Clock } from '../shared/clock.js'
+import type { EventBus } from '../shared/events.js'
+import type { Db } from '../store/database.js'
+import { incidentRepository } from '../store/incidents.js'
+import { outboxRepository } from '../store/outbox.js'
+import { registryRepository } from '../store/registry.js'
+import type { FamilyLinks } from './family-links.js'
+import { ladderStep, type LadderStep } from './ladder.js'
+import { compose } from './messages.js'
+import { resolveDeliveries } from './recipients.js'
+import { ladderFor, resolveRouting, type LadderName } from './settings.js'
+
+export interface RoutingEvents {
+  /** A ladder step that re-alerts the consoles of the incident's community. */
+  'incident.escalated': { incident: Incident; step: string }
+}
+
+const OWNER = 'routing'
+
+export function createRouting(deps: {
+  db: Db
+  incidents: Incidents
+  outbox: Outbox
+  links: FamilyLinks
+  bus: EventBus<IncidentEvents & RoutingEvents>
+  clock: Clock
+  log: Logger
+  /** Where family links point, e.g. https://anju.example.org */
+  publicUrl: string
+  linkTtlMs: number
+}) {
+  const { db, incidents, outbox, links, bus, clock, log } = deps
+  const scheduler = createScheduler(clock, (incidentId) => void run(incidentId))
+  /** One step at a time per incident. */
+  const chains = new Map<string, Promise<void>>()
+
+  function run(incidentId: string): Promise<void> {
+    const next = (chains.get(incidentId) ?? Promise.resolve())
+      .then(() => runStep(incidentId))
+      .catch((err: unknown) => log.error({ err, incidentId }, 'escalation step failed'))
+    chains.set(incidentId, next)
+    void next.finally(() => {
+      if (chains.get(incidentId) === next) chains.delete(incidentId)
+    })
+    return next
+  }
+
+  async function begin(incident: Incident): Promise<void> {
+    const ladder = ladderFor(incident.category, incident.priority)
+    await db
+      .insertInto('incident_ladders')
+      .values({ incident_id: incident.id, ladder, started_at: incident.openedAt, next_step: 0, next_at: incident.openedAt, stopped_at: null })
+      .onConflict((oc) => oc.column('incident_id').doNothing())
+      .execute()
+    await run(incident.id)
+  }
+
+  async function halt(incident: Incident, why: string): Promise<void> {
+    scheduler.schedule(incident.id, null)
+    const r = await db.updateTable('incident_ladders').set({ stopped_at: clock.now(), next_at: null }).where('incident_id', '=', incident.id).where('stopped_at', 'is', null).executeTakeFirst()
+    if (Number(r.numUpdatedRows) === 0) return
+    const cancelled = await outboxRepository(db).cancelPending(incident.id)
+    await incidents.note(incident.id, 'escalated', 'system:routing', { step: 'stopped', reason: why, cancelledNotices: cancelled })
+  }
+
+  async function runStep(incidentId: string): Promise<void> {
+    const now = clock.now()
+    const result = await db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('incident_ladders').selectAll().where('incident_id', '=', incidentId).executeTakeFirst()
+      if (!row || row.stopped_at !== null) return null
+      const incident = await incidentRepository(trx).get(incidentId)
+      if (!incident || incident.state !== 'open') return null
+      const registry = registryRepository(trx)
+      const household = await registry.households.get(incident.householdId)
+      const community = await registry.communities.get(incident.communityId)
+      const routing = resolveRouting(community?.routing)
+      const ladder = routing.ladders[row.ladder as LadderName]
+      const step = ladderStep(ladder, Number(row.started_at), Number(row.next_step))
+      if (!step) {
+        await trx.updateTable('incident_ladders').set({ next_at: null }).where('incident_id', '=', incidentId).execute()
+        return null
+      }
+      if (step.at > now) return { incident, step: null, nextAt: step.at, event: null }
+
+      const contacts = await registry.contacts.list(incident.householdId)
+      const deliveries = resolveDeliveries({ targets: step.notify, contacts, routing, priority: incident.priority, now })
+      const queue = outboxRepository(trx)
+      let queued = 0
+      for (const d of deliveries) {
+        const contactId = d.recipientId.startsWith('contact:') ? d.recipientId.slice('contact:'.length) : null
+        const link = contactId ? familyLink(incidentId, contactId, now) : undefined
+        const message = compose(incident, household, link)
+        const notification: Notification = {
+          key: `${incidentId}:${step.label}:${d.recipientId}:${d.channel}`,
+          incidentId,
+          priority: incident.priority,
+          to: d.to,
+          title: message.title,
+          text: message.text,
+          ...(link ? { link } : {}),
+          data: {
+            incidentId,
+            type: incident.type,
+            category: incident.category,
+            priority: incident.priority,
+            householdId: incident.householdId,
+            communityId: incident.communityId,
+            elderName: household?.elderName ?? null,
+            address: household?.address ?? null,
+            openedAt: incident.openedAt,
+            step: step.label,
+          },
+        }
+        const fresh = await queue.enqueue({
+          key: notification.key,
+          incidentId,
+          channel: d.channel,
+          audience: d.audience,
+          recipientId: d.recipientId,
+          priority: incident.priority,
+          notification,
+          nextAttemptAt: d.notBefore,
+          createdAt: now,
+        })
+        if (fresh) queued++
+      }
+      const following = ladderStep(ladder, Number(row.started_at), step.index + 1)
+      await trx
+        .updateTable('incident_ladders')
+        .set({ next_step: step.index + 1, next_at: following?.at ?? null })
+        .where('incident_id', '=', incidentId)
+        .execute()
+      const event: IncidentEvent = {
+        incidentId,
+        at: now,
+        actor: 'system:routing',
+        kind: 'escalated',
+        deviceId: null,
+        detail: {
+          step: step.label,
+          notify: step.notify,
+          ladder: row.ladder,
+          // Names and channels only: a phone number never goes into the audit trail in full.
+          notices: deliveries.map((d) => ({ to: d.to.name, audience: d.audience, channel: d.channel, notBefore: d.notBefore > now ? d.notBefore : null })),
+          queued,
+        },
+      }
+      await incidentRepository(trx).appendEvents([event])
+      return { incident, step, nextAt: following?.at ?? null, event }
+    })
+    if (!result) return
+    if (result.step && result.event) {
+      bus.emit('incident.changed', { incident: result.incident, events: [result.event] })
+      if (result.step.notify.includes('operators') && result.step.index > 0) bus.emit('incident.escalated', { incident: result.incident, step: result.step.label })
+      void outbox.kick()
+    }
+    scheduler.schedule(incidentId, result.nextAt)
+  }
+
+  function familyLink(incidentId: string, contactId: string, now: number): string {
+    const token = links.token({ incidentId, contactId, expiresAt: now + deps.linkTtlMs })
+    return `${deps.publicUrl.replace(/\/$/, '')}/family/respond?t=${encodeURIComponent(token)}`
+  }
+
+  return {
+    async start(): Promise<void> {
+      bus.on('incident.changed', OWNER, ({ incident, events }) => {
+        const kinds = new Set(events.map((e) => e.kind))
+        const work = kinds.has('opened')
+          ? begin(incident)
+          : kinds.has('acknowledged') || kinds.has('resolved')
+            ? halt(incident, kinds.has('acknowledged') ? `acknowledged by ${incident.acknowledgedBy}` : 'resolved')
+            : null
+        work?.catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'routing failed'))
+      })
+      scheduler.start()
+      // Ladders that were climbing when the platform stopped carry on where they were.
+      const open = await db.selectFrom('incident_ladders').select(['incident_id', 'next_at']).where('stopped_at', 'is', null).where('next_at', 'is not', null).execute()
+      for (const l of open) {
+        if (Number(l.next_at) <= clock.now()) void run(l.incident_id)
+        else scheduler.schedule(l.incident_id, Number(l.next_at))
+      }
+    },
+
+    async stop(): Promise<void> {
+      bus.removeOwner(OWNER)
+      scheduler.stop()
+      await Promise.allSettled([...chains.values()])
+    },
+
+    /** Resolves when no step is running (tests). */
+    async settle(): Promise<void> {
+      while (chains.size > 0) await Promise.allSettled([...chains.values()])
+    },
+
+    /** The step an incident will climb next, for tests and the console. */
+    async nextStep(incidentId: string): Promise<{ step: number; at: number | null; stopped: boolean } | null> {
+      const row = await db.selectFrom('incident_ladders').selectAll().where('incident_id', '=', incidentId).executeTakeFirst()
+      return row ? { step: Number(row.next_step), at: row.next_at == null ? null : Number(row.next_at), stopped: row.stopped_at !== null } : null
+    },
+  }
+}
+
+export type Routing = ReturnType<typeof createRouting>
+export type { LadderStep }
