@@ -11,8 +11,8 @@
  * 3. baseline: the merged stream through decode only — JSON.parse and the contract's zod schema,
  *    which is what ingest does to every message before anything else (median of 3 passes).
  * 4. replay: the same stream through decode and then the detectors, as the detector service runs
- *    them: one pure monitor per household, a 'seen' input for every message and the reading for
- *    telemetry, and the real due-time scheduler on a virtual clock that is moved to each event's
+ *    them: one pure monitor per household, the reading for telemetry and a 'seen' input for
+ *    status and alarm messages, and the real due-time scheduler on a virtual clock that is moved to each event's
  *    time, so scheduled checks fire in between.
  * Memory: each monitor state's JSON size, and the heap held by all monitor states (needs --expose-gc).
  */
@@ -175,16 +175,18 @@ function decode(meta: number, wire: string): Decoded {
   }
 }
 
-/** The detector service's inputs for one message: a sign of life, and the reading if any. */
+/**
+ * The detector service's inputs for one message (src/detectors/service.ts): a status or alarm
+ * is a sign of life; a reading carries its own (the monitor records it with the reading).
+ */
 function inputsOf(d: NonNullable<Decoded>, id: string, room: string | null, at: number): MonitorInput[] {
   if (d.channel === 'status') return [{ type: 'seen', deviceId: id, at, online: d.value.online, battery: d.value.battery }]
   if (d.channel === 'alarm') return [{ type: 'seen', deviceId: id, at, battery: d.value.battery }]
   const r = d.value
-  const seen: MonitorInput = { type: 'seen', deviceId: id, at }
-  if (r.kind === 'water') return [seen, { type: 'water', deviceId: id, at, totalM3: r.totalM3, flowLpm: r.flowLpm }]
-  if (r.kind === 'presence') return [seen, { type: 'presence', deviceId: id, room, at, occupied: r.occupied, motion: r.motion }]
-  if (r.kind === 'door') return [seen, { type: 'door', deviceId: id, room, at, open: r.open }]
-  return [seen]
+  if (r.kind === 'water') return [{ type: 'water', deviceId: id, at, totalM3: r.totalM3, flowLpm: r.flowLpm }]
+  if (r.kind === 'presence') return [{ type: 'presence', deviceId: id, room, at, occupied: r.occupied, motion: r.motion }]
+  if (r.kind === 'door') return [{ type: 'door', deviceId: id, room, at, open: r.open }]
+  return [{ type: 'seen', deviceId: id, at }]
 }
 
 function baseline(streams: Stream[], order: { household: Uint32Array; index: Uint32Array }): { ms: number; ok: number } {

@@ -146,6 +146,15 @@ function connect() {
     if (fresh) announce([view])
     if (rows.get(view.id)?.trailOpen) loadTrail(view.id)
   })
+  // The trail grew (who was notified, delivery results, a family answer): refresh an open trail.
+  socket.on('incident:events', (id) => {
+    if (rows.get(id)?.trailOpen) loadTrail(id)
+  })
+  // Nobody has acknowledged yet and the ladder climbed: alert again.
+  socket.on('incident:alert', ({ incidentId }) => {
+    const inc = incidents.get(incidentId)
+    if (inc && inc.state === 'open') announce([inc])
+  })
 }
 
 function setConn(state) {
@@ -292,10 +301,13 @@ async function loadTrail(id) {
 
 function eventItem(ev) {
   const [kind, who] = String(ev.actor).split(/:(.*)/)
-  const actor = kind === 'device' || kind === 'user' ? `${t(`actor_${kind}`)} ${who}` : kind === 'system' ? t('actor_system') : ev.actor
+  const actor = kind === 'device' || kind === 'user' || kind === 'family' ? `${t(`actor_${kind}`)} ${who}` : kind === 'system' ? t('actor_system') : ev.actor
   const d = ev.detail ?? {}
   const why = d.explanation ? (lang === 'en' ? d.explanation.en : d.explanation.zh) : ''
-  const extra = [d.alarm && t(`type_${d.alarm}`), why, d.outcome && t(`outcome_${d.outcome}`), d.note].filter(Boolean).join(' · ')
+  const notice = d.channel && d.to ? `${d.to} · ${d.channel} · ${d.result ?? ''}` : ''
+  const step = ev.kind === 'escalated' && d.step ? `${d.step}${Array.isArray(d.notices) ? ` (${d.notices.length})` : ''}` : ''
+  const answer = d.text ? (lang === 'en' ? d.text.en : d.text.zh) : ''
+  const extra = [d.alarm && t(`type_${d.alarm}`), why, step, notice, answer, d.outcome && t(`outcome_${d.outcome}`), d.note].filter(Boolean).join(' · ')
   const time = new Date(ev.at).toLocaleTimeString(lang, { hour12: false })
   return el('li', {}, `${time}  ${t(`kind_${ev.kind}`)} — ${actor}${extra ? ` — ${extra}` : ''}`)
 }
