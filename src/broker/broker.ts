@@ -77,14 +77,16 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       const known = client ? identities.get(client) : undefined
       const identity = known ? Promise.resolve(known) : registry.devices.identity(deviceId)
       const work = identity
-        .then((device) => {
+        .then(async (device) => {
           if (!device) throw new Error(`device ${deviceId} is no longer registered`)
-          return ingest.handle(device, decision.channel, packet.payload as Buffer)
+          await ingest.handle(device, decision.channel, packet.payload as Buffer)
         })
         .then(
-          (result) => {
-            // A dropped message is acknowledged (a retry would be just as bad) but never kept.
-            if (result === 'dropped') packet.retain = false
+          () => {
+            // Nothing is kept in the broker: no client may subscribe to a device's uplink, the
+            // platform has read it already, and aedes scans every retained message on every
+            // SUBSCRIBE (at 10,000 retained statuses a reconnect storm took minutes).
+            packet.retain = false
             done(null)
           },
           (err: unknown) => {
