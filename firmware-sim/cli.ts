@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
-import { ALARM_TYPES, cmdTopic, commandPayload, deviceTopic, isDeviceId, type AlarmType } from '../src/contract/index.js'
+import { ALARM_TYPES, cmdTopic, commandPayload, decodePayload, deviceTopic, isDeviceId, type AlarmType } from '../src/contract/index.js'
 import { createApiClient, type ApiClient } from './api-client.js'
 import { badDevice, flakyNetwork } from './misbehave.js'
 import { provisionFleet, readFleet, writeFleet, type HouseholdPlan } from './fleet.js'
@@ -91,8 +91,8 @@ async function press(type: AlarmType, device: string): Promise<void> {
   await client.subscribeAsync(cmdTopic(device), { qos: 1 })
   const acknowledged = new Promise<string>((resolve) =>
     client.on('message', (_topic, payload) => {
-      const parsed = commandPayload.safeParse(JSON.parse(payload.toString()))
-      if (parsed.success && parsed.data.cmd === 'ack') resolve(parsed.data.incidentId ?? '')
+      const decoded = decodePayload(commandPayload, payload)
+      if (decoded.ok && decoded.value.cmd === 'ack') resolve(decoded.value.incidentId ?? '')
     }),
   )
   const started = performance.now()

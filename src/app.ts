@@ -102,6 +102,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     announce: {
       householdChanged: (householdId) => bus.emit('household.changed', { householdId }),
       communityChanged: (communityId) => bus.emit('community.changed', { communityId }),
+      deviceChanged: (deviceId) => broker.disconnect(deviceId),
     },
     db,
     links,
@@ -127,7 +128,9 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   // MQTT over WebSocket at /mqtt on the HTTP port (contract §Connection).
   const wss = new WebSocketServer({ noServer: true })
   http.server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') return // Socket.IO takes its own path
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    if (path.startsWith('/socket.io/')) return // Socket.IO takes its own path
+    if (path !== '/mqtt') return void socket.destroy()
     wss.handleUpgrade(req, socket, head, (ws) => broker.aedes.handle(createWebSocketStream(ws), req))
   })
 
@@ -159,7 +162,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       health.start()
       await detectors.start()
       await routing.start()
-      outbox.start()
+      await outbox.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
       return { httpPort, mqttPort, admin, ...(demo ? { demo } : {}) }

@@ -4,6 +4,8 @@ import { communityScope } from '../auth/auth.js'
 import { detectorOverrideSchema } from '../detectors/settings.js'
 import { routingSettingsSchema } from '../routing/settings.js'
 import { newId } from '../shared/ids.js'
+import type { Community } from '../store/registry.js'
+import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
@@ -26,15 +28,19 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   app.addHook('preHandler', requireUser(ctx.auth))
   const tags = ['communities']
 
-  app.get('/', { schema: { tags, summary: 'Communities this user serves', response: { 200: z.array(communityView) } } }, async (request) =>
-    ctx.registry.communities.list(communityScope(currentUser(request))),
-  )
+  // Routing holds webhook secrets and staff phone numbers: for admins only.
+  const forUser = (user: User, c: Community): Community => (user.role === 'admin' ? c : { ...c, routing: null })
+
+  app.get('/', { schema: { tags, summary: 'Communities this user serves', response: { 200: z.array(communityView) } } }, async (request) => {
+    const user = currentUser(request)
+    return (await ctx.registry.communities.list(communityScope(user))).map((c) => forUser(user, c))
+  })
 
   app.get('/:id', { schema: { tags, params: idParam, response: { 200: communityView } } }, async (request) => {
     const c = await ctx.registry.communities.get(request.params.id)
     if (!c) throw notFound('community', request.params.id)
     assertCommunityVisible(currentUser(request), c.id, 'community', c.id)
-    return c
+    return forUser(currentUser(request), c)
   })
 
   app.post('/', { preHandler: requireAdmin, schema: { tags, body: communityBody, response: { 201: communityView } } }, async (request, reply) => {

@@ -20,5 +20,7 @@ export interface ApiContext {
   announce: {
     householdChanged(householdId: string): void
     communityChanged(communityId: string): void
+    /** A device was moved, deleted or given a new secret. */
+    deviceChanged(deviceId: string): void
   }
 }

@@ -88,6 +88,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       heartbeatS: request.body.heartbeatS ?? d.heartbeatS,
     }
     await ctx.registry.devices.update(updated)
+    ctx.announce.deviceChanged(d.id)
     ctx.announce.householdChanged(d.householdId)
     if (updated.householdId !== d.householdId) ctx.announce.householdChanged(updated.householdId)
     return updated
@@ -100,6 +101,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       const d = await visibleDevice(currentUser(request), request.params.id)
       const secret = newDeviceSecret()
       await ctx.registry.devices.setSecretHash(d.id, hashDeviceSecret(secret))
+      ctx.announce.deviceChanged(d.id)
       return { ...d, secret }
     },
   )
@@ -107,6 +109,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
   app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
     const d = await visibleDevice(currentUser(request), request.params.id)
     await ctx.registry.devices.remove(d.id)
+    ctx.announce.deviceChanged(d.id)
     ctx.announce.householdChanged(d.householdId)
     return reply.code(204).send()
   })

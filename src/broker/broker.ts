@@ -33,6 +33,8 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     stats.count(deviceId, 'refused', reason)
     log.warn({ deviceId, reason }, 'device refused')
   }
+  /** Unknown client ids share one counter: a scanner cycling random ids cannot grow memory. */
+  const UNKNOWN = '(unknown device)'
 
   const aedes = await Aedes.createBroker({
     maxClientsIdLength: 64,
@@ -45,12 +47,23 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
         err.returnCode = NOT_AUTHORIZED
         done(err, false)
       }
-      if (!isDeviceId(client.id)) return fail('client id is not a valid device id')
+      if (!isDeviceId(client.id)) {
+        stats.count(UNKNOWN, 'refused', 'client id is not a valid device id')
+        const err = new Error('not authorized') as AuthenticateError
+        err.returnCode = NOT_AUTHORIZED
+        return done(err, false)
+      }
       if (username !== client.id) return fail('username differs from client id')
       if (!password) return fail('no password')
       registry.devices.identity(client.id).then(
         (identity) => {
-          if (!identity || !verifyDeviceSecret(password.toString('utf8'), identity.secretHash)) return fail('unknown device or wrong secret')
+          if (!identity) {
+            stats.count(UNKNOWN, 'refused', 'unknown device')
+            const err = new Error('not authorized') as AuthenticateError
+            err.returnCode = NOT_AUTHORIZED
+            return done(err, false)
+          }
+          if (!verifyDeviceSecret(password.toString('utf8'), identity.secretHash)) return fail('wrong secret')
           if (connected(aedes, client.id)) log.info({ deviceId: client.id }, 'device session taken over by a new connection')
           identities.set(client, identity)
           done(null, true)
@@ -105,12 +118,22 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     },
   })
 
+  /** Its registration changed (moved, deleted, new secret): it must connect again to be re-read. */
+  function disconnect(deviceId: string): void {
+    const client = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[deviceId]
+    if (client) {
+      log.info({ deviceId }, 'device registration changed; closing its connection')
+      client.close()
+    }
+  }
+
   aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'))
 
   const servers: net.Server[] = []
 
   return {
     aedes,
+    disconnect,
 
     /** Starts the TCP listener; resolves with the bound port. */
     listenTcp(host: string, port: number): Promise<number> {

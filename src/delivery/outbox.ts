@@ -64,6 +64,8 @@ export function createOutbox(o: OutboxOptions) {
   }
 
   async function deliver(row: OutboxRow): Promise<void> {
+    // Claimed first: a notice cancelled by an acknowledgement a moment ago is not sent.
+    if (!(await repo.claim(row.key))) return
     const now = o.clock.now()
     const channel = o.channels[row.channel]
     const attempts = row.attempts + 1
@@ -105,7 +107,7 @@ export function createOutbox(o: OutboxOptions) {
         .catch((err: unknown) => o.log.error({ err, key: row.key }, 'outbox delivery failed'))
         .finally(() => {
           inFlight.delete(row.key)
-          void wake()
+          wake().catch((err: unknown) => o.log.error({ err }, 'outbox timer not set'))
         })
     }
   }
@@ -129,6 +131,7 @@ export function createOutbox(o: OutboxOptions) {
   }
 
   function kick(): Promise<void> {
+    if (!running) return polling
     polling = polling
       .then(poll)
       .then(wake)
@@ -139,7 +142,8 @@ export function createOutbox(o: OutboxOptions) {
   return {
     /** Looks for due notices now (after new ones were queued). */
     kick,
-    start(): void {
+    async start(): Promise<void> {
+      await repo.releaseSending()
       running = true
       void kick()
     },

@@ -6,7 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../shared/clock.js'
 
-export function createScheduler(clock: Clock, onDue: (key: string, now: number) => void) {
+export function createScheduler(clock: Clock, onDue: (key: string, now: number) => void, onError: (err: unknown, key: string) => void = () => undefined) {
   const due = new Map<string, number>()
   let heap: [number, string][] = []
   let timer: TimerHandle | null = null
@@ -80,7 +80,14 @@ export function createScheduler(clock: Clock, onDue: (key: string, now: number) 
       due.delete(top[1])
       ready.push(top[1])
     }
-    for (const key of ready) onDue(key, now)
+    for (const key of ready) {
+      try {
+        onDue(key, now)
+      } catch (err) {
+        // One household's failure must not stop every other household's checks.
+        onError(err, key)
+      }
+    }
     arm()
   }
 

@@ -37,7 +37,11 @@ export function createDetectors(deps: {
   const flushEveryMs = deps.flushEveryMs ?? 1000
   const monitors = new Map<string, Entry>()
   const dirty = new Set<string>()
-  const scheduler = createScheduler(clock, (householdId) => feed(householdId, { type: 'tick' }))
+  const scheduler = createScheduler(
+    clock,
+    (householdId) => feed(householdId, { type: 'tick' }),
+    (err, householdId) => log.error({ err, householdId }, 'detector check failed'),
+  )
   let runningSince = clock.now()
   let commits: Promise<unknown> = Promise.resolve()
   let flushTimer: TimerHandle | null = null

@@ -164,17 +164,21 @@ export function transition(incident: Incident, command: Command, actor: string, 
       }
 
     case 'alarm': {
-      // A repeat press keeps the incident; a more urgent alarm raises its priority.
+      // A repeat press keeps the incident; a more urgent alarm raises its priority. A new
+      // emergency on an acknowledged incident opens it again: whoever took the first call may
+      // be gone, so the consoles sound and escalation starts over.
       const moreUrgent = PRIORITY[command.alarm] < incident.priority
+      const reopen = incident.state === 'acknowledged' && CATEGORY[command.alarm] === 'emergency'
       return {
         ok: true,
         incident: {
           ...incident,
           type: moreUrgent ? command.alarm : incident.type,
           priority: Math.min(incident.priority, PRIORITY[command.alarm]),
+          ...(reopen ? { state: 'open' as const, acknowledgedAt: null, acknowledgedBy: null, cancelledByResident: false } : {}),
           updatedAt: now,
         },
-        events: [event('alarm', command.deviceId, { alarm: command.alarm, messageId: command.messageId })],
+        events: [event('alarm', command.deviceId, { alarm: command.alarm, messageId: command.messageId, ...(reopen ? { reopened: true } : {}) })],
       }
     }
 

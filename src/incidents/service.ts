@@ -63,7 +63,8 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
       const actor = `device:${input.deviceId}`
       if (input.alarm === 'cancel') {
         const active = await tx.active(input.householdId, 'emergency')
-        if (!active) return { result: 'cancel_without_incident' } as const
+        // Contract: a cancel is for the last sos/fall ("pressed by mistake"), never a smoke or gas alarm.
+        if (!active || (active.type !== 'sos' && active.type !== 'fall')) return { result: 'cancel_without_incident' } as const
         return { result: 'cancelled' as const, ...(await apply(tx, active, { kind: 'cancel', deviceId: input.deviceId, messageId: input.messageId }, actor, now)) }
       }
 
@@ -145,11 +146,16 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
 
   /** Adds an event to the audit trail without changing the incident, and announces it. */
   async function note(id: string, kind: IncidentEvent['kind'], actor: string, detail: Record<string, unknown>): Promise<void> {
-    const incident = await repo.get(id)
-    if (!incident) return
-    const event: IncidentEvent = { incidentId: id, at: clock.now(), actor, kind, deviceId: null, detail }
-    await repo.appendEvents([event])
-    bus.emit('incident.changed', { incident, events: [event] })
+    // In a transaction: the event's position is read and written atomically (delivery results arrive together).
+    const written = await db.transaction().execute(async (trx) => {
+      const tx = incidentRepository(trx)
+      const incident = await tx.get(id)
+      if (!incident) return null
+      const event: IncidentEvent = { incidentId: id, at: clock.now(), actor, kind, deviceId: null, detail }
+      await tx.appendEvents([event])
+      return { incident, events: [event] }
+    })
+    if (written) bus.emit('incident.changed', written)
   }
 
   return {

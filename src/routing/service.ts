@@ -67,6 +67,35 @@ export function createRouting(deps: {
     await run(incident.id)
   }
 
+  /**
+   * Starts the incident's ladder over, from now: a new emergency on an acknowledged incident,
+   * or a finding that makes a slow incident urgent (a long bathroom stay joins "no water").
+   */
+  async function restart(incident: Incident, ladder: LadderName, why: string): Promise<void> {
+    const now = clock.now()
+    await db
+      .insertInto('incident_ladders')
+      .values({ incident_id: incident.id, ladder, started_at: now, next_step: 0, next_at: now, stopped_at: null })
+      .onConflict((oc) => oc.column('incident_id').doUpdateSet({ ladder, started_at: now, next_step: 0, next_at: now, stopped_at: null }))
+      .execute()
+    log.info({ incidentId: incident.id, ladder, why }, 'escalation started over')
+    await run(incident.id)
+  }
+
+  async function onChange(incident: Incident, events: readonly IncidentEvent[]): Promise<void> {
+    const kinds = new Set(events.map((e) => e.kind))
+    if (kinds.has('opened')) return begin(incident)
+    if (kinds.has('resolved')) return halt(incident, 'resolved')
+    if (kinds.has('acknowledged')) return halt(incident, `acknowledged by ${incident.acknowledgedBy}`)
+    if (incident.state !== 'open') return
+    if (events.some((e) => e.kind === 'alarm' && e.detail.reopened === true)) return restart(incident, ladderFor(incident.category, incident.priority), 'a new alarm after acknowledgement')
+    if (kinds.has('alarm') || kinds.has('finding')) {
+      const wanted = ladderFor(incident.category, incident.priority)
+      const row = await db.selectFrom('incident_ladders').select(['ladder', 'stopped_at']).where('incident_id', '=', incident.id).executeTakeFirst()
+      if (wanted === 'urgent' && row?.ladder !== 'urgent') return restart(incident, wanted, 'the incident became urgent')
+    }
+  }
+
   async function halt(incident: Incident, why: string): Promise<void> {
     scheduler.schedule(incident.id, null)
     const r = await db.updateTable('incident_ladders').set({ stopped_at: clock.now(), next_at: null }).where('incident_id', '=', incident.id).where('stopped_at', 'is', null).executeTakeFirst()
@@ -103,7 +132,7 @@ export function createRouting(deps: {
         const link = contactId ? familyLink(incidentId, contactId, now) : undefined
         const message = compose(incident, household, link)
         const notification: Notification = {
-          key: `${incidentId}:${step.label}:${d.recipientId}:${d.channel}`,
+          key: `${incidentId}:${row.started_at}:${step.label}:${d.recipientId}:${d.channel}`,
           incidentId,
           priority: incident.priority,
           to: d.to,
@@ -174,17 +203,16 @@ export function createRouting(deps: {
     return `${deps.publicUrl.replace(/\/$/, '')}/family/respond?t=${encodeURIComponent(token)}`
   }
 
+  // Listening from construction on: an alarm recorded before start() still gets its ladder.
+  const reacting = new Set<Promise<void>>()
+  bus.on('incident.changed', OWNER, ({ incident, events }) => {
+    const work = onChange(incident, events).catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'routing failed'))
+    reacting.add(work)
+    void work.finally(() => reacting.delete(work))
+  })
+
   return {
     async start(): Promise<void> {
-      bus.on('incident.changed', OWNER, ({ incident, events }) => {
-        const kinds = new Set(events.map((e) => e.kind))
-        const work = kinds.has('opened')
-          ? begin(incident)
-          : kinds.has('acknowledged') || kinds.has('resolved')
-            ? halt(incident, kinds.has('acknowledged') ? `acknowledged by ${incident.acknowledgedBy}` : 'resolved')
-            : null
-        work?.catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'routing failed'))
-      })
       scheduler.start()
       // Ladders that were climbing when the platform stopped carry on where they were.
       const open = await db.selectFrom('incident_ladders').select(['incident_id', 'next_at']).where('stopped_at', 'is', null).where('next_at', 'is not', null).execute()
@@ -192,17 +220,29 @@ export function createRouting(deps: {
         if (Number(l.next_at) <= clock.now()) void run(l.incident_id)
         else scheduler.schedule(l.incident_id, Number(l.next_at))
       }
+      // An incident committed just before a crash may have no ladder yet: give it one.
+      const unladdered = await db
+        .selectFrom('incidents')
+        .leftJoin('incident_ladders', 'incident_ladders.incident_id', 'incidents.id')
+        .select('incidents.id')
+        .where('incidents.state', '=', 'open')
+        .where('incident_ladders.incident_id', 'is', null)
+        .execute()
+      for (const { id } of unladdered) {
+        const incident = await incidents.get(id)
+        if (incident) await begin(incident)
+      }
     },
 
     async stop(): Promise<void> {
       bus.removeOwner(OWNER)
       scheduler.stop()
-      await Promise.allSettled([...chains.values()])
+      await Promise.allSettled([...chains.values(), ...reacting])
     },
 
     /** Resolves when no step is running (tests). */
     async settle(): Promise<void> {
-      while (chains.size > 0) await Promise.allSettled([...chains.values()])
+      while (chains.size > 0 || reacting.size > 0) await Promise.allSettled([...chains.values(), ...reacting])
     },
 
     /** The step an incident will climb next, for tests and the console. */

@@ -8,6 +8,8 @@ export interface TimerHandle {
   readonly id: number
 }
 
+const MAX_DELAY = 2 ** 31 - 1
+
 export function systemClock(): Clock {
   const timers = new Map<number, NodeJS.Timeout>()
   let next = 1
@@ -15,12 +17,18 @@ export function systemClock(): Clock {
     now: () => Date.now(),
     setTimeout(fn, ms) {
       const id = next++
-      const t = setTimeout(() => {
-        timers.delete(id)
-        fn()
-      }, ms)
-      t.unref()
-      timers.set(id, t)
+      const due = Date.now() + ms
+      // Node fires a delay over 2^31-1 ms (24.8 days) at once: wait in hops until it is due.
+      const arm = (): void => {
+        const t = setTimeout(() => {
+          if (Date.now() < due) return arm()
+          timers.delete(id)
+          fn()
+        }, Math.min(Math.max(0, due - Date.now()), MAX_DELAY))
+        t.unref()
+        timers.set(id, t)
+      }
+      arm()
       return { id }
     },
     clearTimeout(handle) {

@@ -4,7 +4,7 @@ import type { ChannelName, Notification } from '../delivery/channels/channel.js'
 import type { Db } from './database.js'
 import type { OutboxTable } from './schema.js'
 
-export type OutboxState = 'pending' | 'sent' | 'failed' | 'cancelled'
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled'
 
 export interface OutboxRow {
   key: string
@@ -79,14 +79,23 @@ export function outboxRepository(db: Db) {
       const r = await db.selectFrom('outbox').select((eb) => eb.fn.min('next_attempt_at').as('at')).where('state', '=', 'pending').executeTakeFirst()
       return r?.at == null ? null : Number(r.at)
     },
+    /** Takes a due notice for sending; false when it was cancelled or taken meanwhile. */
+    async claim(key: string): Promise<boolean> {
+      const r = await db.updateTable('outbox').set({ state: 'sending' }).where('key', '=', key).where('state', '=', 'pending').executeTakeFirst()
+      return Number(r.numUpdatedRows) > 0
+    },
+    /** After a crash, a notice caught mid-send is sent again (providers dedupe on its key). */
+    async releaseSending(): Promise<void> {
+      await db.updateTable('outbox').set({ state: 'pending' }).where('state', '=', 'sending').execute()
+    },
     async markSent(key: string, at: number, attempts: number): Promise<void> {
       await db.updateTable('outbox').set({ state: 'sent', sent_at: at, attempts, last_error: null }).where('key', '=', key).execute()
     },
     async markRetry(key: string, attempts: number, nextAttemptAt: number, error: string): Promise<void> {
-      await db.updateTable('outbox').set({ attempts, next_attempt_at: nextAttemptAt, last_error: error }).where('key', '=', key).where('state', '=', 'pending').execute()
+      await db.updateTable('outbox').set({ state: 'pending', attempts, next_attempt_at: nextAttemptAt, last_error: error }).where('key', '=', key).where('state', '=', 'sending').execute()
     },
     async defer(key: string, nextAttemptAt: number, reason: string): Promise<void> {
-      await db.updateTable('outbox').set({ next_attempt_at: nextAttemptAt, last_error: reason }).where('key', '=', key).where('state', '=', 'pending').execute()
+      await db.updateTable('outbox').set({ state: 'pending', next_attempt_at: nextAttemptAt, last_error: reason }).where('key', '=', key).where('state', '=', 'sending').execute()
     },
     async markFailed(key: string, attempts: number, error: string): Promise<void> {
       await db.updateTable('outbox').set({ state: 'failed', attempts, last_error: error }).where('key', '=', key).execute()

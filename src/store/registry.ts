@@ -213,6 +213,8 @@ export function registryRepository(db: Db) {
         await db.updateTable('devices').set({ secret_hash: secretHash }).where('id', '=', id).execute()
       },
       async remove(id: string): Promise<void> {
+        // A device provisioned again under this id starts with fresh message ids.
+        await db.deleteFrom('device_messages').where('device_id', '=', id).execute()
         await db.deleteFrom('devices').where('id', '=', id).execute()
       },
       async recordHealth(id: string, h: { lastSeenAt: number; online?: boolean; battery?: number; fw?: string }): Promise<void> {

@@ -73,6 +73,18 @@ describe('communities, households and devices', () => {
     expect((await p.api('DELETE', `/api/communities/${communityId}`)).status).toBe(204)
   })
 
+  it('closes a connected device when it is moved to another household, so its next alarm goes to the right home', async () => {
+    const { body: c } = await p.api<Json>('POST', '/api/communities', { name: '搬家社区', street: 's' })
+    const { body: a } = await p.api<Json>('POST', '/api/households', { communityId: c.id, elderName: '甲', address: 'A' })
+    const { body: b } = await p.api<Json>('POST', '/api/households', { communityId: c.id, elderName: '乙', address: 'B' })
+    const { body: d } = await p.api<Json>('POST', '/api/devices', { id: 'btn-moving', householdId: a.id, kind: 'button' })
+    const client = await connectDevice(p, { id: 'btn-moving', secret: d.secret as string })
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+    expect((await p.api('PATCH', '/api/devices/btn-moving', { householdId: b.id })).status).toBe(200)
+    await closed
+    client.end(true)
+  })
+
   it('rotates a device secret: the old one stops working', async () => {
     const { body: c } = await p.api<Json>('POST', '/api/communities', { name: '兰亭社区', street: '新华路街道' })
     const { body: h } = await p.api<Json>('POST', '/api/households', { communityId: c.id, elderName: '赵', address: '12号楼' })
@@ -123,6 +135,18 @@ describe('operators', () => {
     expect((await p.api('POST', '/api/communities', { name: 'x', street: 'y' }, token)).status).toBe(403)
     expect((await p.api('POST', '/api/devices', { id: 'btn-op', householdId: myHome.id, kind: 'button' }, token)).status).toBe(403)
     expect((await p.api('GET', '/api/users', undefined, token)).status).toBe(403)
+  })
+
+  it('never see the routing settings, which hold webhook secrets and staff phone numbers', async () => {
+    const { body: c } = await p.api<Json>('POST', '/api/communities', {
+      name: '带路由的社区',
+      street: 's',
+      routing: { webhooks: [{ id: 'w1', name: '120', url: 'https://dispatch.example/hook', secret: 'a-very-secret-hmac-key' }] },
+    })
+    const token = await createOperator(p, 'op-routing', [c.id as string])
+    expect((await p.api<Json>('GET', `/api/communities/${c.id as string}`, undefined, token)).body.routing).toBeNull()
+    expect(JSON.stringify((await p.api('GET', '/api/communities', undefined, token)).body)).not.toContain('a-very-secret-hmac-key')
+    expect(JSON.stringify((await p.api<Json>('GET', `/api/communities/${c.id as string}`)).body)).toContain('a-very-secret-hmac-key') // the admin's
   })
 
   it('refuses an operator for a community that does not exist, or a taken username', async () => {

@@ -68,6 +68,16 @@ describe('incident lifecycle', () => {
     expect(fallAgain.incident).toMatchObject({ priority: 1, type: 'sos' })
   })
 
+  it('opens an acknowledged incident again when a new emergency alarm arrives', () => {
+    const acked = must(must(open('sos').incident, { kind: 'cancel', deviceId: 'btn-1', messageId: 'm-2' }).incident, { kind: 'acknowledge' }, 'user:wang')
+    const again = must(acked.incident, { kind: 'alarm', alarm: 'fall', deviceId: 'btn-1', messageId: 'm-3' }, 'device:btn-1')
+    expect(again.incident).toMatchObject({ state: 'open', acknowledgedBy: null, acknowledgedAt: null, cancelledByResident: false })
+    expect(again.events[0]!.detail).toMatchObject({ reopened: true })
+    // a service request does not reopen an emergency
+    const service = must(acked.incident, { kind: 'alarm', alarm: 'service', deviceId: 'btn-1', messageId: 'm-4' }, 'device:btn-1')
+    expect(service.incident.state).toBe('acknowledged')
+  })
+
   it('marks a resident cancel without closing the incident', () => {
     const cancelled = must(open().incident, { kind: 'cancel', deviceId: 'btn-1', messageId: 'm-9' }, 'device:btn-1')
     expect(cancelled.incident).toMatchObject({ state: 'open', cancelledByResident: true })

@@ -74,6 +74,12 @@ describe('incident service', () => {
     ])
   })
 
+  it('does not let a cancel mark a smoke or gas alarm as pressed by mistake', async () => {
+    await alarm('m1', 'smoke', 'hh-1', 'smk-1')
+    expect(await alarm('m2', 'cancel')).toEqual({ result: 'cancel_without_incident' })
+    expect((await incidents.list({ state: 'active' }))[0]).toMatchObject({ type: 'smoke', cancelledByResident: false })
+  })
+
   it('records a cancel with nothing open without inventing an incident', async () => {
     expect(await alarm('m1', 'cancel')).toEqual({ result: 'cancel_without_incident' })
     expect(await incidents.list({})).toEqual([])

@@ -148,6 +148,40 @@ describe('escalation', () => {
     expect(env.mail.mails.filter((m) => m.to === 'ming@example.com').length).toBe(5)
   })
 
+  it('starts the ladder over when a new SOS comes after an acknowledgement', async () => {
+    const env = await setUp()
+    const id = await press(env)
+    await advance(env.p, env.clock, 30_000)
+    await env.p.api('POST', `/api/incidents/${id}/acknowledge`)
+    await advance(env.p, env.clock, 30_000)
+    await press(env) // a second press: she needs help again
+    expect((await env.p.api<{ state: string }>('GET', `/api/incidents/${id}`)).body.state).toBe('open')
+    await advance(env.p, env.clock, 61_000)
+    expect(await steps(env.p, id)).toEqual(['stage-0', 'stopped', 'stage-0', 'stage-1'])
+  })
+
+  it('moves a slow incident to the urgent ladder when it becomes urgent', async () => {
+    const env = await setUp()
+    const finding = (kind: 'no_water' | 'bathroom_dwell') => ({
+      change: 'raised' as const,
+      householdId: env.householdId,
+      at: env.clock.now(),
+      condition: { key: kind, kind, explanation: { zh: kind, en: kind }, data: {} },
+    })
+    await env.p.app.incidents.recordFindings(env.communityId, [finding('no_water')])
+    await env.p.app.routing.settle()
+    const [incident] = (await env.p.api<{ id: string; priority: number }[]>('GET', '/api/incidents?state=active')).body
+    expect(incident!.priority).toBe(3)
+    await advance(env.p, env.clock, 60_000)
+    // a long bathroom stay joins: a possible fall
+    await env.p.app.incidents.recordFindings(env.communityId, [finding('bathroom_dwell')])
+    await env.p.app.routing.settle()
+    await advance(env.p, env.clock, 61_000)
+    const { body } = await env.p.api<{ priority: number; events: { kind: string; detail: { ladder?: string; step?: string } }[] }>('GET', `/api/incidents/${incident!.id}`)
+    expect(body.priority).toBe(2)
+    expect(body.events.filter((e) => e.kind === 'escalated').map((e) => `${e.detail.ladder}/${e.detail.step}`)).toEqual(['wellbeing/stage-0', 'urgent/stage-0', 'urgent/stage-1'])
+  })
+
   it('carries on after a restart mid-ladder without skipping or repeating a step', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anju-route-'))
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
