@@ -106,6 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     },
     db,
     links,
+    ingest,
     vapidPublicKey: vapid.publicKey,
     notices: (incidentId) => outboxRepository(db).forIncident(incidentId),
     dashboardsDir: DASHBOARDS_DIR,

@@ -8,6 +8,7 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import type { Logger } from 'pino'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { Db } from '../store/database.js'
+import type { Ingest } from '../ingest/ingest.js'
 import { authRoutes } from './auth-routes.js'
 import { clockRoutes, type TimeTravel } from './clock-routes.js'
 import { communityRoutes } from './community-routes.js'
@@ -18,10 +19,11 @@ import { familyRoutes } from './family-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
 import { householdRoutes } from './household-routes.js'
 import { incidentRoutes } from './incident-routes.js'
+import { ingestRoutes } from './ingest-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
-export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string }) {
+export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; ingest: Ingest }) {
   // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
   const app = Fastify({ loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }), bodyLimit: 64 * 1024 })
   app.setValidatorCompiler(validatorCompiler)
@@ -46,7 +48,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Anju API', description: 'Elder-safety platform: households, devices, incidents', version: '1.0.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -61,6 +63,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })
   await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
   await app.register(familyRoutes, ctx)
+  await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   if (ctx.timeTravel) await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))
