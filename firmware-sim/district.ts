@@ -21,13 +21,9 @@ import {
 } from '../src/contract/index.js'
 import { connectRawDevice, SUBACK_FAILURE, type RawDevice } from './raw-device.js'
 
-export interface FleetDevice {
-  id: string
-  secret: string
-  kind: string
-  householdId: string
-  room: string | null
-}
+import type { FleetDevice } from './fleet.js'
+
+export type { FleetDevice }
 
 export interface DistrictOptions {
   /** mqtt://host:port (tcp:// also accepted; port defaults to 1883). */

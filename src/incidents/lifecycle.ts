@@ -32,15 +32,18 @@ export interface OpenInput {
   alarm: AlarmKind
 }
 
-export function openIncident(input: OpenInput, now: number): { incident: Incident; events: IncidentEvent[] } {
-  const incident: Incident = {
-    id: input.id,
-    householdId: input.householdId,
-    communityId: input.communityId,
-    deviceId: input.deviceId,
-    category: CATEGORY[input.alarm],
-    type: input.alarm,
-    priority: PRIORITY[input.alarm],
+/** A just-opened incident: nobody has acknowledged, resolved or cleared anything yet. */
+function freshIncident(
+  at: { id: string; householdId: string; communityId: string },
+  what: Pick<Incident, 'deviceId' | 'type' | 'priority' | 'conditions' | 'explanation'>,
+  now: number,
+): Incident {
+  return {
+    id: at.id,
+    householdId: at.householdId,
+    communityId: at.communityId,
+    ...what,
+    category: CATEGORY[what.type],
     state: 'open',
     cancelledByResident: false,
     openedAt: now,
@@ -51,10 +54,12 @@ export function openIncident(input: OpenInput, now: number): { incident: Inciden
     outcome: null,
     note: null,
     updatedAt: now,
-    conditions: [],
     conditionCleared: false,
-    explanation: null,
   }
+}
+
+export function openIncident(input: OpenInput, now: number): { incident: Incident; events: IncidentEvent[] } {
+  const incident = freshIncident(input, { deviceId: input.deviceId, type: input.alarm, priority: PRIORITY[input.alarm], conditions: [], explanation: null }, now)
   const event: IncidentEvent = {
     incidentId: input.id,
     at: now,
@@ -76,28 +81,7 @@ export interface FindingInput {
 export function openFromFinding(input: FindingInput, now: number): { incident: Incident; events: IncidentEvent[] } {
   const { condition } = input
   const deviceId = typeof condition.data.deviceId === 'string' ? condition.data.deviceId : ''
-  const incident: Incident = {
-    id: input.id,
-    householdId: input.householdId,
-    communityId: input.communityId,
-    deviceId,
-    category: CATEGORY[condition.kind],
-    type: condition.kind,
-    priority: conditionPriority([condition.key]),
-    state: 'open',
-    cancelledByResident: false,
-    openedAt: now,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    outcome: null,
-    note: null,
-    updatedAt: now,
-    conditions: [condition.key],
-    conditionCleared: false,
-    explanation: condition.explanation,
-  }
+  const incident = freshIncident(input, { deviceId, type: condition.kind, priority: conditionPriority([condition.key]), conditions: [condition.key], explanation: condition.explanation }, now)
   const event: IncidentEvent = {
     incidentId: input.id,
     at: now,
