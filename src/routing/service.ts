@@ -206,7 +206,10 @@ export function createRouting(deps: {
   // Listening from construction on: an alarm recorded before start() still gets its ladder.
   const reacting = new Set<Promise<void>>()
   bus.on('incident.changed', OWNER, ({ incident, events }) => {
-    const work = onChange(incident, events).catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'routing failed'))
+    // After the current I/O turn: the alarm's PUBACK and push go out before routing touches the store.
+    const work = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => onChange(incident, events))
+      .catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'routing failed'))
     reacting.add(work)
     void work.finally(() => reacting.delete(work))
   })
