@@ -29,7 +29,7 @@ const USAGE = `usage: npm run sim -- <command> [options]
   scenario <${SCENARIOS.join('|')}>
                                  time-warp a scenario (platform started with ANJU_CLOCK=virtual) and check its incident
   district --households N        connect N homes (6 devices each) from this process
-                                 [--connect-rate 500] [--duration 60] [--interval 60]
+                                 [--connect-rate 500] [--duration 60] [--interval 60] [--fleet fleet.json: reuse a provisioned fleet]
   provision --households N       create N simulated homes through the API [--out fleet.json]
   flaky-network                  an SOS through dropped connections and retransmissions: one incident
   bad-device                     malformed payloads, a wrong secret, another device's topics: all refused
@@ -148,12 +148,20 @@ function districtPlans(count: number, prefix: string): HouseholdPlan[] {
   })
 }
 
-async function district(): Promise<void> {
-  const { runDistrict, renderProgress } = await import('./district.js')
+/** A fleet file given with --fleet (e.g. from `provision --out`) is used as it is; otherwise one is made. */
+const districtFleetFile = process.argv.includes('--fleet') ? values.fleet : null
+
+async function provisionDistrictFleet() {
   const households = positiveNumber('households', values.households)
   const prefix = `d${Date.now().toString(36)}`
   console.log(`provisioning ${households} households (${households * HOUSEHOLD_DEVICES.length} devices) through ${values.api} …`)
-  const fleet = await provisionFleet(api(), `模拟街区 ${prefix}`, districtPlans(households, prefix))
+  return provisionFleet(api(), `模拟街区 ${prefix}`, districtPlans(households, prefix))
+}
+
+async function district(): Promise<void> {
+  const { runDistrict, renderProgress } = await import('./district.js')
+  const fleet = districtFleetFile ? readFleet(districtFleetFile) : await provisionDistrictFleet()
+  console.log(`${fleet.devices.length} devices${districtFleetFile ? ` from ${districtFleetFile}` : ''}`)
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
   const tty = process.stdout.isTTY
