@@ -46,7 +46,8 @@ export class PortInUseError extends Error {
   override readonly name = 'PortInUseError'
 }
 
-const DASHBOARDS_DIR = fileURLToPath(new URL('../dashboards/console', import.meta.url))
+/** Built by `npm run build:dashboards` (npm start and npm test run it first). */
+const DASHBOARDS_DIR = fileURLToPath(new URL('../dashboards/dist', import.meta.url))
 
 export async function createApp(config: Config, options: AppOptions = {}) {
   const virtual: VirtualClock | undefined = config.ANJU_CLOCK === 'virtual' ? virtualClock(config.ANJU_CLOCK_START ?? Date.now()) : undefined

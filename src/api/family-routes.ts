@@ -13,7 +13,7 @@ import { idParam } from './views.js'
 const ANSWERS = ['on_my_way', 'called_fine'] as const
 const ANSWER_TEXT = { on_my_way: { zh: '我去看看', en: "I'm on my way" }, called_fine: { zh: '已电话联系,老人平安', en: "I called, she's fine" } }
 
-export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLinks; vapidPublicKey: string }> = async (app, ctx) => {
+export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLinks; vapidPublicKey: string; familyViewBuilt: boolean }> = async (app, ctx) => {
   const claimsOf = (token: string) => {
     const check = ctx.links.check(token, ctx.clock.now())
     if (!check.ok) throw new ApiError('FORBIDDEN', check.reason === 'expired' ? 'this link has expired' : 'this link is not valid')
@@ -64,9 +64,32 @@ export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLin
     },
   )
 
+  app.get(
+    '/api/family/incident',
+    {
+      schema: {
+        tags: ['family'],
+        summary: 'What a family link is about: the elder, the address and the state; no login',
+        security: [],
+        querystring: z.object({ t: z.string().min(10).max(2000) }),
+        response: { 200: z.object({ incidentId: z.string(), elder: z.string(), address: z.string(), state: z.string() }) },
+      },
+    },
+    async (request) => {
+      const claims = claimsOf(request.query.t)
+      const incident = await ctx.incidents.get(claims.incidentId)
+      const contact = await ctx.registry.contacts.get(claims.contactId)
+      if (!incident || !contact || contact.householdId !== incident.householdId) throw new ApiError('FORBIDDEN', 'this link is not valid')
+      const household = await ctx.registry.households.get(incident.householdId)
+      return { incidentId: incident.id, elder: household?.elderName ?? '', address: household?.address ?? '', state: incident.state }
+    },
+  )
+
   app.get('/api/push/key', { schema: { tags: ['family'], security: [], response: { 200: z.object({ publicKey: z.string() }) } } }, async () => ({ publicKey: ctx.vapidPublicKey }))
 
   app.get('/family/respond', { schema: { hide: true, querystring: z.object({ t: z.string().default('') }) } }, async (request, reply) => {
+    // The family view, when the dashboards are built; this plain page otherwise.
+    if (ctx.familyViewBuilt) return reply.redirect(`/family.html?t=${encodeURIComponent(request.query.t)}`)
     const check = ctx.links.check(request.query.t, ctx.clock.now())
     const incident = check.ok ? await ctx.incidents.get(check.claims.incidentId) : undefined
     const household = incident ? await ctx.registry.households.get(incident.householdId) : undefined

@@ -62,7 +62,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(fleetRoutes, { ...ctx, prefix: '/api/fleet' })
   await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })
   await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
-  await app.register(familyRoutes, ctx)
+  await app.register(familyRoutes, { ...ctx, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
   await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   if (ctx.timeTravel) await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })

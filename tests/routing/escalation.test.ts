@@ -256,8 +256,10 @@ describe('family answers', () => {
     const wrong = await env.p.api('POST', `/api/incidents/${otherId}/family-response`, { token, answer: 'on_my_way' })
     expect(wrong).toMatchObject({ status: 403, body: { message: 'this link is for another incident' } })
 
-    const page = await fetch(`${env.p.httpUrl}/family/respond?t=${encodeURIComponent(token)}`)
-    expect(await page.text()).toContain('我去看看')
+    const about = await fetch(`${env.p.httpUrl}/api/family/incident?t=${encodeURIComponent(token)}`)
+    expect(await about.json()).toEqual({ incidentId: id, elder: '张桂英', address: '3号楼 201室', state: 'open' })
+    expect((await fetch(`${env.p.httpUrl}/api/family/incident?t=${encodeURIComponent(token)}x`)).status).toBe(403)
+    expect((await fetch(`${env.p.httpUrl}/family/respond?t=${encodeURIComponent(token)}`)).status).toBe(200) // the family view (or its plain fallback)
 
     const ok = await env.p.api('POST', `/api/incidents/${id}/family-response`, { token, answer: 'on_my_way' })
     expect(ok).toMatchObject({ status: 200, body: { state: 'acknowledged', answer: 'on_my_way' } })

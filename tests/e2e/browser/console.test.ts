@@ -1,0 +1,226 @@
+/**
+ * The operator console in a real browser (Debian's chromium through playwright-core): a real
+ * MQTT button presses SOS, the operator sees it within a second, acknowledges it (the device
+ * hears `cmd: ack`) and resolves it; an operator of another community never sees it; axe-core
+ * finds no serious or critical accessibility violations. Screenshots go to test-artifacts/.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { MqttClient } from 'mqtt'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { build } from 'vite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cmdTopic, deviceTopic } from '../../../src/contract/index.js'
+import { connectDevice, createOperator, provision, publish, sleep, startPlatform, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
+import { serveDashboards } from './serve.js'
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url))
+const DIST = join(REPO, 'dashboards', 'dist')
+const ARTIFACTS = join(REPO, 'test-artifacts')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+const PASSWORD = 'operator-password'
+
+let p: TestPlatform
+let site: { url: string; close(): Promise<void> }
+let browser: Browser
+const cleanups: (() => unknown)[] = []
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  if (process.env.ANJU_DASHBOARDS_PREBUILT !== '1' || !existsSync(join(DIST, 'index.html'))) {
+    await build({ configFile: join(REPO, 'dashboards', 'vite.config.ts'), logLevel: 'warn' })
+  }
+  mkdirSync(ARTIFACTS, { recursive: true })
+  p = await startPlatform()
+  site = await serveDashboards(DIST, p.httpUrl)
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}, 120_000)
+
+afterAll(async () => {
+  while (cleanups.length) await cleanups.pop()!()
+  await browser?.close()
+  await site?.close()
+  await p?.close()
+})
+
+async function openConsole(username: string): Promise<Page> {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } })
+  cleanups.push(() => context.close())
+  const page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  cleanups.push(() => expect(errors, `page errors of ${username}`).toEqual([]))
+  await page.goto(site.url + '/')
+  await page.getByTestId('login-username').fill(username)
+  await page.getByTestId('login-password').fill(PASSWORD)
+  await page.getByTestId('login-submit').click()
+  await page.getByTestId('queue').waitFor({ state: 'attached' })
+  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
+  return page
+}
+
+async function axeViolations(page: Page): Promise<{ id: string; impact: string; help: string; nodes: string[] }[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE })
+  const result = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document)
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }))
+  })
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true })
+
+describe('operator console in a browser', () => {
+  let a: Fixture
+  let device: MqttClient
+  const commands: { topic: string; body: Record<string, unknown> }[] = []
+
+  it('passes axe on the login page', async () => {
+    const context = await browser.newContext({ locale: 'zh-CN' })
+    cleanups.push(() => context.close())
+    const page = await context.newPage()
+    page.setDefaultTimeout(10_000)
+    await page.goto(site.url + '/')
+    await page.getByTestId('login-username').waitFor()
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN')
+    expect(await page.getByTestId('login-submit').textContent()).toBe('登录')
+    await shot(page, 'login')
+    expect(await axeViolations(page)).toEqual([])
+  })
+
+  it('shows an SOS from a real MQTT button within a second, only to operators of its community, and handles it', async () => {
+    a = await provision(p)
+    const b = await provision(p)
+    await p.api('POST', `/api/households/${a.householdId}/contacts`, { name: '李明', relation: '子女', phone: '13800138000', position: 0 })
+    await createOperator(p, 'op-a', [a.communityId])
+    await createOperator(p, 'op-b', [b.communityId])
+    const pageA = await openConsole('op-a')
+    const pageB = await openConsole('op-b')
+    expect(await pageA.getByTestId('incident-row').count()).toBe(0)
+
+    device = await connectDevice(p, a.device)
+    cleanups.push(() => void device.end(true))
+    device.on('message', (topic, payload) => commands.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown> }))
+    await device.subscribeAsync(cmdTopic(a.device.id), { qos: 1 })
+
+    const pressedAt = Date.now()
+    await publish(device, deviceTopic(a.device.id, 'alarm'), { id: 'sos-1', ts: pressedAt, type: 'sos', battery: 90 })
+    const row = pageA.getByTestId('incident-row')
+    await row.first().waitFor({ timeout: 1000 })
+    const elapsed = Date.now() - pressedAt
+    expect(elapsed).toBeLessThan(1000)
+    expect(await row.count()).toBe(1)
+    await expect.poll(() => row.getAttribute('data-state')).toBe('open')
+    const incidentId = (await row.getAttribute('data-incident-id'))!
+    expect(await row.textContent()).toContain('紧急呼叫 SOS')
+    await expect.poll(() => pageA.getByTestId('target').textContent()).toMatch(/目标 60 秒内响应 · 剩余 \d+ 秒/)
+    await expect.poll(() => pageA.getByTestId('age').textContent(), { timeout: 3000 }).toMatch(/已持续 00:0[1-9]/)
+
+    // the detail: event trail and the elder's profile with contacts and device health
+    await pageA.getByTestId('details-button').click()
+    await pageA.getByTestId('event-trail').waitFor()
+    await expect.poll(() => pageA.getByTestId('event-trail').textContent()).toContain('事件创建')
+    await expect.poll(() => pageA.getByTestId('contact').first().textContent()).toContain('13800138000')
+    await expect.poll(() => pageA.getByTestId('device').first().textContent()).toContain(a.device.id)
+    await shot(pageA, 'sos-open')
+    expect(await axeViolations(pageA)).toEqual([])
+
+    // the other community's operator never sees it
+    await sleep(300)
+    expect(await pageB.getByTestId('incident-row').count()).toBe(0)
+    expect(await pageB.content()).not.toContain(incidentId)
+    await shot(pageB, 'other-community')
+
+    // acknowledge in one click: the button hears `cmd: ack`
+    await pageA.getByTestId('ack-button').click()
+    await waitFor(() => commands.some((c) => c.body.cmd === 'ack'), 2000, 'cmd ack')
+    expect(commands.find((c) => c.body.cmd === 'ack')).toEqual({ topic: cmdTopic(a.device.id), body: expect.objectContaining({ cmd: 'ack', incidentId }) })
+    await expect.poll(() => row.getAttribute('data-state')).toBe('acknowledged')
+    await expect.poll(() => pageA.getByTestId('event-trail').textContent()).toContain('值班员 op-a')
+    await shot(pageA, 'sos-acknowledged')
+    expect(await axeViolations(pageA)).toEqual([])
+
+    // resolve with an outcome and a note: the queue empties
+    await pageA.getByTestId('resolve-outcome').selectOption('emergency_handled')
+    await pageA.getByTestId('resolve-note').fill('已上门,老人无恙')
+    await pageA.getByTestId('resolve-button').click()
+    await pageA.getByTestId('empty-queue').waitFor()
+    expect(await pageA.getByTestId('incident-row').count()).toBe(0)
+    await waitFor(() => commands.some((c) => c.body.cmd === 'resolved'), 2000, 'cmd resolved')
+    const detail = await p.api<{ outcome: string; note: string; state: string }>('GET', `/api/incidents/${incidentId}`)
+    expect(detail.body).toMatchObject({ state: 'resolved', outcome: 'emergency_handled', note: '已上门,老人无恙' })
+    await shot(pageA, 'resolved')
+    expect(await pageB.getByTestId('incident-row').count()).toBe(0)
+  }, 60_000)
+
+  it('switches to English and keeps the queue sorted by priority, then age', async () => {
+    const page = await openConsole('op-a')
+    const service = await provision(p, { communityId: a.communityId })
+    const svcDevice = await connectDevice(p, service.device)
+    cleanups.push(() => void svcDevice.end(true))
+    await publish(svcDevice, deviceTopic(service.device.id, 'alarm'), { id: 'svc-1', type: 'service' })
+    await page.getByTestId('incident-row').first().waitFor()
+    await publish(device, deviceTopic(a.device.id, 'alarm'), { id: 'fall-1', type: 'fall' })
+    await expect.poll(() => page.getByTestId('incident-row').count()).toBe(2)
+    const firstText = await page.getByTestId('incident-row').first().textContent()
+    expect(firstText).toContain('跌倒') // the fall is more urgent than the older service request
+
+    // the tone repeats while the fall is open, until this operator mutes it (for 5 minutes)
+    const beeps = () => page.evaluate(() => (window as unknown as { __anjuBeeps?: number }).__anjuBeeps ?? 0)
+    await expect.poll(beeps, { timeout: 5000 }).toBeGreaterThan(0)
+    await page.getByTestId('mute-button').click()
+    const muted = await beeps()
+    await sleep(2500)
+    expect(await beeps()).toBe(muted)
+    expect(await page.getByTestId('unmute-button').textContent()).toMatch(/0[45]:\d\d/)
+    const until = Number(await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('anju.mute.'))?.[1]))
+    expect(until - Date.now()).toBeGreaterThan(4 * 60_000)
+    expect(until - Date.now()).toBeLessThanOrEqual(5 * 60_000)
+    await page.getByTestId('lang-toggle').click()
+    await expect.poll(() => page.getByTestId('incident-row').first().textContent()).toContain('Fall')
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en')
+    await shot(page, 'english')
+    expect(await axeViolations(page)).toEqual([])
+  }, 60_000)
+
+  it('lets a family member answer from their link (family.html?t=…)', async () => {
+    const fx = await provision(p, { communityId: a.communityId })
+    const contact = await p.api<{ id: string }>('POST', `/api/households/${fx.householdId}/contacts`, { name: '王芳', relation: '子女', phone: '13900139000', position: 0 })
+    const dev = await connectDevice(p, fx.device)
+    cleanups.push(() => void dev.end(true))
+    await publish(dev, deviceTopic(fx.device.id, 'alarm'), { id: 'fam-1', type: 'sos' })
+    let incidentId = ''
+    await waitFor(async () => {
+      const list = await p.api<{ id: string; deviceId: string }[]>('GET', '/api/incidents?state=active')
+      incidentId = list.body.find((i) => i.deviceId === fx.device.id)?.id ?? ''
+      return Boolean(incidentId)
+    }, 2000, 'the incident')
+    const token = p.app.links.token({ incidentId, contactId: contact.body.id, expiresAt: Date.now() + 3_600_000 })
+
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 } })
+    cleanups.push(() => context.close())
+    const page = await context.newPage()
+    page.setDefaultTimeout(10_000)
+    await page.goto(`${site.url}/family.html?t=${encodeURIComponent(token)}`)
+    await page.getByTestId('answer-on-my-way').waitFor()
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByTestId('answer-on-my-way').click()
+    await expect.poll(() => page.getByTestId('family-status').textContent()).toBe('已告知值班员,谢谢')
+    await shot(page, 'family-answered')
+    const detail = await p.api<{ state: string; events: { kind: string; actor: string }[] }>('GET', `/api/incidents/${incidentId}`)
+    expect(detail.body.state).toBe('acknowledged')
+    expect(detail.body.events.map((e) => [e.kind, e.actor])).toContainEqual(['family_response', 'family:王芳'])
+
+    await page.goto(`${site.url}/family.html?t=not-a-token`)
+    await page.getByTestId('family-invalid').waitFor()
+    await shot(page, 'family-invalid')
+  }, 60_000)
+})
