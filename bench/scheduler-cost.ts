@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { createScheduler } from '../src/detectors/scheduler.js'
 import { virtualClock, type Clock } from '../src/shared/clock.js'
+import { mulberry32 } from '../firmware-sim/household.js'
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
@@ -40,17 +41,8 @@ if (!(N >= 1 && RESCHEDULES >= 0 && RUNS >= 1)) {
   process.exit(2)
 }
 
-/** mulberry32, so every run (and every machine) schedules the same times. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded, so every run (and every machine) schedules the same times. */
+const random = mulberry32
 
 const keys = Array.from({ length: N }, (_, i) => `hh-${String(i).padStart(6, '0')}`)
 /** Due offsets from T0: the first schedule, then each reschedule round. */

@@ -138,8 +138,8 @@ function localDayNumber(midnight: number, timeZone: string): number {
 
 // ── randomness ────────────────────────────────────────────────────────────────
 
-/** mulberry32: small, fast, and good enough to make days differ. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: small, fast, and good enough to make days differ (and benchmarks repeatable). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
