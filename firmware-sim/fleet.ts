@@ -36,12 +36,12 @@ export interface HouseholdPlan {
   devices: { id: string; kind: string; room: string | null; heartbeatS?: number }[]
 }
 
-/** Creates a community and the households through the platform's API, 500 at a time. */
+/** Creates a community and the households through the platform's API, 200 at a time. */
 export async function provisionFleet(api: ApiClient, communityName: string, households: HouseholdPlan[]): Promise<Fleet> {
   const community = await api.post<{ id: string }>('/api/communities', { name: communityName, street: '模拟街道' })
   const devices: FleetDevice[] = []
-  for (let i = 0; i < households.length; i += 500) {
-    const batch = households.slice(i, i + 500)
+  for (let i = 0; i < households.length; i += 200) {
+    const batch = households.slice(i, i + 200)
     const created = await api.post<Fleet>('/api/fleet', { communityId: community.id, households: batch })
     devices.push(...created.devices)
   }

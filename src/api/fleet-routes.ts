@@ -24,6 +24,7 @@ export const fleetRoutes: FastifyPluginAsyncZod<ApiContext & { db: Db }> = async
   app.post(
     '/',
     {
+      bodyLimit: 2 * 1024 * 1024, // up to 1,000 households of 32 devices
       schema: {
         tags: ['devices'],
         summary: 'Create households with their devices in one go; returns the fleet file with each device secret (shown only now)',
