@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { communityScope } from '../auth/auth.js'
+import { startOfLocalDay } from '../detectors/local-time.js'
 import { OUTCOMES } from '../incidents/model.js'
 import type { ActionResult } from '../incidents/service.js'
 import type { User } from '../store/users.js'
@@ -44,6 +45,48 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
       const { state, communityId, limit } = request.query
       const communityIds = communityId ? (scope && !scope.includes(communityId) ? [] : [communityId]) : scope
       return ctx.incidents.list({ ...(state ? { state } : {}), ...(communityIds ? { communityIds } : {}), limit })
+    },
+  )
+
+  app.get(
+    '/service-level',
+    {
+      schema: {
+        tags,
+        summary: "Today's service level (local day): open incidents, time to acknowledge (median, 90th percentile), share acknowledged within 60 s",
+        querystring: z.object({ communityId: z.string().optional() }),
+        response: {
+          200: z.object({
+            open: z.number(),
+            acknowledgedToday: z.number(),
+            medianAckS: z.number().nullable(),
+            p90AckS: z.number().nullable(),
+            within60sShare: z.number().nullable().describe('0..1; the UK telecare benchmark is 0.975'),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const scope = communityScope(currentUser(request))
+      const wanted = request.query.communityId
+      const communityIds = wanted ? (scope && !scope.includes(wanted) ? [] : [wanted]) : scope
+      const filter = communityIds ? { communityIds } : {}
+      const now = ctx.clock.now()
+      const dayStart = startOfLocalDay(now, 'Asia/Shanghai')
+      const active = await ctx.incidents.list({ state: 'active', ...filter, limit: 10_000 })
+      const recent = await ctx.incidents.list({ ...filter, limit: 10_000 })
+      const waits = recent
+        .filter((i) => i.acknowledgedAt !== null && i.acknowledgedAt >= dayStart)
+        .map((i) => (i.acknowledgedAt! - i.openedAt) / 1000)
+        .sort((a, b) => a - b)
+      const at = (q: number) => (waits.length ? waits[Math.min(waits.length - 1, Math.ceil(q * waits.length) - 1)]! : null)
+      return {
+        open: active.filter((i) => i.state === 'open').length,
+        acknowledgedToday: waits.length,
+        medianAckS: at(0.5),
+        p90AckS: at(0.9),
+        within60sShare: waits.length ? waits.filter((w) => w <= 60).length / waits.length : null,
+      }
     },
   )
 

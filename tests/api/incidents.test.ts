@@ -37,3 +37,19 @@ describe('incidents API', () => {
     expect((await p.api('GET', '/api/incidents?state=bogus')).status).toBe(400)
   })
 })
+
+describe('service level', () => {
+  it("reports today's time to acknowledge and the share within 60 s", async () => {
+    const fx = await provision(p)
+    const d = await connectDevice(p, fx.device)
+    await publish(d, deviceTopic(fx.device.id, 'alarm'), { id: 's-1', type: 'sos' })
+    await d.endAsync()
+    const before = (await p.api<{ open: number }>('GET', `/api/incidents/service-level?communityId=${fx.communityId}`)).body
+    expect(before).toMatchObject({ open: 1, acknowledgedToday: 0, medianAckS: null, within60sShare: null })
+    const [incident] = (await p.api<View[]>('GET', `/api/incidents?communityId=${fx.communityId}`)).body
+    await p.api('POST', `/api/incidents/${incident!.id}/acknowledge`)
+    const after = (await p.api<{ open: number; acknowledgedToday: number; medianAckS: number; within60sShare: number }>('GET', `/api/incidents/service-level?communityId=${fx.communityId}`)).body
+    expect(after).toMatchObject({ open: 0, acknowledgedToday: 1, within60sShare: 1 })
+    expect(after.medianAckS).toBeLessThan(60)
+  })
+})
