@@ -92,6 +92,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS })
   const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, bus, clock, log: log.child({ component: 'device-commands' }) })
+  // Realtime rides on the HTTP server it is built after; the API reaches it through this.
+  const realtimeRef: { current?: ReturnType<typeof createRealtime> } = {}
   const http = await createHttpServer({
     auth,
     incidents,
@@ -104,6 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       householdChanged: (householdId) => bus.emit('household.changed', { householdId }),
       communityChanged: (communityId) => bus.emit('community.changed', { communityId }),
       deviceChanged: (deviceId) => broker.disconnect(deviceId),
+      loggedOut: (userId) => realtimeRef.current?.disconnectUser(userId),
     },
     db,
     links,
@@ -126,6 +129,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       : {}),
   })
   const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, log: log.child({ component: 'realtime' }) })
+  realtimeRef.current = realtime
 
   // MQTT over WebSocket at /mqtt on the HTTP port (contract §Connection).
   const wss = new WebSocketServer({ noServer: true })

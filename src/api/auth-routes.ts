@@ -25,6 +25,7 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
 
   app.post('/logout', { schema: { tags: ['auth'], summary: 'End this session' }, preHandler: requireUser(ctx.auth) }, async (request, reply) => {
     await ctx.auth.logout(bearerToken(request)!)
+    ctx.announce.loggedOut(currentUser(request).id)
     return reply.code(204).send()
   })
 

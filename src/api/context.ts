@@ -22,5 +22,7 @@ export interface ApiContext {
     communityChanged(communityId: string): void
     /** A device was moved, deleted or given a new secret. */
     deviceChanged(deviceId: string): void
+    /** A user logged out: their live connections close. */
+    loggedOut(userId: string): void
   }
 }

@@ -31,6 +31,7 @@ const OWNER = 'realtime'
 /** Events that add to the audit trail without changing the incident. */
 const TRAIL_ONLY: ReadonlySet<IncidentEvent['kind']> = new Set(['escalated', 'notification', 'family_response'])
 const communityRoom = (id: string) => `community:${id}`
+const userRoom = (id: string) => `user:${id}`
 
 export function createRealtime(deps: {
   httpServer: HttpServer
@@ -67,7 +68,7 @@ export function createRealtime(deps: {
   io.on('connection', (socket) => {
     const user = socket.data.user
     const scope = communityScope(user)
-    void socket.join(scope ? scope.map(communityRoom) : ['admins'])
+    void socket.join([...(scope ? scope.map(communityRoom) : ['admins']), userRoom(user.id)])
     incidents
       .list({ state: 'active', ...(scope ? { communityIds: scope } : {}) })
       .then((list) => Promise.all(list.map(view)))
@@ -92,6 +93,10 @@ export function createRealtime(deps: {
 
   return {
     io,
+    /** A logged-out session stops receiving names, addresses and phone numbers at once. */
+    disconnectUser(userId: string): void {
+      io.in(userRoom(userId)).disconnectSockets(true)
+    },
     async close(): Promise<void> {
       bus.removeOwner(OWNER)
       io.disconnectSockets(true)

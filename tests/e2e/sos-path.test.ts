@@ -78,6 +78,17 @@ describe('SOS path', () => {
     expect((await p.api('POST', `/api/incidents/${foreign}/acknowledge`, undefined, tokenA)).status).toBe(404)
   })
 
+  it('closes an operator\'s live connection when they log out', async () => {
+    const p = await platform()
+    const fx = await provision(p)
+    const token = await createOperator(p, 'op-out', [fx.communityId])
+    const operator = await connectOperator(p, token)
+    cleanups.push(operator.close)
+    const gone = new Promise<string>((resolve) => operator.socket.once('disconnect', (reason) => resolve(reason)))
+    expect((await p.api('POST', '/api/logout', undefined, token)).status).toBe(204)
+    expect(await gone).toBe('io server disconnect')
+  })
+
   it('sends cmd ack to the device when an operator acknowledges, and cmd resolved when closed', async () => {
     const p = await platform()
     const fx = await provision(p)
