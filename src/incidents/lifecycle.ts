@@ -9,7 +9,7 @@ import { CATEGORY, PRIORITY, type AlarmKind, type Incident, type IncidentEvent, 
 export type Command =
   | { kind: 'acknowledge' }
   | { kind: 'resolve'; outcome: Outcome; note: string | null }
-  | { kind: 'alarm'; alarm: AlarmKind; deviceId: string; messageId: string }
+  | { kind: 'alarm'; alarm: AlarmKind; deviceId: string; messageId: string; skewMs?: number | null }
   | { kind: 'cancel'; deviceId: string; messageId: string }
   | { kind: 'finding'; condition: Condition }
   | { kind: 'condition_cleared'; key: string }
@@ -30,6 +30,8 @@ export interface OpenInput {
   deviceId: string
   messageId: string
   alarm: AlarmKind
+  /** Device clock minus platform clock, when the device sent a time (contract: the skew is recorded). */
+  skewMs?: number | null
 }
 
 /** A just-opened incident: nobody has acknowledged, resolved or cleared anything yet. */
@@ -66,7 +68,7 @@ export function openIncident(input: OpenInput, now: number): { incident: Inciden
     actor: `device:${input.deviceId}`,
     kind: 'opened',
     deviceId: input.deviceId,
-    detail: { alarm: input.alarm, messageId: input.messageId },
+    detail: { alarm: input.alarm, messageId: input.messageId, ...(input.skewMs == null ? {} : { skewMs: input.skewMs }) },
   }
   return { incident, events: [event] }
 }
@@ -162,7 +164,14 @@ export function transition(incident: Incident, command: Command, actor: string, 
           ...(reopen ? { state: 'open' as const, acknowledgedAt: null, acknowledgedBy: null, cancelledByResident: false } : {}),
           updatedAt: now,
         },
-        events: [event('alarm', command.deviceId, { alarm: command.alarm, messageId: command.messageId, ...(reopen ? { reopened: true } : {}) })],
+        events: [
+          event('alarm', command.deviceId, {
+            alarm: command.alarm,
+            messageId: command.messageId,
+            ...(command.skewMs == null ? {} : { skewMs: command.skewMs }),
+            ...(reopen ? { reopened: true } : {}),
+          }),
+        ],
       }
     }
 

@@ -9,6 +9,7 @@ import type { EventBus } from '../shared/events.js'
 import { newId } from '../shared/ids.js'
 import type { Db } from '../store/database.js'
 import { incidentRepository, type IncidentFilter } from '../store/incidents.js'
+import { eventTime } from '../contract/index.js'
 import type { Finding } from '../detectors/model.js'
 import { openFromFinding, openIncident, transition, type Command, type Refusal } from './lifecycle.js'
 import { CATEGORY, type AlarmKind, type Incident, type IncidentEvent, type Outcome } from './model.js'
@@ -30,6 +31,8 @@ export interface AlarmInput {
   alarm: AlarmKind | 'cancel'
   /** Platform receive time (contract: device `ts` is recorded, platform time orders the lifecycle). */
   receivedAt: number
+  /** The device's own `ts`, if it sent one. */
+  deviceTs?: number
 }
 
 export type AlarmOutcome =
@@ -38,6 +41,9 @@ export type AlarmOutcome =
   | { result: 'cancel_without_incident' }
 
 export type ActionResult = { ok: true; incident: Incident } | { ok: false; error: Refusal | { code: 'NOT_FOUND'; message: string } }
+
+/** How long a message id means "the same message": well past any reconnect-and-retransmit. */
+export const DEDUP_WINDOW_MS = 24 * 3_600_000
 
 export interface IncidentsDeps {
   db: Db
@@ -54,13 +60,24 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
       const inserted = await trx
         .insertInto('device_messages')
         .values({ device_id: input.deviceId, message_id: input.messageId, received_at: input.receivedAt })
-        .onConflict((oc) => oc.columns(['device_id', 'message_id']).doNothing())
+        // A message id seen within the retransmission window is the same message; an id reused
+        // later (a counter reset after a battery change) is a new alarm, never a silent drop.
+        .onConflict((oc) =>
+          oc
+            .columns(['device_id', 'message_id'])
+            .doUpdateSet({ received_at: input.receivedAt })
+            .where('device_messages.received_at', '<', input.receivedAt - DEDUP_WINDOW_MS),
+        )
         .executeTakeFirst()
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return { result: 'duplicate' } as const
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+        log.warn({ deviceId: input.deviceId, messageId: input.messageId }, 'alarm retransmission ignored (same message id)')
+        return { result: 'duplicate' } as const
+      }
 
       const tx = incidentRepository(trx)
       const now = clock.now()
       const actor = `device:${input.deviceId}`
+      const skewMs = input.deviceTs === undefined ? null : eventTime(input.deviceTs, input.receivedAt).skewMs
       if (input.alarm === 'cancel') {
         const active = await tx.active(input.householdId, 'emergency')
         // Contract: a cancel is for the last sos/fall ("pressed by mistake"), never a smoke or gas alarm.
@@ -71,11 +88,11 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
       const category = input.alarm === 'service' ? 'service' : 'emergency'
       const active = await tx.active(input.householdId, category)
       if (active) {
-        const command: Command = { kind: 'alarm', alarm: input.alarm, deviceId: input.deviceId, messageId: input.messageId }
+        const command: Command = { kind: 'alarm', alarm: input.alarm, deviceId: input.deviceId, messageId: input.messageId, skewMs }
         return { result: 'attached' as const, ...(await apply(tx, active, command, actor, now)) }
       }
       const opened = openIncident(
-        { id: newId('inc', now), householdId: input.householdId, communityId: input.communityId, deviceId: input.deviceId, messageId: input.messageId, alarm: input.alarm },
+        { id: newId('inc', now), householdId: input.householdId, communityId: input.communityId, deviceId: input.deviceId, messageId: input.messageId, alarm: input.alarm, skewMs },
         now,
       )
       await tx.insert(opened.incident)

@@ -82,7 +82,7 @@ export function createIngest(deps: {
     return 'dropped'
   }
 
-  async function raise(device: DeviceIdentity, messageId: string, alarm: AlarmInput['alarm'], receivedAt: number): Promise<IngestResult> {
+  async function raise(device: DeviceIdentity, messageId: string, alarm: AlarmInput['alarm'], receivedAt: number, deviceTs: number | undefined): Promise<IngestResult> {
     const outcome = await incidents.raiseAlarm({
       deviceId: device.id,
       householdId: device.householdId,
@@ -90,6 +90,7 @@ export function createIngest(deps: {
       messageId,
       alarm,
       receivedAt,
+      ...(deviceTs === undefined ? {} : { deviceTs }),
     })
     if (outcome.result === 'duplicate') {
       stats.count(device.id, 'duplicate')
@@ -115,7 +116,7 @@ export function createIngest(deps: {
         const decoded = decodePayload(alarmPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const alarm = decoded.value
-        const result = await raise(device, alarm.id, alarm.type, receivedAt)
+        const result = await raise(device, alarm.id, alarm.type, receivedAt, alarm.ts)
         // After the commit: the alarm's PUBACK and push wait for nothing else.
         seen(device, 'alarm', receivedAt, alarm.battery === undefined ? {} : { battery: alarm.battery })
         return result
@@ -127,7 +128,7 @@ export function createIngest(deps: {
         seen(device, 'telemetry', receivedAt)
         if ((reading.kind === 'smoke' || reading.kind === 'gas') && reading.alarm) {
           // Contract: smoke/gas `alarm: true` is handled with SOS priority, durably.
-          return raise(device, reading.id, reading.kind, receivedAt)
+          return raise(device, reading.id, reading.kind, receivedAt, reading.ts)
         }
         if (seenRecently(device.id, reading.id)) {
           stats.count(device.id, 'duplicate')

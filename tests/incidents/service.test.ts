@@ -97,6 +97,23 @@ describe('incident service', () => {
     expect((second as { incident: { id: string } }).incident.id).not.toBe(id)
   })
 
+  it('records how far the device clock is off', async () => {
+    const opened = await incidents.raiseAlarm({ deviceId: 'btn-1', householdId: 'hh-1', communityId: 'com-1', messageId: 'm-ts', alarm: 'sos', receivedAt: clock.now(), deviceTs: clock.now() - 90_000 })
+    const id = (opened as { incident: { id: string } }).incident.id
+    expect((await incidents.events(id))[0]!.detail).toMatchObject({ skewMs: -90_000 })
+  })
+
+  it('takes a message id reused after the retransmission window as a new alarm', async () => {
+    const first = await alarm('a-1', 'sos')
+    const id = (first as { incident: { id: string } }).incident.id
+    await incidents.acknowledge(id, 'user:wang')
+    await incidents.resolve(id, 'user:wang', 'test', null)
+    clock.advance(3_600_000)
+    expect(await alarm('a-1', 'sos')).toEqual({ result: 'duplicate' })
+    clock.advance(24 * 3_600_000) // the button's counter restarted after a battery change
+    expect(await alarm('a-1', 'sos')).toMatchObject({ result: 'opened' })
+  })
+
   it('announces each committed change once, and nothing for duplicates or refusals', async () => {
     const opened = await alarm('m1', 'sos')
     await alarm('m1', 'sos')
