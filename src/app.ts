@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { createHttpServer } from './api/server.js'
@@ -159,10 +160,17 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     realtime,
 
     /** First-start bootstrap (admin, demo district), then listen. Resolves with the bound ports. */
-    async start(): Promise<{ httpPort: number; mqttPort: number; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
+    async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
       // Bind first: a generated admin password must not be created by a start that then fails.
       await listen('ANJU_HTTP_PORT', config.ANJU_HTTP_PORT, () => http.listen({ host: config.ANJU_HTTP_HOST, port: config.ANJU_HTTP_PORT }))
       const mqttPort = await listen('ANJU_MQTT_PORT', config.ANJU_MQTT_PORT, () => broker.listenTcp(config.ANJU_MQTT_HOST, config.ANJU_MQTT_PORT))
+      const { ANJU_MQTT_TLS_CERT: certFile, ANJU_MQTT_TLS_KEY: keyFile } = config
+      const mqttTlsPort =
+        certFile && keyFile
+          ? await listen('ANJU_MQTT_TLS_PORT', config.ANJU_MQTT_TLS_PORT, () =>
+              broker.listenTls(config.ANJU_MQTT_HOST, config.ANJU_MQTT_TLS_PORT, { cert: readFileSync(certFile), key: readFileSync(keyFile) }),
+            )
+          : null
       const admin = await ensureAdmin(users, clock, config.ANJU_ADMIN_PASSWORD)
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
       health.start()
@@ -171,7 +179,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await outbox.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
-      return { httpPort, mqttPort, admin, ...(demo ? { demo } : {}) }
+      return { httpPort, mqttPort, mqttTlsPort, admin, ...(demo ? { demo } : {}) }
     },
 
     /** Stops accepting, lets in-flight writes finish, closes everything. Safe to call twice. */

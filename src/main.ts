@@ -12,12 +12,13 @@ async function main(): Promise<void> {
     await app.close().catch(() => undefined)
     throw err
   }
-  const { httpPort, mqttPort, admin, demo } = started
+  const { httpPort, mqttPort, mqttTlsPort, admin, demo } = started
   const lines = [
     '',
     '  安居 Anju is running',
     `  Console   http://localhost:${httpPort}/        API docs http://localhost:${httpPort}/docs`,
     `  MQTT      mqtt://localhost:${mqttPort}        ws://localhost:${httpPort}/mqtt`,
+    ...(mqttTlsPort ? [`  MQTT/TLS  mqtts://localhost:${mqttTlsPort}`] : []),
   ]
   if (config.ANJU_CLOCK === 'virtual') lines.push(`  TEST MODE  virtual clock at ${new Date(app.clock.now()).toISOString()}; advance it with POST /api/clock/advance`)
   if (admin.generatedPassword) lines.push(`  Admin     admin / ${admin.generatedPassword}   (printed once; set ANJU_ADMIN_PASSWORD to choose it)`)

@@ -5,6 +5,7 @@
  * commit fails the error closes the connection without one, so the device retransmits.
  */
 import net from 'node:net'
+import tls from 'node:tls'
 import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import type { Logger } from 'pino'
 import { cmdTopic, isDeviceId, parseDeviceTopic, type CommandPayload } from '../contract/index.js'
@@ -129,7 +130,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
 
   aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'))
 
-  const servers: net.Server[] = []
+  const servers: (net.Server | tls.Server)[] = []
 
   return {
     aedes,
@@ -139,6 +140,22 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     listenTcp(host: string, port: number): Promise<number> {
       // No Nagle: a QoS 1 PUBACK otherwise waits ~40 ms for delayed ACKs (DESIGN.md).
       const server = net.createServer({ noDelay: true }, (socket) => aedes.handle(socket))
+      servers.push(server)
+      return new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          resolve((server.address() as net.AddressInfo).port)
+        })
+      })
+    },
+
+    /** Starts the TLS listener (contract: 8883 when certificates are configured); resolves with the bound port. */
+    listenTls(host: string, port: number, credentials: { cert: Buffer; key: Buffer }): Promise<number> {
+      const server = tls.createServer({ ...credentials }, (socket) => {
+        socket.setNoDelay(true)
+        aedes.handle(socket)
+      })
       servers.push(server)
       return new Promise((resolve, reject) => {
         server.once('error', reject)

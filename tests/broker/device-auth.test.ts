@@ -1,4 +1,6 @@
 /** Contract v1 §Connection against the real broker: credentials, topic ACL, refusals counted. */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../src/contract/index.js'
@@ -61,6 +63,35 @@ describe('device authentication', () => {
     await waitFor(() => operator.pushes.some((v) => v.deviceId === alice.device.id && v.type === 'service'))
     await client.endAsync()
     operator.close()
+  })
+})
+
+describe('MQTT over TLS', () => {
+  it('serves devices on the TLS port when a certificate is configured', async () => {
+    const fixtures = join(import.meta.dirname, '..', 'delivery', 'channels', 'fixtures')
+    const secure = await startPlatform({
+      env: {
+        ANJU_MQTT_TLS_PORT: '0',
+        ANJU_MQTT_TLS_CERT: join(fixtures, 'push-service.test-only.crt'),
+        ANJU_MQTT_TLS_KEY: join(fixtures, 'push-service.test-only.key'),
+      },
+    })
+    try {
+      const fx = await provision(secure)
+      const port = secure.tlsPort
+      const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, {
+        clientId: fx.device.id,
+        username: fx.device.id,
+        password: fx.device.secret,
+        ca: readFileSync(join(fixtures, 'push-service.test-only.crt')),
+        reconnectPeriod: 0,
+      })
+      await publish(client, deviceTopic(fx.device.id, 'alarm'), { id: 'tls-1', type: 'sos' })
+      await client.endAsync()
+      expect((await secure.app.incidents.list({ state: 'active' })).map((i) => i.deviceId)).toEqual([fx.device.id])
+    } finally {
+      await secure.close()
+    }
   })
 })
 

@@ -15,6 +15,8 @@ export interface TestPlatform {
   dir: string
   httpUrl: string
   mqttUrl: string
+  /** The MQTT/TLS port when the test configured a certificate. */
+  tlsPort: number | null
   adminToken: string
   api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>
   close(): Promise<void>
@@ -36,7 +38,7 @@ export async function startPlatform(options: AppOptions & { dir?: string; env?: 
     ...options.env,
   })
   const app = await createApp(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...options })
-  const { httpPort, mqttPort } = await app.start()
+  const { httpPort, mqttPort, mqttTlsPort } = await app.start()
   const httpUrl = `http://127.0.0.1:${httpPort}`
 
   const api = async <T>(method: string, path: string, body?: unknown, token?: string) => {
@@ -56,6 +58,7 @@ export async function startPlatform(options: AppOptions & { dir?: string; env?: 
     dir,
     httpUrl,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    tlsPort: mqttTlsPort,
     adminToken: login.body.token,
     api: (method, path, body, token) => api(method, path, body, token ?? login.body.token),
     async close() {
