@@ -25,6 +25,9 @@ export const state = reactive({
   audioRunning: false,
   /** bumped when the selected incident's trail may have grown */
   trailVersion: 0,
+  /** bumped on every incident snapshot or change (the service strip and households refresh on it) */
+  incidentsVersion: 0,
+  view: 'queue' as 'queue' | 'health' | 'households',
 })
 session.token = state.token
 
@@ -65,6 +68,7 @@ export function signOut(): void {
   state.incidents = new Map()
   state.selectedId = null
   state.banner = null
+  state.view = 'queue'
 }
 session.onUnauthorized = signOut
 
@@ -95,10 +99,12 @@ function connect(): void {
     if (state.selectedId && !state.incidents.has(state.selectedId)) state.selectedId = null
     if (fresh.length) announce(fresh)
     state.trailVersion++
+    state.incidentsVersion++
   })
   s.on('incident', (view: Incident) => {
     const fresh = isAlarming(view) && !wasAlarming(view.id)
     if (!apply(view)) return
+    state.incidentsVersion++
     if (fresh) announce([view])
     if (view.id === state.selectedId) state.trailVersion++
   })
@@ -129,6 +135,7 @@ export function apply(incoming: Incident): boolean {
 export async function act(id: string, action: 'acknowledge' | 'resolve', body?: unknown): Promise<void> {
   const reply = await api<Incident>('POST', `/api/incidents/${encodeURIComponent(id)}/${action}`, body)
   if (state.incidents.has(id)) apply(reply) // a push may have removed it meanwhile: don't resurrect it
+  state.incidentsVersion++
 }
 
 let bannerTimer: ReturnType<typeof setTimeout> | undefined

@@ -37,6 +37,23 @@ const zh = {
   mute: '静音 5 分钟', unmute: '取消静音', muted: '已静音 · 剩余 {t}',
   chartTitle: '待处理事件(按类型)', close: '关闭',
   networkError: '网络错误,请稍后重试',
+  refresh: '刷新',
+  tabs: { label: '视图', queue: '事件队列', health: '设备健康', households: '住户' },
+  svc: {
+    title: '今日服务水平', open: '待接警', median: '接警用时中位数', p90: '接警用时 90 分位', within60: '60 秒内接警占比',
+    benchmark: '基准 97.5 %', meets: '达标', below: '未达标', ackedToday: '今日已接警', seconds: '{n} 秒', failed: '服务水平暂不可用',
+  },
+  health: {
+    title: '设备健康', summary: '{n} 台需关注 / 共 {total} 台', caption: '设备按严重程度排序:离线、从未上报、电量低、正常',
+    status: '状态', elder: '老人', batteryCol: '电量', lastSeenCol: '最近上报', ago: '{t} 前',
+    offline: '离线', never: '从未上报', low: '电量低', ok: '正常', silent: '(超过两个心跳周期未上报)',
+  },
+  hh: {
+    title: '住户', search: '搜索', searchHint: '姓名或地址', count: '显示 {n} / {total} 户', list: '住户列表', none: '没有匹配的住户',
+    district: '辖区视图', street: '街道', community: '社区', noStreet: '未登记街道',
+    buildingSummary: '{n} 户 · 紧急 {red} · 其他事件 {amber}',
+    emergency: '紧急事件', incident: '其他事件', calm: '无事件',
+  },
   err: {
     UNAUTHORIZED: '用户名或密码错误', ALREADY_ACKNOWLEDGED: '该事件已被其他值班员接警',
     NOT_ACKNOWLEDGED: '该事件尚未接警', NOT_FOUND: '事件不存在', NETWORK: '网络错误,请稍后重试',
@@ -85,6 +102,23 @@ const en: Messages = {
   mute: 'Mute 5 min', unmute: 'Unmute', muted: 'Muted · {t} left',
   chartTitle: 'Active incidents by type', close: 'Close',
   networkError: 'Network error, please try again',
+  refresh: 'Refresh',
+  tabs: { label: 'Views', queue: 'Incident queue', health: 'Device health', households: 'Households' },
+  svc: {
+    title: "Today's service level", open: 'Open', median: 'Median time to acknowledge', p90: '90th percentile to acknowledge', within60: 'Acknowledged within 60 s',
+    benchmark: 'benchmark 97.5 %', meets: 'met', below: 'below', ackedToday: 'Acknowledged today', seconds: '{n} s', failed: 'Service level unavailable',
+  },
+  health: {
+    title: 'Device health', summary: '{n} need attention of {total}', caption: 'Devices worst first: offline, never seen, low battery, healthy',
+    status: 'Status', elder: 'Elder', batteryCol: 'Battery', lastSeenCol: 'Last seen', ago: '{t} ago',
+    offline: 'Offline', never: 'Never seen', low: 'Low battery', ok: 'OK', silent: '(silent for over two heartbeats)',
+  },
+  hh: {
+    title: 'Households', search: 'Search', searchHint: 'Name or address', count: '{n} of {total} households', list: 'Household list', none: 'No matching households',
+    district: 'District view', street: 'Street', community: 'Community', noStreet: 'No street',
+    buildingSummary: '{n} households · {red} emergency · {amber} other',
+    emergency: 'Emergency', incident: 'Other incident', calm: 'No incident',
+  },
   err: {
     UNAUTHORIZED: 'Wrong username or password', ALREADY_ACKNOWLEDGED: 'Another operator has acknowledged this incident',
     NOT_ACKNOWLEDGED: 'This incident is not acknowledged yet', NOT_FOUND: 'No such incident', NETWORK: 'Network error, please try again',

@@ -139,12 +139,23 @@ describe('operator console in a browser', () => {
     expect(await pageB.content()).not.toContain(incidentId)
     await shot(pageB, 'other-community')
 
+    // the service strip: one open incident, nothing acknowledged yet today
+    await expect.poll(() => pageA.getByTestId('svc-open').textContent()).toBe('1')
+    expect(await pageA.getByTestId('svc-share').textContent()).toBe('—')
+
     // acknowledge in one click: the button hears `cmd: ack`
     await pageA.getByTestId('ack-button').click()
     await waitFor(() => commands.some((c) => c.body.cmd === 'ack'), 2000, 'cmd ack')
     expect(commands.find((c) => c.body.cmd === 'ack')).toEqual({ topic: cmdTopic(a.device.id), body: expect.objectContaining({ cmd: 'ack', incidentId }) })
     await expect.poll(() => row.getAttribute('data-state')).toBe('acknowledged')
     await expect.poll(() => pageA.getByTestId('event-trail').textContent()).toContain('值班员 op-a')
+    // ... and the service strip shows the acknowledged share against the 97.5 % benchmark
+    await expect.poll(() => pageA.getByTestId('svc-share').textContent()).toBe('100.0 %')
+    expect(await pageA.getByTestId('svc-share').getAttribute('data-meets')).toBe('true')
+    expect(await pageA.getByTestId('svc-verdict').textContent()).toContain('达标')
+    expect(await pageA.getByTestId('svc-open').textContent()).toBe('0')
+    expect(await pageA.getByTestId('svc-median').textContent()).toMatch(/^\d+ 秒$/)
+    expect(await pageA.getByTestId('service-strip').textContent()).toContain('基准 97.5 %')
     await shot(pageA, 'sos-acknowledged')
     expect(await axeViolations(pageA)).toEqual([])
 
@@ -222,5 +233,87 @@ describe('operator console in a browser', () => {
     await page.goto(`${site.url}/family.html?t=not-a-token`)
     await page.getByTestId('family-invalid').waitFor()
     await shot(page, 'family-invalid')
+  }, 60_000)
+  it('lists a device that reported {online:false} on its status topic as offline, worst first, on the health board', async () => {
+    const silent = await provision(p, { communityId: a.communityId })
+    const weak = await provision(p, { communityId: a.communityId })
+    const elder = (await p.api<{ elderName: string }>('GET', `/api/households/${silent.householdId}`)).body.elderName
+    const d1 = await connectDevice(p, silent.device)
+    const d2 = await connectDevice(p, weak.device)
+    cleanups.push(() => void d1.end(true), () => void d2.end(true))
+    await publish(d2, deviceTopic(weak.device.id, 'status'), { online: true, battery: 12 })
+    // what the broker publishes as the Last Will when the device drops off
+    await publish(d1, deviceTopic(silent.device.id, 'status'), { online: false })
+    await waitFor(async () => {
+      const list = (await p.api<{ id: string; online: boolean | null; battery: number | null }[]>('GET', '/api/devices')).body
+      return list.find((d) => d.id === silent.device.id)?.online === false && list.find((d) => d.id === weak.device.id)?.battery === 12
+    }, 3000, 'the status reports')
+
+    const page = await openConsole('op-a')
+    await page.getByTestId('tab-health').click()
+    await page.getByTestId('health-board').waitFor()
+    const row = page.locator(`[data-testid="health-row"][data-device-id="${silent.device.id}"]`)
+    await expect.poll(() => row.getAttribute('data-status')).toBe('offline')
+    expect(await row.textContent()).toContain('离线')
+    expect(await row.textContent()).toContain(elder)
+    const weakRow = page.locator(`[data-testid="health-row"][data-device-id="${weak.device.id}"]`)
+    expect(await weakRow.getAttribute('data-status')).toBe('low')
+    expect(await weakRow.textContent()).toContain('12%')
+    // worst first: every offline row comes before the first low-battery or healthy one
+    const statuses = await page.getByTestId('health-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')))
+    const rank: Record<string, number> = { offline: 0, never: 1, low: 2, ok: 3 }
+    const ranks = statuses.map((x) => rank[x ?? ''] ?? 9)
+    expect(ranks).toEqual([...ranks].sort((x, y) => x - y))
+    expect(await page.getByTestId('service-strip').isVisible()).toBe(true)
+    await shot(page, 'health-board')
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByTestId('lang-toggle').click()
+    await expect.poll(() => row.textContent()).toContain('Offline')
+    await shot(page, 'health-board-en')
+    expect(await axeViolations(page)).toEqual([])
+  }, 60_000)
+
+  it('lists households with search and a district tree coloured by incident state', async () => {
+    const tower = await p.api<{ id: string }>('POST', '/api/households', { communityId: a.communityId, elderName: '赵桂兰', address: '3号楼 2单元 501' })
+    expect(tower.status).toBe(201)
+    const active = (await p.api<{ householdId: string; type: string; state: string }[]>('GET', '/api/incidents?state=active')).body
+
+    const page = await openConsole('op-a')
+    await page.getByTestId('tab-households').click()
+    await page.getByTestId('households').waitFor()
+    const rows = page.getByTestId('household-row')
+    await expect.poll(() => rows.count()).toBeGreaterThan(2)
+    const total = await rows.count()
+
+    // colours: an open emergency is red, another active incident amber, none green
+    const emergencyHome = active.find((i) => ['sos', 'fall', 'smoke', 'gas'].includes(i.type))!.householdId
+    const tree = page.getByTestId('district-tree')
+    expect(await tree.locator(`[data-testid="district-household"][data-household-id="${emergencyHome}"]`).getAttribute('data-state')).toBe('emergency')
+    const amberHome = active.find((i) => !['sos', 'fall', 'smoke', 'gas'].includes(i.type) && !active.some((j) => j.householdId === i.householdId && ['sos', 'fall', 'smoke', 'gas'].includes(j.type)))
+    if (amberHome) expect(await tree.locator(`[data-testid="district-household"][data-household-id="${amberHome.householdId}"]`).getAttribute('data-state')).toBe('incident')
+    const towerChip = tree.locator(`[data-testid="district-household"][data-household-id="${tower.body.id}"]`)
+    expect(await towerChip.getAttribute('data-state')).toBe('calm')
+    // street → community → building (parsed from the address) → household
+    const building = tree.getByTestId('district-building').filter({ has: page.locator(`[data-household-id="${tower.body.id}"]`) })
+    expect(await building.locator('summary').first().textContent()).toContain('3号楼')
+    expect(await tree.textContent()).toContain('测试街道')
+    await shot(page, 'households')
+    expect(await axeViolations(page)).toEqual([])
+
+    // search by name, then by address
+    await page.getByTestId('household-search').fill('赵桂')
+    await expect.poll(() => rows.count()).toBe(1)
+    expect(await rows.first().textContent()).toContain('赵桂兰')
+    expect(await tree.getByTestId('district-household').count()).toBe(1)
+    await page.getByTestId('household-search').fill('2单元')
+    await expect.poll(() => rows.count()).toBe(1)
+    await page.getByTestId('household-search').fill('没有这个人')
+    await page.getByTestId('household-empty').waitFor()
+    await page.getByTestId('household-search').fill('')
+    await expect.poll(() => rows.count()).toBe(total)
+    await page.getByTestId('lang-toggle').click()
+    await expect.poll(() => page.getByTestId('tab-households').textContent()).toBe('Households')
+    await shot(page, 'households-en')
+    expect(await axeViolations(page)).toEqual([])
   }, 60_000)
 })
