@@ -68,16 +68,21 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
   const detectors = createDetectors({ db, registry, incidents, bus, clock, log: log.child({ component: 'detectors' }) })
   const health = createDeviceHealth({ db, clock, log })
+  const notes = new Set<Promise<void>>()
   const outbox = createOutbox({
     db,
     channels: channelsFromConfig(config, vapid),
     clock,
     log: log.child({ component: 'outbox' }),
     rateLimit: () => ({ perRecipient: config.ANJU_NOTICES_PER_RECIPIENT, windowMs: 10 * 60_000 }),
-    onOutcome: ({ row, result, error, attempts }) =>
-      void incidents
+    onOutcome: ({ row, result, error, attempts }) => {
+      const noted = incidents
         .note(row.incidentId, 'notification', 'system:outbox', { to: row.notification.to.name, audience: row.audience, channel: row.channel, result, error: error ?? null, attempts })
-        .catch((err: unknown) => log.error({ err }, 'delivery result not recorded')),
+        .catch((err: unknown) => log.error({ err }, 'delivery result not recorded'))
+      // Shutdown waits for these before closing the store.
+      notes.add(noted)
+      void noted.finally(() => notes.delete(noted))
+    },
   })
   const routing = createRouting({
     db,
@@ -184,6 +189,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
 
     /** Stops accepting, lets in-flight writes finish, closes everything. Safe to call twice. */
     async close(): Promise<void> {
+      // No new device connections over WebSocket while the broker closes.
+      http.server.removeAllListeners('upgrade')
       await broker.close()
       deviceCommands.stop()
       await realtime.close()
@@ -193,6 +200,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await detectors.stop()
       await routing.stop()
       await outbox.stop()
+      await Promise.allSettled([...notes])
       await health.stop()
       await db.destroy()
       started = false
