@@ -16,6 +16,7 @@ import type { Config } from './config.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
 import { createDetectors } from './detectors/service.js'
 import { createDeviceCommands } from './delivery/device-commands.js'
+import type { ChannelName } from './delivery/channels/channel.js'
 import { channelsFromConfig } from './delivery/channels/index.js'
 import { generateVapidKeys } from './delivery/channels/webpush.js'
 import { createOutbox } from './delivery/outbox.js'
@@ -69,9 +70,10 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const detectors = createDetectors({ db, registry, incidents, bus, clock, log: log.child({ component: 'detectors' }) })
   const health = createDeviceHealth({ db, clock, log })
   const notes = new Set<Promise<void>>()
+  const channels = channelsFromConfig(config, vapid)
   const outbox = createOutbox({
     db,
-    channels: channelsFromConfig(config, vapid),
+    channels,
     clock,
     log: log.child({ component: 'outbox' }),
     rateLimit: () => ({ perRecipient: config.ANJU_NOTICES_PER_RECIPIENT, windowMs: 10 * 60_000 }),
@@ -94,6 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     log: log.child({ component: 'routing' }),
     publicUrl: config.ANJU_PUBLIC_URL,
     linkTtlMs: config.ANJU_FAMILY_LINK_TTL_HOURS * 3_600_000,
+    channels: new Set(Object.keys(channels) as ChannelName[]),
   })
   const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS })

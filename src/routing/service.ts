@@ -5,7 +5,7 @@
  * repeats one. The alarm path never waits for any of this: it runs after the commit, off the bus.
  */
 import type { Logger } from 'pino'
-import type { Notification } from '../delivery/channels/channel.js'
+import type { ChannelName, Notification } from '../delivery/channels/channel.js'
 import type { Outbox } from '../delivery/outbox.js'
 import { createScheduler } from '../detectors/scheduler.js'
 import type { Incident, IncidentEvent } from '../incidents/model.js'
@@ -40,6 +40,8 @@ export function createRouting(deps: {
   /** Where family links point, e.g. https://anju.example.org */
   publicUrl: string
   linkTtlMs: number
+  /** Channels this deployment has set up; a notice for another one is recorded as skipped, not queued to fail. */
+  channels: ReadonlySet<ChannelName>
 }) {
   const { db, incidents, outbox, links, bus, clock, log } = deps
   const scheduler = createScheduler(clock, (incidentId) => void run(incidentId))
@@ -124,7 +126,9 @@ export function createRouting(deps: {
       if (step.at > now) return { incident, step: null, nextAt: step.at, event: null }
 
       const contacts = await registry.contacts.list(incident.householdId)
-      const deliveries = resolveDeliveries({ targets: step.notify, contacts, routing, priority: incident.priority, now })
+      const reachable = resolveDeliveries({ targets: step.notify, contacts, routing, priority: incident.priority, now })
+      const deliveries = reachable.filter((d) => deps.channels.has(d.channel))
+      const skipped = reachable.filter((d) => !deps.channels.has(d.channel)).map((d) => ({ to: d.to.name, channel: d.channel, reason: 'channel not configured' }))
       const queue = outboxRepository(trx)
       let queued = 0
       for (const d of deliveries) {
@@ -184,6 +188,7 @@ export function createRouting(deps: {
           // Names and channels only: a phone number never goes into the audit trail in full.
           notices: deliveries.map((d) => ({ to: d.to.name, audience: d.audience, channel: d.channel, notBefore: d.notBefore > now ? d.notBefore : null })),
           queued,
+          ...(skipped.length ? { skipped } : {}),
         },
       }
       await incidentRepository(trx).appendEvents([event])

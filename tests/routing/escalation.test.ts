@@ -123,6 +123,20 @@ describe('escalation', () => {
     expect(await steps(env.p, id)).toEqual(['stage-0', 'stopped'])
   })
 
+  it('records a notice for a channel this deployment has not set up as skipped, not as a failure', async () => {
+    const env = await setUp()
+    // the family contact also wants SMS, which this platform has no provider for
+    const { body: c } = await env.p.api<{ id: string }>('POST', `/api/households/${env.householdId}/contacts`, { name: '张红', relation: '子女', phone: '13900000002', channels: ['sms'], position: 5 })
+    expect(c.id).toBeTruthy()
+    const id = await press(env)
+    await advance(env.p, env.clock, 181_000)
+    const { body } = await env.p.api<{ events: { kind: string; detail: { step?: string; skipped?: { to: string; channel: string }[] } }[] }>('GET', `/api/incidents/${id}`)
+    const stage2 = body.events.find((e) => e.kind === 'escalated' && e.detail.step === 'stage-2')!
+    expect(stage2.detail.skipped).toEqual([{ to: '张红', channel: 'sms', reason: 'channel not configured' }])
+    const notices = (await env.p.api<{ channel: string }[]>('GET', `/api/incidents/${id}/notifications`)).body
+    expect(notices.some((n) => n.channel === 'sms')).toBe(false)
+  })
+
   it('escalates once to the supervisor tier when acknowledged at 61 s', async () => {
     const env = await setUp()
     const id = await press(env)
