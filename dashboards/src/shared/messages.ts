@@ -61,6 +61,30 @@ const zh = {
   family: {
     invalid: '链接无效或已过期,请直接致电社区值班室。', onMyWay: '我去看看', calledFine: '已电话联系,老人平安',
     sent: '已告知值班员,谢谢', tell: '请告诉值班员您的安排', closed: '此事件已处理完毕',
+    greeting: '{name}({relation}),您好', loading: '正在读取老人近况…', refreshFailed: '暂时无法更新,15 秒后自动重试',
+    updated: '更新于 {t}', linkExpires: '此链接有效至 {t}',
+    status: '老人近况', lastActivity: '最近活动', lastWater: '最近用水', devices: '设备',
+    noActivity: '暂无活动记录', noWater: '暂无用水记录', at: '{t}({ago})', atRoom: '{t}({ago}) · {room}',
+    devicesOk: '{total} 台设备全部正常', devicesBad: '{n} 台设备需要检查(共 {total} 台)', noDevices: '尚未安装设备',
+    problem: { offline: '离线', low_battery: '电量低', never_seen: '从未上报' },
+    problemLine: '{kind}{room}:{problem}', batteryLeft: '(剩余电量 {n}%)', lastSeenAgo: ',最后上报 {ago}',
+    incidents: '事件', noIncidents: '最近 7 天没有事件', openedAt: '发生于 {t}',
+    stateWords: { open: '等待值班员接警', acknowledged: '已有人在处理', resolved: '已处理完毕' },
+    handler: '处理人', nobody: '还没有人接手,值班员会尽快处理', byOperator: '社区值班员 {name}', byFamily: '家属 {name}',
+    outcomePrefix: '结果:', answerFor: '对“{type}”的回复', thisLink: '(此链接所指事件)',
+    care: '关怀版', careHint: '大字、高对比度',
+    simple: {
+      status: '老人现在怎么样', lastActivity: '最后一次看到有人走动', lastWater: '最后一次用水',
+      devicesOk: '家里的设备都好好的', devicesBad: '有 {n} 台设备要检查', incidents: '需要注意的事',
+      nobody: '还没有人去处理,马上会有人处理', tell: '请点下面的按钮告诉我们',
+      stateWords: { open: '还没有人处理', acknowledged: '有人在处理', resolved: '已经处理好了' },
+    },
+  },
+  keySafe: '钥匙盒信息',
+  hist: {
+    title: '近期情况', water: '近 7 天每小时用水(升)', presence: '近 48 小时各房间活动', battery: '设备电量趋势(%)',
+    noData: '暂无数据', failed: '历史数据暂不可用', alert: '告警时段', litres: '用水(升)',
+    motion: '有人活动', occupied: '有人(静止)', empty: '无人', unknownRoom: '未标注房间',
   },
 }
 
@@ -126,6 +150,30 @@ const en: Messages = {
   family: {
     invalid: 'This link is not valid or has expired. Please call the community duty room.', onMyWay: "I'm on my way", calledFine: "I called, she's fine",
     sent: 'The operator has your answer, thank you', tell: 'Tell the operator what you will do', closed: 'This incident is closed',
+    greeting: 'Hello, {name} ({relation})', loading: 'Loading…', refreshFailed: 'Cannot update right now; trying again in 15 s',
+    updated: 'Updated {t}', linkExpires: 'This link works until {t}',
+    status: 'How things are', lastActivity: 'Last activity', lastWater: 'Last water use', devices: 'Devices',
+    noActivity: 'No activity seen yet', noWater: 'No water use seen yet', at: '{t} ({ago})', atRoom: '{t} ({ago}) · {room}',
+    devicesOk: 'All {total} devices are working', devicesBad: '{n} of {total} devices need checking', noDevices: 'No devices installed yet',
+    problem: { offline: 'offline', low_battery: 'battery low', never_seen: 'never reported' },
+    problemLine: '{kind}{room}: {problem}', batteryLeft: ' ({n}% battery left)', lastSeenAgo: ', last report {ago}',
+    incidents: 'Incidents', noIncidents: 'No incidents in the last 7 days', openedAt: 'Started {t}',
+    stateWords: { open: 'Waiting for the duty operator', acknowledged: 'Someone is handling it', resolved: 'Dealt with' },
+    handler: 'Handled by', nobody: 'Nobody has taken it yet; the duty operator will soon', byOperator: 'Duty operator {name}', byFamily: 'Family member {name}',
+    outcomePrefix: 'Outcome: ', answerFor: 'Answer for "{type}"', thisLink: ' (the incident of this link)',
+    care: 'Easy view', careHint: 'Large text, high contrast',
+    simple: {
+      status: 'How she is now', lastActivity: 'Last time someone moved', lastWater: 'Last time water was used',
+      devicesOk: 'All the devices at home work', devicesBad: '{n} devices need checking', incidents: 'Things to look at',
+      nobody: 'Nobody yet, someone will come soon', tell: 'Press a button below to tell us',
+      stateWords: { open: 'Nobody on it yet', acknowledged: 'Someone is on it', resolved: 'All sorted' },
+    },
+  },
+  keySafe: 'Key safe',
+  hist: {
+    title: 'Recent history', water: 'Water use per hour, last 7 days (litres)', presence: 'Activity per room, last 48 h', battery: 'Battery trend (%)',
+    noData: 'No data yet', failed: 'History unavailable', alert: 'Alert window', litres: 'Water (litres)',
+    motion: 'Moving', occupied: 'Present (still)', empty: 'Empty', unknownRoom: 'No room set',
   },
 }
 

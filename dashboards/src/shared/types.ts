@@ -10,9 +10,37 @@ export interface Incident {
 export interface IncidentEvent { incidentId: string; at: number; actor: string; kind: string; deviceId: string | null; detail: Record<string, any> }
 export interface Household {
   id: string; communityId: string; elderName: string; age: number | null; address: string; phone: string | null
-  medicalNotes: string | null; awayUntil: number | null
+  medicalNotes: string | null; awayUntil: number | null; keySafe?: string | null
 }
 export interface Contact { id: string; name: string; relation: string; phone: string; position: number; channels: string[]; availableFrom: string | null; availableTo: string | null }
 export interface Device { id: string; kind: string; room: string | null; heartbeatS: number; lastSeenAt: number | null; online: boolean | null; battery: number | null; fw: string | null }
 export interface ServiceLevel { open: number; acknowledgedToday: number; medianAckS: number | null; p90AckS: number | null; within60sShare: number | null }
 export interface DeviceRow extends Device { householdId: string }
+
+/** GET /api/households/{id}/history (docs/history-and-family-api.md). */
+export type PresenceState = 'motion' | 'occupied' | 'empty'
+export interface HouseholdHistory {
+  now: number
+  water: { from: number; to: number; hourly: { at: number; litres: number | null }[] }
+  presence: { from: number; to: number; rooms: { deviceId: string; room: string | null; spans: { from: number; to: number; state: PresenceState }[] }[] }
+  battery: { from: number; to: number; devices: { deviceId: string; kind: string; room: string | null; points: [number, number][] }[] }
+  alerts: { incidentId: string; type: string; category: string; from: number; to: number | null }[]
+}
+
+/** GET /api/family/overview?t= (docs/history-and-family-api.md). */
+export interface FamilyIncident {
+  id: string; type: string; category: string; state: 'open' | 'acknowledged' | 'resolved'
+  openedAt: number; acknowledgedAt: number | null; resolvedAt: number | null; outcome: string | null
+  handledBy: string | null; handledByKind: 'operator' | 'family' | null; answerable: boolean
+}
+export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: 'offline' | 'low_battery' | 'never_seen'; battery: number | null; lastSeenAt: number | null }
+export interface FamilyOverview {
+  elder: { name: string; address: string }
+  contact: { name: string; relation: string }
+  lastActivity: { at: number; room: string | null } | null
+  lastWaterUse: { at: number } | null
+  devices: { total: number; ok: number; problems: DeviceProblem[] }
+  incidents: FamilyIncident[]
+  linkIncidentId: string | null
+  linkExpiresAt: number
+}
