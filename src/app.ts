@@ -29,6 +29,8 @@ import { createIncidents, type IncidentEvents } from './incidents/service.js'
 import { createDeviceHealth } from './ingest/device-health.js'
 import { createIngest, type IngestEvents } from './ingest/ingest.js'
 import { createIngestStats } from './ingest/stats.js'
+import { createTelemetryHistory } from './telemetry/queries.js'
+import { createTelemetrySink } from './telemetry/sink.js'
 import { systemClock, virtualClock, type Clock, type VirtualClock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
 import { openSqlite, type Db } from './store/database.js'
@@ -69,6 +71,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
   const detectors = createDetectors({ db, registry, incidents, bus, clock, log: log.child({ component: 'detectors' }) })
   const health = createDeviceHealth({ db, clock, log })
+  const telemetrySink = createTelemetrySink({ db, bus, clock, log: log.child({ component: 'telemetry' }), retentionMs: config.ANJU_TELEMETRY_RETENTION_DAYS * 86_400_000 })
   const notes = new Set<Promise<void>>()
   const channels = channelsFromConfig(config, vapid)
   const outbox = createOutbox({
@@ -121,6 +124,9 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     links,
     ingest,
     vapidPublicKey: vapid.publicKey,
+    history: createTelemetryHistory(db),
+    publicUrl: config.ANJU_PUBLIC_URL,
+    familyViewTtlMs: config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000,
     notices: (incidentId) => outboxRepository(db).forIncident(incidentId),
     dashboardsDir: DASHBOARDS_DIR,
     connectedDevices: () => broker.aedes.connectedClients,
@@ -166,6 +172,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     stats,
     broker,
     realtime,
+    telemetrySink,
 
     /** First-start bootstrap (admin, demo district), then listen. Resolves with the bound ports. */
     async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
@@ -182,6 +189,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       const admin = await ensureAdmin(users, clock, config.ANJU_ADMIN_PASSWORD)
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
       health.start()
+      telemetrySink.start()
       await detectors.start()
       await routing.start()
       await outbox.start()
@@ -205,6 +213,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await outbox.stop()
       await Promise.allSettled([...notes])
       await health.stop()
+      await telemetrySink.stop()
       await db.destroy()
       started = false
     },

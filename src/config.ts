@@ -30,6 +30,8 @@ export const configSchema = z.object({
   ANJU_CLOCK_START: z.coerce.number().int().positive().optional().describe('virtual clock start, epoch ms (default: now)'),
   ANJU_PUBLIC_URL: z.string().url().default('http://localhost:8080').describe('the address families open their answer links at'),
   ANJU_FAMILY_LINK_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(24).describe('how long a family answer link works'),
+  ANJU_FAMILY_VIEW_TTL_DAYS: z.coerce.number().positive().max(366).default(90).describe('how long a family view link (status of one elder) works'),
+  ANJU_TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(8).max(3650).default(30).describe('how long readings are kept for the charts (at least the 7-day water chart)'),
   ANJU_SMS_ALIYUN_ACCESS_KEY_ID: z.string().min(1).optional().describe('Alibaba Cloud SMS: set these four to send SMS'),
   ANJU_SMS_ALIYUN_ACCESS_KEY_SECRET: z.string().min(1).optional(),
   ANJU_SMS_ALIYUN_SIGN_NAME: z.string().min(1).optional().describe('the approved SMS signature (签名)'),

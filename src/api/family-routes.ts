@@ -1,24 +1,100 @@
 /**
- * Family answers without a login: a signed, expiring link opens a small page with two
- * answers; the answer acknowledges the incident for that family member and reaches the
- * operators live. A link works only for the incident it was made for.
+ * The family, without a login: a signed link (see routing/family-links.ts) opens the family
+ * view. An incident link (from a notice) answers that incident; a view link (handed out by the
+ * community) shows the elder's status and answers any unresolved incident of that household.
+ * Either way a link shows one household only, and stops working when its contact is removed.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { FamilyLinks } from '../routing/family-links.js'
-import { ApiError } from './errors.js'
+import { resolveSettings } from '../detectors/settings.js'
+import { deviceProblem, handlerOf } from '../family/status.js'
+import type { Incident } from '../incidents/model.js'
+import type { CheckedClaims, FamilyLinks } from '../routing/family-links.js'
+import type { Contact, Household } from '../store/registry.js'
+import type { TelemetryHistory } from '../telemetry/queries.js'
+import { ApiError, notFound } from './errors.js'
 import type { ApiContext } from './context.js'
+import { assertCommunityVisible, currentUser, requireUser } from './guards.js'
 import { idParam } from './views.js'
 
 const ANSWERS = ['on_my_way', 'called_fine'] as const
 const ANSWER_TEXT = { on_my_way: { zh: '我去看看', en: "I'm on my way" }, called_fine: { zh: '已电话联系,老人平安', en: "I called, she's fine" } }
+/** Resolved incidents stay in the family's list this long. */
+const RECENT_MS = 7 * 24 * 3_600_000
+const token = z.string().min(10).max(2000)
 
-export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLinks; vapidPublicKey: string; familyViewBuilt: boolean }> = async (app, ctx) => {
-  const claimsOf = (token: string) => {
-    const check = ctx.links.check(token, ctx.clock.now())
+const overviewView = z.object({
+  elder: z.object({ name: z.string(), address: z.string() }),
+  contact: z.object({ name: z.string(), relation: z.string() }),
+  lastActivity: z.object({ at: z.number(), room: z.string().nullable() }).nullable(),
+  lastWaterUse: z.object({ at: z.number() }).nullable(),
+  devices: z.object({
+    total: z.number(),
+    ok: z.number(),
+    problems: z.array(z.object({ deviceId: z.string(), kind: z.string(), room: z.string().nullable(), problem: z.enum(['offline', 'never_seen', 'low_battery']), battery: z.number().nullable(), lastSeenAt: z.number().nullable() })),
+  }),
+  incidents: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      category: z.string(),
+      state: z.enum(['open', 'acknowledged', 'resolved']),
+      openedAt: z.number(),
+      acknowledgedAt: z.number().nullable(),
+      resolvedAt: z.number().nullable(),
+      outcome: z.string().nullable(),
+      handledBy: z.string().nullable(),
+      handledByKind: z.enum(['operator', 'family']).nullable(),
+      answerable: z.boolean(),
+    }),
+  ),
+  linkIncidentId: z.string().nullable(),
+  linkExpiresAt: z.number(),
+})
+
+export const familyRoutes: FastifyPluginAsyncZod<
+  ApiContext & { links: FamilyLinks; vapidPublicKey: string; familyViewBuilt: boolean; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }
+> = async (app, ctx) => {
+  const invalid = () => new ApiError('FORBIDDEN', 'this link is not valid')
+
+  /** The link's household and contact, checked against the store: a removed contact's link is dead. */
+  const familyOf = async (tok: string): Promise<{ claims: CheckedClaims; contact: Contact; household: Household; linkIncident: Incident | null }> => {
+    const check = ctx.links.check(tok, ctx.clock.now())
     if (!check.ok) throw new ApiError('FORBIDDEN', check.reason === 'expired' ? 'this link has expired' : 'this link is not valid')
-    return check.claims
+    const { claims } = check
+    const contact = await ctx.registry.contacts.get(claims.contactId)
+    const linkIncident = claims.kind === 'incident' ? ((await ctx.incidents.get(claims.incidentId)) ?? null) : null
+    const householdId = claims.kind === 'incident' ? linkIncident?.householdId : claims.householdId
+    if (!contact || !householdId || contact.householdId !== householdId) throw invalid()
+    const household = await ctx.registry.households.get(householdId)
+    if (!household) throw invalid()
+    return { claims, contact, household, linkIncident }
   }
+
+  app.post(
+    '/api/households/:id/contacts/:contactId/family-link',
+    {
+      preHandler: requireUser(ctx.auth),
+      schema: {
+        tags: ['family'],
+        summary: "A view link for one of the household's contacts: their elder's status and incidents, without a login",
+        description: 'Hand it to the family member yourself (it is a key to the family view). It works until it expires or the contact is removed.',
+        params: idParam.extend({ contactId: z.string().min(1).max(100) }),
+        response: { 201: z.object({ url: z.string(), token: z.string(), expiresAt: z.number() }) },
+      },
+    },
+    async (request, reply) => {
+      const h = await ctx.registry.households.get(request.params.id)
+      if (!h) throw notFound('household', request.params.id)
+      assertCommunityVisible(currentUser(request), h.communityId, 'household', h.id)
+      const contact = await ctx.registry.contacts.get(request.params.contactId)
+      if (!contact || contact.householdId !== h.id) throw notFound('contact', request.params.contactId)
+      const expiresAt = ctx.clock.now() + ctx.familyViewTtlMs
+      const tok = ctx.links.viewToken({ householdId: h.id, contactId: contact.id, expiresAt })
+      request.log.info({ householdId: h.id, contactId: contact.id, by: currentUser(request).username }, 'family view link issued')
+      return reply.code(201).send({ url: `${ctx.publicUrl.replace(/\/$/, '')}/family.html?t=${encodeURIComponent(tok)}`, token: tok, expiresAt })
+    },
+  )
 
   app.post(
     '/api/incidents/:id/family-response',
@@ -26,18 +102,19 @@ export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLin
       schema: {
         tags: ['family'],
         summary: "A family member's answer from their link; no login",
+        description: 'An incident link answers its own incident; a view link answers any unresolved incident of its household.',
         security: [],
         params: idParam,
-        body: z.object({ token: z.string().min(10).max(2000), answer: z.enum(ANSWERS) }),
+        body: z.object({ token, answer: z.enum(ANSWERS) }),
         response: { 200: z.object({ incidentId: z.string(), state: z.string(), answer: z.enum(ANSWERS) }) },
       },
     },
     async (request) => {
-      const claims = claimsOf(request.body.token)
-      if (claims.incidentId !== request.params.id) throw new ApiError('FORBIDDEN', 'this link is for another incident')
-      const incident = await ctx.incidents.get(claims.incidentId)
-      const contact = await ctx.registry.contacts.get(claims.contactId)
-      if (!incident || !contact || contact.householdId !== incident.householdId) throw new ApiError('FORBIDDEN', 'this link is not valid')
+      const { claims, contact, household } = await familyOf(request.body.token)
+      if (claims.kind === 'incident' && claims.incidentId !== request.params.id) throw new ApiError('FORBIDDEN', 'this link is for another incident')
+      const incident = await ctx.incidents.get(request.params.id)
+      if (!incident || incident.householdId !== household.id) throw new ApiError('FORBIDDEN', 'this link is for another incident')
+      if (claims.kind === 'household' && incident.state === 'resolved') throw new ApiError('CONFLICT', 'this incident is already closed')
       const actor = `family:${contact.name}`
       if (incident.state === 'open') await ctx.incidents.acknowledge(incident.id, actor)
       await ctx.incidents.note(incident.id, 'family_response', actor, { answer: request.body.answer, text: ANSWER_TEXT[request.body.answer], contact: contact.name, relation: contact.relation })
@@ -53,13 +130,12 @@ export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLin
         tags: ['family'],
         summary: "Remember a family member's browser for Web Push; the link identifies them",
         security: [],
-        body: z.object({ token: z.string().min(10).max(2000), subscription: z.object({ endpoint: z.string().url(), keys: z.object({ p256dh: z.string().min(10), auth: z.string().min(8) }) }) }),
+        body: z.object({ token, subscription: z.object({ endpoint: z.string().url(), keys: z.object({ p256dh: z.string().min(10), auth: z.string().min(8) }) }) }),
       },
     },
     async (request, reply) => {
-      const claims = claimsOf(request.body.token)
-      if (!(await ctx.registry.contacts.get(claims.contactId))) throw new ApiError('FORBIDDEN', 'this link is not valid')
-      await ctx.registry.contacts.setPushSubscription(claims.contactId, request.body.subscription)
+      const { contact } = await familyOf(request.body.token)
+      await ctx.registry.contacts.setPushSubscription(contact.id, request.body.subscription)
       return reply.code(204).send()
     },
   )
@@ -69,19 +145,75 @@ export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLin
     {
       schema: {
         tags: ['family'],
-        summary: 'What a family link is about: the elder, the address and the state; no login',
+        summary: 'What an incident link is about: the elder, the address and the state; no login',
         security: [],
-        querystring: z.object({ t: z.string().min(10).max(2000) }),
+        querystring: z.object({ t: token }),
         response: { 200: z.object({ incidentId: z.string(), elder: z.string(), address: z.string(), state: z.string() }) },
       },
     },
     async (request) => {
-      const claims = claimsOf(request.query.t)
-      const incident = await ctx.incidents.get(claims.incidentId)
-      const contact = await ctx.registry.contacts.get(claims.contactId)
-      if (!incident || !contact || contact.householdId !== incident.householdId) throw new ApiError('FORBIDDEN', 'this link is not valid')
-      const household = await ctx.registry.households.get(incident.householdId)
-      return { incidentId: incident.id, elder: household?.elderName ?? '', address: household?.address ?? '', state: incident.state }
+      const { household, linkIncident } = await familyOf(request.query.t)
+      if (!linkIncident) throw new ApiError('FORBIDDEN', 'this link is not for an incident')
+      return { incidentId: linkIncident.id, elder: household.elderName, address: household.address, state: linkIncident.state }
+    },
+  )
+
+  app.get(
+    '/api/family/overview',
+    {
+      schema: {
+        tags: ['family'],
+        summary: "The elder's status at a glance and their incidents, for either kind of family link; no login",
+        security: [],
+        querystring: z.object({ t: token }),
+        response: { 200: overviewView },
+      },
+    },
+    async (request) => {
+      const { claims, contact, household, linkIncident } = await familyOf(request.query.t)
+      const now = ctx.clock.now()
+      const [devices, incidents, activity, water] = await Promise.all([
+        ctx.registry.devices.list({ householdId: household.id }),
+        ctx.incidents.list({ householdId: household.id, resolvedSince: now - RECENT_MS, limit: 50 }),
+        ctx.history.lastActivity(household.id, now),
+        ctx.history.lastWaterUse(household.id, now),
+      ])
+      const community = await ctx.registry.communities.get(household.communityId)
+      const { health } = resolveSettings(community?.detectorSettings, household.detectorSettings)
+      const problems = devices.flatMap((d) => {
+        const problem = deviceProblem(d, now, health)
+        return problem ? [{ deviceId: d.id, kind: d.kind, room: d.room, problem, battery: d.battery, lastSeenAt: d.lastSeenAt }] : []
+      })
+      const names = new Map<string, string | null>()
+      const nameOf = async (username: string) => {
+        if (!names.has(username)) names.set(username, (await ctx.users.displayName(username)) ?? null)
+        return names.get(username) ?? null
+      }
+      const listed = linkIncident && !incidents.some((i) => i.id === linkIncident.id) ? [...incidents, linkIncident] : incidents
+      const rows = await Promise.all(
+        listed
+          .sort((a, b) => b.openedAt - a.openedAt)
+          .map(async (i) => {
+            const handler = handlerOf(i)
+            const handledBy = handler ? (handler.kind === 'operator' ? await nameOf(handler.id) : handler.id) : null
+            const answerable = i.state !== 'resolved' && (claims.kind === 'household' || i.id === linkIncident?.id)
+            return {
+              id: i.id, type: i.type, category: i.category, state: i.state, openedAt: i.openedAt, acknowledgedAt: i.acknowledgedAt,
+              resolvedAt: i.resolvedAt, outcome: i.outcome, handledBy, handledByKind: handledBy ? handler!.kind : null, answerable,
+            }
+          }),
+      )
+      const room = activity ? (devices.find((d) => d.id === activity.deviceId)?.room ?? null) : null
+      return {
+        elder: { name: household.elderName, address: household.address },
+        contact: { name: contact.name, relation: contact.relation },
+        lastActivity: activity ? { at: activity.at, room } : null,
+        lastWaterUse: water === null ? null : { at: water },
+        devices: { total: devices.length, ok: devices.length - problems.length, problems },
+        incidents: rows,
+        linkIncidentId: linkIncident?.id ?? null,
+        linkExpiresAt: claims.expiresAt,
+      }
     },
   )
 
@@ -91,7 +223,7 @@ export const familyRoutes: FastifyPluginAsyncZod<ApiContext & { links: FamilyLin
     // The family view, when the dashboards are built; this plain page otherwise.
     if (ctx.familyViewBuilt) return reply.redirect(`/family.html?t=${encodeURIComponent(request.query.t)}`)
     const check = ctx.links.check(request.query.t, ctx.clock.now())
-    const incident = check.ok ? await ctx.incidents.get(check.claims.incidentId) : undefined
+    const incident = check.ok && check.claims.kind === 'incident' ? await ctx.incidents.get(check.claims.incidentId) : undefined
     const household = incident ? await ctx.registry.households.get(incident.householdId) : undefined
     return reply.type('text/html; charset=utf-8').send(page(check.ok && incident ? { incidentId: incident.id, token: request.query.t, elder: household?.elderName ?? '', address: household?.address ?? '', state: incident.state } : null))
   })

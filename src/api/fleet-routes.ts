@@ -78,6 +78,7 @@ export const fleetRoutes: FastifyPluginAsyncZod<ApiContext & { db: Db }> = async
             address: h.address,
             phone: null,
             medicalNotes: null,
+            keySafe: null,
             awayUntil: null,
             detectorSettings: null,
             createdAt: now,

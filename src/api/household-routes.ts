@@ -18,6 +18,7 @@ const householdFields = {
   address: z.string().trim().min(1).max(200),
   phone: phone.nullable(),
   medicalNotes: z.string().max(2000).nullable(),
+  keySafe: z.string().trim().max(500).nullable().describe('钥匙盒: where the key box is and its code'),
   detectorSettings: detectorOverrideSchema.nullable().describe("detector thresholds over the community's"),
 }
 const householdBody = z.object({
@@ -25,6 +26,7 @@ const householdBody = z.object({
   age: householdFields.age.default(null),
   phone: householdFields.phone.default(null),
   medicalNotes: householdFields.medicalNotes.default(null),
+  keySafe: householdFields.keySafe.default(null),
   detectorSettings: householdFields.detectorSettings.default(null),
 })
 // PATCH has no defaults: a field left out stays as it is.

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { Db } from '../store/database.js'
 import type { Ingest } from '../ingest/ingest.js'
+import type { TelemetryHistory } from '../telemetry/queries.js'
 import { authRoutes } from './auth-routes.js'
 import { clockRoutes, type TimeTravel } from './clock-routes.js'
 import { communityRoutes } from './community-routes.js'
@@ -17,13 +18,14 @@ import { deviceRoutes } from './device-routes.js'
 import { ApiError } from './errors.js'
 import { familyRoutes } from './family-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
+import { historyRoutes } from './history-routes.js'
 import { householdRoutes } from './household-routes.js'
 import { incidentRoutes } from './incident-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
-export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; ingest: Ingest }) {
+export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; ingest: Ingest; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }) {
   // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
   const app = Fastify({ loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }), bodyLimit: 64 * 1024 })
   app.setValidatorCompiler(validatorCompiler)
@@ -58,6 +60,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(authRoutes, { ...ctx, prefix: '/api' })
   await app.register(communityRoutes, { ...ctx, prefix: '/api/communities' })
   await app.register(householdRoutes, { ...ctx, prefix: '/api/households' })
+  await app.register(historyRoutes, { ...ctx, prefix: '/api/households' })
   await app.register(deviceRoutes, { ...ctx, prefix: '/api/devices' })
   await app.register(fleetRoutes, { ...ctx, prefix: '/api/fleet' })
   await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })

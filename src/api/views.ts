@@ -48,6 +48,7 @@ export const householdView = z.object({
   address: z.string(),
   phone: z.string().nullable(),
   medicalNotes: z.string().nullable(),
+  keySafe: z.string().nullable().describe('where the key box is and its code; operators only'),
   awayUntil: z.number().nullable().describe('away mode (hospital, visiting family) until this instant'),
   detectorSettings: detectorOverrideSchema.nullable(),
   createdAt: z.number(),

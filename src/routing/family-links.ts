@@ -1,7 +1,10 @@
 /**
- * Signed, expiring links a family member answers from ("我去看看") without logging in.
- * The token names one incident and one contact and is signed with the platform's link key,
- * so it cannot be used for another incident, by another person, or after it expires.
+ * Signed, expiring links a family member opens without logging in. Two kinds:
+ * - an incident link, sent in a notice: one incident, one contact, 24 h ("我去看看");
+ * - a view link, handed to a family member by the community: their elder's status, one
+ *   household, one contact, for months.
+ * Each is signed with the platform's link key, so it cannot be turned into another incident,
+ * another household, another person, or used after it expires.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
@@ -11,14 +14,33 @@ export interface LinkClaims {
   expiresAt: number
 }
 
-export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' }
+export interface ViewClaims {
+  householdId: string
+  contactId: string
+  expiresAt: number
+}
+
+export type CheckedClaims = ({ kind: 'incident' } & LinkClaims) | ({ kind: 'household' } & ViewClaims)
+
+export type LinkCheck = { ok: true; claims: CheckedClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' }
+
+/** Marks a view link's body; an incident link's body has three fields, a view link's four. */
+const VIEW = 'view'
 
 export function createFamilyLinks(key: string) {
   const sign = (body: string) => createHmac('sha256', key).update(body).digest('base64url')
+  const seal = (fields: unknown[]) => {
+    const body = Buffer.from(JSON.stringify(fields)).toString('base64url')
+    return `${body}.${sign(body)}`
+  }
   return {
+    /** An incident link (notices). */
     token(claims: LinkClaims): string {
-      const body = Buffer.from(JSON.stringify([claims.incidentId, claims.contactId, claims.expiresAt])).toString('base64url')
-      return `${body}.${sign(body)}`
+      return seal([claims.incidentId, claims.contactId, claims.expiresAt])
+    },
+    /** A view link (the family view of one household). */
+    viewToken(claims: ViewClaims): string {
+      return seal([VIEW, claims.householdId, claims.contactId, claims.expiresAt])
     },
     check(token: string, now: number): LinkCheck {
       const [body, mac, extra] = token.split('.')
@@ -32,13 +54,28 @@ export function createFamilyLinks(key: string) {
       } catch {
         return { ok: false, reason: 'malformed' }
       }
-      if (!Array.isArray(parsed) || parsed.length !== 3) return { ok: false, reason: 'malformed' }
-      const [incidentId, contactId, expiresAt] = parsed as [unknown, unknown, unknown]
-      if (typeof incidentId !== 'string' || typeof contactId !== 'string' || typeof expiresAt !== 'number') return { ok: false, reason: 'malformed' }
-      if (now >= expiresAt) return { ok: false, reason: 'expired' }
-      return { ok: true, claims: { incidentId, contactId, expiresAt } }
+      const claims = claimsOf(parsed)
+      if (!claims) return { ok: false, reason: 'malformed' }
+      if (now >= claims.expiresAt) return { ok: false, reason: 'expired' }
+      return { ok: true, claims }
     },
   }
+}
+
+function claimsOf(parsed: unknown): CheckedClaims | null {
+  if (!Array.isArray(parsed)) return null
+  const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0
+  if (parsed.length === 3) {
+    const [incidentId, contactId, expiresAt] = parsed as unknown[]
+    if (!isText(incidentId) || !isText(contactId) || typeof expiresAt !== 'number') return null
+    return { kind: 'incident', incidentId, contactId, expiresAt }
+  }
+  if (parsed.length === 4 && parsed[0] === VIEW) {
+    const [, householdId, contactId, expiresAt] = parsed as unknown[]
+    if (!isText(householdId) || !isText(contactId) || typeof expiresAt !== 'number') return null
+    return { kind: 'household', householdId, contactId, expiresAt }
+  }
+  return null
 }
 
 export type FamilyLinks = ReturnType<typeof createFamilyLinks>

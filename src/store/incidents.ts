@@ -8,6 +8,9 @@ import type { IncidentsTable } from './schema.js'
 export interface IncidentFilter {
   state?: IncidentState | 'active'
   communityIds?: readonly string[]
+  householdId?: string
+  /** Only incidents not resolved before this instant (active ones, and those resolved since). */
+  resolvedSince?: number
   limit?: number
 }
 
@@ -37,6 +40,9 @@ export function incidentRepository(db: Db) {
         if (filter.communityIds.length === 0) return []
         q = q.where('community_id', 'in', filter.communityIds)
       }
+      if (filter.householdId) q = q.where('household_id', '=', filter.householdId)
+      const since = filter.resolvedSince
+      if (since !== undefined) q = q.where((eb) => eb.or([eb('resolved_at', 'is', null), eb('resolved_at', '>=', since)]))
       const rows = await q
         .orderBy('priority', 'asc')
         .orderBy('opened_at', 'asc')

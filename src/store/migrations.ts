@@ -191,6 +191,23 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0004_history': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('households').addColumn('key_safe', 'text').execute()
+      await db.schema
+        .createTable('telemetry_samples')
+        .addColumn('household_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'real', (c) => c.notNull())
+        .addColumn('value2', 'real')
+        .execute()
+      await db.schema.createIndex('telemetry_by_household').on('telemetry_samples').columns(['household_id', 'kind', 'at']).execute()
+      // Retention deletes by age alone.
+      await db.schema.createIndex('telemetry_by_age').on('telemetry_samples').column('at').execute()
+    },
+  },
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -25,6 +25,8 @@ export interface Household {
   address: string
   phone: string | null
   medicalNotes: string | null
+  /** Where the key box is and its code (钥匙盒): operators only, never families or notices. */
+  keySafe: string | null
   /** Away mode until this instant (hospital, visiting family); null when at home. */
   awayUntil: number | null
   /** Detector thresholds for this household, over its community's. */
@@ -293,6 +295,7 @@ const toHousehold = (r: Selectable<HouseholdsTable>): Household => ({
   address: r.address,
   phone: r.phone,
   medicalNotes: r.medical_notes,
+  keySafe: r.key_safe,
   awayUntil: r.away_until == null ? null : Number(r.away_until),
   detectorSettings: parse<DetectorOverride>(r.detector_settings),
   createdAt: Number(r.created_at),
@@ -307,6 +310,7 @@ const householdRow = (h: Household): HouseholdsTable => ({
   address: h.address,
   phone: h.phone,
   medical_notes: h.medicalNotes,
+  key_safe: h.keySafe,
   away_until: h.awayUntil,
   detector_settings: json(h.detectorSettings),
   created_at: h.createdAt,

@@ -21,6 +21,8 @@ export interface HouseholdsTable {
   address: string
   phone: string | null
   medical_notes: string | null
+  /** Where the key box is and its code; for operators only. */
+  key_safe: string | null
   /** Away mode (hospital, visiting family) until this instant; null when at home. */
   away_until: number | null
   /** JSON detector override, or null for the community's settings. */
@@ -162,6 +164,20 @@ export interface OutboxTable {
   sent_at: number | null
 }
 
+/**
+ * History for the charts and the family view, off the alarm path. One row per reading:
+ * water: value = register m³, value2 = flow l/min; presence: value = occupied, value2 = motion;
+ * door: value = open; battery: value = percent.
+ */
+export interface TelemetrySamplesTable {
+  household_id: string
+  device_id: string
+  kind: string
+  at: number
+  value: number
+  value2: number | null
+}
+
 export interface SettingsTable {
   key: string
   value: string
@@ -182,4 +198,5 @@ export interface Database {
   incident_ladders: IncidentLaddersTable
   outbox: OutboxTable
   settings: SettingsTable
+  telemetry_samples: TelemetrySamplesTable
 }

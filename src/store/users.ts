@@ -38,6 +38,10 @@ export function userRepository(db: Db) {
       const row = await db.selectFrom('users').select(['id', 'username', 'display_name', 'role']).where('id', '=', id).executeTakeFirst()
       return row && withCommunities(row)
     },
+    async displayName(username: string): Promise<string | undefined> {
+      const row = await db.selectFrom('users').select('display_name').where('username', '=', username).executeTakeFirst()
+      return row?.display_name
+    },
     async credentials(username: string): Promise<{ id: string; passwordHash: string } | undefined> {
       const row = await db.selectFrom('users').select(['id', 'password_hash']).where('username', '=', username).executeTakeFirst()
       return row && { id: row.id, passwordHash: row.password_hash }

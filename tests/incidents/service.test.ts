@@ -23,7 +23,7 @@ beforeEach(async () => {
   const reg = registryRepository(db)
   await reg.communities.insert({ id: 'com-1', name: '梅园社区', street: '新华路街道', detectorSettings: null, routing: null, createdAt: T0 })
   for (const hh of ['hh-1', 'hh-2']) {
-    await reg.households.insert({ id: hh, communityId: 'com-1', elderName: '张', age: 80, address: 'x', phone: null, medicalNotes: null, awayUntil: null, detectorSettings: null, createdAt: T0, updatedAt: T0 })
+    await reg.households.insert({ id: hh, communityId: 'com-1', elderName: '张', age: 80, address: 'x', phone: null, medicalNotes: null, keySafe: null, awayUntil: null, detectorSettings: null, createdAt: T0, updatedAt: T0 })
   }
   clock = virtualClock(T0)
   const log = pino({ level: 'silent' })

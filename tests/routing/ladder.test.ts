@@ -104,7 +104,7 @@ describe('family links', () => {
   const links = createFamilyLinks('k'.repeat(32))
   it('names one incident and one contact until it expires', () => {
     const token = links.token({ incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 })
-    expect(links.check(token, T0)).toEqual({ ok: true, claims: { incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 } })
+    expect(links.check(token, T0)).toEqual({ ok: true, claims: { kind: 'incident', incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 } })
     expect(links.check(token, T0 + 1000)).toEqual({ ok: false, reason: 'expired' })
   })
 

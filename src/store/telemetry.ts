@@ -1,0 +1,87 @@
+/** Telemetry history: raw readings per household, kept for the charts and the family view. */
+import type { Db } from './database.js'
+
+export const SAMPLE_KINDS = ['water', 'presence', 'door', 'battery'] as const
+export type SampleKind = (typeof SAMPLE_KINDS)[number]
+
+/** One reading. water: value = register m³, value2 = flow l/min; presence: value = occupied, value2 = motion; door: value = open; battery: value = %. */
+export interface Sample {
+  householdId: string
+  deviceId: string
+  kind: SampleKind
+  at: number
+  value: number
+  value2: number | null
+}
+
+export function telemetryRepository(db: Db) {
+  const toSample = (r: { household_id: string; device_id: string; kind: string; at: number; value: number; value2: number | null }): Sample => ({
+    householdId: r.household_id,
+    deviceId: r.device_id,
+    kind: r.kind as SampleKind,
+    at: Number(r.at),
+    value: Number(r.value),
+    value2: r.value2 == null ? null : Number(r.value2),
+  })
+
+  return {
+    async insert(samples: readonly Sample[]): Promise<void> {
+      // SQLite allows 32,766 bound variables: 6 a row.
+      for (let i = 0; i < samples.length; i += 1000) {
+        const rows = samples.slice(i, i + 1000).map((s) => ({ household_id: s.householdId, device_id: s.deviceId, kind: s.kind, at: s.at, value: s.value, value2: s.value2 }))
+        await db.insertInto('telemetry_samples').values(rows).execute()
+      }
+    },
+
+    /** Readings of these kinds in [from, to], oldest first. */
+    async range(householdId: string, kinds: readonly SampleKind[], from: number, to: number): Promise<Sample[]> {
+      const rows = await db
+        .selectFrom('telemetry_samples')
+        .selectAll()
+        .where('household_id', '=', householdId)
+        .where('kind', 'in', kinds)
+        .where('at', '>=', from)
+        .where('at', '<=', to)
+        .orderBy('at', 'asc')
+        .execute()
+      return rows.map(toSample)
+    },
+
+    /** The newest readings of one kind at or before `to`, newest first. */
+    async latest(householdId: string, kind: SampleKind, to: number, limit: number): Promise<Sample[]> {
+      const rows = await db
+        .selectFrom('telemetry_samples')
+        .selectAll()
+        .where('household_id', '=', householdId)
+        .where('kind', '=', kind)
+        .where('at', '<=', to)
+        .orderBy('at', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.map(toSample)
+    },
+
+    /** The newest presence reading that saw someone (occupied or moving), at or before `to`. */
+    async latestPresence(householdId: string, to: number): Promise<Sample | undefined> {
+      const row = await db
+        .selectFrom('telemetry_samples')
+        .selectAll()
+        .where('household_id', '=', householdId)
+        .where('kind', '=', 'presence')
+        .where('at', '<=', to)
+        .where((eb) => eb.or([eb('value', '=', 1), eb('value2', '=', 1)]))
+        .orderBy('at', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      return row && toSample(row)
+    },
+
+    /** Deletes readings older than `before`; returns how many. */
+    async prune(before: number): Promise<number> {
+      const r = await db.deleteFrom('telemetry_samples').where('at', '<', before).executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
+  }
+}
+
+export type TelemetryRepository = ReturnType<typeof telemetryRepository>

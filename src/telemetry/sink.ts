@@ -1,0 +1,136 @@
+/**
+ * The embedded telemetry sink: keeps readings for the charts and the family view. It listens on
+ * the bus after ingest has accepted a message, buffers in memory and writes once a second in one
+ * transaction, so it is never on an alarm's path. Old readings are pruned on the same clock.
+ */
+import type { Logger } from 'pino'
+import type { DeviceSeen, IngestEvents, TelemetryReceived } from '../ingest/ingest.js'
+import type { Clock, TimerHandle } from '../shared/clock.js'
+import type { EventBus } from '../shared/events.js'
+import type { Db } from '../store/database.js'
+import { telemetryRepository, type Sample } from '../store/telemetry.js'
+import { BATTERY_STEP_MS } from './history.js'
+
+const OWNER = 'telemetry-sink'
+const PRUNE_EVERY_MS = 3_600_000
+
+export interface TelemetrySinkOptions {
+  db: Db
+  bus: EventBus<IngestEvents>
+  clock: Clock
+  log: Logger
+  retentionMs: number
+  flushEveryMs?: number
+  /** Readings held while the store cannot take them; past this the oldest are dropped (and counted). */
+  maxBuffered?: number
+}
+
+export function createTelemetrySink(options: TelemetrySinkOptions) {
+  const { db, bus, clock, log, retentionMs } = options
+  const flushEveryMs = options.flushEveryMs ?? 1000
+  const maxBuffered = options.maxBuffered ?? 200_000
+  const repo = telemetryRepository(db)
+  let buffer: Sample[] = []
+  let dropped = 0
+  let flushTimer: TimerHandle | null = null
+  let pruneTimer: TimerHandle | null = null
+  let flushing: Promise<void> = Promise.resolve()
+  /** The last battery kept per device: a status every heartbeat would otherwise store the same number all day. */
+  const lastBattery = new Map<string, { at: number; value: number }>()
+
+  function keep(sample: Sample): void {
+    buffer.push(sample)
+    if (buffer.length > maxBuffered) {
+      const excess = buffer.length - maxBuffered
+      buffer.splice(0, excess)
+      dropped += excess
+    }
+  }
+
+  function onTelemetry(e: TelemetryReceived): void {
+    const r = e.reading
+    const base = { householdId: e.householdId, deviceId: e.deviceId, at: e.at }
+    switch (r.kind) {
+      case 'water':
+        return keep({ ...base, kind: 'water', value: r.totalM3, value2: r.flowLpm ?? null })
+      case 'presence':
+        return keep({ ...base, kind: 'presence', value: r.occupied ? 1 : 0, value2: r.motion === undefined ? null : r.motion ? 1 : 0 })
+      case 'door':
+        return keep({ ...base, kind: 'door', value: r.open ? 1 : 0, value2: null })
+      default:
+        return // smoke and gas: an alarm is an incident; the all-clear has nothing to chart
+    }
+  }
+
+  function onSeen(e: DeviceSeen): void {
+    if (e.battery === undefined) return
+    const prev = lastBattery.get(e.deviceId)
+    if (prev && prev.value === e.battery && e.at - prev.at < BATTERY_STEP_MS) return
+    lastBattery.set(e.deviceId, { at: e.at, value: e.battery })
+    keep({ householdId: e.householdId, deviceId: e.deviceId, kind: 'battery', at: e.at, value: e.battery, value2: null })
+  }
+
+  async function writeBuffered(): Promise<void> {
+    if (buffer.length === 0) return
+    const batch = buffer
+    buffer = []
+    try {
+      await db.transaction().execute((trx) => telemetryRepository(trx).insert(batch))
+    } catch (err) {
+      // Put them back in front of what came since, and try again on the next tick.
+      buffer = batch.concat(buffer)
+      if (buffer.length > maxBuffered) {
+        dropped += buffer.length - maxBuffered
+        buffer.splice(0, buffer.length - maxBuffered)
+      }
+      log.warn({ err, buffered: buffer.length, dropped }, 'telemetry history not written; will retry')
+    }
+  }
+
+  /** Writes what is buffered now; concurrent calls queue behind each other. */
+  function flush(): Promise<void> {
+    flushing = flushing.then(writeBuffered)
+    return flushing
+  }
+
+  async function prune(): Promise<number> {
+    try {
+      const n = await repo.prune(clock.now() - retentionMs)
+      if (n > 0) log.info({ deleted: n }, 'old telemetry pruned')
+      return n
+    } catch (err) {
+      log.warn({ err }, 'telemetry prune failed')
+      return 0
+    }
+  }
+
+  function scheduleFlush(): void {
+    flushTimer = clock.setTimeout(() => void flush().finally(() => { if (flushTimer) scheduleFlush() }), flushEveryMs)
+  }
+  function schedulePrune(): void {
+    pruneTimer = clock.setTimeout(() => void prune().finally(() => { if (pruneTimer) schedulePrune() }), PRUNE_EVERY_MS)
+  }
+
+  return {
+    start(): void {
+      bus.on('telemetry.received', OWNER, onTelemetry)
+      bus.on('device.seen', OWNER, onSeen)
+      scheduleFlush()
+      schedulePrune()
+      void prune()
+    },
+    async stop(): Promise<void> {
+      bus.removeOwner(OWNER)
+      if (flushTimer) clock.clearTimeout(flushTimer)
+      if (pruneTimer) clock.clearTimeout(pruneTimer)
+      flushTimer = pruneTimer = null
+      await flush()
+    },
+    flush,
+    prune,
+    /** Readings dropped because the store could not take them for too long. */
+    stats: () => ({ buffered: buffer.length, dropped }),
+  }
+}
+
+export type TelemetrySink = ReturnType<typeof createTelemetrySink>
