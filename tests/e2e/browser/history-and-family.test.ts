@@ -1,0 +1,327 @@
+/**
+ * The household history in the console and the family view, in a real browser (Debian's chromium
+ * through playwright-core) against the real platform: real MQTT devices publish contract payloads,
+ * the operator's detail draws the three charts from them, a family member follows an SOS from a
+ * standing view link, answers it, and reads it in 关怀版; axe-core finds no serious or critical
+ * violations. Screenshots go to test-artifacts/.
+ */
+import type { MqttClient } from 'mqtt'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deviceTopic } from '../../../src/contract/index.js'
+import { connectDevice, createOperator, provision, publish, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
+import { axeViolations, shot, startHarness, type Harness } from './harness.js'
+
+const PASSWORD = 'operator-password'
+const HOUR = 3_600_000
+
+let h: Harness
+let p: TestPlatform
+const cleanups: (() => unknown)[] = []
+
+beforeAll(async () => {
+  h = await startHarness()
+  p = h.p
+}, 120_000)
+
+afterAll(async () => {
+  while (cleanups.length) await cleanups.pop()!()
+  await h?.close()
+})
+
+async function newPage(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await h.browser.newContext({ locale: 'zh-CN', viewport })
+  cleanups.push(() => context.close())
+  const page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  cleanups.push(() => expect(errors, 'page errors').toEqual([]))
+  return { context, page }
+}
+
+async function openConsole(username: string): Promise<Page> {
+  const { page } = await newPage({ width: 1280, height: 900 })
+  await page.goto(h.site.url + '/')
+  await page.getByTestId('login-username').fill(username)
+  await page.getByTestId('login-password').fill(PASSWORD)
+  await page.getByTestId('login-submit').click()
+  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
+  return page
+}
+
+/** A device of the household, created through the REST API and connected over MQTT. */
+async function addDevice(householdId: string, id: string, kind: string, room: string | null): Promise<MqttClient> {
+  const created = await p.api<{ id: string; secret: string }>('POST', '/api/devices', { id, householdId, kind, room })
+  expect(created.status).toBe(201)
+  const client = await connectDevice(p, created.body)
+  cleanups.push(() => void client.end(true))
+  return client
+}
+
+const telemetry = (c: MqttClient, id: string, body: Record<string, unknown>) => publish(c, deviceTopic(id, 'telemetry'), body)
+const status = (c: MqttClient, id: string, body: Record<string, unknown>) => publish(c, deviceTopic(id, 'status'), body)
+
+async function activeIncidentOf(deviceId: string): Promise<string> {
+  let id = ''
+  await waitFor(async () => {
+    const list = await p.api<{ id: string; deviceId: string }[]>('GET', '/api/incidents?state=active')
+    id = list.body.find((i) => i.deviceId === deviceId)?.id ?? ''
+    return Boolean(id)
+  }, 3000, `the incident of ${deviceId}`)
+  return id
+}
+
+interface History {
+  water: { hourly: { at: number; litres: number | null }[] }
+  presence: { rooms: { deviceId: string; room: string | null; spans: unknown[] }[] }
+  battery: { devices: { deviceId: string; points: unknown[] }[] }
+  alerts: { incidentId: string; to: number | null }[]
+}
+
+const dataPoints = async (page: Page, testid: string) => Number(await page.getByTestId(testid).getAttribute('data-points'))
+
+describe('household history in the console', () => {
+  it('draws water per hour, presence per room and battery per device from real MQTT devices, and shows the key safe', async () => {
+    const a = await provision(p)
+    const patched = await p.api('PATCH', `/api/households/${a.householdId}`, { keySafe: '门口电表箱内,密码 2580' })
+    expect(patched.status).toBe(200)
+    const button = await connectDevice(p, a.device)
+    cleanups.push(() => void button.end(true))
+    const wm = `wm-h-${a.householdId.slice(-6)}`
+    const pr = `pr-h-${a.householdId.slice(-6)}`
+    const meter = await addDevice(a.householdId, wm, 'water', 'kitchen')
+    const sensor = await addDevice(a.householdId, pr, 'presence', 'bedroom')
+
+    // the last six hours, oldest first: a reading an hour, the total climbing 20 litres an hour
+    const now = Date.now()
+    for (let i = 0; i <= 6; i++) {
+      const ts = now - (6 - i) * HOUR + 60_000
+      await telemetry(meter, wm, { id: `w-${i}`, ts, kind: 'water', totalM3: 12.5 + i * 0.02, flowLpm: i % 2 ? 1.5 : 0 })
+    }
+    await telemetry(sensor, pr, { id: 'p-1', ts: now - 5 * HOUR, kind: 'presence', occupied: true, motion: true })
+    await telemetry(sensor, pr, { id: 'p-2', ts: now - 4 * HOUR, kind: 'presence', occupied: true, motion: false })
+    await telemetry(sensor, pr, { id: 'p-3', ts: now - 3 * HOUR, kind: 'presence', occupied: false, motion: false })
+    await telemetry(sensor, pr, { id: 'p-4', ts: now - HOUR, kind: 'presence', occupied: true, motion: true })
+    for (const [i, battery] of [95, 94, 92].entries()) {
+      await status(button, a.device.id, { ts: now - (3 - i) * HOUR, online: true, battery })
+      await status(meter, wm, { ts: now - (3 - i) * HOUR, online: true, battery: battery - 30 })
+    }
+
+    // the platform has recorded it (the history is written asynchronously)
+    let history: History | undefined
+    await waitFor(async () => {
+      const r = await p.api<History>('GET', `/api/households/${a.householdId}/history`)
+      history = r.body
+      return r.status === 200
+        && r.body.water.hourly.some((x) => (x.litres ?? 0) > 0)
+        && r.body.presence.rooms.some((x) => x.spans.length > 0)
+        && r.body.battery.devices.some((x) => x.points.length > 0)
+    }, 5000, 'the history')
+    expect(history!.presence.rooms.map((r) => [r.deviceId, r.room])).toEqual([[pr, 'bedroom']])
+
+    // the SOS: the operator opens it and sees the history drawn
+    await publish(button, deviceTopic(a.device.id, 'alarm'), { id: 'sos-h', ts: Date.now(), type: 'sos', battery: 92 })
+    const incidentId = await activeIncidentOf(a.device.id)
+    await createOperator(p, 'op-hist', [a.communityId])
+    const page = await openConsole('op-hist')
+    await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).getByTestId('details-button').click()
+    await expect.poll(() => page.getByTestId('key-safe').textContent()).toBe('门口电表箱内,密码 2580')
+    await page.getByTestId('chart-water').waitFor()
+    await expect.poll(() => dataPoints(page, 'chart-water')).toBeGreaterThan(0)
+    await expect.poll(() => dataPoints(page, 'chart-presence')).toBeGreaterThan(0)
+    await expect.poll(() => dataPoints(page, 'chart-battery')).toBeGreaterThan(0)
+    expect(await dataPoints(page, 'chart-water')).toBe(history!.water.hourly.filter((x) => x.litres != null).length)
+    expect(await dataPoints(page, 'chart-battery')).toBe(history!.battery.devices.reduce((n, d) => n + d.points.length, 0))
+    // each chart has drawn its canvas, with an ECharts aria description
+    for (const id of ['chart-water', 'chart-presence', 'chart-battery']) {
+      const canvas = page.getByTestId(id).locator('.chart-canvas')
+      await expect.poll(() => canvas.locator('canvas').count()).toBe(1)
+      expect(await canvas.getAttribute('aria-label')).toBeTruthy()
+    }
+    // the SOS is an alert window on the water chart (from its opening to now)
+    const alerts = (await p.api<History>('GET', `/api/households/${a.householdId}/history`)).body.alerts
+    expect(alerts).toContainEqual(expect.objectContaining({ incidentId, to: null }))
+    await page.getByTestId('history').scrollIntoViewIfNeeded()
+    await shot(page, 'console-history')
+    expect(await axeViolations(page)).toEqual([])
+
+    // a household without readings says so instead of drawing empty charts
+    const bare = await provision(p, { communityId: a.communityId })
+    const bareButton = await connectDevice(p, bare.device)
+    cleanups.push(() => void bareButton.end(true))
+    await publish(bareButton, deviceTopic(bare.device.id, 'alarm'), { id: 'sos-bare', type: 'sos' })
+    const bareIncident = await activeIncidentOf(bare.device.id)
+    await page.locator(`[data-testid="incident-row"][data-incident-id="${bareIncident}"]`).getByTestId('details-button').click()
+    await page.getByTestId('chart-water-empty').waitFor()
+    expect(await page.getByTestId('chart-water-empty').textContent()).toBe('暂无数据')
+    expect(await dataPoints(page, 'chart-water')).toBe(0)
+    expect(await page.getByTestId('key-safe').count()).toBe(0)
+  }, 60_000)
+})
+
+describe('family view', () => {
+  let home: Fixture
+  let elderName = ''
+  let viewToken = ''
+  let viewUrl = ''
+
+  it('follows an SOS from a standing view link: status at a glance, who handles it, the answer, 关怀版', async () => {
+    home = await provision(p)
+    elderName = (await p.api<{ elderName: string }>('GET', `/api/households/${home.householdId}`)).body.elderName
+    const contact = await p.api<{ id: string }>('POST', `/api/households/${home.householdId}/contacts`, { name: '李明', relation: '子女', phone: '13800138001', position: 0 })
+    const link = await p.api<{ url: string; token: string; expiresAt: number }>('POST', `/api/households/${home.householdId}/contacts/${contact.body.id}/family-link`)
+    expect(link.status).toBeLessThan(300)
+    expect(link.body.url).toContain('/family.html?t=')
+    expect(link.body.expiresAt).toBeGreaterThan(Date.now() + 30 * 24 * HOUR)
+    viewToken = link.body.token
+    viewUrl = `${h.site.url}/family.html?t=${encodeURIComponent(viewToken)}`
+
+    // the elder's morning: moving in the living room, a little water, and a meter whose battery runs low
+    const button = await connectDevice(p, home.device)
+    cleanups.push(() => void button.end(true))
+    const wm = `wm-f-${home.householdId.slice(-6)}`
+    const pr = `pr-f-${home.householdId.slice(-6)}`
+    const meter = await addDevice(home.householdId, wm, 'water', null)
+    const sensor = await addDevice(home.householdId, pr, 'presence', 'living_room')
+    const now = Date.now()
+    await status(button, home.device.id, { ts: now, online: true, battery: 90 })
+    await status(sensor, pr, { ts: now, online: true, battery: 80 })
+    await status(meter, wm, { ts: now, online: true, battery: 12 })
+    await telemetry(meter, wm, { id: 'fw-1', ts: now - 40 * 60_000, kind: 'water', totalM3: 3.1, flowLpm: 0 })
+    await telemetry(meter, wm, { id: 'fw-2', ts: now - 20 * 60_000, kind: 'water', totalM3: 3.14, flowLpm: 4 })
+    await telemetry(sensor, pr, { id: 'fp-1', ts: now - 10 * 60_000, kind: 'presence', occupied: true, motion: true })
+    await waitFor(async () => {
+      const o = await p.api<{ lastActivity: unknown; lastWaterUse: unknown; devices: { problems: unknown[] } }>('GET', `/api/family/overview?t=${encodeURIComponent(viewToken)}`)
+      return o.status === 200 && Boolean(o.body.lastActivity && o.body.lastWaterUse) && o.body.devices.problems.length > 0
+    }, 5000, 'the overview')
+
+    const { page } = await newPage({ width: 390, height: 844 })
+    await page.goto(viewUrl)
+    await expect.poll(() => page.getByTestId('family-elder').textContent()).toBe(elderName)
+    expect(await page.getByTestId('last-activity').textContent()).toContain('客厅')
+    expect(await page.getByTestId('last-activity').getAttribute('data-room')).toBe('living_room')
+    expect(await page.getByTestId('last-water').textContent()).not.toBe('暂无用水记录')
+    expect(await page.getByTestId('devices-state').getAttribute('data-ok')).toBe('false')
+    expect(await page.getByTestId('device-problem').first().textContent()).toContain('水表:电量低')
+    // the low battery is a maintenance incident of the household: the family sees it too, in words
+    const active = (await p.api<{ id: string; householdId: string; type: string }[]>('GET', '/api/incidents?state=active')).body.filter((i) => i.householdId === home.householdId)
+    expect(active.map((i) => i.type)).toEqual(['low_battery'])
+    const lowCard = page.locator(`[data-testid="family-incident"][data-incident-id="${active[0]!.id}"]`)
+    expect(await lowCard.locator('h3').textContent()).toBe('设备电量低')
+    expect(await axeViolations(page)).toEqual([])
+
+    // an SOS from the real button appears within a poll (15 s): nobody on it yet
+    await publish(button, deviceTopic(home.device.id, 'alarm'), { id: 'sos-f', ts: Date.now(), type: 'sos', battery: 90 })
+    const incidentId = await activeIncidentOf(home.device.id)
+    const card = page.locator(`[data-testid="family-incident"][data-incident-id="${incidentId}"]`)
+    await card.waitFor({ timeout: 20_000 })
+    expect(await card.getByTestId('incident-state').textContent()).toBe('等待值班员接警')
+    expect(await card.getByTestId('incident-handler').textContent()).toContain('还没有人接手')
+    expect(await card.locator('h3').textContent()).toContain('紧急呼叫 SOS')
+
+    // the operator acknowledges (through the API): the family sees who handles it
+    const opToken = await createOperator(p, 'op-fam', [home.communityId])
+    expect((await p.api('POST', `/api/incidents/${incidentId}/acknowledge`, {}, opToken)).status).toBe(200)
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+    await expect.poll(() => card.getAttribute('data-handled-by-kind')).toBe('operator')
+    expect(await card.getByTestId('incident-handler').textContent()).toContain('op-fam')
+    expect(await card.getByTestId('incident-state').textContent()).toBe('已有人在处理')
+    await shot(page, 'family-view')
+    expect(await axeViolations(page)).toEqual([])
+
+    // 我去看看 on the acknowledged SOS: the operators hear it; the operator who took it still handles it
+    await card.getByTestId('answer-on-my-way').click()
+    await expect.poll(() => card.getByTestId('family-status').textContent()).toBe('已告知值班员,谢谢')
+    const detail = await p.api<{ events: { kind: string; actor: string }[] }>('GET', `/api/incidents/${incidentId}`)
+    expect(detail.body.events.map((e) => [e.kind, e.actor])).toContainEqual(['family_response', 'family:李明'])
+
+    // the operator closes it: the family reads the outcome, and can no longer answer it
+    expect((await p.api('POST', `/api/incidents/${incidentId}/resolve`, { outcome: 'emergency_handled' }, opToken)).status).toBe(200)
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+    await expect.poll(() => card.getAttribute('data-state')).toBe('resolved')
+    expect(await card.getByTestId('incident-state').textContent()).toBe('已处理完毕')
+    expect(await card.getByTestId('incident-outcome').textContent()).toBe('结果:紧急情况已处理')
+    expect(await card.getByTestId('answer-on-my-way').count()).toBe(0)
+
+    // a fall nobody has taken yet: the family member answers 我去看看 and is now the one handling it
+    await publish(button, deviceTopic(home.device.id, 'alarm'), { id: 'fall-f', ts: Date.now(), type: 'fall', battery: 90 })
+    const fallId = await activeIncidentOf(home.device.id)
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+    const fall = page.locator(`[data-testid="family-incident"][data-incident-id="${fallId}"]`)
+    await fall.waitFor()
+    expect(await fall.getAttribute('data-handled-by-kind')).toBe('')
+    await fall.getByTestId('answer-on-my-way').click()
+    await expect.poll(() => fall.getByTestId('family-status').textContent()).toBe('已告知值班员,谢谢')
+    await expect.poll(() => fall.getAttribute('data-handled-by-kind')).toBe('family')
+    expect(await fall.getByTestId('incident-handler').textContent()).toContain('李明')
+    expect(await fall.getByTestId('answer-called-fine').isDisabled()).toBe(true)
+    expect((await p.api<{ state: string }>('GET', `/api/incidents/${fallId}`)).body.state).toBe('acknowledged')
+
+    // 关怀版: much larger type, pressed state announced, remembered across visits
+    const toggle = page.getByTestId('care-toggle')
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false')
+    const fontSize = () => page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize))
+    const bodyText = () => page.getByTestId('last-activity').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))
+    const before = await fontSize()
+    const textBefore = await bodyText()
+    await toggle.click()
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true')
+    expect(await fontSize()).toBeGreaterThanOrEqual(before * 1.4)
+    expect(await bodyText()).toBeGreaterThanOrEqual(textBefore * 1.4)
+    expect(await fall.getByTestId('incident-state').textContent()).toBe('有人在处理')
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'family-view-care')
+    await page.reload()
+    await page.getByTestId('family-elder').waitFor()
+    expect(await page.getByTestId('care-toggle').getAttribute('aria-pressed')).toBe('true')
+    expect(await fontSize()).toBeGreaterThanOrEqual(before * 1.4)
+    await page.getByTestId('care-toggle').click()
+    expect(await fontSize()).toBe(before)
+
+    // headings in order (h1, then h2s, then h3s under them), every button named
+    const levels = await page.locator('h1, h2, h3, h4').evaluateAll((hs) => hs.map((x) => Number(x.tagName[1])))
+    expect(levels[0]).toBe(1)
+    levels.forEach((l, i) => { if (i) expect(l - levels[i - 1]!).toBeLessThanOrEqual(1) })
+  }, 90_000)
+
+  it('shows a household link only its own elder; a tampered or foreign token is refused', async () => {
+    const other = await provision(p)
+    const otherElder = (await p.api<{ elderName: string }>('GET', `/api/households/${other.householdId}`)).body.elderName
+    const otherContact = await p.api<{ id: string }>('POST', `/api/households/${other.householdId}/contacts`, { name: '王芳', relation: '子女', phone: '13900139001', position: 0 })
+    const otherButton = await connectDevice(p, other.device)
+    cleanups.push(() => void otherButton.end(true))
+    await publish(otherButton, deviceTopic(other.device.id, 'alarm'), { id: 'sos-o', type: 'sos' })
+    const otherIncident = await activeIncidentOf(other.device.id)
+
+    const { page } = await newPage({ width: 390, height: 844 })
+    await page.goto(viewUrl)
+    await expect.poll(() => page.getByTestId('family-elder').textContent()).toBe(elderName)
+    const html = await page.content()
+    expect(html).not.toContain(otherElder)
+    expect(html).not.toContain(otherIncident)
+
+    // A's link cannot answer B's incident; a contact of B gets no link to A's household
+    const foreign = await p.api('POST', `/api/incidents/${otherIncident}/family-response`, { token: viewToken, answer: 'on_my_way' })
+    expect(foreign.status).toBe(403)
+    const crossed = await p.api('POST', `/api/households/${home.householdId}/contacts/${otherContact.body.id}/family-link`)
+    expect(crossed.status).toBeGreaterThanOrEqual(400)
+
+    // B's own link shows B
+    const otherLink = await p.api<{ token: string }>('POST', `/api/households/${other.householdId}/contacts/${otherContact.body.id}/family-link`)
+    await page.goto(`${h.site.url}/family.html?t=${encodeURIComponent(otherLink.body.token)}`)
+    await expect.poll(() => page.getByTestId('family-elder').textContent()).toBe(otherElder)
+    expect(await page.content()).not.toContain(elderName)
+
+    // a tampered token (one character of the signature changed), and none at all
+    const last = viewToken.at(-1) === 'A' ? 'B' : 'A'
+    await page.goto(`${h.site.url}/family.html?t=${encodeURIComponent(viewToken.slice(0, -1) + last)}`)
+    await page.getByTestId('family-invalid').waitFor()
+    expect(await page.getByTestId('family-invalid').textContent()).toContain('链接无效或已过期')
+    expect(await page.content()).not.toContain(elderName)
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'family-view-invalid')
+    await page.goto(`${h.site.url}/family.html`)
+    await page.getByTestId('family-invalid').waitFor()
+  }, 60_000)
+})
