@@ -7,7 +7,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { resolveSettings } from '../detectors/settings.js'
-import { deviceProblem, handlerOf } from '../family/status.js'
+import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_CATEGORIES, handlerOf } from '../family/status.js'
 import type { Incident } from '../incidents/model.js'
 import type { CheckedClaims, FamilyLinks } from '../routing/family-links.js'
 import type { Contact, Household } from '../store/registry.js'
@@ -114,6 +114,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
       if (claims.kind === 'incident' && claims.incidentId !== request.params.id) throw new ApiError('FORBIDDEN', 'this link is for another incident')
       const incident = await ctx.incidents.get(request.params.id)
       if (!incident || incident.householdId !== household.id) throw new ApiError('FORBIDDEN', 'this link is for another incident')
+      if (claims.kind === 'household' && !ANSWERABLE_CATEGORIES.has(incident.category)) throw new ApiError('FORBIDDEN', 'this link is for another incident')
       if (claims.kind === 'household' && incident.state === 'resolved') throw new ApiError('CONFLICT', 'this incident is already closed')
       const actor = `family:${contact.name}`
       if (incident.state === 'open') await ctx.incidents.acknowledge(incident.id, actor)
@@ -189,14 +190,15 @@ export const familyRoutes: FastifyPluginAsyncZod<
         if (!names.has(username)) names.set(username, (await ctx.users.displayName(username)) ?? null)
         return names.get(username) ?? null
       }
-      const listed = linkIncident && !incidents.some((i) => i.id === linkIncident.id) ? [...incidents, linkIncident] : incidents
+      const shown = incidents.filter((i) => FAMILY_CATEGORIES.has(i.category))
+      const listed = linkIncident && !shown.some((i) => i.id === linkIncident.id) ? [...shown, linkIncident] : shown
       const rows = await Promise.all(
         listed
           .sort((a, b) => b.openedAt - a.openedAt)
           .map(async (i) => {
             const handler = handlerOf(i)
             const handledBy = handler ? (handler.kind === 'operator' ? await nameOf(handler.id) : handler.id) : null
-            const answerable = i.state !== 'resolved' && (claims.kind === 'household' || i.id === linkIncident?.id)
+            const answerable = i.state !== 'resolved' && ANSWERABLE_CATEGORIES.has(i.category) && (claims.kind === 'household' || i.id === linkIncident?.id)
             return {
               id: i.id, type: i.type, category: i.category, state: i.state, openedAt: i.openedAt, acknowledgedAt: i.acknowledgedAt,
               resolvedAt: i.resolvedAt, outcome: i.outcome, handledBy, handledByKind: handledBy ? handler!.kind : null, answerable,

@@ -4,7 +4,7 @@
  * The family sees states and names only, never secrets, medical notes or key-safe codes.
  */
 import type { DetectorSettings } from '../detectors/settings.js'
-import type { Incident } from '../incidents/model.js'
+import type { Category, Incident } from '../incidents/model.js'
 import type { Device } from '../store/registry.js'
 
 export type DeviceProblem = 'offline' | 'never_seen' | 'low_battery'
@@ -28,3 +28,12 @@ export function handlerOf(incident: Pick<Incident, 'acknowledgedBy' | 'resolvedB
   if (kind === 'family' && id) return { kind: 'family', id }
   return null
 }
+
+/**
+ * What the family is shown: what happened to the elder. Maintenance (batteries, offline devices)
+ * and property (leaks) are the installers' and 物业's tasks; the family sees device problems as
+ * device states instead.
+ */
+export const FAMILY_CATEGORIES: ReadonlySet<Category> = new Set(['emergency', 'wellbeing', 'visit', 'service'])
+/** A family member's "I'm on my way" helps with these; a service request (meals, cleaning) is the community's. */
+export const ANSWERABLE_CATEGORIES: ReadonlySet<Category> = new Set(['emergency', 'wellbeing', 'visit'])
