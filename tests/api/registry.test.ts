@@ -33,6 +33,24 @@ describe('login', () => {
   })
 })
 
+describe('key-safe information', () => {
+  it('is kept on the household for operators, kept by a PATCH that leaves it out, and refused when too long', async () => {
+    const c = await p.api<Json>('POST', '/api/communities', { name: '钥匙社区', street: '新华路街道' })
+    const h = await p.api<Json>('POST', '/api/households', { communityId: c.body.id, elderName: '刘秀兰', address: '7号楼 101室', keySafe: '门口电表箱内钥匙盒,密码 4821' })
+    expect(h).toMatchObject({ status: 201, body: { keySafe: '门口电表箱内钥匙盒,密码 4821' } })
+    const id = h.body.id as string
+    const op = await createOperator(p, 'op-keysafe', [c.body.id as string])
+    expect((await p.api<Json>('GET', `/api/households/${id}`, undefined, op)).body).toMatchObject({ keySafe: '门口电表箱内钥匙盒,密码 4821' })
+    // Leaving it out of a PATCH keeps it; null clears it.
+    expect((await p.api<Json>('PATCH', `/api/households/${id}`, { age: 91 })).body).toMatchObject({ keySafe: '门口电表箱内钥匙盒,密码 4821' })
+    const tooLong = await p.api<Json>('PATCH', `/api/households/${id}`, { keySafe: 'x'.repeat(501) })
+    expect(tooLong.status).toBe(400)
+    expect(tooLong.body.message).toMatch(/keySafe/)
+    expect((await p.api<Json>('GET', `/api/households/${id}`)).body).toMatchObject({ keySafe: '门口电表箱内钥匙盒,密码 4821' })
+    expect((await p.api<Json>('PATCH', `/api/households/${id}`, { keySafe: null })).body).toMatchObject({ keySafe: null })
+  })
+})
+
 describe('communities, households and devices', () => {
   it('creates, reads, updates and deletes, refusing deletes that would orphan records', async () => {
     const c = await p.api<Json>('POST', '/api/communities', { name: '梅园社区', street: '新华路街道' })

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createFamilyLinks } from '../../src/routing/family-links.js'
 import { ladderStep } from '../../src/routing/ladder.js'
@@ -106,6 +107,23 @@ describe('family links', () => {
     const token = links.token({ incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 })
     expect(links.check(token, T0)).toEqual({ ok: true, claims: { kind: 'incident', incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 } })
     expect(links.check(token, T0 + 1000)).toEqual({ ok: false, reason: 'expired' })
+  })
+
+  it('makes view links for one household and contact, which can never pass for an incident link', () => {
+    const view = links.viewToken({ householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000 })
+    expect(links.check(view, T0)).toEqual({ ok: true, claims: { kind: 'household', householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000 } })
+    expect(links.check(view, T0 + 1000)).toEqual({ ok: false, reason: 'expired' })
+    const incident = links.token({ incidentId: 'view', contactId: 'c1', expiresAt: T0 + 1000 })
+    expect(links.check(incident, T0)).toMatchObject({ ok: true, claims: { kind: 'incident', incidentId: 'view' } })
+    // A body of the right length but the wrong marker, or empty fields, is malformed even when signed.
+    const sign = (fields: unknown[]) => {
+      const body = Buffer.from(JSON.stringify(fields)).toString('base64url')
+      const mac = createHmac('sha256', 'k'.repeat(32)).update(body).digest('base64url')
+      return `${body}.${mac}`
+    }
+    expect(links.check(sign(['other', 'hh_1', 'c1', T0 + 1000]), T0)).toEqual({ ok: false, reason: 'malformed' })
+    expect(links.check(sign(['view', '', 'c1', T0 + 1000]), T0)).toEqual({ ok: false, reason: 'malformed' })
+    expect(links.check(sign(['inc_1', 'c1', String(T0 + 1000)]), T0)).toEqual({ ok: false, reason: 'malformed' })
   })
 
   it('refuses a token that was altered or signed with another key', () => {

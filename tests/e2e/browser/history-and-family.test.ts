@@ -93,19 +93,24 @@ describe('household history in the console', () => {
     const meter = await addDevice(a.householdId, wm, 'water', 'kitchen')
     const sensor = await addDevice(a.householdId, pr, 'presence', 'bedroom')
 
-    // the last six hours, oldest first: a reading an hour, the total climbing 20 litres an hour
+    // the last 20 hours, oldest first (a device clock may be up to 24 h behind): a meter reading an
+    // hour, the total climbing by day and still at night; the bedroom sensor every 15 minutes
     const now = Date.now()
-    for (let i = 0; i <= 6; i++) {
-      const ts = now - (6 - i) * HOUR + 60_000
-      await telemetry(meter, wm, { id: `w-${i}`, ts, kind: 'water', totalM3: 12.5 + i * 0.02, flowLpm: i % 2 ? 1.5 : 0 })
+    let total = 12.5
+    for (let i = 20; i >= 0; i--) {
+      const ts = now - i * HOUR + 60_000
+      const hour = new Date(ts).getHours()
+      total += hour >= 7 && hour <= 21 ? 0.008 + (i % 3) * 0.006 : 0
+      await telemetry(meter, wm, { id: `w-${i}`, ts, kind: 'water', totalM3: Number(total.toFixed(3)), flowLpm: i % 2 ? 1.5 : 0 })
     }
-    await telemetry(sensor, pr, { id: 'p-1', ts: now - 5 * HOUR, kind: 'presence', occupied: true, motion: true })
-    await telemetry(sensor, pr, { id: 'p-2', ts: now - 4 * HOUR, kind: 'presence', occupied: true, motion: false })
-    await telemetry(sensor, pr, { id: 'p-3', ts: now - 3 * HOUR, kind: 'presence', occupied: false, motion: false })
-    await telemetry(sensor, pr, { id: 'p-4', ts: now - HOUR, kind: 'presence', occupied: true, motion: true })
-    for (const [i, battery] of [95, 94, 92].entries()) {
-      await status(button, a.device.id, { ts: now - (3 - i) * HOUR, online: true, battery })
-      await status(meter, wm, { ts: now - (3 - i) * HOUR, online: true, battery: battery - 30 })
+    for (let q = 48; q >= 1; q--) {
+      const phase = q % 8
+      await telemetry(sensor, pr, { id: `p-${q}`, ts: now - q * 15 * 60_000, kind: 'presence', occupied: phase < 6, motion: phase < 3 })
+    }
+    for (let i = 12; i >= 0; i--) {
+      const ts = now - i * HOUR + 30_000
+      await status(button, a.device.id, { ts, online: true, battery: 95 - Math.floor((12 - i) / 4) })
+      await status(meter, wm, { ts, online: true, battery: 64 - Math.floor((12 - i) / 3) })
     }
 
     // the platform has recorded it (the history is written asynchronously)
