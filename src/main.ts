@@ -23,7 +23,12 @@ async function main(): Promise<void> {
   if (config.ANJU_CLOCK === 'virtual') lines.push(`  TEST MODE  virtual clock at ${new Date(app.clock.now()).toISOString()}; advance it with POST /api/clock/advance`)
   if (admin.generatedPassword) lines.push(`  Admin     admin / ${admin.generatedPassword}   (printed once; set ANJU_ADMIN_PASSWORD to choose it)`)
   for (const op of demo?.operators ?? []) lines.push(`  Operator  ${op.username} / ${op.password}   (${op.community}, printed once)`)
-  if (demo) lines.push(`  Demo devices written to ${config.ANJU_DEMO_FLEET_FILE}; press an SOS with: npm run sim -- sos btn-0001`)
+  if (demo) {
+    const { householdId, contactId, elderName } = demo.familyContact
+    const token = app.links.viewToken({ householdId, contactId, expiresAt: app.clock.now() + config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000 })
+    lines.push(`  Family    http://localhost:${httpPort}/family.html?t=${encodeURIComponent(token)}   (${elderName}'s family view, printed once)`)
+    lines.push(`  Demo devices written to ${config.ANJU_DEMO_FLEET_FILE}; press an SOS with: npm run sim -- sos btn-0001`)
+  }
   process.stdout.write(lines.join('\n') + '\n\n')
 
   let closing = false

@@ -12,6 +12,8 @@ import { newId } from '../shared/ids.js'
 import { hashDeviceSecret, hashPassword, newDeviceSecret } from '../shared/secrets.js'
 import type { Db } from '../store/database.js'
 import { registryRepository, type DeviceKind } from '../store/registry.js'
+import { telemetryRepository } from '../store/telemetry.js'
+import { demoHistory } from './history.js'
 import { userRepository } from '../store/users.js'
 
 export interface FleetDevice {
@@ -25,6 +27,8 @@ export interface FleetDevice {
 export interface DemoSeed {
   operators: { username: string; password: string; community: string }[]
   devices: FleetDevice[]
+  /** The first household's first contact, for a family view link. */
+  familyContact: { householdId: string; contactId: string; elderName: string }
 }
 
 const STREET = '新华路街道'
@@ -51,7 +55,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
   if ((await registry.communities.list()).length > 0) return undefined
 
   const now = clock.now()
-  const seed: DemoSeed = { operators: [], devices: [] }
+  const seed: DemoSeed = { operators: [], devices: [], familyContact: { householdId: '', contactId: '', elderName: '' } }
   await db.transaction().execute(async (trx) => {
     const reg = registryRepository(trx)
     const communityIds = new Map<string, string>()
@@ -83,9 +87,11 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
         createdAt: now,
         updatedAt: now,
       })
+      const contactId = newId('ct', now)
+      if (!seed.familyContact.contactId) seed.familyContact = { householdId, contactId, elderName: h.elder }
       await reg.contacts.insert(
         {
-          id: newId('ct', now),
+          id: contactId,
           householdId,
           name: `${h.elder.slice(0, 1)}先生/女士 (子女)`,
           relation: '子女',
@@ -109,6 +115,8 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
         )
         seed.devices.push({ id, secret, kind: d.kind, householdId, room: d.room })
       }
+      const n = Number(h.n)
+      await telemetryRepository(trx).insert(demoHistory({ householdId, n, meter: `wm-${h.n}`, sensor: `pr-${h.n}`, button: `btn-${h.n}` }, now))
     }
   })
   await mkdir(dirname(fleetFile), { recursive: true })

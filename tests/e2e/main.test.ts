@@ -57,6 +57,7 @@ describe('npm start (src/main.ts)', () => {
     const [, mqttPort] = await proc.waitForStdout(/MQTT\s+mqtt:\/\/localhost:(\d+)/)
     const [, password] = await proc.waitForStdout(/Admin\s+admin \/ (\S+)/)
     await proc.waitForStdout(/Operator\s+op-lanting/)
+    const [, familyPath] = await proc.waitForStdout(/Family\s+http:\/\/localhost:\d+(\/family\.html\?t=\S+)/)
     const url = `http://127.0.0.1:${httpPort}`
 
     expect(existsSync(join(cwd, 'data', 'anju.db'))).toBe(true)
@@ -68,6 +69,19 @@ describe('npm start (src/main.ts)', () => {
     const households = (await (await fetch(`${url}/api/households`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[]
     expect(households).toHaveLength(6)
     expect((await fetch(`${url}/`)).status).toBe(200)
+
+    // The demo district has a week of history, so the console's charts draw at once.
+    type History = { water: { hourly: { litres: number | null }[] }; presence: { rooms: { spans: unknown[] }[] }; battery: { devices: { points: unknown[] }[] } }
+    const history = (await (await fetch(`${url}/api/households/hh-0001/history`, { headers: { authorization: `Bearer ${token}` } })).json()) as History
+    expect(history.water.hourly.filter((h) => (h.litres ?? 0) > 0).length).toBeGreaterThan(50)
+    expect(history.presence.rooms[0]!.spans.length).toBeGreaterThan(10)
+    expect(history.battery.devices).toHaveLength(3)
+    // The printed family view link opens 张桂英's status.
+    expect((await fetch(`${url}${familyPath}`)).status).toBe(200)
+    const t = new URL(familyPath!, url).searchParams.get('t')!
+    const family = (await (await fetch(`${url}/api/family/overview?t=${encodeURIComponent(t)}`)).json()) as { elder: { name: string }; lastActivity: unknown }
+    expect(family.elder.name).toBe('张桂英')
+    expect(family.lastActivity).not.toBeNull()
 
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: button.id, username: button.id, password: button.secret, reconnectPeriod: 0 })
     await device.publishAsync(deviceTopic(button.id, 'alarm'), JSON.stringify({ id: 'main-1', type: 'sos' }), { qos: 1 })
