@@ -200,8 +200,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('device_id', 'text', (c) => c.notNull())
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('at', 'bigint', (c) => c.notNull())
-        .addColumn('value', 'real', (c) => c.notNull())
-        .addColumn('value2', 'real')
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('value2', 'double precision')
         .execute()
       await db.schema.createIndex('telemetry_by_household').on('telemetry_samples').columns(['household_id', 'kind', 'at']).execute()
       // Retention deletes by age alone.
