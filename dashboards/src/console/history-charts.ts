@@ -49,7 +49,7 @@ export function waterChart(h: HouseholdHistory, t: T): ChartSpec {
         itemStyle: { color: '#0369a1' },
         data: hours.map((e) => [e.at, e.litres ?? '-']),
         markArea: areas.length
-          ? { silent: true, itemStyle: { color: 'rgba(185, 28, 28, 0.15)' }, label: { color: '#7f1d1d', fontSize: 11 }, data: areas }
+          ? { silent: true, itemStyle: { color: 'rgba(185, 28, 28, 0.15)' }, label: { color: '#7f1d1d', fontSize: 11, position: 'insideTopRight' }, data: areas }
           : undefined,
       }],
     },
