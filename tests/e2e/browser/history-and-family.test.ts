@@ -170,6 +170,7 @@ describe('family view', () => {
   let elderName = ''
   let viewToken = ''
   let viewUrl = ''
+  let contactId = ''
 
   it('follows an SOS from a standing view link: status at a glance, who handles it, the answer, 关怀版', async () => {
     home = await provision(p)
@@ -180,6 +181,7 @@ describe('family view', () => {
     expect(link.body.url).toContain('/family.html?t=')
     expect(link.body.expiresAt).toBeGreaterThan(Date.now() + 30 * 24 * HOUR)
     viewToken = link.body.token
+    contactId = contact.body.id
     viewUrl = `${h.site.url}/family.html?t=${encodeURIComponent(viewToken)}`
 
     // the elder's morning: moving in the living room, a little water, and a meter whose battery runs low
@@ -285,6 +287,14 @@ describe('family view', () => {
     await page.getByTestId('care-toggle').click()
     expect(await fontSize()).toBe(before)
 
+    // in English too
+    await page.getByTestId('lang-toggle').click()
+    await expect.poll(() => page.getByTestId('last-activity').textContent()).toContain('Living room')
+    expect(await fall.getByTestId('incident-state').textContent()).toBe('Someone is handling it')
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en')
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByTestId('lang-toggle').click()
+
     // headings in order (h1, then h2s, then h3s under them), every button named
     const levels = await page.locator('h1, h2, h3, h4').evaluateAll((hs) => hs.map((x) => Number(x.tagName[1])))
     expect(levels[0]).toBe(1)
@@ -319,7 +329,7 @@ describe('family view', () => {
     await expect.poll(() => page.getByTestId('family-elder').textContent()).toBe(otherElder)
     expect(await page.content()).not.toContain(elderName)
 
-    // a tampered token (one character of the signature changed), and none at all
+    // a tampered token (one character of the signature changed)
     const last = viewToken.at(-1) === 'A' ? 'B' : 'A'
     await page.goto(`${h.site.url}/family.html?t=${encodeURIComponent(viewToken.slice(0, -1) + last)}`)
     await page.getByTestId('family-invalid').waitFor()
@@ -327,6 +337,11 @@ describe('family view', () => {
     expect(await page.content()).not.toContain(elderName)
     expect(await axeViolations(page)).toEqual([])
     await shot(page, 'family-view-invalid')
+    // an expired view link, and none at all
+    const expired = p.app.links.viewToken({ householdId: home.householdId, contactId, expiresAt: Date.now() - 1000 })
+    await page.goto(`${h.site.url}/family.html?t=${encodeURIComponent(expired)}`)
+    await page.getByTestId('family-invalid').waitFor()
+    expect(await page.content()).not.toContain(elderName)
     await page.goto(`${h.site.url}/family.html`)
     await page.getByTestId('family-invalid').waitFor()
   }, 60_000)
