@@ -46,6 +46,7 @@ const overviewView = z.object({
       handledBy: z.string().nullable(),
       handledByKind: z.enum(['operator', 'family']).nullable(),
       answerable: z.boolean(),
+      responses: z.array(z.object({ by: z.string(), relation: z.string(), answer: z.enum(ANSWERS), at: z.number() })).describe("family members' answers, oldest first"),
     }),
   ),
   linkIncidentId: z.string().nullable(),
@@ -197,11 +198,17 @@ export const familyRoutes: FastifyPluginAsyncZod<
           .sort((a, b) => b.openedAt - a.openedAt)
           .map(async (i) => {
             const handler = handlerOf(i)
-            const handledBy = handler ? (handler.kind === 'operator' ? await nameOf(handler.id) : handler.id) : null
+            // An operator who has since been deleted is still shown by login name, never as "nobody".
+            const handledBy = handler ? (handler.kind === 'operator' ? ((await nameOf(handler.id)) ?? handler.id) : handler.id) : null
+            const responses = (await ctx.incidents.events(i.id)).flatMap((e) => {
+              const d = e.detail as { answer?: unknown; contact?: unknown; relation?: unknown }
+              if (e.kind !== 'family_response' || !ANSWERS.includes(d.answer as (typeof ANSWERS)[number])) return []
+              return [{ by: String(d.contact ?? ''), relation: String(d.relation ?? ''), answer: d.answer as (typeof ANSWERS)[number], at: e.at }]
+            })
             const answerable = i.state !== 'resolved' && ANSWERABLE_CATEGORIES.has(i.category) && (claims.kind === 'household' || i.id === linkIncident?.id)
             return {
               id: i.id, type: i.type, category: i.category, state: i.state, openedAt: i.openedAt, acknowledgedAt: i.acknowledgedAt,
-              resolvedAt: i.resolvedAt, outcome: i.outcome, handledBy, handledByKind: handledBy ? handler!.kind : null, answerable,
+              resolvedAt: i.resolvedAt, outcome: i.outcome, handledBy, handledByKind: handledBy ? handler!.kind : null, answerable, responses,
             }
           }),
       )

@@ -114,6 +114,11 @@ describe('family overview', () => {
     expect(answer).toMatchObject({ status: 200, body: { state: 'acknowledged', answer: 'on_my_way' } })
     const trail = (await p.api<{ events: Json[] }>('GET', `/api/incidents/${incidentId}`)).body.events
     expect(trail.at(-1)).toMatchObject({ kind: 'family_response', actor: 'family:张小红' })
+    // The operator still handles it; the family sees their own answer beside it.
+    expect((await overview(token)).body.incidents[0]).toMatchObject({
+      handledBy: 'op-fam-handler',
+      responses: [{ by: '张小红', relation: '子女', answer: 'on_my_way', at: expect.any(Number) }],
+    })
 
     expect((await p.api('POST', `/api/incidents/${incidentId}/resolve`, { outcome: 'emergency_handled' }, operator)).status).toBe(200)
     expect((await overview(token)).body.incidents[0]).toMatchObject({ state: 'resolved', outcome: 'emergency_handled', answerable: false })

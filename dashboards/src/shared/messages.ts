@@ -71,6 +71,7 @@ const zh = {
     incidents: '事件', noIncidents: '最近 7 天没有事件', openedAt: '发生于 {t}',
     stateWords: { open: '等待值班员接警', acknowledged: '已有人在处理', resolved: '已处理完毕' },
     handler: '处理人', nobody: '还没有人接手,值班员会尽快处理', byOperator: '社区值班员 {name}', byFamily: '家属 {name}',
+    responses: '家属回复', response: '{name}({relation}):{answer} · {t}',
     outcomePrefix: '结果:', answerFor: '对“{type}”的回复', thisLink: '(此链接所指事件)',
     care: '关怀版', careHint: '大字、高对比度',
     simple: {
@@ -160,6 +161,7 @@ const en: Messages = {
     incidents: 'Incidents', noIncidents: 'No incidents in the last 7 days', openedAt: 'Started {t}',
     stateWords: { open: 'Waiting for the duty operator', acknowledged: 'Someone is handling it', resolved: 'Dealt with' },
     handler: 'Handled by', nobody: 'Nobody has taken it yet; the duty operator will soon', byOperator: 'Duty operator {name}', byFamily: 'Family member {name}',
+    responses: 'Family answers', response: '{name} ({relation}): {answer} · {t}',
     outcomePrefix: 'Outcome: ', answerFor: 'Answer for "{type}"', thisLink: ' (the incident of this link)',
     care: 'Easy view', careHint: 'Large text, high contrast',
     simple: {

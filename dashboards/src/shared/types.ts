@@ -32,6 +32,8 @@ export interface FamilyIncident {
   id: string; type: string; category: string; state: 'open' | 'acknowledged' | 'resolved'
   openedAt: number; acknowledgedAt: number | null; resolvedAt: number | null; outcome: string | null
   handledBy: string | null; handledByKind: 'operator' | 'family' | null; answerable: boolean
+  /** Family members' answers, oldest first. */
+  responses: { by: string; relation: string; answer: 'on_my_way' | 'called_fine'; at: number }[]
 }
 export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: 'offline' | 'low_battery' | 'never_seen'; battery: number | null; lastSeenAt: number | null }
 export interface FamilyOverview {

@@ -4,50 +4,30 @@
  * hears `cmd: ack`) and resolves it; an operator of another community never sees it; axe-core
  * finds no serious or critical accessibility violations. Screenshots go to test-artifacts/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { MqttClient } from 'mqtt'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { build } from 'vite'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../../src/contract/index.js'
-import { connectDevice, createOperator, provision, publish, sleep, startPlatform, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
-import { serveDashboards } from './serve.js'
+import { connectDevice, createOperator, provision, publish, sleep, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
+import { axeViolations, shot as harnessShot, startHarness, type Harness } from './harness.js'
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url))
-const DIST = join(REPO, 'dashboards', 'dist')
-const ARTIFACTS = join(REPO, 'test-artifacts')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const PASSWORD = 'operator-password'
 
+let h: Harness
 let p: TestPlatform
-let site: { url: string; close(): Promise<void> }
+let site: Harness['site']
 let browser: Browser
 const cleanups: (() => unknown)[] = []
 
+// Built into a directory of its own: the entry-point test serves dashboards/dist at the same time.
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-  if (process.env.ANJU_DASHBOARDS_PREBUILT !== '1' || !existsSync(join(DIST, 'index.html'))) {
-    await build({ configFile: join(REPO, 'dashboards', 'vite.config.ts'), logLevel: 'warn' })
-  }
-  mkdirSync(ARTIFACTS, { recursive: true })
-  p = await startPlatform()
-  site = await serveDashboards(DIST, p.httpUrl)
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  h = await startHarness()
+  ;({ p, site, browser } = h)
 }, 120_000)
 
 afterAll(async () => {
   while (cleanups.length) await cleanups.pop()!()
-  await browser?.close()
-  await site?.close()
-  await p?.close()
+  await h?.close()
 })
 
 async function openConsole(username: string): Promise<Page> {
@@ -67,16 +47,7 @@ async function openConsole(username: string): Promise<Page> {
   return page
 }
 
-async function axeViolations(page: Page): Promise<{ id: string; impact: string; help: string; nodes: string[] }[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE })
-  const result = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document)
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }))
-  })
-  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true })
+const shot = (page: Page, name: string) => harnessShot(page, `console-${name}`)
 
 describe('operator console in a browser', () => {
   let a: Fixture

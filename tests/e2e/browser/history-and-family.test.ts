@@ -243,6 +243,10 @@ describe('family view', () => {
     await expect.poll(() => card.getByTestId('family-status').textContent()).toBe('已告知值班员,谢谢')
     const detail = await p.api<{ events: { kind: string; actor: string }[] }>('GET', `/api/incidents/${incidentId}`)
     expect(detail.body.events.map((e) => [e.kind, e.actor])).toContainEqual(['family_response', 'family:李明'])
+    // the answer stands on the card beside the operator who handles it
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+    await expect.poll(() => card.getByTestId('incident-responses').textContent()).toContain('李明')
+    expect(await card.getByTestId('incident-responses').textContent()).toContain('我去看看')
 
     // the operator closes it: the family reads the outcome, and can no longer answer it
     expect((await p.api('POST', `/api/incidents/${incidentId}/resolve`, { outcome: 'emergency_handled' }, opToken)).status).toBe(200)
