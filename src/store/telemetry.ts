@@ -76,6 +76,12 @@ export function telemetryRepository(db: Db) {
       return row && toSample(row)
     },
 
+    /** The time of the oldest reading kept, or null when there is none. */
+    async oldest(): Promise<number | null> {
+      const row = await db.selectFrom('telemetry_samples').select((eb) => eb.fn.min('at').as('at')).executeTakeFirst()
+      return row?.at == null ? null : Number(row.at)
+    },
+
     /** Deletes readings older than `before`; returns how many. */
     async prune(before: number): Promise<number> {
       const r = await db.deleteFrom('telemetry_samples').where('at', '<', before).executeTakeFirst()

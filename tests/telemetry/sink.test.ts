@@ -170,4 +170,17 @@ describe('telemetry sink', () => {
     await sink.stop()
     expect(await repo.range('hh-2', ['water'], 0, clock.now())).toEqual([])
   })
+
+  it('prunes a long backlog slice by slice, down to the cutoff and no further', async () => {
+    const log = pino({ level: 'silent' })
+    const clock = virtualClock(Date.UTC(2026, 11, 5))
+    const repo = telemetryRepository(db)
+    const cutoff = clock.now() - 30 * 24 * HOUR
+    // Every minute for three hours before the cutoff, and one just after it.
+    const old = Array.from({ length: 180 }, (_, i) => ({ householdId: 'hh-3', deviceId: 'wm-3', kind: 'water' as const, at: cutoff - (i + 1) * MIN, value: i, value2: null }))
+    await repo.insert([...old, { householdId: 'hh-3', deviceId: 'wm-3', kind: 'water', at: cutoff + 1, value: -1, value2: null }])
+    const sink = createTelemetrySink({ db, bus: new EventBus<IngestEvents>(log), clock, log, retentionMs: 30 * 24 * HOUR })
+    expect(await sink.prune()).toBe(180)
+    expect((await repo.range('hh-3', ['water'], 0, clock.now())).map((r) => r.value)).toEqual([-1])
+  })
 })
