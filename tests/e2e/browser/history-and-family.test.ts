@@ -163,6 +163,29 @@ describe('household history in the console', () => {
     expect(await dataPoints(page, 'chart-water')).toBe(0)
     expect(await page.getByTestId('key-safe').count()).toBe(0)
   }, 60_000)
+
+  it("makes a family member's view link from the incident detail, and the link opens that elder on a phone", async () => {
+    const a = await provision(p)
+    const elder = (await p.api<{ elderName: string }>('GET', `/api/households/${a.householdId}`)).body.elderName
+    expect((await p.api('POST', `/api/households/${a.householdId}/contacts`, { name: '王芳', relation: '子女', phone: '13800138009' })).status).toBe(201)
+    const button = await connectDevice(p, a.device)
+    cleanups.push(() => void button.end(true))
+    await publish(button, deviceTopic(a.device.id, 'alarm'), { id: 'sos-link', type: 'sos' })
+    const incidentId = await activeIncidentOf(a.device.id)
+    await createOperator(p, 'op-link', [a.communityId])
+    const page = await openConsole('op-link')
+    await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).getByTestId('details-button').click()
+    await page.getByTestId('contact').filter({ hasText: '王芳' }).getByTestId('make-family-link').click()
+    const url = await page.getByTestId('family-link-url').inputValue()
+    expect(url).toMatch(/\/family\.html\?t=/)
+    expect(await axeViolations(page)).toEqual([])
+
+    // The link names the platform's public address; the test site serves the same page.
+    const { page: phone } = await newPage({ width: 390, height: 844 })
+    await phone.goto(h.site.url + new URL(url).pathname + new URL(url).search)
+    await expect.poll(() => phone.getByTestId('family-elder').textContent()).toBe(elder)
+    await expect.poll(() => phone.locator(`[data-testid="family-incident"][data-incident-id="${incidentId}"]`).count()).toBe(1)
+  }, 60_000)
 })
 
 describe('family view', () => {
