@@ -37,12 +37,12 @@ const COMMUNITIES = [
   { key: 'lanting', name: '兰亭社区', operator: 'op-lanting', operatorName: '李强 (兰亭值班)' },
 ]
 const HOUSEHOLDS = [
-  { community: 'meiyuan', n: '0001', elder: '张桂英', age: 84, address: '梅园新村 3号楼 201室', notes: '高血压,服用氨氯地平', keySafe: '门口电表箱内钥匙盒,密码 4821' },
-  { community: 'meiyuan', n: '0002', elder: '陈德福', age: 79, address: '梅园新村 3号楼 502室', notes: '糖尿病', keySafe: null },
-  { community: 'meiyuan', n: '0003', elder: '刘秀兰', age: 91, address: '梅园新村 7号楼 101室', notes: '行动不便', keySafe: '备用钥匙在邻居 102室 王阿姨' },
-  { community: 'lanting', n: '0004', elder: '赵志明', age: 76, address: '兰亭小区 12号楼 303室', notes: null, keySafe: null },
-  { community: 'lanting', n: '0005', elder: '孙玉珍', age: 88, address: '兰亭小区 12号楼 604室', notes: '轻度认知障碍', keySafe: '楼道消防栓旁钥匙盒,密码 0605' },
-  { community: 'lanting', n: '0006', elder: '周金凤', age: 82, address: '兰亭小区 5号楼 202室', notes: '心脏起搏器', keySafe: null },
+  { community: 'meiyuan', n: '0001', child: '李明', elder: '张桂英', age: 84, address: '梅园新村 3号楼 201室', notes: '高血压,服用氨氯地平', keySafe: '门口电表箱内钥匙盒,密码 4821' },
+  { community: 'meiyuan', n: '0002', child: '陈静', elder: '陈德福', age: 79, address: '梅园新村 3号楼 502室', notes: '糖尿病', keySafe: null },
+  { community: 'meiyuan', n: '0003', child: '王磊', elder: '刘秀兰', age: 91, address: '梅园新村 7号楼 101室', notes: '行动不便', keySafe: '备用钥匙在邻居 102室 王阿姨' },
+  { community: 'lanting', n: '0004', child: '赵婷', elder: '赵志明', age: 76, address: '兰亭小区 12号楼 303室', notes: null, keySafe: null },
+  { community: 'lanting', n: '0005', child: '孙浩', elder: '孙玉珍', age: 88, address: '兰亭小区 12号楼 604室', notes: '轻度认知障碍', keySafe: '楼道消防栓旁钥匙盒,密码 0605' },
+  { community: 'lanting', n: '0006', child: '周丽', elder: '周金凤', age: 82, address: '兰亭小区 5号楼 202室', notes: '心脏起搏器', keySafe: null },
 ]
 const DEVICES: { prefix: string; kind: DeviceKind; room: string | null; heartbeatS: number }[] = [
   { prefix: 'btn', kind: 'button', room: null, heartbeatS: 3600 },
@@ -93,7 +93,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
         {
           id: contactId,
           householdId,
-          name: `${h.elder.slice(0, 1)}先生/女士 (子女)`,
+          name: h.child,
           relation: '子女',
           audience: 'family',
           phone: `1390000${h.n}`,
