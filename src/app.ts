@@ -25,6 +25,7 @@ import { createFamilyLinks } from './routing/family-links.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
 import { outboxRepository } from './store/outbox.js'
 import { settingsRepository } from './store/settings.js'
+import { createDedupPruner } from './incidents/dedup-pruner.js'
 import { createIncidents, type IncidentEvents } from './incidents/service.js'
 import { createDeviceHealth } from './ingest/device-health.js'
 import { createIngest, type IngestEvents } from './ingest/ingest.js'
@@ -69,6 +70,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const stats = createIngestStats()
   const auth = createAuth({ users, clock, sessionTtlMs: config.ANJU_SESSION_TTL_HOURS * 3_600_000 })
   const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
+  const dedupPruner = createDedupPruner({ db, clock, log: log.child({ component: 'incidents' }) })
   const detectors = createDetectors({ db, registry, incidents, bus, clock, log: log.child({ component: 'detectors' }) })
   const health = createDeviceHealth({ db, clock, log })
   const telemetrySink = createTelemetrySink({ db, bus, clock, log: log.child({ component: 'telemetry' }), retentionMs: config.ANJU_TELEMETRY_RETENTION_DAYS * 86_400_000 })
@@ -173,6 +175,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     broker,
     realtime,
     telemetrySink,
+    dedupPruner,
 
     /** First-start bootstrap (admin, demo district), then listen. Resolves with the bound ports. */
     async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
@@ -190,6 +193,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
       health.start()
       telemetrySink.start()
+      dedupPruner.start()
       await detectors.start()
       await routing.start()
       await outbox.start()
@@ -214,6 +218,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await Promise.allSettled([...notes])
       await health.stop()
       await telemetrySink.stop()
+      dedupPruner.stop()
       await db.destroy()
       started = false
     },
