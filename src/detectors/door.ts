@@ -119,19 +119,24 @@ function evaluateWandering(state: DoorState, presence: PresenceState, ctx: EvalC
       zh: `夜间 ${at} 入户门打开,此后 ${minutes} 分钟室内无活动`,
       en: `Entrance door opened at ${at} at night; no activity inside for ${minutes} min since`,
     },
-    { openedAt: opening, minutesSince: minutes, lastActivityAt: presence.lastActivityAt },
+    { openedAt: opening, minutesSince: minutes, lastActivityAt: presence.lastActivityAt, lastInsideActivityAt: presence.lastInsideActivityAt ?? null },
   )
 }
 
 /**
  * The latest night opening that no activity inside has followed yet, or null. Without a
  * presence sensor we cannot tell a walk-out from a late visitor, so there is nothing to answer.
+ * Movement in the entrance is the resident walking out as much as coming back, so it answers
+ * only in a home whose sensors are all in the entrance.
  */
 function unansweredNightOpening(state: DoorState, presence: PresenceState, ctx: EvalContext): number | null {
   const opening = state.lastNightOpenedAt
   if (opening === null || opening < ctx.observedFrom) return null
-  if (!Object.values(ctx.devices).some((d) => d.kind === 'presence')) return null
-  if (presence.lastActivityAt !== null && presence.lastActivityAt > opening) return null
+  const sensors = Object.values(ctx.devices).filter((d) => d.kind === 'presence')
+  if (sensors.length === 0) return null
+  const seesInside = sensors.some((d) => d.room !== 'entrance') && presence.lastInsideActivityAt !== undefined
+  const back = seesInside ? (presence.lastInsideActivityAt ?? null) : presence.lastActivityAt
+  if (back !== null && back > opening) return null
   return opening
 }
 

@@ -30,11 +30,16 @@ export interface PresenceState {
   /** Latest activity seen anywhere in the home; read by the engine's explanations and by door.ts. */
   lastActivityAt: number | null
   lastActivityRoom: string | null
+  /**
+   * Latest activity in a room other than the entrance: the sign that someone who went out at
+   * night is back inside (door.ts). Absent in states saved before it existed.
+   */
+  lastInsideActivityAt?: number | null
   sensors: Record<string, SensorState>
 }
 
 export function initialPresenceState(): PresenceState {
-  return { lastActivityAt: null, lastActivityRoom: null, sensors: {} }
+  return { lastActivityAt: null, lastActivityRoom: null, lastInsideActivityAt: null, sensors: {} }
 }
 
 export function applyPresenceReading(
@@ -57,9 +62,12 @@ export function applyPresenceReading(
   }
   // Another sensor may deliver a late reading; the latest activity never moves backwards.
   const isLatestActivity = active && (state.lastActivityAt === null || reading.at >= state.lastActivityAt)
+  const inside = state.lastInsideActivityAt ?? null
+  const isLatestInside = active && room !== 'entrance' && (inside === null || reading.at >= inside)
   return {
     lastActivityAt: isLatestActivity ? reading.at : state.lastActivityAt,
     lastActivityRoom: isLatestActivity ? room : state.lastActivityRoom,
+    lastInsideActivityAt: isLatestInside ? reading.at : inside,
     sensors: { ...registeredOnly(state.sensors, ctx), [reading.deviceId]: sensor },
   }
 }

@@ -154,6 +154,26 @@ describe('door: night wandering', () => {
     expect(statuses(back, sh(5, '04:00')).wandering).toBe('false')
   })
 
+  it('does not take movement in the entrance, as the resident walks out, for a return', () => {
+    const leaving = [...walkOut, moving(sh(4, '23:31'), 'pr-hall'), moving(sh(4, '23:32'), 'pr-hall')]
+    expect(statuses(leaving, sh(5, '00:00')).wandering).toBe('true')
+    // Back in the bedroom: answered.
+    expect(statuses([...leaving, moving(sh(5, '00:05'))], sh(5, '00:10')).wandering).toBe('false')
+  })
+
+  it('takes entrance movement as a return where the entrance is the only sensor', () => {
+    const hallOnly = { devices: { 'door-1': HOME['door-1']!, 'pr-hall': HOME['pr-hall']! } }
+    const back = [open(sh(4, '23:30')), moving(sh(4, '23:50'), 'pr-hall')]
+    expect(statuses(back, sh(5, '00:30'), hallOnly).wandering).toBe('false')
+    expect(statuses([open(sh(4, '23:30'))], sh(5, '00:30'), hallOnly).wandering).toBe('true')
+  })
+
+  it('reads a presence state saved before inside activity was tracked as before', () => {
+    const s = statesAt([open(sh(4, '23:30'))], sh(4, '23:30'))
+    const { lastInsideActivityAt: _dropped, ...saved } = applyPresenceReading(s.presence, { deviceId: 'pr-hall', room: null, at: sh(4, '23:45'), occupied: true, motion: true }, ctx(sh(4, '23:45')))
+    expect(byKey(evaluateDoor(s.door, saved, ctx(sh(5, '00:30')))).wandering).toBe('false')
+  })
+
   it('does not take activity at the very instant of the opening as a return', () => {
     const sameInstant = [open(sh(4, '23:30')), moving(sh(4, '23:30'), 'pr-hall')]
     expect(statuses(sameInstant, sh(5, '00:00')).wandering).toBe('true')
