@@ -22,6 +22,8 @@ export const detectorSettingsSchema = z.object({
       leakSlotMin: minutes(30),
       leakWindowMin: minutes(24 * 60),
       continuousFlowMin: minutes(60),
+      /** Flow at or under this (l/min) is a drip or a slow leak, the leak rule's: continuous_flow is for a tap left running (a tap gives 4–8). */
+      continuousFlowAboveLpm: z.number().nonnegative().max(100).default(1),
       /** How long a flowing reading counts without a newer one: the longest report interval (contract: 15–60 min). */
       flowTrustMin: minutes(60),
       /** Past this silence the meter's data is missing, not zero: a device-health matter. */

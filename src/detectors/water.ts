@@ -11,7 +11,8 @@
  * Where each threshold falls (chosen once here, tested at the edge):
  * - usage is compared at 1 mL resolution, so float noise from spreading never flips a rule;
  * - no_water: used < noUsageBelowM3 (0.01 exactly is not under); high_water: used > highUsageAboveM3;
- *   continuous_flow: flowing > continuousFlowMin (60 min exactly is not more);
+ *   continuous_flow: flowing > continuousFlowMin (60 min exactly is not more), where flowing is
+ *   flowLpm > continuousFlowAboveLpm (1 l/min exactly is a drip, not a running tap);
  * - a rolling window's far edge may cut a slot: that slot's usage is taken as uniform within it.
  * - data older than staleAfterMin is missing, not zero: the rolling rules say 'unknown', never 'true'.
  */
@@ -78,7 +79,7 @@ export function applyWaterReading(state: WaterState, reading: WaterReading, ctx:
 
   const next: WaterState = {
     ...s,
-    meters: { ...s.meters, [reading.deviceId]: previous ? advance(previous, reading) : firstReading(reading) },
+    meters: { ...s.meters, [reading.deviceId]: previous ? advance(previous, reading, ctx) : firstReading(reading, ctx) },
     timeZone: ctx.settings.timeZone,
   }
   if (!previous) return next
@@ -104,16 +105,21 @@ function isPlausible(reading: WaterReading, ctx: EvalContext): boolean {
   )
 }
 
-function firstReading(r: WaterReading): MeterState {
-  const flowing = r.flowLpm !== undefined && r.flowLpm > 0
+/** Running as a tap runs: a drip or a slow leak under continuousFlowAboveLpm is not. */
+function running(flowLpm: number, ctx: EvalContext): boolean {
+  return flowLpm > ctx.settings.water.continuousFlowAboveLpm
+}
+
+function firstReading(r: WaterReading, ctx: EvalContext): MeterState {
+  const flowing = r.flowLpm !== undefined && running(r.flowLpm, ctx)
   return { at: r.at, totalM3: r.totalM3, countedFrom: r.at, flowSince: flowing ? r.at : null, flowLpm: r.flowLpm ?? null }
 }
 
-function advance(m: MeterState, r: WaterReading): MeterState {
+function advance(m: MeterState, r: WaterReading, ctx: EvalContext): MeterState {
   const moved = { ...m, at: r.at, totalM3: r.totalM3 }
-  // A reading without flow says nothing about it; flow lasts from its first positive reading to a zero.
+  // A reading without flow says nothing about it; flow lasts from its first running reading to one that is not.
   if (r.flowLpm === undefined) return moved
-  if (r.flowLpm > 0) return { ...moved, flowSince: m.flowSince ?? r.at, flowLpm: r.flowLpm }
+  if (running(r.flowLpm, ctx)) return { ...moved, flowSince: m.flowSince ?? r.at, flowLpm: r.flowLpm }
   return { ...moved, flowSince: null, flowLpm: r.flowLpm }
 }
 

@@ -355,6 +355,16 @@ describe('continuous_flow (flow for more than 60 min)', () => {
     expect(silent.status(T0 + 2 * H + 1, 'continuous_flow')).toBe('false')
   })
 
+  it('leaves a drip or a slow leak (1 l/min or less) to the leak rule, and a tap turned down to a drip stops the flow', () => {
+    const drip = new Household().read(T0, 100, { flowLpm: 0 }).use(T0 + H, 0.01, { flowLpm: 1 }).use(T0 + 1.5 * H, 0.03, { flowLpm: 0.4 })
+    expect(drip.status(T0 + 2.5 * H, 'continuous_flow')).toBe('false')
+    const turnedDown = flowing().use(T0 + 1.75 * H, 0.05, { flowLpm: 0.5 })
+    expect(turnedDown.status(T0 + 2.25 * H, 'continuous_flow')).toBe('false')
+    // A community that wants even a trickle flagged lowers the line.
+    const strict = new Household({ water: { continuousFlowAboveLpm: 0 } }).read(T0, 100, { flowLpm: 0 }).use(T0 + H, 0.01, { flowLpm: 0.4 }).use(T0 + 1.5 * H, 0.03, { flowLpm: 0.4 })
+    expect(strict.status(T0 + 2 * H + 1, 'continuous_flow')).toBe('true')
+  })
+
   it('says unknown for a meter that never reports flow', () => {
     const h = new Household().report(T0, T0 + 2 * H, 30, 0.01)
     expect(h.status(T0 + 2 * H, 'continuous_flow')).toBe('unknown')
