@@ -101,6 +101,11 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     const updated = { ...h, ...stripUndefined(request.body), updatedAt: ctx.clock.now() }
     await ctx.registry.households.update(updated)
     ctx.announce.householdChanged(h.id)
+    if (updated.communityId !== h.communityId) {
+      // A connected device carries its community from when it connected: reconnecting re-reads it,
+      // so its next alarm reaches the new community's operators, not the old ones.
+      for (const d of await ctx.registry.devices.list({ householdId: h.id })) ctx.announce.deviceChanged(d.id)
+    }
     return updated
   })
 

@@ -1,5 +1,6 @@
 /** REST API: login, CRUD of communities, households and devices, validation and scoping. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deviceTopic } from '../../src/contract/index.js'
 import { connectDevice, createOperator, startPlatform, type TestPlatform } from '../helpers/platform.js'
 
 let p: TestPlatform
@@ -101,6 +102,34 @@ describe('communities, households and devices', () => {
     expect((await p.api('PATCH', '/api/devices/btn-moving', { householdId: b.id })).status).toBe(200)
     await closed
     client.end(true)
+  })
+
+  it("closes a moved household's devices, so an SOS after they reconnect reaches the new community's operators", async () => {
+    const { body: from } = await p.api<Json>('POST', '/api/communities', { name: '旧社区', street: 's' })
+    const { body: to } = await p.api<Json>('POST', '/api/communities', { name: '新社区', street: 's' })
+    const { body: h } = await p.api<Json>('POST', '/api/households', { communityId: from.id, elderName: '丙', address: 'C' })
+    const { body: d } = await p.api<Json>('POST', '/api/devices', { id: 'btn-hh-moving', householdId: h.id, kind: 'button' })
+    const device = { id: 'btn-hh-moving', secret: d.secret as string }
+    const client = await connectDevice(p, device)
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+    expect((await p.api('PATCH', `/api/households/${h.id}`, { communityId: to.id })).status).toBe(200)
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the moved household\'s device stayed connected')), 5000))])
+    client.end(true)
+    const again = await connectDevice(p, device)
+    await again.publishAsync(deviceTopic('btn-hh-moving', 'alarm'), JSON.stringify({ id: 'moved-1', type: 'sos' }), { qos: 1 })
+    await again.endAsync()
+    const newOps = await createOperator(p, 'op-new-community', [to.id as string])
+    const oldOps = await createOperator(p, 'op-old-community', [from.id as string])
+    expect((await p.api<Json[]>('GET', '/api/incidents?state=active', undefined, newOps)).body.map((i) => i.deviceId)).toContain('btn-hh-moving')
+    expect((await p.api<Json[]>('GET', '/api/incidents?state=active', undefined, oldOps)).body).toEqual([])
+    // Other changes to the household leave its devices connected.
+    const stays = await connectDevice(p, device)
+    let dropped = false
+    stays.once('close', () => (dropped = true))
+    expect((await p.api('PATCH', `/api/households/${h.id}`, { age: 90 })).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(dropped).toBe(false)
+    await stays.endAsync()
   })
 
   it('rotates a device secret: the old one stops working', async () => {
