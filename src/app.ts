@@ -20,6 +20,7 @@ import type { ChannelName } from './delivery/channels/channel.js'
 import { channelsFromConfig } from './delivery/channels/index.js'
 import { generateVapidKeys } from './delivery/channels/webpush.js'
 import { createOutbox } from './delivery/outbox.js'
+import { createFamilyRealtime } from './delivery/family-realtime.js'
 import { createRealtime } from './delivery/realtime.js'
 import { createFamilyLinks } from './routing/family-links.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
@@ -147,6 +148,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   })
   const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, log: log.child({ component: 'realtime' }) })
   realtimeRef.current = realtime
+  const familyRealtime = createFamilyRealtime({ io: realtime.io, links, registry, incidents, bus, clock, log: log.child({ component: 'family-realtime' }) })
 
   // MQTT over WebSocket at /mqtt on the HTTP port (contract §Connection).
   const wss = new WebSocketServer({ noServer: true })
@@ -208,6 +210,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       http.server.removeAllListeners('upgrade')
       await broker.close()
       deviceCommands.stop()
+      familyRealtime.close()
       await realtime.close()
       for (const ws of wss.clients) ws.terminate()
       wss.close()

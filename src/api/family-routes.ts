@@ -8,9 +8,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { resolveSettings } from '../detectors/settings.js'
 import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_CATEGORIES, handlerOf } from '../family/status.js'
-import type { Incident } from '../incidents/model.js'
-import type { CheckedClaims, FamilyLinks } from '../routing/family-links.js'
-import type { Contact, Household } from '../store/registry.js'
+import { familyAccess, type FamilyAccess } from '../family/link-access.js'
+import type { FamilyLinks } from '../routing/family-links.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
 import { ApiError, notFound } from './errors.js'
 import type { ApiContext } from './context.js'
@@ -56,20 +55,11 @@ const overviewView = z.object({
 export const familyRoutes: FastifyPluginAsyncZod<
   ApiContext & { links: FamilyLinks; vapidPublicKey: string; familyViewBuilt: boolean; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }
 > = async (app, ctx) => {
-  const invalid = () => new ApiError('FORBIDDEN', 'this link is not valid')
 
-  /** The link's household and contact, checked against the store: a removed contact's link is dead. */
-  const familyOf = async (tok: string): Promise<{ claims: CheckedClaims; contact: Contact; household: Household; linkIncident: Incident | null }> => {
-    const check = ctx.links.check(tok, ctx.clock.now())
-    if (!check.ok) throw new ApiError('FORBIDDEN', check.reason === 'expired' ? 'this link has expired' : 'this link is not valid')
-    const { claims } = check
-    const contact = await ctx.registry.contacts.get(claims.contactId)
-    const linkIncident = claims.kind === 'incident' ? ((await ctx.incidents.get(claims.incidentId)) ?? null) : null
-    const householdId = claims.kind === 'incident' ? linkIncident?.householdId : claims.householdId
-    if (!contact || !householdId || contact.householdId !== householdId) throw invalid()
-    const household = await ctx.registry.households.get(householdId)
-    if (!household) throw invalid()
-    return { claims, contact, household, linkIncident }
+  const familyOf = async (tok: string): Promise<FamilyAccess> => {
+    const r = await familyAccess(ctx, tok, ctx.clock.now())
+    if (!r.ok) throw new ApiError('FORBIDDEN', r.reason === 'expired' ? 'this link has expired' : 'this link is not valid')
+    return r.access
   }
 
   app.post(

@@ -1,0 +1,86 @@
+/**
+ * The family's live channel with a real Socket.IO client: a valid link hears its own household's
+ * incidents change (only their ids), never another household's or a maintenance task; a bad,
+ * expired or revoked link is refused at the handshake.
+ */
+import { io, type Socket } from 'socket.io-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deviceTopic } from '../../src/contract/index.js'
+import { connectDevice, provision, publish, sleep, startPlatform, waitFor, type Fixture, type TestPlatform } from '../helpers/platform.js'
+
+let p: TestPlatform
+const sockets: Socket[] = []
+beforeAll(async () => {
+  p = await startPlatform()
+})
+afterAll(async () => {
+  for (const s of sockets) s.close()
+  await p.close()
+})
+
+async function linkFor(fx: Fixture): Promise<{ token: string; contactId: string }> {
+  const c = await p.api<{ id: string }>('POST', `/api/households/${fx.householdId}/contacts`, { name: '李明', relation: '子女', phone: '13900000001' })
+  const link = await p.api<{ token: string }>('POST', `/api/households/${fx.householdId}/contacts/${c.body.id}/family-link`)
+  return { token: link.body.token, contactId: c.body.id }
+}
+
+function connect(token: string): Promise<{ socket: Socket; changes: string[] }> {
+  const socket = io(`${p.httpUrl}/family`, { auth: { token }, transports: ['websocket'], reconnection: false })
+  sockets.push(socket)
+  const changes: string[] = []
+  socket.on('changed', (c: { incidentId: string }) => changes.push(c.incidentId))
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve({ socket, changes }))
+    socket.once('connect_error', reject)
+  })
+}
+
+async function press(fx: Fixture, id: string, type = 'sos'): Promise<void> {
+  const d = await connectDevice(p, fx.device)
+  await publish(d, deviceTopic(fx.device.id, 'alarm'), { id, type })
+  await d.endAsync()
+}
+
+describe('family live channel', () => {
+  it("tells a family member at once when their elder's incident changes, and nothing of other homes", async () => {
+    const own = await provision(p)
+    const other = await provision(p)
+    const { token } = await linkFor(own)
+    const { changes } = await connect(token)
+
+    const started = Date.now()
+    await press(own, 'live-1')
+    await waitFor(() => changes.length === 1, 2000, 'the change')
+    expect(Date.now() - started).toBeLessThan(1000)
+    const [incidentId] = changes
+    const incident = await p.api<{ householdId: string; state: string }>('GET', `/api/incidents/${incidentId}`)
+    expect(incident.body).toMatchObject({ householdId: own.householdId, state: 'open' })
+
+    await p.api('POST', `/api/incidents/${incidentId}/acknowledge`)
+    await waitFor(() => changes.length === 2, 2000, 'the acknowledgement')
+    // A family answer from another relative is news too.
+    await p.api('POST', `/api/incidents/${incidentId}/family-response`, { token, answer: 'on_my_way' })
+    await waitFor(() => changes.length === 3, 2000, 'the family answer')
+
+    await press(other, 'live-other')
+    // A low battery opens a maintenance task: the family sees it as a device state, not an incident.
+    const d = await connectDevice(p, own.device)
+    await publish(d, deviceTopic(own.device.id, 'status'), { online: true, battery: 5 })
+    await d.endAsync()
+    await sleep(1500)
+    // Ladder steps and delivery results are not shown to the family, so they are not announced.
+    expect(changes).toEqual([incidentId, incidentId, incidentId])
+  })
+
+  it('refuses a bad, expired or revoked link at the handshake', async () => {
+    const fx = await provision(p)
+    const { token, contactId } = await linkFor(fx)
+    await expect(connect('not-a-link-at-all')).rejects.toThrow(/not valid/)
+    await expect(connect(p.app.links.viewToken({ householdId: fx.householdId, contactId, expiresAt: Date.now() - 1 }))).rejects.toThrow(/expired/)
+    await expect(connect('')).rejects.toThrow(/unauthorized/)
+    const { socket } = await connect(token)
+    socket.close()
+    expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}`)).status).toBe(204)
+    await expect(connect(token)).rejects.toThrow(/not valid/)
+  })
+})
