@@ -35,7 +35,7 @@ import { createTelemetryHistory } from './telemetry/queries.js'
 import { createTelemetrySink } from './telemetry/sink.js'
 import { systemClock, virtualClock, type Clock, type VirtualClock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
-import { openSqlite, type Db } from './store/database.js'
+import { openPostgres, openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
 import { userRepository } from './store/users.js'
 
@@ -59,7 +59,11 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const virtual: VirtualClock | undefined = config.ANJU_CLOCK === 'virtual' ? virtualClock(config.ANJU_CLOCK_START ?? Date.now()) : undefined
   const clock = options.clock ?? virtual ?? systemClock()
   const log = options.log ?? pino({ level: config.ANJU_LOG_LEVEL })
-  const db = options.db ?? (await openSqlite({ path: config.ANJU_DB_PATH, synchronous: config.ANJU_DB_SYNC, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS }))
+  const db =
+    options.db ??
+    (config.ANJU_DB_URL
+      ? await openPostgres({ url: config.ANJU_DB_URL })
+      : await openSqlite({ path: config.ANJU_DB_PATH, synchronous: config.ANJU_DB_SYNC, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS }))
 
   const registry = registryRepository(db)
   // Made at first start and kept: links stay valid and browsers stay subscribed across restarts.

@@ -16,6 +16,11 @@ export const configSchema = z.object({
   ANJU_MQTT_TLS_CERT: z.string().min(1).optional().describe('PEM certificate file for MQTT over TLS'),
   ANJU_MQTT_TLS_KEY: z.string().min(1).optional().describe('PEM private key file for MQTT over TLS'),
   ANJU_DB_PATH: z.string().min(1).default('./data/anju.db').describe('embedded SQLite database file'),
+  ANJU_DB_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional()
+    .describe('PostgreSQL instead of the embedded SQLite file, e.g. postgres://anju@db:5432/anju'),
   ANJU_DB_SYNC: z.enum(['FULL', 'NORMAL']).default('FULL').describe('SQLite synchronous mode: FULL survives power loss'),
   ANJU_DB_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000).describe('how long a write waits for a locked database before it fails'),
   ANJU_ADMIN_PASSWORD: z.string().min(8).optional().describe('password of the first admin; generated and printed once when absent'),

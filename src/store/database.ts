@@ -1,8 +1,13 @@
-/** Opens the embedded SQLite store and brings its schema up to date. */
+/**
+ * Opens the store and brings its schema up to date: the embedded SQLite file by default, or
+ * PostgreSQL when a deployment outgrows one machine. Both run the same queries and migrations
+ * (times are epoch ms, flags 0/1, no SQL of one dialect only).
+ */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, SqliteDialect } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
 import { migrationProvider } from './migrations.js'
 import type { Database } from './schema.js'
 
@@ -28,8 +33,41 @@ export async function openSqlite(options: SqliteOptions): Promise<Db> {
   return db
 }
 
-export async function migrate(db: Db): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest()
+export interface PostgresOptions {
+  url: string
+  /** A schema to use instead of `public` (the tests give each platform its own); created if missing. */
+  schema?: string
+}
+
+/** PostgreSQL's int8 (our epoch-ms columns, COUNT) as a number: epoch milliseconds fit well within 2^53. */
+const INT8 = 20
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+}
+
+/**
+ * One connection, as with SQLite: every transaction runs alone, so the read-then-write steps of
+ * the domain (an event's position on its incident, a ladder's next step) need no locks. Enough
+ * for a district; more connections need those steps reviewed for concurrent writers first.
+ */
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`not a schema name: ${options.schema}`)
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: 1,
+    types,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  if (options.schema) await db.schema.createSchema(options.schema).ifNotExists().execute()
+  await migrate(db, options.schema)
+  return db
+}
+
+/** `schema`: where the migrator keeps its own tables (otherwise it may find another schema's and skip creating them). */
+export async function migrate(db: Db, schema?: string): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`)

@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Channel, Notification, SendResult } from '../../src/delivery/channels/channel.js'
 import { createOutbox, type DeliveryOutcome } from '../../src/delivery/outbox.js'
 import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
-import { openSqlite, type Db } from '../../src/store/database.js'
+import type { Db } from '../../src/store/database.js'
+import { closeTestStore, openTestStore } from '../helpers/database.js'
 import { outboxRepository } from '../../src/store/outbox.js'
 
 let dir: string
@@ -18,11 +19,11 @@ let db: Db
 let clock: VirtualClock
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anju-outbox-'))
-  db = await openSqlite({ path: join(dir, 'a.db'), synchronous: 'NORMAL', busyTimeoutMs: 1000 })
+  db = await openTestStore(join(dir, 'a.db'))
   clock = virtualClock(Date.UTC(2026, 10, 23, 2))
 })
 afterEach(async () => {
-  await db.destroy()
+  await closeTestStore(db)
   rmSync(dir, { recursive: true, force: true })
 })
 

@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../src/contract/index.js'
+import { onPostgres, TEST_PG_URL } from '../helpers/database.js'
 import { connectDevice, connectOperator, createOperator, provision, publish, sleep, startPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
 
 const ROUTING_EVENTS = new Set(['escalated', 'notification'])
@@ -175,7 +177,41 @@ describe('SOS path', () => {
     expect(operator.pushes).toHaveLength(0)
   })
 
-  it('sends no PUBACK until the alarm is committed; the retransmission opens exactly one incident', async () => {
+  // The same promise on each store, held up the way each can be: SQLite refuses (busy), PostgreSQL waits.
+  it('sends no PUBACK until the alarm is committed; the retransmission opens exactly one incident', () => (onPostgres ? lockedOnPostgres() : lockedOnSqlite()))
+
+  async function lockedOnPostgres(): Promise<void> {
+    const p = await platform()
+    const fx = await provision(p)
+    const operator = await connectOperator(p, p.adminToken)
+    cleanups.push(operator.close)
+
+    // Another session holds the dedup table: the alarm's first write waits for it.
+    const locker = new pg.Client({ connectionString: TEST_PG_URL })
+    await locker.connect()
+    cleanups.push(() => locker.end())
+    await locker.query('BEGIN')
+    await locker.query(`LOCK TABLE ${p.pgSchema}.device_messages IN ACCESS EXCLUSIVE MODE`)
+
+    const device = await connectDevice(p, fx.device, { reconnectPeriod: 100, clean: false })
+    cleanups.push(() => void device.end(true))
+    let acked = false
+    const published = publish(device, deviceTopic(fx.device.id, 'alarm'), { id: 'a-locked', type: 'sos' }).then(() => {
+      acked = true
+    })
+    await sleep(1000)
+    expect(acked).toBe(false)
+    expect(operator.pushes).toHaveLength(0)
+
+    await locker.query('ROLLBACK')
+    await published
+    expect(acked).toBe(true)
+    await waitFor(() => operator.pushes.length === 1)
+    const rows = await p.app.db.selectFrom('incidents').selectAll().where('household_id', '=', fx.householdId).execute()
+    expect(rows).toHaveLength(1)
+  }
+
+  async function lockedOnSqlite(): Promise<void> {
     const p = await platform({ env: { ANJU_DB_BUSY_TIMEOUT_MS: '50' } })
     const fx = await provision(p)
     const operator = await connectOperator(p, p.adminToken)
@@ -207,5 +243,5 @@ describe('SOS path', () => {
     const rows = await p.app.db.selectFrom('incidents').selectAll().where('household_id', '=', fx.householdId).execute()
     expect(rows).toHaveLength(1)
     expect(operator.pushes).toHaveLength(1)
-  })
+  }
 })

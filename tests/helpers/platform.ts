@@ -7,6 +7,7 @@ import { pino } from 'pino'
 import { io, type Socket } from 'socket.io-client'
 import { createApp, type App, type AppOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { onPostgres, postgresForTest } from './database.js'
 
 export const ADMIN_PASSWORD = 'admin-test-password'
 
@@ -15,6 +16,8 @@ export interface TestPlatform {
   dir: string
   httpUrl: string
   mqttUrl: string
+  /** The PostgreSQL schema this platform runs in, when the suite runs on PostgreSQL. */
+  pgSchema: string | null
   /** The MQTT/TLS port when the test configured a certificate. */
   tlsPort: number | null
   adminToken: string
@@ -37,7 +40,9 @@ export async function startPlatform(options: AppOptions & { dir?: string; env?: 
     ANJU_LOG_LEVEL: 'silent',
     ...options.env,
   })
-  const app = await createApp(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...options })
+  // On PostgreSQL a restart on the same directory finds the same schema; the caller who chose the directory owns both.
+  const pgStore = onPostgres && !options.db ? await postgresForTest(options.dir) : null
+  const app = await createApp(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(pgStore ? { db: pgStore.db } : {}), ...options })
   const { httpPort, mqttPort, mqttTlsPort } = await app.start()
   const httpUrl = `http://127.0.0.1:${httpPort}`
 
@@ -58,11 +63,13 @@ export async function startPlatform(options: AppOptions & { dir?: string; env?: 
     dir,
     httpUrl,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    pgSchema: pgStore?.schema ?? null,
     tlsPort: mqttTlsPort,
     adminToken: login.body.token,
     api: (method, path, body, token) => api(method, path, body, token ?? login.body.token),
     async close() {
       await app.close()
+      if (!options.dir) await pgStore?.drop()
       if (!options.dir) rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -8,7 +8,8 @@ import { createDedupPruner } from '../../src/incidents/dedup-pruner.js'
 import { createIncidents, DEDUP_WINDOW_MS, type IncidentEvents, type Incidents } from '../../src/incidents/service.js'
 import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
 import { EventBus } from '../../src/shared/events.js'
-import { openSqlite, type Db } from '../../src/store/database.js'
+import type { Db } from '../../src/store/database.js'
+import { closeTestStore, openTestStore } from '../helpers/database.js'
 import { registryRepository } from '../../src/store/registry.js'
 
 const T0 = Date.UTC(2026, 10, 23, 2, 0, 0)
@@ -21,7 +22,7 @@ const log = pino({ level: 'silent' })
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anju-dedup-'))
-  db = await openSqlite({ path: join(dir, 'a.db'), synchronous: 'NORMAL', busyTimeoutMs: 1000 })
+  db = await openTestStore(join(dir, 'a.db'))
   const reg = registryRepository(db)
   await reg.communities.insert({ id: 'com-1', name: '梅园社区', street: '新华路街道', detectorSettings: null, routing: null, createdAt: T0 })
   await reg.households.insert({ id: 'hh-1', communityId: 'com-1', elderName: '张', age: 80, address: 'x', phone: null, medicalNotes: null, keySafe: null, awayUntil: null, detectorSettings: null, createdAt: T0, updatedAt: T0 })
@@ -29,7 +30,7 @@ beforeEach(async () => {
   incidents = createIncidents({ db, clock, bus: new EventBus<IncidentEvents>(log), log })
 })
 afterEach(async () => {
-  await db.destroy()
+  await closeTestStore(db)
   rmSync(dir, { recursive: true, force: true })
 })
 

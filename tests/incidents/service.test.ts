@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createIncidents, type IncidentChange, type IncidentEvents, type Incidents } from '../../src/incidents/service.js'
 import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
 import { EventBus } from '../../src/shared/events.js'
-import { openSqlite, type Db } from '../../src/store/database.js'
+import type { Db } from '../../src/store/database.js'
+import { closeTestStore, openTestStore } from '../helpers/database.js'
 import { registryRepository } from '../../src/store/registry.js'
 
 let dir: string
@@ -19,7 +20,7 @@ const T0 = Date.UTC(2026, 10, 23, 2, 0, 0)
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anju-svc-'))
-  db = await openSqlite({ path: join(dir, 'a.db'), synchronous: 'NORMAL', busyTimeoutMs: 1000 })
+  db = await openTestStore(join(dir, 'a.db'))
   const reg = registryRepository(db)
   await reg.communities.insert({ id: 'com-1', name: '梅园社区', street: '新华路街道', detectorSettings: null, routing: null, createdAt: T0 })
   for (const hh of ['hh-1', 'hh-2']) {
@@ -33,7 +34,7 @@ beforeEach(async () => {
   incidents = createIncidents({ db, clock, bus, log })
 })
 afterEach(async () => {
-  await db.destroy()
+  await closeTestStore(db)
   rmSync(dir, { recursive: true, force: true })
 })
 
