@@ -49,6 +49,7 @@ const zh = {
     offline: '离线', never: '从未上报', low: '电量低', ok: '正常', silent: '(超过两个心跳周期未上报)',
   },
   hh: {
+    open: '档案与近况', openFor: '查看 {name} 的档案与近况',
     title: '住户', search: '搜索', searchHint: '姓名或地址', count: '显示 {n} / {total} 户', list: '住户列表', none: '没有匹配的住户',
     district: '辖区视图', street: '街道', community: '社区', noStreet: '未登记街道',
     buildingSummary: '{n} 户 · 紧急 {red} · 其他事件 {amber}',
@@ -140,6 +141,7 @@ const en: Messages = {
     offline: 'Offline', never: 'Never seen', low: 'Low battery', ok: 'OK', silent: '(silent for over two heartbeats)',
   },
   hh: {
+    open: 'Profile and history', openFor: 'Profile and history of {name}',
     title: 'Households', search: 'Search', searchHint: 'Name or address', count: '{n} of {total} households', list: 'Household list', none: 'No matching households',
     district: 'District view', street: 'Street', community: 'Community', noStreet: 'No street',
     buildingSummary: '{n} households · {red} emergency · {amber} other',

@@ -164,6 +164,29 @@ describe('household history in the console', () => {
     expect(await page.getByTestId('key-safe').count()).toBe(0)
   }, 60_000)
 
+  it("opens a household's profile and history from the households view, with no incident", async () => {
+    const a = await provision(p)
+    expect((await p.api('PATCH', `/api/households/${a.householdId}`, { keySafe: '钥匙在物业' })).status).toBe(200)
+    const wm = `wm-v-${a.householdId.slice(-6)}`
+    const meter = await addDevice(a.householdId, wm, 'water', 'kitchen')
+    const now = Date.now()
+    await telemetry(meter, wm, { id: 'v-1', ts: now - 3 * HOUR, kind: 'water', totalM3: 5 })
+    await telemetry(meter, wm, { id: 'v-2', ts: now - 2 * HOUR, kind: 'water', totalM3: 5.02 })
+    await waitFor(async () => (await p.api<History>('GET', `/api/households/${a.householdId}/history`)).body.water.hourly.some((x) => (x.litres ?? 0) > 0), 5000, 'the history')
+    await createOperator(p, 'op-hh-view', [a.communityId])
+    const page = await openConsole('op-hh-view')
+    await page.getByTestId('tab-households').click()
+    await page.locator(`[data-testid="household-row"][data-household-id="${a.householdId}"]`).getByTestId('household-open').click()
+    const panel = page.getByTestId('household-detail')
+    await expect.poll(() => panel.getByTestId('key-safe').textContent()).toBe('钥匙在物业')
+    await expect.poll(() => dataPoints(page, 'chart-water')).toBeGreaterThan(0)
+    expect(await page.getByTestId('queue').locator('[data-testid="incident-row"]').count()).toBe(0)
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'console-household-detail')
+    await panel.getByTestId('household-detail-close').click()
+    expect(await page.getByTestId('household-detail').count()).toBe(0)
+  }, 60_000)
+
   it("makes a family member's view link from the incident detail, and the link opens that elder on a phone", async () => {
     const a = await provision(p)
     const elder = (await p.api<{ elderName: string }>('GET', `/api/households/${a.householdId}`)).body.elderName
