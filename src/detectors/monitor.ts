@@ -68,11 +68,14 @@ export function step(state: MonitorState, input: MonitorInput, now: number, sett
     ...evaluateDoor(s.door, s.presence, ctx),
     ...evaluateHealth(s.health, ctx),
   ]
-  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone, () => true)
+  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone, anyKey)
   const otherNextAt = earliest([nextWaterCheck(s.water, ctx), nextPresenceCheck(s.presence, ctx), nextDoorCheck(s.door, s.presence, ctx)], now)
   const next = { ...s, active, otherNextAt }
   return { state: next, findings, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
+
+const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
+const anyKey = () => true
 
 /** A heartbeat changes only device health, unless another rule is already due. */
 function canSkipOthers(s: MonitorState, now: number): boolean {
@@ -82,8 +85,7 @@ function canSkipOthers(s: MonitorState, now: number): boolean {
 function healthOnly(state: MonitorState, input: Extract<MonitorInput, { type: 'seen' }>, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
   const s = { ...state, health: applyDeviceSeen(state.health, input) }
   const ctx = context(s, now, settings, runningSince)
-  const isHealth = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
-  const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealth)
+  const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
   const next = { ...s, active }
   return { state: next, findings, nextCheckAt: earliest([s.otherNextAt ?? null, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
@@ -140,33 +142,48 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
 
 const LAST_ACTIVITY_KINDS: ReadonlySet<ConditionKind> = new Set(['no_water', 'no_water_day', 'high_water', 'continuous_flow'])
 
-/** `inScope`: which active keys these evaluations speak for (an unevaluated one has cleared). */
+/**
+ * `inScope`: which active keys these evaluations speak for (an unevaluated one has cleared).
+ * Runs on every reading of every household: the active set is copied only when it changes, and
+ * keys are split only in away mode (most homes have nothing active, most of the time).
+ */
 function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: number, timeZone: string, inScope: (key: string) => boolean) {
-  const active = { ...s.active }
+  // The copy, made at the first change (no closures here: this is the hottest loop of the detectors).
+  let changed: Record<string, Condition> | null = null
   const findings: Finding[] = []
-  const seen = new Set<string>()
   for (const e of evaluations) {
-    seen.add(e.key)
-    const kind = e.key.split(':')[0] as ConditionKind
     // Away mode holds suppressed conditions where they are: nothing new is raised, nothing cleared.
-    if (away && SUPPRESSED_WHEN_AWAY.has(kind)) continue
+    if (away && SUPPRESSED_WHEN_AWAY.has(conditionKind(e.key))) continue
+    const was = (changed ?? s.active)[e.key]
     if (e.status === 'true') {
       const condition = withLastActivity(e.condition, s.presence, timeZone)
-      if (!active[e.key]) findings.push({ change: 'raised', householdId: s.householdId, condition, at: now })
-      active[e.key] = condition
-    } else if (e.status === 'false' && active[e.key]) {
-      findings.push({ change: 'cleared', householdId: s.householdId, condition: active[e.key]!, at: now })
-      delete active[e.key]
+      if (!was) findings.push({ change: 'raised', householdId: s.householdId, condition, at: now })
+      changed ??= { ...s.active }
+      changed[e.key] = condition
+    } else if (e.status === 'false' && was) {
+      findings.push({ change: 'cleared', householdId: s.householdId, condition: was, at: now })
+      changed ??= { ...s.active }
+      delete changed[e.key]
     }
   }
   // A condition nobody evaluates any more (its device was removed) has cleared.
-  for (const key of Object.keys(active)) {
-    if (inScope(key) && !seen.has(key)) {
-      findings.push({ change: 'cleared', householdId: s.householdId, condition: active[key]!, at: now })
-      delete active[key]
+  let evaluated: Set<string> | undefined
+  for (const key in s.active) {
+    if (!inScope(key) || (changed && !(key in changed))) continue
+    evaluated ??= new Set(evaluations.map((e) => e.key))
+    if (!evaluated.has(key)) {
+      findings.push({ change: 'cleared', householdId: s.householdId, condition: s.active[key]!, at: now })
+      changed ??= { ...s.active }
+      delete changed[key]
     }
   }
-  return { active, findings }
+  return { active: changed ?? s.active, findings }
+}
+
+/** `no_water`, `low_battery:btn-1` → the condition's kind. */
+function conditionKind(key: string): ConditionKind {
+  const colon = key.indexOf(':')
+  return (colon < 0 ? key : key.slice(0, colon)) as ConditionKind
 }
 
 /** Water findings say when the elder was last seen moving: "…;最近一次活动 21:40 卧室". */
