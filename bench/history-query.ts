@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import SQLite from 'better-sqlite3'
 import { pino } from 'pino'
+import { mulberry32 } from '../firmware-sim/household.js'
 import { createApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { demoHistory } from '../src/demo/history.js'
@@ -41,18 +42,6 @@ if (!(Number.isInteger(N) && N >= 1 && Number.isInteger(REQUESTS) && REQUESTS >=
 }
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
 const DAY = 86_400_000
-
-/** Seeded choice of households, the same every run. */
-function seeded(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function stats(ms: number[]) {
   const s = [...ms].sort((a, b) => a - b)
@@ -107,7 +96,8 @@ try {
   }
   log(`seeded ${rows.toLocaleString('en')} readings in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
-  const pick = seeded(42)
+  // Seeded choice of households, the same every run.
+  const pick = mulberry32(42)
   const order = Array.from({ length: REQUESTS + 10 }, () => households[Math.floor(pick() * households.length)]!)
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(url + path, { headers })

@@ -13,7 +13,7 @@ import type { FamilyLinks } from '../routing/family-links.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
 import { ApiError, notFound } from './errors.js'
 import type { ApiContext } from './context.js'
-import { assertCommunityVisible, currentUser, requireUser } from './guards.js'
+import { currentUser, requireUser, visibleHousehold } from './guards.js'
 import { idParam } from './views.js'
 
 const ANSWERS = ['on_my_way', 'called_fine'] as const
@@ -75,9 +75,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
       },
     },
     async (request, reply) => {
-      const h = await ctx.registry.households.get(request.params.id)
-      if (!h) throw notFound('household', request.params.id)
-      assertCommunityVisible(currentUser(request), h.communityId, 'household', h.id)
+      const h = await visibleHousehold(ctx.registry, currentUser(request), request.params.id)
       const contact = await ctx.registry.contacts.get(request.params.contactId)
       if (!contact || contact.householdId !== h.id) throw notFound('contact', request.params.contactId)
       const expiresAt = ctx.clock.now() + ctx.familyViewTtlMs

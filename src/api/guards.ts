@@ -1,8 +1,9 @@
 /** Authentication and authorization hooks shared by the route plugins. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { canSeeCommunity, type Auth } from '../auth/auth.js'
+import type { Household, RegistryRepository } from '../store/registry.js'
 import type { User } from '../store/users.js'
-import { ApiError } from './errors.js'
+import { ApiError, notFound } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,4 +36,12 @@ export function currentUser(request: FastifyRequest): User {
 /** Hides what a user may not see as "not found", so ids of other communities do not leak. */
 export function assertCommunityVisible(user: User, communityId: string, what: string, id: string): void {
   if (!canSeeCommunity(user, communityId)) throw new ApiError('NOT_FOUND', `${what} ${id} does not exist`)
+}
+
+/** The household, if this user may see it; otherwise 404, as if it did not exist. */
+export async function visibleHousehold(registry: RegistryRepository, user: User, id: string): Promise<Household> {
+  const h = await registry.households.get(id)
+  if (!h) throw notFound('household', id)
+  assertCommunityVisible(user, h.communityId, 'household', id)
+  return h
 }

@@ -3,8 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { TelemetryHistory } from '../telemetry/queries.js'
 import type { ApiContext } from './context.js'
-import { notFound } from './errors.js'
-import { assertCommunityVisible, currentUser, requireUser } from './guards.js'
+import { currentUser, requireUser, visibleHousehold } from './guards.js'
 import { idParam } from './views.js'
 
 const DAY_MS = 24 * 3_600_000
@@ -45,9 +44,7 @@ export const historyRoutes: FastifyPluginAsyncZod<ApiContext & { history: Teleme
       },
     },
     async (request) => {
-      const h = await ctx.registry.households.get(request.params.id)
-      if (!h) throw notFound('household', request.params.id)
-      assertCommunityVisible(currentUser(request), h.communityId, 'household', h.id)
+      const h = await visibleHousehold(ctx.registry, currentUser(request), request.params.id)
       const now = ctx.clock.now()
       const q = request.query
       const w = { waterFrom: now - q.waterDays * DAY_MS, presenceFrom: now - q.presenceHours * HOUR_MS, batteryFrom: now - q.batteryDays * DAY_MS, to: now }

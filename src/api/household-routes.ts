@@ -5,9 +5,10 @@ import { CHANNEL_NAMES } from '../delivery/channels/channel.js'
 import { detectorOverrideSchema } from '../detectors/settings.js'
 import { newId } from '../shared/ids.js'
 import { AUDIENCES, type Audience, type Contact, type Household } from '../store/registry.js'
+import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
-import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
+import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guards.js'
 import { contactView, householdView, idParam } from './views.js'
 
 const phone = z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'a phone number: digits, spaces, dashes, optional leading +')
@@ -62,12 +63,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   app.addHook('preHandler', requireUser(ctx.auth))
   const tags = ['households']
 
-  const visibleHousehold = async (user: Parameters<typeof assertCommunityVisible>[0], id: string): Promise<Household> => {
-    const h = await ctx.registry.households.get(id)
-    if (!h) throw notFound('household', id)
-    assertCommunityVisible(user, h.communityId, 'household', id)
-    return h
-  }
+  const visible = (user: User, id: string): Promise<Household> => visibleHousehold(ctx.registry, user, id)
   const requireCommunity = async (communityId: string) => {
     if (!(await ctx.registry.communities.get(communityId))) throw new ApiError('VALIDATION', `communityId: community ${communityId} does not exist`)
   }
@@ -84,7 +80,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     },
   )
 
-  app.get('/:id', { schema: { tags, params: idParam, response: { 200: householdView } } }, async (request) => visibleHousehold(currentUser(request), request.params.id))
+  app.get('/:id', { schema: { tags, params: idParam, response: { 200: householdView } } }, async (request) => visible(currentUser(request), request.params.id))
 
   app.post('/', { preHandler: requireAdmin, schema: { tags, body: householdBody, response: { 201: householdView } } }, async (request, reply) => {
     await requireCommunity(request.body.communityId)
@@ -96,7 +92,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   })
 
   app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: householdPatch, response: { 200: householdView } } }, async (request) => {
-    const h = await visibleHousehold(currentUser(request), request.params.id)
+    const h = await visible(currentUser(request), request.params.id)
     if (request.body.communityId) await requireCommunity(request.body.communityId)
     const updated = { ...h, ...stripUndefined(request.body), updatedAt: ctx.clock.now() }
     await ctx.registry.households.update(updated)
@@ -121,7 +117,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
       },
     },
     async (request) => {
-      const h = await visibleHousehold(currentUser(request), request.params.id)
+      const h = await visible(currentUser(request), request.params.id)
       const { until } = request.body
       if (until !== null && until <= ctx.clock.now()) throw new ApiError('VALIDATION', 'until: must be in the future (or null to end away mode)')
       const updated = { ...h, awayUntil: until, updatedAt: ctx.clock.now() }
@@ -132,7 +128,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   )
 
   app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
-    const h = await visibleHousehold(currentUser(request), request.params.id)
+    const h = await visible(currentUser(request), request.params.id)
     const deps = await ctx.registry.households.dependents(h.id)
     if (deps.devices > 0 || deps.incidents > 0) {
       throw new ApiError('CONFLICT', `household ${h.id} has ${deps.devices} devices and ${deps.incidents} incidents; it is kept for the record`)
@@ -142,12 +138,12 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   })
 
   app.get('/:id/contacts', { schema: { tags, params: idParam, response: { 200: z.array(contactView) } } }, async (request) => {
-    const h = await visibleHousehold(currentUser(request), request.params.id)
+    const h = await visible(currentUser(request), request.params.id)
     return (await ctx.registry.contacts.list(h.id)).map(contactOut)
   })
 
   app.post('/:id/contacts', { preHandler: requireAdmin, schema: { tags, params: idParam, body: contactBody, response: { 201: contactView } } }, async (request, reply) => {
-    const h = await visibleHousehold(currentUser(request), request.params.id)
+    const h = await visible(currentUser(request), request.params.id)
     const now = ctx.clock.now()
     const { audience, ...body } = request.body
     if ((body.availableFrom === null) !== (body.availableTo === null)) throw new ApiError('VALIDATION', 'availableFrom and availableTo go together')

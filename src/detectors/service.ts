@@ -7,7 +7,7 @@
 import type { Logger } from 'pino'
 import type { Incidents } from '../incidents/service.js'
 import type { IngestEvents } from '../ingest/ingest.js'
-import type { Clock, TimerHandle } from '../shared/clock.js'
+import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { Db } from '../store/database.js'
 import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
@@ -44,7 +44,7 @@ export function createDetectors(deps: {
   )
   let runningSince = clock.now()
   let commits: Promise<unknown> = Promise.resolve()
-  let flushTimer: TimerHandle | null = null
+  let flushTimer: { stop(): void } | null = null
 
   function feed(householdId: string, input: MonitorInput): void {
     const entry = monitors.get(householdId)
@@ -126,15 +126,7 @@ export function createDetectors(deps: {
     })
   }
 
-  function scheduleFlush(): void {
-    flushTimer = clock.setTimeout(() => {
-      flush()
-        .catch((err: unknown) => log.error({ err }, 'detector state not saved'))
-        .finally(() => {
-          if (flushTimer) scheduleFlush()
-        })
-    }, flushEveryMs)
-  }
+  const flushLogged = () => flush().catch((err: unknown) => log.error({ err }, 'detector state not saved'))
 
   return {
     /** Loads every household's monitor from the store and the registry, then starts the clock. */
@@ -169,14 +161,14 @@ export function createDetectors(deps: {
         for (const [id, entry] of monitors) if (entry.communityId === e.communityId) void reloadHousehold(id).catch((err: unknown) => log.error({ err }, 'reload failed'))
       })
       scheduler.start()
-      scheduleFlush()
+      flushTimer = repeatEvery(clock, flushEveryMs, flushLogged)
       log.info({ households: monitors.size }, 'detectors started')
     },
 
     async stop(): Promise<void> {
       bus.removeOwner(OWNER)
       scheduler.stop()
-      if (flushTimer) clock.clearTimeout(flushTimer)
+      flushTimer?.stop()
       flushTimer = null
       await commits
       await flush()

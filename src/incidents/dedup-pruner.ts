@@ -5,8 +5,9 @@
  * delete holds the store (and an arriving alarm) for long.
  */
 import type { Logger } from 'pino'
-import type { Clock, TimerHandle } from '../shared/clock.js'
+import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { Db } from '../store/database.js'
+import { pruneOldestFirst } from '../store/prune.js'
 import { DEDUP_WINDOW_MS } from './service.js'
 
 const EVERY_MS = 3_600_000
@@ -14,39 +15,37 @@ const SLICE_MS = 10 * 60_000
 
 export function createDedupPruner(deps: { db: Db; clock: Clock; log: Logger }) {
   const { db, clock, log } = deps
-  let timer: TimerHandle | null = null
+  let timer: { stop(): void } | null = null
 
   async function prune(): Promise<number> {
-    const cutoff = clock.now() - DEDUP_WINDOW_MS
-    let deleted = 0
     try {
-      for (;;) {
-        const row = await db.selectFrom('device_messages').select((eb) => eb.fn.min('received_at').as('oldest')).executeTakeFirst()
-        const oldest = row?.oldest == null ? null : Number(row.oldest)
-        if (oldest === null || oldest >= cutoff) break
-        const r = await db.deleteFrom('device_messages').where('received_at', '<', Math.min(cutoff, oldest + SLICE_MS)).executeTakeFirst()
-        deleted += Number(r.numDeletedRows)
-        await new Promise<void>((resolve) => setImmediate(resolve))
-      }
+      const deleted = await pruneOldestFirst({
+        async oldest() {
+          const row = await db.selectFrom('device_messages').select((eb) => eb.fn.min('received_at').as('oldest')).executeTakeFirst()
+          return row?.oldest == null ? null : Number(row.oldest)
+        },
+        async deleteBefore(at) {
+          return Number((await db.deleteFrom('device_messages').where('received_at', '<', at).executeTakeFirst()).numDeletedRows)
+        },
+        cutoff: clock.now() - DEDUP_WINDOW_MS,
+        sliceMs: SLICE_MS,
+      })
       if (deleted > 0) log.info({ deleted }, 'alarm message ids past the retransmission window forgotten')
+      return deleted
     } catch (err) {
-      log.warn({ err, deleted }, 'alarm message ids not pruned')
+      log.warn({ err }, 'alarm message ids not pruned')
+      return 0
     }
-    return deleted
-  }
-
-  function schedule(): void {
-    timer = clock.setTimeout(() => void prune().finally(() => { if (timer) schedule() }), EVERY_MS)
   }
 
   return {
     prune,
     start(): void {
-      schedule()
+      timer = repeatEvery(clock, EVERY_MS, prune)
       void prune()
     },
     stop(): void {
-      if (timer) clock.clearTimeout(timer)
+      timer?.stop()
       timer = null
     },
   }

@@ -3,7 +3,7 @@
  * a status or telemetry message only updates memory, and a timer flushes once a second.
  */
 import type { Logger } from 'pino'
-import type { Clock, TimerHandle } from '../shared/clock.js'
+import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { Db } from '../store/database.js'
 import { registryRepository } from '../store/registry.js'
 
@@ -18,7 +18,7 @@ export function createDeviceHealth(deps: { db: Db; clock: Clock; log: Logger; fl
   const { db, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
   let pending = new Map<string, HealthUpdate>()
-  let timer: TimerHandle | null = null
+  let timer: { stop(): void } | null = null
 
   /** One transaction for the whole batch: one fsync a second, not one per device (it blocks the loop). */
   async function flush(): Promise<void> {
@@ -35,14 +35,6 @@ export function createDeviceHealth(deps: { db: Db; clock: Clock; log: Logger; fl
     }
   }
 
-  function schedule(): void {
-    timer = clock.setTimeout(() => {
-      void flush().finally(() => {
-        if (timer) schedule()
-      })
-    }, flushEveryMs)
-  }
-
   return {
     record(deviceId: string, update: HealthUpdate): void {
       const prev = pending.get(deviceId)
@@ -50,10 +42,10 @@ export function createDeviceHealth(deps: { db: Db; clock: Clock; log: Logger; fl
     },
     flush,
     start(): void {
-      schedule()
+      timer = repeatEvery(clock, flushEveryMs, flush)
     },
     async stop(): Promise<void> {
-      if (timer) clock.clearTimeout(timer)
+      timer?.stop()
       timer = null
       await flush()
     },

@@ -80,3 +80,29 @@ export function virtualClock(start = Date.UTC(2026, 0, 1)): VirtualClock {
     },
   }
 }
+
+/**
+ * Runs `task` every `everyMs` on the clock, each run timed from the end of the one before, so a
+ * slow run never overlaps the next. The task handles its own errors; a rejection still reschedules.
+ */
+export function repeatEvery(clock: Clock, everyMs: number, task: () => Promise<unknown>): { stop(): void } {
+  let timer: TimerHandle | null = null
+  let stopped = false
+  const schedule = (): void => {
+    timer = clock.setTimeout(() => {
+      void task()
+        .catch(() => undefined)
+        .finally(() => {
+          if (!stopped) schedule()
+        })
+    }, everyMs)
+  }
+  schedule()
+  return {
+    stop(): void {
+      stopped = true
+      if (timer) clock.clearTimeout(timer)
+      timer = null
+    },
+  }
+}

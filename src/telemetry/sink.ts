@@ -5,9 +5,11 @@
  */
 import type { Logger } from 'pino'
 import type { DeviceSeen, IngestEvents, TelemetryReceived } from '../ingest/ingest.js'
-import type { Clock, TimerHandle } from '../shared/clock.js'
+import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { Db } from '../store/database.js'
+import { nextTurn } from '../shared/next-turn.js'
+import { pruneOldestFirst } from '../store/prune.js'
 import { telemetryRepository, type Sample } from '../store/telemetry.js'
 import { BATTERY_STEP_MS } from './history.js'
 
@@ -23,8 +25,6 @@ const PRUNE_EVERY_MS = 3_600_000
 const ROWS_PER_TRANSACTION = 100
 /** Pruning deletes this much time at a statement, for the same reason. */
 const PRUNE_SLICE_MS = 5 * 60_000
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 export interface TelemetrySinkOptions {
   db: Db
@@ -44,8 +44,7 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
   const repo = telemetryRepository(db)
   let buffer: Sample[] = []
   let dropped = 0
-  let flushTimer: TimerHandle | null = null
-  let pruneTimer: TimerHandle | null = null
+  let timers: { stop(): void }[] = []
   let flushing: Promise<void> = Promise.resolve()
   /** The last battery kept per device: a status every heartbeat would otherwise store the same number all day. */
   const lastBattery = new Map<string, { at: number; value: number }>()
@@ -109,40 +108,27 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
 
   /** Deletes what is older than the retention, oldest first, a slice of time per statement. */
   async function prune(): Promise<number> {
-    const cutoff = clock.now() - retentionMs
-    let deleted = 0
     try {
-      for (let oldest = await repo.oldest(); oldest !== null && oldest < cutoff; oldest = await repo.oldest()) {
-        deleted += await repo.prune(Math.min(cutoff, oldest + PRUNE_SLICE_MS))
-        await nextTurn()
-      }
+      const deleted = await pruneOldestFirst({ oldest: repo.oldest, deleteBefore: repo.prune, cutoff: clock.now() - retentionMs, sliceMs: PRUNE_SLICE_MS })
       if (deleted > 0) log.info({ deleted }, 'old telemetry pruned')
+      return deleted
     } catch (err) {
-      log.warn({ err, deleted }, 'telemetry prune failed')
+      log.warn({ err }, 'telemetry prune failed')
+      return 0
     }
-    return deleted
-  }
-
-  function scheduleFlush(): void {
-    flushTimer = clock.setTimeout(() => void flush().finally(() => { if (flushTimer) scheduleFlush() }), flushEveryMs)
-  }
-  function schedulePrune(): void {
-    pruneTimer = clock.setTimeout(() => void prune().finally(() => { if (pruneTimer) schedulePrune() }), PRUNE_EVERY_MS)
   }
 
   return {
     start(): void {
       bus.on('telemetry.received', OWNER, onTelemetry)
       bus.on('device.seen', OWNER, onSeen)
-      scheduleFlush()
-      schedulePrune()
+      timers = [repeatEvery(clock, flushEveryMs, flush), repeatEvery(clock, PRUNE_EVERY_MS, prune)]
       void prune()
     },
     async stop(): Promise<void> {
       bus.removeOwner(OWNER)
-      if (flushTimer) clock.clearTimeout(flushTimer)
-      if (pruneTimer) clock.clearTimeout(pruneTimer)
-      flushTimer = pruneTimer = null
+      for (const t of timers) t.stop()
+      timers = []
       await flush()
     },
     flush,
