@@ -87,12 +87,12 @@ try {
       for (const [dev, kind, room] of [[d('btn'), 'button', null], [d('wm'), 'water', 'kitchen'], [d('pr'), 'presence', 'bedroom']] as const) {
         await trx.insertInto('devices').values({ id: dev, household_id: id, kind, room, secret_hash: 'x', heartbeat_s: 300, last_seen_at: now, online: 1, battery: 80, fw: null, created_at: now }).execute()
       }
-      await trx.insertInto('contacts').values({ id: d('ct'), household_id: id, name: '家属', relation: '子女', phone: '13900000000', position: 0, created_at: now, audience: 'family', email: null, channels: '["sms"]', available_from: null, available_to: null, push_subscription: null }).execute()
+      await trx.insertInto('contacts').values({ id: d('ct'), household_id: id, name: '家属', relation: '子女', phone: '13900000000', position: 0, created_at: now, audience: 'family', email: null, channels: '["sms"]', available_from: null, available_to: null, push_subscription: null, view_link_version: 0 }).execute()
       const samples = demoHistory({ householdId: id, n, meter: d('wm'), sensor: d('pr'), button: d('btn') }, now)
       rows += samples.length
       await telemetryRepository(trx).insert(samples)
     })
-    households.push({ id, token: app.links.viewToken({ householdId: id, contactId: d('ct'), expiresAt: now + DAY }) })
+    households.push({ id, token: app.links.viewToken({ householdId: id, contactId: d('ct'), expiresAt: now + DAY, version: 0 }) })
   }
   log(`seeded ${rows.toLocaleString('en')} readings in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 

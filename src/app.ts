@@ -113,6 +113,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, bus, clock, log: log.child({ component: 'device-commands' }) })
   // Realtime rides on the HTTP server it is built after; the API reaches it through this.
   const realtimeRef: { current?: ReturnType<typeof createRealtime> } = {}
+  const familyRealtimeRef: { current?: ReturnType<typeof createFamilyRealtime> } = {}
   const http = await createHttpServer({
     auth,
     incidents,
@@ -126,6 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       communityChanged: (communityId) => bus.emit('community.changed', { communityId }),
       deviceChanged: (deviceId) => broker.disconnect(deviceId),
       loggedOut: (userId) => realtimeRef.current?.disconnectUser(userId),
+      familyLinksRevoked: (contactId) => familyRealtimeRef.current?.disconnectContact(contactId),
     },
     db,
     links,
@@ -153,6 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, log: log.child({ component: 'realtime' }) })
   realtimeRef.current = realtime
   const familyRealtime = createFamilyRealtime({ io: realtime.io, links, registry, incidents, bus, clock, log: log.child({ component: 'family-realtime' }) })
+  familyRealtimeRef.current = familyRealtime
 
   // MQTT over WebSocket at /mqtt on the HTTP port (contract §Connection).
   const wss = new WebSocketServer({ noServer: true })

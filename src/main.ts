@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   for (const op of demo?.operators ?? []) lines.push(`  Operator  ${op.username} / ${op.password}   (${op.community}, printed once)`)
   if (demo) {
     const { householdId, contactId, elderName } = demo.familyContact
-    const token = app.links.viewToken({ householdId, contactId, expiresAt: app.clock.now() + config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000 })
+    const token = app.links.viewToken({ householdId, contactId, expiresAt: app.clock.now() + config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000, version: 0 })
     lines.push(`  Family    http://localhost:${httpPort}/family.html?t=${encodeURIComponent(token)}   (${elderName}'s family view, printed once)`)
     lines.push(`  Demo devices written to ${config.ANJU_DEMO_FLEET_FILE}; press an SOS with: npm run sim -- sos btn-0001`)
   }

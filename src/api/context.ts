@@ -24,5 +24,7 @@ export interface ApiContext {
     deviceChanged(deviceId: string): void
     /** A user logged out: their live connections close. */
     loggedOut(userId: string): void
+    /** A contact's family links stopped working (revoked, or the contact removed): their live view closes. */
+    familyLinksRevoked(contactId: string): void
   }
 }

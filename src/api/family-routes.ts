@@ -79,9 +79,30 @@ export const familyRoutes: FastifyPluginAsyncZod<
       const contact = await ctx.registry.contacts.get(request.params.contactId)
       if (!contact || contact.householdId !== h.id) throw notFound('contact', request.params.contactId)
       const expiresAt = ctx.clock.now() + ctx.familyViewTtlMs
-      const tok = ctx.links.viewToken({ householdId: h.id, contactId: contact.id, expiresAt })
+      const tok = ctx.links.viewToken({ householdId: h.id, contactId: contact.id, expiresAt, version: contact.viewLinkVersion })
       request.log.info({ householdId: h.id, contactId: contact.id, by: currentUser(request).username }, 'family view link issued')
       return reply.code(201).send({ url: `${ctx.publicUrl.replace(/\/$/, '')}/family.html?t=${encodeURIComponent(tok)}`, token: tok, expiresAt })
+    },
+  )
+
+  app.delete(
+    '/api/households/:id/contacts/:contactId/family-links',
+    {
+      preHandler: requireUser(ctx.auth),
+      schema: {
+        tags: ['family'],
+        summary: "Revoke every view link given to this contact (a lost phone); their next link is a new one",
+        params: idParam.extend({ contactId: z.string().min(1).max(100) }),
+      },
+    },
+    async (request, reply) => {
+      const h = await visibleHousehold(ctx.registry, currentUser(request), request.params.id)
+      const contact = await ctx.registry.contacts.get(request.params.contactId)
+      if (!contact || contact.householdId !== h.id) throw notFound('contact', request.params.contactId)
+      await ctx.registry.contacts.revokeViewLinks(contact.id)
+      ctx.announce.familyLinksRevoked(contact.id)
+      request.log.info({ householdId: h.id, contactId: contact.id, by: currentUser(request).username }, 'family view links revoked')
+      return reply.code(204).send()
     },
   )
 

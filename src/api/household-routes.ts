@@ -55,7 +55,7 @@ function audienceOf(relation: string): Audience {
 }
 
 const contactOut = (c: Contact) => {
-  const { pushSubscription, ...rest } = c
+  const { pushSubscription, viewLinkVersion: _version, ...rest } = c
   return { ...rest, pushSubscribed: pushSubscription !== null }
 }
 
@@ -147,7 +147,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     const now = ctx.clock.now()
     const { audience, ...body } = request.body
     if ((body.availableFrom === null) !== (body.availableTo === null)) throw new ApiError('VALIDATION', 'availableFrom and availableTo go together')
-    const contact: Contact = { id: newId('ct', now), householdId: h.id, ...body, audience: audience ?? audienceOf(body.relation), pushSubscription: null }
+    const contact: Contact = { id: newId('ct', now), householdId: h.id, ...body, audience: audience ?? audienceOf(body.relation), pushSubscription: null, viewLinkVersion: 0 }
     await ctx.registry.contacts.insert(contact, now)
     return reply.code(201).send(contactOut(contact))
   })
@@ -158,6 +158,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     async (request, reply) => {
       const removed = await ctx.registry.contacts.remove(request.params.id, request.params.contactId)
       if (removed === 0) throw notFound('contact', request.params.contactId)
+      ctx.announce.familyLinksRevoked(request.params.contactId)
       return reply.code(204).send()
     },
   )

@@ -24,6 +24,7 @@ const OWNER = 'family-realtime'
 /** Trail entries the family view does not show (who was notified, ladder steps): no reason to reload. */
 const UNSEEN: ReadonlySet<string> = new Set(['escalated', 'notification'])
 const householdRoom = (id: string) => `household:${id}`
+const contactRoom = (id: string) => `contact:${id}`
 
 export function createFamilyRealtime(deps: {
   /** The operators' Socket.IO server (same HTTP server); typed for its own events, so only `of` is asked for. */
@@ -36,7 +37,7 @@ export function createFamilyRealtime(deps: {
   log: Logger
 }) {
   const { io, bus, clock, log } = deps
-  const family = io.of('/family') as Namespace<Record<string, never>, ServerToFamily, Record<string, never>, { householdId: string }>
+  const family = io.of('/family') as Namespace<Record<string, never>, ServerToFamily, Record<string, never>, { householdId: string; contactId: string }>
 
   family.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token
@@ -45,13 +46,14 @@ export function createFamilyRealtime(deps: {
       (r) => {
         if (!r.ok) return next(new Error(r.reason === 'expired' ? 'this link has expired' : 'this link is not valid'))
         socket.data.householdId = r.access.household.id
+        socket.data.contactId = r.access.contact.id
         next()
       },
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
     )
   })
 
-  family.on('connection', (socket) => void socket.join(householdRoom(socket.data.householdId)))
+  family.on('connection', (socket) => void socket.join([householdRoom(socket.data.householdId), contactRoom(socket.data.contactId)]))
 
   bus.on('incident.changed', OWNER, ({ incident, events }) => {
     if (!FAMILY_CATEGORIES.has(incident.category) || events.every((e) => UNSEEN.has(e.kind))) return
@@ -59,6 +61,10 @@ export function createFamilyRealtime(deps: {
   })
 
   return {
+    /** The contact's links were revoked or the contact removed: their open pages stop hearing anything. */
+    disconnectContact(contactId: string): void {
+      family.in(contactRoom(contactId)).disconnectSockets(true)
+    },
     close(): void {
       bus.removeOwner(OWNER)
       family.disconnectSockets(true)

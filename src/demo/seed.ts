@@ -103,6 +103,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
           availableFrom: null,
           availableTo: null,
           pushSubscription: null,
+          viewLinkVersion: 0,
         },
         now,
       )

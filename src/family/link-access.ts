@@ -1,6 +1,6 @@
 /**
  * Who a family link lets in: the household and contact it names, checked against the store, so
- * an altered, expired or revoked link (its contact removed) opens nothing. Used by the family
+ * an altered, expired or revoked link (its contact removed, or its view links revoked) opens nothing. Used by the family
  * routes and the family's live channel alike.
  */
 import type { Incident } from '../incidents/model.js'
@@ -30,6 +30,7 @@ export async function familyAccess(
   const linkIncident = claims.kind === 'incident' ? ((await deps.incidents.get(claims.incidentId)) ?? null) : null
   const householdId = claims.kind === 'incident' ? linkIncident?.householdId : claims.householdId
   if (!contact || !householdId || contact.householdId !== householdId) return { ok: false, reason: 'invalid' }
+  if (claims.kind === 'household' && claims.version !== contact.viewLinkVersion) return { ok: false, reason: 'invalid' }
   const household = await deps.registry.households.get(householdId)
   if (!household) return { ok: false, reason: 'invalid' }
   return { ok: true, access: { claims, contact, household, linkIncident } }

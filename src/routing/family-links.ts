@@ -18,13 +18,15 @@ export interface ViewClaims {
   householdId: string
   contactId: string
   expiresAt: number
+  /** The contact's view-link version when the link was made: a newer one revokes it. */
+  version: number
 }
 
 export type CheckedClaims = ({ kind: 'incident' } & LinkClaims) | ({ kind: 'household' } & ViewClaims)
 
 export type LinkCheck = { ok: true; claims: CheckedClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' }
 
-/** Marks a view link's body; an incident link's body has three fields, a view link's four. */
+/** Marks a view link's body; an incident link's body has three fields, a view link's five. */
 const VIEW = 'view'
 
 export function createFamilyLinks(key: string) {
@@ -40,7 +42,7 @@ export function createFamilyLinks(key: string) {
     },
     /** A view link (the family view of one household). */
     viewToken(claims: ViewClaims): string {
-      return seal([VIEW, claims.householdId, claims.contactId, claims.expiresAt])
+      return seal([VIEW, claims.householdId, claims.contactId, claims.expiresAt, claims.version])
     },
     check(token: string, now: number): LinkCheck {
       const [body, mac, extra] = token.split('.')
@@ -70,10 +72,10 @@ function claimsOf(parsed: unknown): CheckedClaims | null {
     if (!isText(incidentId) || !isText(contactId) || typeof expiresAt !== 'number') return null
     return { kind: 'incident', incidentId, contactId, expiresAt }
   }
-  if (parsed.length === 4 && parsed[0] === VIEW) {
-    const [, householdId, contactId, expiresAt] = parsed as unknown[]
-    if (!isText(householdId) || !isText(contactId) || typeof expiresAt !== 'number') return null
-    return { kind: 'household', householdId, contactId, expiresAt }
+  if (parsed.length === 5 && parsed[0] === VIEW) {
+    const [, householdId, contactId, expiresAt, version] = parsed as unknown[]
+    if (!isText(householdId) || !isText(contactId) || typeof expiresAt !== 'number' || !Number.isInteger(version)) return null
+    return { kind: 'household', householdId, contactId, expiresAt, version: version as number }
   }
   return null
 }

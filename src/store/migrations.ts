@@ -208,6 +208,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('telemetry_by_age').on('telemetry_samples').column('at').execute()
     },
   },
+  '0005_family_link_revocation': {
+    async up(db: Kysely<unknown>) {
+      // A contact's view links carry this number; raising it revokes them all (a lost phone).
+      await db.schema.alterTable('contacts').addColumn('view_link_version', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    },
+  },
 }
 
 export const migrationProvider: MigrationProvider = {

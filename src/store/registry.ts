@@ -80,6 +80,8 @@ export interface Contact {
   availableFrom: string | null
   availableTo: string | null
   pushSubscription: PushSubscriptionJson | null
+  /** Family view links name this version; a new one revokes the links given out before. */
+  viewLinkVersion: number
 }
 
 /** Announced after the registry changes, so the detectors re-read a household. */
@@ -258,12 +260,19 @@ export function registryRepository(db: Db) {
             available_from: c.availableFrom,
             available_to: c.availableTo,
             push_subscription: json(c.pushSubscription),
+            view_link_version: c.viewLinkVersion,
             created_at: createdAt,
           })
           .execute()
       },
       async setPushSubscription(id: string, subscription: PushSubscriptionJson): Promise<void> {
         await db.updateTable('contacts').set({ push_subscription: JSON.stringify(subscription) }).where('id', '=', id).execute()
+      },
+      /** Revokes every family view link of the contact; returns the new version. */
+      async revokeViewLinks(id: string): Promise<number> {
+        await db.updateTable('contacts').set((eb) => ({ view_link_version: eb('view_link_version', '+', 1) })).where('id', '=', id).execute()
+        const row = await db.selectFrom('contacts').select('view_link_version').where('id', '=', id).executeTakeFirst()
+        return Number(row?.view_link_version ?? 0)
       },
       async remove(householdId: string, id: string): Promise<number> {
         const r = await db.deleteFrom('contacts').where('household_id', '=', householdId).where('id', '=', id).executeTakeFirst()
@@ -343,4 +352,5 @@ const toContact = (r: Selectable<ContactsTable>): Contact => ({
   availableFrom: r.available_from,
   availableTo: r.available_to,
   pushSubscription: parse<PushSubscriptionJson>(r.push_subscription),
+  viewLinkVersion: Number(r.view_link_version ?? 0),
 })

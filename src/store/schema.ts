@@ -63,6 +63,8 @@ export interface ContactsTable {
   available_to: string | null
   /** JSON Web Push subscription of the contact's browser, or null. */
   push_subscription: string | null
+  /** Family view links carry it; raising it revokes every link given out before. */
+  view_link_version: number
 }
 
 export interface UsersTable {

@@ -76,11 +76,20 @@ describe('family live channel', () => {
     const fx = await provision(p)
     const { token, contactId } = await linkFor(fx)
     await expect(connect('not-a-link-at-all')).rejects.toThrow(/not valid/)
-    await expect(connect(p.app.links.viewToken({ householdId: fx.householdId, contactId, expiresAt: Date.now() - 1 }))).rejects.toThrow(/expired/)
+    await expect(connect(p.app.links.viewToken({ householdId: fx.householdId, contactId, expiresAt: Date.now() - 1, version: 0 }))).rejects.toThrow(/expired/)
     await expect(connect('')).rejects.toThrow(/unauthorized/)
+    // Revoking the links closes a page that is open now, and refuses it when it comes back.
     const { socket } = await connect(token)
-    socket.close()
-    expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}`)).status).toBe(204)
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)))
+    expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}/family-links`)).status).toBe(204)
+    expect(await closed).toBe('io server disconnect')
     await expect(connect(token)).rejects.toThrow(/not valid/)
+    // So does removing the contact, for a link made since.
+    const fresh = (await p.api<{ token: string }>('POST', `/api/households/${fx.householdId}/contacts/${contactId}/family-link`)).body.token
+    const again = await connect(fresh)
+    const gone = new Promise<string>((resolve) => again.socket.once('disconnect', (reason) => resolve(reason)))
+    expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}`)).status).toBe(204)
+    expect(await gone).toBe('io server disconnect')
+    await expect(connect(fresh)).rejects.toThrow(/not valid/)
   })
 })

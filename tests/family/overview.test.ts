@@ -149,17 +149,26 @@ describe('family overview', () => {
     const { token } = (await viewLink(fx.householdId, contactId)).body
     const [, mac] = token.split('.')
     // Same signature, body pointing at another household: the signature no longer matches.
-    const forged = Buffer.from(JSON.stringify(['view', other.householdId, contactId, Date.now() + 3_600_000])).toString('base64url')
+    const forged = Buffer.from(JSON.stringify(['view', other.householdId, contactId, Date.now() + 3_600_000, 0])).toString('base64url')
     expect(await overview(`${forged}.${mac}`)).toMatchObject({ status: 403, body: { error: 'FORBIDDEN', message: 'this link is not valid' } })
-    const expired = p.app.links.viewToken({ householdId: fx.householdId, contactId, expiresAt: Date.now() - 1 })
+    const expired = p.app.links.viewToken({ householdId: fx.householdId, contactId, expiresAt: Date.now() - 1, version: 0 })
     expect(await overview(expired)).toMatchObject({ status: 403, body: { message: 'this link has expired' } })
     // A validly signed link naming a contact of another household is refused too.
     const otherContact = await contactOf(other.householdId)
-    expect((await overview(p.app.links.viewToken({ householdId: fx.householdId, contactId: otherContact, expiresAt: Date.now() + 60_000 }))).status).toBe(403)
+    expect((await overview(p.app.links.viewToken({ householdId: fx.householdId, contactId: otherContact, expiresAt: Date.now() + 60_000, version: 0 }))).status).toBe(403)
     expect((await overview('short')).status).toBe(400)
 
     expect((await overview(token)).status).toBe(200)
+    // Revoking the contact's links (a lost phone) kills this one; the next link made works.
+    const stranger = await createOperator(p, 'op-fam-revoke-stranger', [other.communityId])
+    expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}/family-links`, undefined, stranger)).status).toBe(404)
+    expect((await overview(token)).status).toBe(200)
+    expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}/family-links`)).status).toBe(204)
+    expect(await overview(token)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
+    const fresh = (await viewLink(fx.householdId, contactId)).body.token
+    expect((await overview(fresh)).status).toBe(200)
     expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}`)).status).toBe(204)
+    expect(await overview(fresh)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
     expect(await overview(token)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
   })
 

@@ -50,6 +50,7 @@ const contact = (over: Partial<Contact>): Contact => ({
   availableFrom: null,
   availableTo: null,
   pushSubscription: null,
+  viewLinkVersion: 0,
   ...over,
 })
 
@@ -110,8 +111,8 @@ describe('family links', () => {
   })
 
   it('makes view links for one household and contact, which can never pass for an incident link', () => {
-    const view = links.viewToken({ householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000 })
-    expect(links.check(view, T0)).toEqual({ ok: true, claims: { kind: 'household', householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000 } })
+    const view = links.viewToken({ householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 })
+    expect(links.check(view, T0)).toEqual({ ok: true, claims: { kind: 'household', householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 } })
     expect(links.check(view, T0 + 1000)).toEqual({ ok: false, reason: 'expired' })
     const incident = links.token({ incidentId: 'view', contactId: 'c1', expiresAt: T0 + 1000 })
     expect(links.check(incident, T0)).toMatchObject({ ok: true, claims: { kind: 'incident', incidentId: 'view' } })
@@ -121,8 +122,10 @@ describe('family links', () => {
       const mac = createHmac('sha256', 'k'.repeat(32)).update(body).digest('base64url')
       return `${body}.${mac}`
     }
-    expect(links.check(sign(['other', 'hh_1', 'c1', T0 + 1000]), T0)).toEqual({ ok: false, reason: 'malformed' })
-    expect(links.check(sign(['view', '', 'c1', T0 + 1000]), T0)).toEqual({ ok: false, reason: 'malformed' })
+    expect(links.check(sign(['other', 'hh_1', 'c1', T0 + 1000, 0]), T0)).toEqual({ ok: false, reason: 'malformed' })
+    expect(links.check(sign(['view', '', 'c1', T0 + 1000, 0]), T0)).toEqual({ ok: false, reason: 'malformed' })
+    expect(links.check(sign(['view', 'hh_1', 'c1', T0 + 1000, 0.5]), T0)).toEqual({ ok: false, reason: 'malformed' })
+    expect(links.check(sign(['view', 'hh_1', 'c1', T0 + 1000]), T0)).toEqual({ ok: false, reason: 'malformed' })
     expect(links.check(sign(['inc_1', 'c1', String(T0 + 1000)]), T0)).toEqual({ ok: false, reason: 'malformed' })
   })
 

@@ -83,7 +83,7 @@ const zh = {
     },
   },
   keySafe: '钥匙盒信息',
-  familyLink: { make: '家属查看链接', makeFor: '为 {name} 生成家属查看链接', label: '{name} 的查看链接', copy: '复制 {name} 的查看链接' },
+  familyLink: { make: '家属查看链接', makeFor: '为 {name} 生成家属查看链接', label: '{name} 的查看链接', copy: '复制 {name} 的查看链接', revoke: '收回链接', revokeFor: '收回链接:{name} 的全部查看链接', revoked: '已收回,旧链接失效' },
   hist: {
     title: '近期情况', water: '近 7 天每小时用水(升)', presence: '近 48 小时各房间活动', battery: '设备电量趋势(%)',
     noData: '暂无数据', failed: '历史数据暂不可用', alert: '告警时段', litres: '用水(升)',
@@ -175,7 +175,7 @@ const en: Messages = {
     },
   },
   keySafe: 'Key safe',
-  familyLink: { make: 'Family view link', makeFor: 'Make a family view link for {name}', label: 'View link of {name}', copy: 'Copy the view link of {name}' },
+  familyLink: { make: 'Family view link', makeFor: 'Make a family view link for {name}', label: 'View link of {name}', copy: 'Copy the view link of {name}', revoke: 'Revoke links', revokeFor: 'Revoke links: every view link of {name}', revoked: 'Revoked: old links no longer work' },
   hist: {
     title: 'Recent history', water: 'Water use per hour, last 7 days (litres)', presence: 'Activity per room, last 48 h', battery: 'Battery trend (%)',
     noData: 'No data yet', failed: 'History unavailable', alert: 'Alert window', litres: 'Water (litres)',

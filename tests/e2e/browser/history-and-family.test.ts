@@ -208,6 +208,12 @@ describe('household history in the console', () => {
     await phone.goto(h.site.url + new URL(url).pathname + new URL(url).search)
     await expect.poll(() => phone.getByTestId('family-elder').textContent()).toBe(elder)
     await expect.poll(() => phone.locator(`[data-testid="family-incident"][data-incident-id="${incidentId}"]`).count()).toBe(1)
+
+    // The phone is lost: the operator revokes the links, and the open page says the link is no longer valid at once.
+    await page.getByTestId('contact').filter({ hasText: '王芳' }).getByTestId('revoke-family-links').click()
+    await page.getByTestId('family-links-revoked').waitFor()
+    await phone.getByTestId('family-invalid').waitFor({ timeout: 3000 })
+    expect(await page.getByTestId('family-link-url').count()).toBe(0)
   }, 60_000)
 })
 
@@ -390,7 +396,7 @@ describe('family view', () => {
     expect(await axeViolations(page)).toEqual([])
     await shot(page, 'family-view-invalid')
     // an expired view link, and none at all
-    const expired = p.app.links.viewToken({ householdId: home.householdId, contactId, expiresAt: Date.now() - 1000 })
+    const expired = p.app.links.viewToken({ householdId: home.householdId, contactId, expiresAt: Date.now() - 1000, version: 0 })
     await page.goto(`${h.site.url}/family.html?t=${encodeURIComponent(expired)}`)
     await page.getByTestId('family-invalid').waitFor()
     expect(await page.content()).not.toContain(elderName)
