@@ -7,7 +7,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { resolveSettings } from '../detectors/settings.js'
-import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_CATEGORIES, handlerOf } from '../family/status.js'
+import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_ANSWERS, FAMILY_CATEGORIES, familyIncidentRow, handlerOf } from '../family/status.js'
 import { familyAccess, type FamilyAccess } from '../family/link-access.js'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
@@ -16,7 +16,6 @@ import type { ApiContext } from './context.js'
 import { currentUser, requireUser, visibleHousehold } from './guards.js'
 import { idParam } from './views.js'
 
-const ANSWERS = ['on_my_way', 'called_fine'] as const
 const ANSWER_TEXT = { on_my_way: { zh: '我去看看', en: "I'm on my way" }, called_fine: { zh: '已电话联系,老人平安', en: "I called, she's fine" } }
 /** Resolved incidents stay in the family's list this long. */
 const RECENT_MS = 7 * 24 * 3_600_000
@@ -45,7 +44,7 @@ const overviewView = z.object({
       handledBy: z.string().nullable(),
       handledByKind: z.enum(['operator', 'family']).nullable(),
       answerable: z.boolean(),
-      responses: z.array(z.object({ by: z.string(), relation: z.string(), answer: z.enum(ANSWERS), at: z.number() })).describe("family members' answers, oldest first"),
+      responses: z.array(z.object({ by: z.string(), relation: z.string(), answer: z.enum(FAMILY_ANSWERS), at: z.number() })).describe("family members' answers, oldest first"),
     }),
   ),
   linkIncidentId: z.string().nullable(),
@@ -115,8 +114,8 @@ export const familyRoutes: FastifyPluginAsyncZod<
         description: 'An incident link answers its own incident; a view link answers any unresolved incident of its household.',
         security: [],
         params: idParam,
-        body: z.object({ token, answer: z.enum(ANSWERS) }),
-        response: { 200: z.object({ incidentId: z.string(), state: z.string(), answer: z.enum(ANSWERS) }) },
+        body: z.object({ token, answer: z.enum(FAMILY_ANSWERS) }),
+        response: { 200: z.object({ incidentId: z.string(), state: z.string(), answer: z.enum(FAMILY_ANSWERS) }) },
       },
     },
     async (request) => {
@@ -195,11 +194,6 @@ export const familyRoutes: FastifyPluginAsyncZod<
         const problem = deviceProblem(d, now, health)
         return problem ? [{ deviceId: d.id, kind: d.kind, room: d.room, problem, battery: d.battery, lastSeenAt: d.lastSeenAt }] : []
       })
-      const names = new Map<string, string | null>()
-      const nameOf = async (username: string) => {
-        if (!names.has(username)) names.set(username, (await ctx.users.displayName(username)) ?? null)
-        return names.get(username) ?? null
-      }
       const shown = incidents.filter((i) => FAMILY_CATEGORIES.has(i.category))
       const listed = linkIncident && !shown.some((i) => i.id === linkIncident.id) ? [...shown, linkIncident] : shown
       const rows = await Promise.all(
@@ -207,18 +201,8 @@ export const familyRoutes: FastifyPluginAsyncZod<
           .sort((a, b) => b.openedAt - a.openedAt)
           .map(async (i) => {
             const handler = handlerOf(i)
-            // An operator who has since been deleted is still shown by login name, never as "nobody".
-            const handledBy = handler ? (handler.kind === 'operator' ? ((await nameOf(handler.id)) ?? handler.id) : handler.id) : null
-            const responses = (await ctx.incidents.events(i.id)).flatMap((e) => {
-              const d = e.detail as { answer?: unknown; contact?: unknown; relation?: unknown }
-              if (e.kind !== 'family_response' || !ANSWERS.includes(d.answer as (typeof ANSWERS)[number])) return []
-              return [{ by: String(d.contact ?? ''), relation: String(d.relation ?? ''), answer: d.answer as (typeof ANSWERS)[number], at: e.at }]
-            })
-            const answerable = i.state !== 'resolved' && ANSWERABLE_CATEGORIES.has(i.category) && (claims.kind === 'household' || i.id === linkIncident?.id)
-            return {
-              id: i.id, type: i.type, category: i.category, state: i.state, openedAt: i.openedAt, acknowledgedAt: i.acknowledgedAt,
-              resolvedAt: i.resolvedAt, outcome: i.outcome, handledBy, handledByKind: handledBy ? handler!.kind : null, answerable, responses,
-            }
+            const operatorName = handler?.kind === 'operator' ? ((await ctx.users.displayName(handler.id)) ?? null) : null
+            return familyIncidentRow(i, await ctx.incidents.events(i.id), operatorName, claims.kind === 'household' || i.id === linkIncident?.id)
           }),
       )
       const room = activity ? (devices.find((d) => d.id === activity.deviceId)?.room ?? null) : null
