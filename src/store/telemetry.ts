@@ -24,6 +24,10 @@ export function telemetryRepository(db: Db) {
     value2: r.value2 == null ? null : Number(r.value2),
   })
 
+  /** A household's readings of these kinds; each query below narrows it by time. */
+  const samplesOf = (householdId: string, kinds: readonly SampleKind[]) =>
+    db.selectFrom('telemetry_samples').selectAll().where('household_id', '=', householdId).where('kind', 'in', kinds)
+
   return {
     async insert(samples: readonly Sample[]): Promise<void> {
       // SQLite allows 32,766 bound variables: 6 a row.
@@ -35,39 +39,19 @@ export function telemetryRepository(db: Db) {
 
     /** Readings of these kinds in [from, to], oldest first. */
     async range(householdId: string, kinds: readonly SampleKind[], from: number, to: number): Promise<Sample[]> {
-      const rows = await db
-        .selectFrom('telemetry_samples')
-        .selectAll()
-        .where('household_id', '=', householdId)
-        .where('kind', 'in', kinds)
-        .where('at', '>=', from)
-        .where('at', '<=', to)
-        .orderBy('at', 'asc')
-        .execute()
+      const rows = await samplesOf(householdId, kinds).where('at', '>=', from).where('at', '<=', to).orderBy('at', 'asc').execute()
       return rows.map(toSample)
     },
 
     /** The newest readings of one kind at or before `to`, newest first. */
     async latest(householdId: string, kind: SampleKind, to: number, limit: number): Promise<Sample[]> {
-      const rows = await db
-        .selectFrom('telemetry_samples')
-        .selectAll()
-        .where('household_id', '=', householdId)
-        .where('kind', '=', kind)
-        .where('at', '<=', to)
-        .orderBy('at', 'desc')
-        .limit(limit)
-        .execute()
+      const rows = await samplesOf(householdId, [kind]).where('at', '<=', to).orderBy('at', 'desc').limit(limit).execute()
       return rows.map(toSample)
     },
 
     /** The newest presence reading that saw someone (occupied or moving), at or before `to`. */
     async latestPresence(householdId: string, to: number): Promise<Sample | undefined> {
-      const row = await db
-        .selectFrom('telemetry_samples')
-        .selectAll()
-        .where('household_id', '=', householdId)
-        .where('kind', '=', 'presence')
+      const row = await samplesOf(householdId, ['presence'])
         .where('at', '<=', to)
         .where((eb) => eb.or([eb('value', '=', 1), eb('value2', '=', 1)]))
         .orderBy('at', 'desc')
