@@ -14,7 +14,7 @@ import { ensureAdmin } from './auth/bootstrap.js'
 import { createBroker } from './broker/broker.js'
 import type { Config } from './config.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
-import { createDetectors } from './detectors/service.js'
+import { createDetectors, type DetectorEvents } from './detectors/service.js'
 import { createDeviceCommands } from './delivery/device-commands.js'
 import type { ChannelName } from './delivery/channels/channel.js'
 import { channelsFromConfig } from './delivery/channels/index.js'
@@ -23,6 +23,7 @@ import { createOutbox } from './delivery/outbox.js'
 import { createFamilyRealtime } from './delivery/family-realtime.js'
 import { createRealtime } from './delivery/realtime.js'
 import { createFamilyLinks } from './routing/family-links.js'
+import { createQuestions } from './routing/questions.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
 import { outboxRepository } from './store/outbox.js'
 import { settingsRepository } from './store/settings.js'
@@ -39,7 +40,7 @@ import { openPostgres, openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
 import { userRepository } from './store/users.js'
 
-export type AppEvents = IncidentEvents & IngestEvents & RegistryEvents & RoutingEvents
+export type AppEvents = IncidentEvents & IngestEvents & RegistryEvents & RoutingEvents & DetectorEvents
 
 export interface AppOptions {
   clock?: Clock
@@ -110,6 +111,17 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   })
   const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS })
+  const questions = createQuestions({
+    db,
+    outbox,
+    links,
+    bus,
+    clock,
+    log: log.child({ component: 'questions' }),
+    send: broker.sendCommand,
+    publicUrl: config.ANJU_PUBLIC_URL,
+    channels: new Set(Object.keys(channels) as ChannelName[]),
+  })
   const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, bus, clock, log: log.child({ component: 'device-commands' }) })
   // Realtime rides on the HTTP server it is built after; the API reaches it through this.
   const realtimeRef: { current?: ReturnType<typeof createRealtime> } = {}
@@ -137,6 +149,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     publicUrl: config.ANJU_PUBLIC_URL,
     familyViewTtlMs: config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000,
     notices: (incidentId) => outboxRepository(db).forIncident(incidentId),
+    familyQuestions: detectors,
     dashboardsDir: DASHBOARDS_DIR,
     connectedDevices: () => broker.aedes.connectedClients,
     ...(virtual
@@ -146,6 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
             async advance(ms: number) {
               virtual.advance(ms)
               await detectors.settle()
+              await questions.settle()
               await routing.settle()
             },
           },
@@ -178,6 +192,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     incidents,
     detectors,
     routing,
+    questions,
     outbox,
     links,
     stats,
@@ -223,6 +238,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       wss.close()
       if (started || http.server.listening) await http.close()
       await detectors.stop()
+      await questions.stop()
       await routing.stop()
       await outbox.stop()
       await Promise.allSettled([...notes])

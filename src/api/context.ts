@@ -1,5 +1,7 @@
 /** What route plugins receive: the domain services, never the database. */
 import type { Auth } from '../auth/auth.js'
+import type { FamilyAnswer } from '../detectors/activity.js'
+import type { PendingQuestion } from '../detectors/service.js'
 import type { Incidents } from '../incidents/service.js'
 import type { IngestStats } from '../ingest/stats.js'
 import type { Clock } from '../shared/clock.js'
@@ -14,6 +16,11 @@ export interface ApiContext {
   users: UserRepository
   stats: IngestStats
   clock: Clock
+  /** The question the detectors are asking a household's family ("is she with you?"), and their answer. */
+  familyQuestions: {
+    question(householdId: string): PendingQuestion | null
+    answer(householdId: string, checkId: string, answer: FamilyAnswer): boolean
+  }
   /** The notices queued for an incident and what became of them. */
   notices(incidentId: string): Promise<OutboxRow[]>
   /** Tells the rest of the platform (the detectors) that registry data changed. */

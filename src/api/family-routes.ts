@@ -49,7 +49,15 @@ const overviewView = z.object({
   ),
   linkIncidentId: z.string().nullable(),
   linkExpiresAt: z.number(),
+  question: z
+    .object({ id: z.string(), askedAt: z.number(), text: z.object({ zh: z.string(), en: z.string() }) })
+    .nullable()
+    .describe('a question the platform is asking the family before it alerts anyone ("is she with you?"); answered by a view link'),
 })
+
+/** Away mode set by a family answer lasts at most this long; longer stays are for the community to enter. */
+const FAMILY_AWAY_MAX_MS = 30 * 24 * 3_600_000
+const QUESTION_ANSWERS = ['with_us', 'phoned_safe', 'not_with_us'] as const
 
 export const familyRoutes: FastifyPluginAsyncZod<
   ApiContext & { links: FamilyLinks; vapidPublicKey: string; familyViewBuilt: boolean; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }
@@ -215,7 +223,49 @@ export const familyRoutes: FastifyPluginAsyncZod<
         incidents: rows,
         linkIncidentId: linkIncident?.id ?? null,
         linkExpiresAt: claims.expiresAt,
+        question: claims.kind === 'household' ? questionView(household.id, household.elderName) : null,
       }
+    },
+  )
+
+  function questionView(householdId: string, elderName: string) {
+    const q = ctx.familyQuestions.question(householdId)
+    return q ? { id: q.id, askedAt: q.askedAt, text: { zh: `${elderName}今天在您那里吗?`, en: `Is ${elderName} with you today?` } } : null
+  }
+
+  app.post(
+    '/api/family/questions/:id/answer',
+    {
+      schema: {
+        tags: ['family'],
+        summary: 'The family answers "is she with you?"; a view link only, no login',
+        description:
+          '`with_us` needs `until` (epoch ms, in the future, at most 30 days ahead): the household is then away until then and nothing is raised for it meanwhile (SOS, fall, smoke and gas still are). `phoned_safe`: the family called and the elder is fine. `not_with_us`: the operators are alerted at once.',
+        security: [],
+        params: idParam,
+        body: z.object({ token, answer: z.enum(QUESTION_ANSWERS), until: z.number().int().positive().optional() }),
+        response: { 200: z.object({ questionId: z.string(), answer: z.enum(QUESTION_ANSWERS), awayUntil: z.number().nullable() }) },
+      },
+    },
+    async (request) => {
+      const { claims, contact, household } = await familyOf(request.body.token)
+      if (claims.kind !== 'household') throw new ApiError('FORBIDDEN', 'this link cannot answer questions')
+      const { answer, until } = request.body
+      const now = ctx.clock.now()
+      if (answer === 'with_us' && (until === undefined || until <= now || until > now + FAMILY_AWAY_MAX_MS)) {
+        throw new ApiError('VALIDATION', 'until: 请选择老人回家的日期(今天之后,30 天以内) / the day she comes home, within 30 days')
+      }
+      const pending = ctx.familyQuestions.question(household.id)
+      if (!pending || pending.id !== request.params.id) throw new ApiError('CONFLICT', '这个问题已经不需要回答了 / this question is no longer waiting for an answer')
+      let awayUntil: number | null = null
+      if (answer === 'with_us' && until !== undefined) {
+        await ctx.registry.households.update({ ...household, awayUntil: until, updatedAt: now })
+        awayUntil = until
+      }
+      ctx.familyQuestions.answer(household.id, pending.id, answer)
+      if (awayUntil !== null) ctx.announce.householdChanged(household.id)
+      request.log.info({ householdId: household.id, questionId: pending.id, answer, by: contact.name, awayUntil }, 'family answered a question')
+      return { questionId: pending.id, answer, awayUntil }
     },
   )
 

@@ -13,15 +13,25 @@ const messageId = z.string().min(1).max(64)
 const deviceTs = z.number().int().nonnegative()
 const battery = z.number().min(0).max(100)
 
+/** What a resident's press means (contract §alarm). */
 export const ALARM_TYPES = ['sos', 'fall', 'service', 'cancel'] as const
 export type AlarmType = (typeof ALARM_TYPES)[number]
 
-export const alarmPayload = z.object({
+const pressPayload = z.object({
   id: messageId,
   ts: deviceTs.optional(),
   type: z.enum(ALARM_TYPES),
   battery: battery.optional(),
 })
+/** Contract v1.1 §cmd `checkin`: the resident's answer to a check-in, naming the command it answers. */
+const checkinAnswerPayload = z.object({
+  id: messageId,
+  ts: deviceTs.optional(),
+  type: z.literal('checkin_ok'),
+  ref: messageId,
+  battery: battery.optional(),
+})
+export const alarmPayload = z.discriminatedUnion('type', [pressPayload, checkinAnswerPayload])
 export type AlarmPayload = z.infer<typeof alarmPayload>
 
 const waterReading = z.object({
@@ -66,16 +76,23 @@ export const statusPayload = z.object({
   battery: battery.optional(),
   rssi: z.number().optional(),
   fw: z.string().max(64).optional(),
+  /** Contract v1.1: what the device can do, e.g. `checkin` (plays a check-in prompt), `voice`. */
+  caps: z.array(z.string().min(1).max(32)).max(16).optional(),
 })
 export type StatusPayload = z.infer<typeof statusPayload>
 
-export const COMMANDS = ['ack', 'resolved', 'ping', 'config'] as const
+export const COMMANDS = ['ack', 'resolved', 'ping', 'config', 'checkin'] as const
+/** Contract v1.1: a device declaring this in `status.caps` may be sent `checkin`; no other device is. */
+export const CHECKIN_CAP = 'checkin'
 export const commandPayload = z.object({
   id: messageId,
   ts: deviceTs,
   cmd: z.enum(COMMANDS),
   incidentId: z.string().optional(),
   heartbeatS: z.number().int().positive().optional(),
+  /** `checkin`: what the device says (or its own recorded equivalent), and how long it waits for a key. */
+  prompt: z.string().max(200).optional(),
+  timeoutS: z.number().int().positive().max(3600).optional(),
 })
 export type CommandPayload = z.infer<typeof commandPayload>
 

@@ -17,6 +17,9 @@ export const CONDITION_KINDS = [
   'wandering',
   'device_offline',
   'low_battery',
+  'suspected_collapse',
+  'unusual_inactivity',
+  'long_absence',
 ] as const
 export type ConditionKind = (typeof CONDITION_KINDS)[number]
 
@@ -52,7 +55,12 @@ export type MonitorInput =
   | { type: 'water'; deviceId: string; at: number; totalM3: number; flowLpm?: number | undefined }
   | { type: 'presence'; deviceId: string; room: string | null; at: number; occupied: boolean; motion?: boolean | undefined }
   | { type: 'door'; deviceId: string; room: string | null; at: number; open: boolean }
-  | { type: 'seen'; deviceId: string; at: number; online?: boolean | undefined; battery?: number | undefined }
+  | { type: 'seen'; deviceId: string; at: number; online?: boolean | undefined; battery?: number | undefined; caps?: string[] | undefined }
+  /** Contract v1.1: a key pressed to answer a check-in. */
+  | { type: 'checkin_ok'; deviceId: string; at: number; ref: string }
+  | { type: 'family_answer'; checkId: string; answer: 'with_us' | 'phoned_safe' | 'not_with_us'; at: number }
+  /** Whether the household has a family contact the platform can ask. */
+  | { type: 'family_reach'; reachable: boolean }
   | { type: 'device'; deviceId: string; kind: string; room: string | null; heartbeatS: number; registeredAt: number }
   | { type: 'device_removed'; deviceId: string }
   | { type: 'away'; until: number | null }

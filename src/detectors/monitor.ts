@@ -4,7 +4,8 @@
  * and turns changes of conditions into findings: raised when one becomes true, cleared when it
  * becomes false, nothing when it is unknown (missing data is never a finding of its own kind).
  */
-import type { DeviceInfo, EvalContext } from './context.js'
+import { applyFamilyAnswer, applyRegister, applySign, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
+import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
 import { applyDoorReading, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
 import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, type HealthState } from './health.js'
 import { formatLocalTime } from './local-time.js'
@@ -24,6 +25,8 @@ export interface MonitorState {
   presence: PresenceState
   door: DoorState
   health: HealthState
+  /** Signs of life, the learned rhythm and the question about the current spell; absent in states saved before them. */
+  activity?: ActivityState
   /** Conditions raised and not yet cleared. */
   active: Record<string, Condition>
   /**
@@ -36,6 +39,8 @@ export interface MonitorState {
 export interface StepResult {
   state: MonitorState
   findings: Finding[]
+  /** Questions to put before anyone is alerted: check-ins on the button, the family. */
+  requests: CheckRequest[]
   nextCheckAt: number | null
 }
 
@@ -50,28 +55,62 @@ export function newMonitor(householdId: string, now: number): MonitorState {
     presence: initialPresenceState(),
     door: initialDoorState(),
     health: initialHealthState(),
+    activity: initialActivity(),
     active: {},
   }
 }
 
 export function step(state: MonitorState, input: MonitorInput, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
   const current = endAwayIfOver(state, now)
-  if (input.type === 'seen' && input.online !== false && current === state && canSkipOthers(state, now)) {
+  if (input.type === 'seen' && input.online !== false && input.caps === undefined && current === state && canSkipOthers(state, now)) {
     return healthOnly(state, input, now, settings, runningSince)
   }
   const s = reduce(current, input, now, settings, runningSince)
   const ctx = context(s, now, settings, runningSince)
   const away = s.awayUntil !== null
+  const view = activityView(s, ctx)
+  // Away (hospital, with the family): nothing is asked; the question about a spell begun before is dropped.
+  const progressed = away ? { state: { ...activityOf(s), check: null }, requests: [], nextAt: null } : progressCheck(activityOf(s), s.householdId, view, ctx)
+  const withActivity: MonitorState = { ...s, activity: progressed.state }
+  const adaptive = settings.mode === 'adaptive'
   const evaluations = [
-    ...evaluateWater(s.water, ctx),
-    ...evaluatePresence(s.presence, ctx),
+    ...evaluateWater(s.water, ctx).map((e) => (adaptive && REPLACED_BY_RHYTHM.has(e.key) ? { key: e.key, status: 'false' as const } : e)),
+    ...evaluatePresence(s.presence, ctx).map((e) => (adaptive && REPLACED_BY_RHYTHM.has(e.key) ? { key: e.key, status: 'false' as const } : e)),
     ...evaluateDoor(s.door, s.presence, ctx),
     ...evaluateHealth(s.health, ctx),
+    ...evaluateActivity(progressed.state, view, ctx),
   ]
-  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone, anyKey)
-  const otherNextAt = earliest([nextWaterCheck(s.water, ctx), nextPresenceCheck(s.presence, ctx), nextDoorCheck(s.door, s.presence, ctx)], now)
-  const next = { ...s, active, otherNextAt }
-  return { state: next, findings, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
+  const { active, findings } = diff(withActivity, evaluations, away, now, settings.timeZone, anyKey)
+  const otherNextAt = earliest([nextWaterCheck(s.water, ctx), nextPresenceCheck(s.presence, ctx), nextDoorCheck(s.door, s.presence, ctx), progressed.nextAt], now)
+  const next = { ...withActivity, active, otherNextAt }
+  return { state: next, findings, requests: progressed.requests, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
+}
+
+/** The fixed rules a household's learned rhythm replaces in adaptive mode (docs/detection.md). */
+const REPLACED_BY_RHYTHM: ReadonlySet<string> = new Set(['no_water', 'no_water_day', 'inactivity', 'morning_check', 'bathroom_dwell'])
+
+function activityOf(s: MonitorState): ActivityState {
+  return s.activity ?? initialActivity()
+}
+
+/** What the devices can tell about the elder now: who is watching, whether a radar sees someone, whether there is a door. */
+function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
+  let presenceSensors = 0
+  let freshPresence = 0
+  let occupiedNow = false
+  let hasDoor = false
+  const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
+  for (const [id, d] of Object.entries(s.devices)) {
+    if (d.kind === 'door') hasDoor = true
+    if (d.kind !== 'presence') continue
+    presenceSensors++
+    const sensor = s.presence.sensors[id]
+    if (!sensor || ctx.now - sensor.at > staleAfter) continue
+    freshPresence++
+    if (sensor.occupied && (d.room ?? sensor.room) !== 'entrance') occupiedNow = true
+  }
+  const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
+  return { presenceSensors, freshPresence, occupiedNow, freshMeter, hasDoor }
 }
 
 const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
@@ -87,7 +126,7 @@ function healthOnly(state: MonitorState, input: Extract<MonitorInput, { type: 's
   const ctx = context(s, now, settings, runningSince)
   const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
   const next = { ...s, active }
-  return { state: next, findings, nextCheckAt: earliest([s.otherNextAt ?? null, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
+  return { state: next, findings, requests: [], nextCheckAt: earliest([s.otherNextAt ?? null, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
 
 function earliest(times: (number | null)[], now: number): number | null {
@@ -114,22 +153,40 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
   const ctx = () => context(s, now, settings, runningSince)
   switch (input.type) {
     case 'water':
-      return { ...s, water: applyWaterReading(s.water, input, ctx()), health: applyDeviceSeen(s.health, input) }
-    case 'presence':
-      return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), health: applyDeviceSeen(s.health, input) }
+      return { ...s, water: applyWaterReading(s.water, input, ctx()), activity: applyRegister(activityOf(s), input, ctx()), health: applyDeviceSeen(s.health, input) }
+    case 'presence': {
+      const room = s.devices[input.deviceId]?.room ?? input.room
+      // Movement is a sign of life; a PIR (no `motion`) is occupied only while it sees movement.
+      const moving = input.motion ?? input.occupied
+      const activity = moving ? applySign(activityOf(s), input.at, room, false, ctx()) : s.activity
+      return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: applyDeviceSeen(s.health, input) }
+    }
     case 'door':
-      return { ...s, door: applyDoorReading(s.door, input, ctx()), health: applyDeviceSeen(s.health, input) }
-    case 'seen':
+      return { ...s, door: applyDoorReading(s.door, input, ctx()), activity: applySign(activityOf(s), input.at, 'entrance', true, ctx()), health: applyDeviceSeen(s.health, input) }
+    case 'seen': {
+      const activity = input.caps === undefined ? s.activity : { ...activityOf(s), caps: { ...activityOf(s).caps, [input.deviceId]: input.caps } }
       return {
         ...s,
         health: applyDeviceSeen(s.health, input),
         water: input.online === false ? applyMeterLost(s.water, input.deviceId) : s.water,
+        activity,
       }
+    }
+    case 'checkin_ok':
+      // A key pressed is a sign of life wherever the button hangs: at home.
+      return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx()), health: applyDeviceSeen(s.health, input) }
+    case 'family_answer':
+      return { ...s, activity: applyFamilyAnswer(activityOf(s), input.checkId, input.answer, input.at, ctx()) }
+    case 'family_reach':
+      return activityOf(s).familyReachable === input.reachable ? s : { ...s, activity: { ...activityOf(s), familyReachable: input.reachable } }
     case 'device':
       return { ...s, devices: { ...s.devices, [input.deviceId]: { kind: input.kind, room: input.room, heartbeatS: input.heartbeatS, registeredAt: input.registeredAt } } }
     case 'device_removed': {
       const { [input.deviceId]: _gone, ...devices } = s.devices
-      return { ...s, devices, health: forgetDevice(s.health, input.deviceId) }
+      const activity = activityOf(s)
+      const { [input.deviceId]: _caps, ...caps } = activity.caps
+      const { [input.deviceId]: _register, ...registers } = activity.registers
+      return { ...s, devices, health: forgetDevice(s.health, input.deviceId), activity: { ...activity, caps, registers } }
     }
     case 'away':
       if (input.until !== null && input.until > now) return { ...s, awayUntil: input.until }

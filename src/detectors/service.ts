@@ -11,6 +11,7 @@ import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { Db } from '../store/database.js'
 import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
+import type { CheckRequest, FamilyAnswer } from './activity.js'
 import type { MonitorInput } from './model.js'
 import { newMonitor, step, type MonitorState } from './monitor.js'
 import { createScheduler } from './scheduler.js'
@@ -24,11 +25,24 @@ interface Entry {
 
 const OWNER = 'detectors'
 
+export interface DetectorEvents {
+  /** Ask before alerting: a check-in on the button, a question to the family (routing/questions.ts carries it out). */
+  'checkin.requested': CheckRequest
+}
+
+/** A question to the family that waits for an answer. */
+export interface PendingQuestion {
+  id: string
+  householdId: string
+  askedAt: number
+  place: 'home' | 'bathroom' | 'out'
+}
+
 export function createDetectors(deps: {
   db: Db
   registry: RegistryRepository
   incidents: Incidents
-  bus: EventBus<IngestEvents & RegistryEvents>
+  bus: EventBus<IngestEvents & RegistryEvents & DetectorEvents>
   clock: Clock
   log: Logger
   flushEveryMs?: number
@@ -54,6 +68,7 @@ export function createDetectors(deps: {
     entry.state = result.state
     dirty.add(householdId)
     scheduler.schedule(householdId, result.nextCheckAt)
+    for (const request of result.requests) bus.emit('checkin.requested', request)
     if (result.findings.length > 0) {
       // Findings commit in order, one household's raise before its clear.
       commits = commits
@@ -63,7 +78,7 @@ export function createDetectors(deps: {
   }
 
   /** Brings a monitor in line with the registry: devices, away mode, thresholds. */
-  function sync(entry: Entry, devices: Device[], awayUntil: number | null): void {
+  function sync(entry: Entry, devices: Device[], awayUntil: number | null, familyReachable: boolean): void {
     const id = entry.state.householdId
     const registered = new Set(devices.map((d) => d.id))
     for (const deviceId of Object.keys(entry.state.devices)) {
@@ -76,6 +91,7 @@ export function createDetectors(deps: {
       }
     }
     if (awayUntil !== entry.state.awayUntil) feed(id, { type: 'away', until: awayUntil })
+    if (familyReachable !== (entry.state.activity?.familyReachable ?? false)) feed(id, { type: 'family_reach', reachable: familyReachable })
     feed(id, { type: 'tick' })
   }
 
@@ -88,6 +104,7 @@ export function createDetectors(deps: {
     }
     const community = await registry.communities.get(household.communityId)
     const devices = await registry.devices.list({ householdId })
+    const family = (await registry.contacts.list(householdId)).some((c) => c.audience === 'family')
     const settings = resolveSettings(community?.detectorSettings, household.detectorSettings)
     let entry = monitors.get(householdId)
     if (!entry) {
@@ -96,7 +113,7 @@ export function createDetectors(deps: {
     }
     entry.settings = settings
     entry.communityId = household.communityId
-    sync(entry, devices, household.awayUntil)
+    sync(entry, devices, household.awayUntil, family)
   }
 
   function onTelemetry(e: IngestEvents['telemetry.received']): void {
@@ -126,16 +143,24 @@ export function createDetectors(deps: {
     })
   }
 
+  /** The question the family of this household is being asked now, if any. */
+  function question(householdId: string): PendingQuestion | null {
+    const check = monitors.get(householdId)?.state.activity?.check
+    if (!check || check.stage !== 'family' || check.familyAskedAt === null) return null
+    return { id: check.id, householdId, askedAt: check.familyAskedAt, place: check.place }
+  }
+
   const flushLogged = () => flush().catch((err: unknown) => log.error({ err }, 'detector state not saved'))
 
   return {
     /** Loads every household's monitor from the store and the registry, then starts the clock. */
     async start(): Promise<void> {
       runningSince = clock.now()
-      const [communities, households, devices, saved] = await Promise.all([
+      const [communities, households, devices, withFamily, saved] = await Promise.all([
         registry.communities.list(),
         registry.households.list(),
         registry.devices.list(),
+        registry.contacts.householdsWith('family'),
         db.selectFrom('household_monitors').select(['household_id', 'state']).execute(),
       ])
       const communityById = new Map(communities.map((c) => [c.id, c]))
@@ -149,13 +174,14 @@ export function createDetectors(deps: {
           communityId: h.communityId,
         }
         monitors.set(h.id, entry)
-        sync(entry, devicesByHousehold.get(h.id) ?? [], h.awayUntil)
+        sync(entry, devicesByHousehold.get(h.id) ?? [], h.awayUntil, withFamily.has(h.id))
       }
       bus.on('telemetry.received', OWNER, onTelemetry)
       bus.on('device.seen', OWNER, (e) => {
         // A reading already tells the monitor its device is alive (telemetry.received).
-        if (e.channel !== 'telemetry') feed(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery })
+        if (e.channel !== 'telemetry') feed(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery, caps: e.caps })
       })
+      bus.on('checkin.answered', OWNER, (e) => feed(e.householdId, { type: 'checkin_ok', deviceId: e.deviceId, at: e.at, ref: e.ref }))
       bus.on('household.changed', OWNER, (e) => void reloadHousehold(e.householdId).catch((err: unknown) => log.error({ err }, 'household reload failed')))
       bus.on('community.changed', OWNER, (e) => {
         for (const [id, entry] of monitors) if (entry.communityId === e.communityId) void reloadHousehold(id).catch((err: unknown) => log.error({ err }, 'reload failed'))
@@ -184,6 +210,15 @@ export function createDetectors(deps: {
     },
 
     monitor: (householdId: string) => monitors.get(householdId)?.state,
+
+    question,
+
+    /** The family's answer; false when that question is no longer waiting for one. */
+    answer(householdId: string, checkId: string, answer: FamilyAnswer): boolean {
+      if (question(householdId)?.id !== checkId) return false
+      feed(householdId, { type: 'family_answer', checkId, answer, at: clock.now() })
+      return true
+    },
     scheduledCount: () => scheduler.size(),
   }
 }

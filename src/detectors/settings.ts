@@ -7,8 +7,35 @@ import { z } from 'zod'
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time as HH:MM')
 const minutes = (d: number) => z.number().positive().max(7 * 24 * 60).default(d)
 
+export const DETECTION_MODES = ['adaptive', 'city'] as const
+
 export const detectorSettingsSchema = z.object({
   timeZone: z.string().default('Asia/Shanghai'),
+  /**
+   * `adaptive`: each household's learned rhythm, asking the elder and the family before an
+   * operator (docs/detection.md); the fixed no-water, inactivity, morning and bathroom rules are
+   * off. `city`: the city's fixed rules only, for districts that must report against them.
+   */
+  mode: z.enum(DETECTION_MODES).default('adaptive'),
+  rhythm: z
+    .object({
+      /** Share of a household's spells of one place and hour allowed past its own figure, before the margin. */
+      tail: z.number().min(0.0001).max(0.5).default(0.01),
+      margin: z.number().min(1).max(5).default(1.25),
+      /** Days of evidence that weigh as much as the defaults. */
+      priorDays: z.number().min(0).max(60).default(3),
+      halfLifeDays: z.number().min(1).max(365).default(30),
+      minThresholdMin: minutes(30),
+      /** A spell cut short by an answered question is learned this many times longer. */
+      answeredStretch: z.number().min(1).max(5).default(1.5),
+      /** Check-in on the button (contract v1.1): how long each prompt waits, how many prompts. */
+      checkinTimeoutS: z.number().int().min(30).max(3600).default(300),
+      checkinAttempts: z.number().int().min(1).max(5).default(2),
+      /** How long the family has to answer "is she with you?", at home and out of the door. */
+      familyWaitMin: minutes(20),
+      outFamilyWaitMin: minutes(45),
+    })
+    .prefault({}),
   water: z
     .object({
       /** Shanghai Changning: less than 0.01 m³ in a rolling 12 h window. */
@@ -64,6 +91,8 @@ export type DetectorSettings = z.infer<typeof detectorSettingsSchema>
 /** An override: any subset of the settings, validated with the same rules. */
 export const detectorOverrideSchema = z.object({
   timeZone: z.string().optional(),
+  mode: z.enum(DETECTION_MODES).optional(),
+  rhythm: detectorSettingsSchema.shape.rhythm.unwrap().partial().optional(),
   water: detectorSettingsSchema.shape.water.unwrap().partial().optional(),
   presence: detectorSettingsSchema.shape.presence.unwrap().partial().optional(),
   door: detectorSettingsSchema.shape.door.unwrap().partial().optional(),
@@ -80,6 +109,8 @@ export function resolveSettings(...overrides: (DetectorOverride | null | undefin
     if (!o) continue
     s = {
       timeZone: o.timeZone ?? s.timeZone,
+      mode: o.mode ?? s.mode,
+      rhythm: { ...s.rhythm, ...stripUndefined(o.rhythm) },
       water: { ...s.water, ...stripUndefined(o.water) },
       presence: { ...s.presence, ...stripUndefined(o.presence) },
       door: { ...s.door, ...stripUndefined(o.door) },

@@ -18,7 +18,7 @@
  */
 import type { EvalContext } from './context.js'
 import { MINUTE } from './context.js'
-import { startOfLocalDay, utcOffsetMs } from './local-time.js'
+import { formatLocalTime, startOfLocalDay, utcOffsetMs } from './local-time.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
 import type { DetectorSettings } from './settings.js'
 
@@ -110,6 +110,9 @@ function running(flowLpm: number, ctx: EvalContext): boolean {
   return flowLpm > ctx.settings.water.continuousFlowAboveLpm
 }
 
+/** Share of the lower sampled rate the register must show between two running samples for them to be one flow. */
+const FLOW_CONFIRM_SHARE = 0.5
+
 function firstReading(r: WaterReading, ctx: EvalContext): MeterState {
   const flowing = r.flowLpm !== undefined && running(r.flowLpm, ctx)
   return { at: r.at, totalM3: r.totalM3, countedFrom: r.at, flowSince: flowing ? r.at : null, flowLpm: r.flowLpm ?? null }
@@ -119,8 +122,11 @@ function advance(m: MeterState, r: WaterReading, ctx: EvalContext): MeterState {
   const moved = { ...m, at: r.at, totalM3: r.totalM3 }
   // A reading without flow says nothing about it; flow lasts from its first running reading to one that is not.
   if (r.flowLpm === undefined) return moved
-  if (running(r.flowLpm, ctx)) return { ...moved, flowSince: m.flowSince ?? r.at, flowLpm: r.flowLpm }
-  return { ...moved, flowSince: null, flowLpm: r.flowLpm }
+  if (!running(r.flowLpm, ctx)) return { ...moved, flowSince: null, flowLpm: r.flowLpm }
+  // Two running samples are one flow only if the register confirms it ran between them: an hourly
+  // meter that samples a kettle, then laundry, has not seen an hour of running water.
+  const flowedBetween = m.flowSince !== null && m.flowLpm !== null && r.totalM3 - m.totalM3 >= (FLOW_CONFIRM_SHARE * Math.min(m.flowLpm, r.flowLpm) * (r.at - m.at)) / MINUTE / 1000
+  return { ...moved, flowSince: flowedBetween ? m.flowSince : r.at, flowLpm: r.flowLpm }
 }
 
 function withUsage(s: WaterState, from: number, to: number, m3: number, ctx: EvalContext): WaterState {
@@ -254,20 +260,24 @@ function noWater(s: WaterState, cov: Coverage | null, ctx: EvalContext): Evaluat
   const key = 'no_water'
   const w = ctx.settings.water
   if (!cov || !cov.fresh) return { key, status: 'unknown' }
-  const windowStart = ctx.now - w.noUsageWindowMin * MINUTE
-  const used = usedInWindow(s, ctx, w.noUsageWindowMin)
+  // The window ends at the meters' latest report, not now: what a meter has not yet reported is
+  // unknown, never zero use (contract: meters may report only every 15 to 60 minutes or longer).
+  const windowEnd = Math.min(ctx.now, cov.until)
+  const windowStart = windowEnd - w.noUsageWindowMin * MINUTE
+  const used = usedInWindow(s, { ...ctx, now: windowEnd }, w.noUsageWindowMin)
   // Any usage we know of settles it, even before the window is fully observed.
   if (used >= w.noUsageBelowM3) return { key, status: 'false' }
   if (!observed(windowStart, cov, ctx)) return { key, status: 'unknown' }
   const span = duration(w.noUsageWindowMin)
   const reset = resetNote(s, windowStart)
+  const asOf = formatLocalTime(windowEnd, ctx.settings.timeZone)
   return condition(
     'no_water',
     {
-      zh: `${span.zh}用水 ${m3(used, 'down')} m³,低于 ${m3(w.noUsageBelowM3)} m³ 阈值${reset.zh}`,
-      en: `${m3(used, 'down')} m³ used in ${span.en}, below the ${m3(w.noUsageBelowM3)} m³ threshold${reset.en}`,
+      zh: `${span.zh}用水 ${m3(used, 'down')} m³,低于 ${m3(w.noUsageBelowM3)} m³ 阈值(截至 ${asOf} 的水表读数)${reset.zh}`,
+      en: `${m3(used, 'down')} m³ used in ${span.en}, below the ${m3(w.noUsageBelowM3)} m³ threshold (meter readings up to ${asOf})${reset.en}`,
     },
-    { usedM3: used, thresholdM3: w.noUsageBelowM3, windowMin: w.noUsageWindowMin, from: windowStart, meterResets: s.meterResets },
+    { usedM3: used, thresholdM3: w.noUsageBelowM3, windowMin: w.noUsageWindowMin, from: windowStart, to: windowEnd, meterResets: s.meterResets },
   )
 }
 
@@ -412,7 +422,6 @@ export function nextWaterCheck(state: WaterState, ctx: EvalContext): number | nu
     justAfter(cov.until + w.staleAfterMin * MINUTE),
     ...Object.values(s.meters).map((m) => justAfter(m.at + lookBackMs(w))),
     ...[w.noUsageWindowMin, w.highUsageWindowMin].map((min) => Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE)),
-    whenWindowUsage(s, ctx, w.noUsageWindowMin, (used) => used < w.noUsageBelowM3),
     whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3),
     ...Object.values(s.meters).map((m) => {
       if (m.flowSince === null) return null

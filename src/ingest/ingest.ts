@@ -41,11 +41,22 @@ export interface DeviceSeen {
   at: number
   online?: boolean
   battery?: number
+  /** Contract v1.1 `status.caps`: what the device can do (`checkin`, `voice`). */
+  caps?: string[]
+}
+
+/** Contract v1.1: the resident pressed a key to answer the check-in command `ref`. */
+export interface CheckinAnswered {
+  deviceId: string
+  householdId: string
+  ref: string
+  at: number
 }
 
 export interface IngestEvents {
   'telemetry.received': TelemetryReceived
   'device.seen': DeviceSeen
+  'checkin.answered': CheckinAnswered
 }
 
 export type IngestResult = 'accepted' | 'duplicate' | 'dropped'
@@ -64,8 +75,9 @@ export function createIngest(deps: {
   const { incidents, health, stats, bus, clock, log } = deps
   const recentTelemetry = new Map<string, string[]>()
 
-  function seen(device: DeviceIdentity, channel: UplinkChannel, at: number, update: { online?: boolean; battery?: number; fw?: string } = {}): void {
-    health.record(device.id, { lastSeenAt: at, ...update })
+  function seen(device: DeviceIdentity, channel: UplinkChannel, at: number, update: { online?: boolean; battery?: number; fw?: string; caps?: string[] } = {}): void {
+    const { caps, ...recorded } = update
+    health.record(device.id, { lastSeenAt: at, ...recorded })
     bus.emit('device.seen', {
       deviceId: device.id,
       householdId: device.householdId,
@@ -73,6 +85,7 @@ export function createIngest(deps: {
       at,
       ...(update.online === undefined ? {} : { online: update.online }),
       ...(update.battery === undefined ? {} : { battery: update.battery }),
+      ...(caps === undefined ? {} : { caps }),
     })
   }
 
@@ -100,6 +113,21 @@ export function createIngest(deps: {
     return 'accepted'
   }
 
+  /**
+   * A check-in answer is no alarm: nothing to commit before the PUBACK, only the detectors to
+   * tell (contract v1.1 §cmd `checkin`). A retransmission is recognised by its id like telemetry.
+   */
+  function answered(device: DeviceIdentity, messageId: string, ref: string, at: number, battery: number | undefined): IngestResult {
+    seen(device, 'alarm', at, battery === undefined ? {} : { battery })
+    if (seenRecently(device.id, messageId)) {
+      stats.count(device.id, 'duplicate')
+      return 'duplicate'
+    }
+    stats.count(device.id, 'accepted')
+    bus.emit('checkin.answered', { deviceId: device.id, householdId: device.householdId, ref, at })
+    return 'accepted'
+  }
+
   function seenRecently(deviceId: string, messageId: string): boolean {
     const ids = recentTelemetry.get(deviceId) ?? []
     if (ids.includes(messageId)) return true
@@ -116,6 +144,7 @@ export function createIngest(deps: {
         const decoded = decodePayload(alarmPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const alarm = decoded.value
+        if (alarm.type === 'checkin_ok') return answered(device, alarm.id, alarm.ref, eventTime(alarm.ts, receivedAt).at, alarm.battery)
         const result = await raise(device, alarm.id, alarm.type, receivedAt, alarm.ts)
         // After the commit: the alarm's PUBACK and push wait for nothing else.
         seen(device, 'alarm', receivedAt, alarm.battery === undefined ? {} : { battery: alarm.battery })
@@ -152,6 +181,7 @@ export function createIngest(deps: {
           online: s.online,
           ...(s.battery === undefined ? {} : { battery: s.battery }),
           ...(s.fw === undefined ? {} : { fw: s.fw }),
+          ...(s.caps === undefined ? {} : { caps: s.caps }),
         })
         stats.count(device.id, 'accepted')
         return 'accepted'

@@ -236,6 +236,11 @@ export function registryRepository(db: Db) {
     },
 
     contacts: {
+      /** Households with at least one contact of this audience (the detectors ask the family before an operator). */
+      async householdsWith(audience: Audience): Promise<Set<string>> {
+        const rows = await db.selectFrom('contacts').select('household_id').distinct().where('audience', '=', audience).execute()
+        return new Set(rows.map((r) => r.household_id))
+      },
       async list(householdId: string): Promise<Contact[]> {
         const rows = await db.selectFrom('contacts').selectAll().where('household_id', '=', householdId).orderBy('position').execute()
         return rows.map(toContact)

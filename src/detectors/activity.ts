@@ -1,0 +1,293 @@
+/**
+ * Signs of life and the quiet spells between them, pure. Every signal that only a living,
+ * moving person makes counts: movement seen by a radar, a PIR turning occupied, water drawn
+ * (the register grew), the entrance door, a key pressed on the button. A radar that says
+ * "occupied" without movement does not (a still person, a ghost, or someone lying on the floor).
+ *
+ * A spell is the time since the latest sign. Where that sign was decides what the spell means
+ * (docs/detection.md): after the door, the elder is out; after the bathroom, a bath or a fall;
+ * elsewhere, at home. When a spell outlasts what this household's spells of that place and hour
+ * reach (rhythm.ts), the detector does not alarm: it asks first — the 一键通 plays a check-in
+ * prompt (contract v1.1 `checkin`), the family is asked through their link — and only a
+ * question nobody answers becomes an incident, urgent when every sign says the elder is home.
+ */
+import { CHECKIN_CAP } from '../contract/payloads.js'
+import type { EvalContext } from './context.js'
+import { MINUTE } from './context.js'
+import { formatLocalTime, localMinuteOfDay } from './local-time.js'
+import type { Condition, Evaluation, Explanation } from './model.js'
+import { initialRhythm, learnSpell, thresholdFor, wakeBy, type Place, type RhythmSettings, type RhythmState, type Threshold } from './rhythm.js'
+
+export type FamilyAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
+
+/** A question the detector put, about one spell. */
+export interface Check {
+  id: string
+  /** The spell it is about: the instant of the sign of life it began with. */
+  spellFrom: number
+  place: Place
+  startedAt: number
+  thresholdMin: number
+  stage: 'device' | 'family' | 'raised' | 'settled'
+  /** Check-in commands sent to the button(s): their ids and when. */
+  prompts: { id: string; at: number }[]
+  familyAskedAt: number | null
+  familyAnswer: { answer: FamilyAnswer; at: number } | null
+  /** When the current stage gives up waiting (device, family) or asks again (settled). */
+  deadline: number | null
+}
+
+export interface ActivityState {
+  /** The latest sign of life, where it was, and what the spell after it means. */
+  lastSignAt: number | null
+  lastSignRoom: string | null
+  place: Place
+  /** The latest door event while no sign inside has followed it: what makes "out" out. */
+  doorAt: number | null
+  /** Each meter's latest register: water drawn between two readings is a sign of life. */
+  registers: Record<string, { at: number; totalM3: number }>
+  /** Capabilities each device declared (contract v1.1 `status.caps`). */
+  caps: Record<string, string[]>
+  /** Whether the household has a family contact the platform can ask. */
+  familyReachable: boolean
+  rhythm: RhythmState
+  check: Check | null
+}
+
+export interface CheckRequest {
+  kind: 'device_checkin' | 'ask_family'
+  householdId: string
+  checkId: string
+  /** device_checkin: the command id (the answer's `ref`), the devices, the wait. */
+  commandId?: string
+  deviceIds?: string[]
+  timeoutS?: number
+}
+
+export function initialActivity(): ActivityState {
+  return { lastSignAt: null, lastSignRoom: null, place: 'home', doorAt: null, registers: {}, caps: {}, familyReachable: false, rhythm: initialRhythm(), check: null }
+}
+
+// ── signs of life ─────────────────────────────────────────────────────────────
+
+/** A sign of life at `at` in `room` (null: somewhere at home). Ends the spell before it, which the rhythm learns. */
+export function applySign(state: ActivityState, at: number, room: string | null, door: boolean, ctx: EvalContext): ActivityState {
+  if (state.lastSignAt !== null && at <= state.lastSignAt) return state
+  if (at > ctx.now + 5 * MINUTE) return state // a device clock running ahead must not end every spell to come
+  const place: Place = door ? 'out' : room === 'bathroom' ? 'bathroom' : 'home'
+  let rhythm = state.rhythm
+  const spellFrom = state.lastSignAt
+  // A spell is learned only when it was watched whole: not begun before observation (away mode, a new household).
+  if (spellFrom !== null && spellFrom >= ctx.observedFrom) {
+    const s = ctx.settings.rhythm
+    const check = state.check?.spellFrom === spellFrom ? state.check : null
+    // A spell our question cut short reached at least its length: learned longer, so the next one like it is asked later.
+    const to = check && check.stage !== 'raised' ? spellFrom + (at - spellFrom) * s.answeredStretch : at
+    rhythm = learnSpell(rhythm, state.place, spellFrom, to, ctx.settings.timeZone, rhythmSettings(ctx))
+  }
+  return {
+    ...state,
+    lastSignAt: at,
+    lastSignRoom: door ? 'entrance' : room,
+    place,
+    doorAt: door ? at : null,
+    rhythm,
+    // The spell the question was about has ended: nothing to ask any more.
+    check: null,
+  }
+}
+
+/** Water drawn since the meter's previous reading is a sign of life; when within the interval is unknown, so its middle. */
+export function applyRegister(state: ActivityState, r: { deviceId: string; at: number; totalM3: number; flowLpm?: number | undefined }, ctx: EvalContext): ActivityState {
+  const prev = state.registers[r.deviceId]
+  if (prev && r.at <= prev.at) return state
+  const registers = { ...state.registers, [r.deviceId]: { at: r.at, totalM3: r.totalM3 } }
+  const next = { ...state, registers }
+  const flowing = r.flowLpm !== undefined && r.flowLpm > 0
+  // A register that went back is a replaced meter, not water drawn; 1 L is a meter's resolution.
+  const drew = prev !== undefined && r.totalM3 - prev.totalM3 >= 0.001
+  if (flowing) return applySign(next, r.at, null, false, ctx)
+  if (!drew) return next
+  const at = r.at - prev.at > 10 * MINUTE ? Math.round(prev.at + (r.at - prev.at) / 2) : r.at
+  return applySign(next, at, null, false, ctx)
+}
+
+// ── what to do about the current spell ────────────────────────────────────────
+
+export interface ActivityView {
+  /** Presence sensors that reported within their stale allowance, and whether one of them says occupied. */
+  freshPresence: number
+  occupiedNow: boolean
+  presenceSensors: number
+  /** Whether any meter is fresh (reported within the water stale allowance). */
+  freshMeter: boolean
+  /** A door contact is registered: "no door event" then means "did not go out". */
+  hasDoor: boolean
+}
+
+/**
+ * Moves the question about the current spell along: starts it when the spell passes the
+ * household's threshold, prompts the button again, turns to the family, raises. Returns the
+ * requests to carry out (commands, questions) and the instant it next needs to look.
+ */
+export function progressCheck(state: ActivityState, householdId: string, view: ActivityView, ctx: EvalContext): { state: ActivityState; requests: CheckRequest[]; nextAt: number | null } {
+  const s = ctx.settings.rhythm
+  if (ctx.settings.mode !== 'adaptive') return { state: state.check ? { ...state, check: null } : state, requests: [], nextAt: null }
+  const spellFrom = Math.max(state.lastSignAt ?? -Infinity, ctx.observedFrom)
+  const watching = view.freshPresence > 0 || (view.presenceSensors === 0 && view.freshMeter)
+  const place: Place = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? state.place : 'home'
+  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx))
+  const dueAt = spellFrom + threshold.minutes * MINUTE
+  let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
+  const requests: CheckRequest[] = []
+  const checkinDevices = Object.entries(state.caps)
+    .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
+    .map(([id]) => id)
+
+  const prompt = (c: Check): Check => {
+    const id = `ci-${c.startedAt.toString(36)}-${c.prompts.length + 1}`
+    requests.push({ kind: 'device_checkin', householdId, checkId: c.id, commandId: id, deviceIds: checkinDevices, timeoutS: s.checkinTimeoutS })
+    return { ...c, stage: 'device', prompts: [...c.prompts, { id, at: ctx.now }], deadline: ctx.now + s.checkinTimeoutS * 1000 }
+  }
+  const askFamily = (c: Check): Check => {
+    requests.push({ kind: 'ask_family', householdId, checkId: c.id })
+    const wait = (c.place === 'out' ? s.outFamilyWaitMin : s.familyWaitMin) * MINUTE
+    return { ...c, stage: 'family', familyAskedAt: ctx.now, deadline: ctx.now + wait }
+  }
+
+  if (check && check.deadline !== null && ctx.now >= check.deadline) {
+    if (check.stage === 'device') {
+      if (check.prompts.length < s.checkinAttempts && checkinDevices.length > 0) check = prompt(check)
+      // Home for certain (a door contact that never opened, or a radar that sees someone): no one to ask but the operator.
+      else if (check.place !== 'out' && atHomeKnown(state, view)) check = { ...check, stage: 'raised', deadline: null }
+      else if (state.familyReachable && check.familyAskedAt === null) check = askFamily(check)
+      else check = { ...check, stage: 'raised', deadline: null }
+    } else if (check.stage === 'family') {
+      check = { ...check, stage: 'raised', deadline: null }
+    } else if (check.stage === 'settled') {
+      // The family vouched for the elder; a spell that goes on a full threshold longer is asked about afresh.
+      check = null
+    }
+  }
+  if (!check && ctx.now >= dueAt && watching) {
+    const fresh: Check = {
+      id: `chk-${spellFrom.toString(36)}-${ctx.now.toString(36)}`,
+      spellFrom,
+      place,
+      startedAt: ctx.now,
+      thresholdMin: threshold.minutes,
+      stage: 'device',
+      prompts: [],
+      familyAskedAt: null,
+      familyAnswer: null,
+      deadline: null,
+    }
+    // Out of the door: the family knows best; the button is still asked, in case "out" is wrong.
+    if (place === 'out') check = askFamily(checkinDevices.length > 0 ? prompt(fresh) : fresh)
+    else if (checkinDevices.length > 0) check = prompt(fresh)
+    else if (state.familyReachable) check = askFamily(fresh)
+    else check = { ...fresh, stage: 'raised', deadline: null }
+  }
+  const nextAt = check ? check.deadline : ctx.now < dueAt ? dueAt : null
+  return { state: check === state.check ? state : { ...state, check }, requests, nextAt }
+}
+
+/** The family's answer to the question about the current spell. */
+export function applyFamilyAnswer(state: ActivityState, checkId: string, answer: FamilyAnswer, at: number, ctx: EvalContext): ActivityState {
+  const check = state.check
+  if (!check || check.id !== checkId || check.stage === 'raised' || check.stage === 'settled') return state
+  const answered = { ...check, familyAnswer: { answer, at } }
+  if (answer === 'not_with_us') return { ...state, check: { ...answered, stage: 'raised', deadline: null } }
+  // Safe by phone, or with the family (who set away mode): settled; asked again after another full threshold.
+  return { ...state, check: { ...answered, stage: 'settled', deadline: at + check.thresholdMin * MINUTE } }
+}
+
+function atHomeKnown(state: ActivityState, view: ActivityView): boolean {
+  return view.occupiedNow || (view.hasDoor && state.place !== 'out')
+}
+
+// ── conditions ────────────────────────────────────────────────────────────────
+
+/**
+ * `suspected_collapse` (urgent): a raised question about a spell at home, with the elder home for
+ * certain or the family saying she is not with them. `unusual_inactivity`: raised, but she may be
+ * out. `long_absence` (a visit task): out of the door past her usual outings, nobody vouching.
+ */
+export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: EvalContext): Evaluation[] {
+  const keys = ['suspected_collapse', 'unusual_inactivity', 'long_absence'] as const
+  const check = state.check
+  const raised = ctx.settings.mode === 'adaptive' && check !== null && check.stage === 'raised'
+  if (!raised) return keys.map((key) => ({ key, status: 'false' as const }))
+  const kind = check.place === 'out' ? 'long_absence' : atHomeKnown(state, view) || check.familyAnswer?.answer === 'not_with_us' ? 'suspected_collapse' : 'unusual_inactivity'
+  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, rhythmSettings(ctx))
+  const condition: Condition = {
+    key: kind,
+    kind,
+    explanation: explain(state, check, threshold, view, ctx),
+    data: {
+      spellFrom: check.spellFrom,
+      place: check.place,
+      thresholdMin: check.thresholdMin,
+      ownThresholdMin: threshold.ownMin,
+      source: threshold.source,
+      evidenceDays: threshold.days,
+      prompts: check.prompts.length,
+      firstPromptAt: check.prompts[0]?.at ?? null,
+      familyAskedAt: check.familyAskedAt,
+      familyAnswer: check.familyAnswer?.answer ?? null,
+      lastActivityRoom: state.lastSignRoom,
+      occupiedNow: view.occupiedNow,
+    },
+  }
+  return keys.map((key) => (key === kind ? { key, status: 'true' as const, condition } : { key, status: 'false' as const }))
+}
+
+const ROOM_ZH: Record<string, string> = { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '门厅' }
+const ROOM_EN: Record<string, string> = { bathroom: 'bathroom', bedroom: 'bedroom', living_room: 'living room', kitchen: 'kitchen', entrance: 'entrance' }
+
+/** In the elder's own terms: what is usual for this household, what was seen, what was asked. */
+function explain(state: ActivityState, check: Check, threshold: Threshold, view: ActivityView, ctx: EvalContext): Explanation {
+  const tz = ctx.settings.timeZone
+  const t = (at: number) => formatLocalTime(at, tz)
+  const hours = (ms: number) => String(Math.round(ms / (6 * MINUTE)) / 10)
+  const usualH = hours(check.thresholdMin * MINUTE)
+  const zh: string[] = []
+  const en: string[] = []
+  const startHour = Math.floor(localMinuteOfDay(check.spellFrom, tz) / 60)
+  const wake = check.place !== 'out' && (startHour >= 19 || startHour < 5) ? wakeBy(state.rhythm, 0.95) : null
+  const basis = threshold.source === 'defaults' ? { zh: '(新用户,按默认值)', en: ' (new household: defaults)' } : { zh: `(近 ${Math.round(threshold.days)} 天)`, en: ` (last ${Math.round(threshold.days)} days)` }
+  if (wake) {
+    const by = `${String(Math.floor(wake.minuteOfDay / 60)).padStart(2, '0')}:${String(wake.minuteOfDay % 60).padStart(2, '0')}`
+    zh.push(`平时 ${by} 前起床(近 ${wake.mornings} 天 95%),今天 ${t(ctx.now)} 仍无活动`)
+    en.push(`Usually up by ${by} (95% of the last ${wake.mornings} mornings); no activity yet at ${t(ctx.now)}`)
+  } else if (check.place === 'out') {
+    zh.push(`${t(check.spellFrom)} 出门,至 ${t(ctx.now)} 未归;平时此时段外出不超过约 ${usualH} 小时${basis.zh}`)
+    en.push(`Went out at ${t(check.spellFrom)}, not back by ${t(ctx.now)}; outings at this time usually end within about ${usualH} h${basis.en}`)
+  } else {
+    const where = state.lastSignRoom ? ` ${ROOM_ZH[state.lastSignRoom] ?? state.lastSignRoom}` : ''
+    const whereEn = state.lastSignRoom ? ` in the ${ROOM_EN[state.lastSignRoom] ?? state.lastSignRoom}` : ''
+    zh.push(`平时此时段安静不超过约 ${usualH} 小时${basis.zh},今天自 ${t(check.spellFrom)}${where}起已 ${hours(ctx.now - check.spellFrom)} 小时无活动`)
+    en.push(`Quiet spells at this time usually end within about ${usualH} h${basis.en}; no activity since ${t(check.spellFrom)}${whereEn}, ${hours(ctx.now - check.spellFrom)} h ago`)
+  }
+  if (view.occupiedNow) {
+    zh.push('雷达显示有人但无动作')
+    en.push('a radar sees someone who is not moving')
+  }
+  if (check.prompts.length > 0) {
+    zh.push(`${check.prompts.map((p) => t(p.at)).join('、')} 设备问询${check.prompts.length > 1 ? ` ${check.prompts.length} 次` : ''}未应答`)
+    en.push(`check-in on the button at ${check.prompts.map((p) => t(p.at)).join(', ')} not answered`)
+  } else if (check.place !== 'out') {
+    zh.push('设备不支持语音问询')
+    en.push('the button cannot ask (no check-in)')
+  }
+  if (check.familyAskedAt !== null) {
+    const a = check.familyAnswer?.answer
+    zh.push(`${t(check.familyAskedAt)} 已询问家属,${a === 'not_with_us' ? '家属答复老人不在身边' : '未答复'}`)
+    en.push(`family asked at ${t(check.familyAskedAt)}: ${a === 'not_with_us' ? 'the elder is not with them' : 'no answer'}`)
+  }
+  return { zh: zh.join(';'), en: en.join('; ') }
+}
+
+export function rhythmSettings(ctx: EvalContext): RhythmSettings {
+  return ctx.settings.rhythm
+}

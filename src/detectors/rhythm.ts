@@ -1,0 +1,182 @@
+/**
+ * A household's rhythm, learned online and pure: how long this elder's quiet spells last, by
+ * where the spell began (a room of the home, the bathroom, or out of the door) and the local
+ * hour it began at. A quiet spell is the time between two signs of life (activity.ts); its
+ * length goes into a histogram of its context, old evidence fading with a half-life of about a
+ * month, so a changed routine is followed within weeks.
+ *
+ * The threshold for a spell is where this household's own spells of that context almost never
+ * reach (docs/detection.md §thresholds): the (1 − tail) quantile of the histogram, pooled with the
+ * neighbouring hours, times a margin. A new household starts on the city-like defaults of
+ * `priorThresholdMin` and moves to its own figures as days of evidence accrue.
+ *
+ * Bounded: 3 places × 24 hours × 22 bins of counts at most, plus a wake-time histogram of 60
+ * ten-minute slots (03:00–13:00): a few kilobytes of JSON whatever the age of the household.
+ */
+import { MINUTE } from './context.js'
+import { localMinuteOfDay, startOfLocalDay } from './local-time.js'
+
+export const PLACES = ['home', 'bathroom', 'out'] as const
+export type Place = (typeof PLACES)[number]
+
+/** Upper edges (minutes) of the spell-length bins; the last bin is open. */
+export const BIN_EDGES_MIN = [10, 20, 30, 45, 60, 75, 90, 105, 120, 150, 180, 210, 240, 300, 360, 420, 480, 540, 600, 720, 900, 1200] as const
+const BINS = BIN_EDGES_MIN.length + 1
+
+/** Wake-up slots: ten minutes each from 03:00 to 13:00 local. */
+const WAKE_FROM_MIN = 3 * 60
+const WAKE_SLOT_MIN = 10
+const WAKE_SLOTS = 60
+
+export interface RhythmSettings {
+  /** Share of this household's spells of a context allowed past the threshold (before the margin). */
+  tail: number
+  /** The threshold is the quantile times this. */
+  margin: number
+  /** Days of evidence that weigh as much as the defaults: a new household leans on them at first. */
+  priorDays: number
+  /** Evidence half-life in days. */
+  halfLifeDays: number
+  /** Never ask sooner than this, whatever the household's figures. */
+  minThresholdMin: number
+}
+
+export interface RhythmState {
+  /** `${place}:${hour}` → counts per bin (faded); only contexts ever seen are kept. */
+  spells: Record<string, number[]>
+  /** Counts per wake-up slot (faded). */
+  wake: number[]
+  /** Local days with any sign of life: the weight of the household's own evidence. */
+  days: number
+  /** Local midnight of the latest day counted (and faded to). */
+  dayStart: number | null
+}
+
+export function initialRhythm(): RhythmState {
+  return { spells: {}, wake: new Array<number>(WAKE_SLOTS).fill(0), days: 0, dayStart: null }
+}
+
+const contextKey = (place: Place, hour: number) => `${place}:${hour}`
+
+function binOf(minutes: number): number {
+  for (let i = 0; i < BIN_EDGES_MIN.length; i++) if (minutes < BIN_EDGES_MIN[i]!) return i
+  return BIN_EDGES_MIN.length
+}
+
+/**
+ * A quiet spell that ended: `from` (the sign of life that began it, in `place`) to `to`.
+ * `weight` < 1 or a stretched length are for spells cut short by a check-in (activity.ts).
+ */
+export function learnSpell(state: RhythmState, place: Place, from: number, to: number, timeZone: string, s: RhythmSettings): RhythmState {
+  if (!(to > from)) return state
+  const faded = fadeTo(state, to, timeZone, s)
+  const key = contextKey(place, Math.floor(localMinuteOfDay(from, timeZone) / 60))
+  const counts = faded.spells[key]?.slice() ?? new Array<number>(BINS).fill(0)
+  const bin = binOf((to - from) / MINUTE)
+  counts[bin] = round3(counts[bin]! + 1)
+  let wake = faded.wake
+  // A night's sleep ending: a long home spell that began in the evening or night and ends in the morning.
+  const endMin = localMinuteOfDay(to, timeZone)
+  const startHour = Math.floor(localMinuteOfDay(from, timeZone) / 60)
+  if (place !== 'out' && to - from >= 3 * 60 * MINUTE && (startHour >= 19 || startHour < 5) && endMin >= WAKE_FROM_MIN && endMin < WAKE_FROM_MIN + WAKE_SLOTS * WAKE_SLOT_MIN) {
+    wake = wake.slice()
+    const slot = Math.floor((endMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)
+    wake[slot] = round3(wake[slot]! + 1)
+  }
+  return { ...faded, spells: { ...faded.spells, [key]: counts }, wake }
+}
+
+/** Counts a day of evidence and fades old counts when a new local day begins. */
+export function fadeTo(state: RhythmState, at: number, timeZone: string, s: RhythmSettings): RhythmState {
+  const day = startOfLocalDay(at, timeZone)
+  if (state.dayStart === null) return { ...state, dayStart: day, days: state.days + 1 }
+  if (day <= state.dayStart) return state
+  const elapsedDays = Math.round((day - state.dayStart) / (24 * 60 * MINUTE))
+  const factor = Math.pow(0.5, elapsedDays / s.halfLifeDays)
+  const spells: Record<string, number[]> = {}
+  for (const [key, counts] of Object.entries(state.spells)) {
+    const kept = counts.map((c) => round3(c * factor))
+    // A context whose evidence has faded to almost nothing is forgotten (keeps the state small).
+    if (kept.some((c) => c >= 0.05)) spells[key] = kept
+  }
+  return { spells, wake: state.wake.map((c) => round3(c * factor)), days: round3(state.days * factor + 1), dayStart: day }
+}
+
+export interface Threshold {
+  /** How long a spell of this context may last before we ask. */
+  minutes: number
+  /** Where the figure comes from: the defaults, the household's own spells, or both. */
+  source: 'defaults' | 'household' | 'blend'
+  /** The household's own quantile (minutes), when it had spells of this context. */
+  ownMin: number | null
+  /** Spells of this context the household's figure rests on (faded counts). */
+  evidence: number
+  /** Days of evidence (faded). */
+  days: number
+}
+
+/**
+ * The threshold for a spell that began at `from` in `place`. The household's own figure is its
+ * (1 − tail) quantile over the hour the spell began and the hours either side (half weight),
+ * read at the bin's upper edge, times the margin; it is blended with the defaults by the days of
+ * evidence, so a household of two days still mostly follows the defaults.
+ */
+export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings): Threshold {
+  const hour = Math.floor(localMinuteOfDay(from, timeZone) / 60)
+  const prior = priorThresholdMin(place, localMinuteOfDay(from, timeZone))
+  const pooled = new Array<number>(BINS).fill(0)
+  for (const [dh, w] of [[-1, 0.5], [0, 1], [1, 0.5]] as const) {
+    const counts = state.spells[contextKey(place, (hour + dh + 24) % 24)]
+    if (counts) for (let i = 0; i < BINS; i++) pooled[i]! += counts[i]! * w
+  }
+  const total = pooled.reduce((a, b) => a + b, 0)
+  const days = state.days
+  if (total < 3) return { minutes: Math.max(prior, s.minThresholdMin), source: 'defaults', ownMin: null, evidence: round3(total), days: round3(days) }
+  let above = total
+  let bin = 0
+  for (; bin < BINS; bin++) {
+    above -= pooled[bin]!
+    if (above <= s.tail * total) break
+  }
+  const edge = bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]! : 24 * 60
+  const ownMin = edge * s.margin
+  const w = days / (days + s.priorDays)
+  const minutes = Math.max(s.minThresholdMin, Math.round(w * ownMin + (1 - w) * prior))
+  return { minutes, source: w > 0.9 ? 'household' : 'blend', ownMin: Math.round(ownMin), evidence: round3(total), days: round3(days) }
+}
+
+/**
+ * The defaults, before a household has evidence: generous, city-like figures. At home by day
+ * four hours (the 12-hour rule's spirit at a third of its delay, since a check-in comes first);
+ * a spell that begins in the evening or night lasts until 10:00 (the morning check); the
+ * bathroom 90 minutes (a long bath); out of the door ten hours (a day trip).
+ */
+export function priorThresholdMin(place: Place, startMinuteOfDay: number): number {
+  if (place === 'bathroom') return 90
+  if (place === 'out') return 10 * 60
+  const h = startMinuteOfDay / 60
+  if (h >= 20 || h < 6) {
+    const untilTen = (10 * 60 - startMinuteOfDay + 24 * 60) % (24 * 60)
+    return Math.max(4 * 60, untilTen)
+  }
+  return 4 * 60
+}
+
+/** The local time of day (minutes) by which this elder has got up on `share` of mornings; null with under five mornings. */
+export function wakeBy(state: RhythmState, share: number): { minuteOfDay: number; mornings: number } | null {
+  const total = state.wake.reduce((a, b) => a + b, 0)
+  if (total < 5) return null
+  let seen = 0
+  for (let i = 0; i < WAKE_SLOTS; i++) {
+    seen += state.wake[i]!
+    if (seen >= share * total) return { minuteOfDay: WAKE_FROM_MIN + (i + 1) * WAKE_SLOT_MIN, mornings: Math.round(total) }
+  }
+  return { minuteOfDay: WAKE_FROM_MIN + WAKE_SLOTS * WAKE_SLOT_MIN, mornings: Math.round(total) }
+}
+
+/** Midnight of `at`'s local day: rhythm days are local days. */
+export const rhythmDay = startOfLocalDay
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000
+}
