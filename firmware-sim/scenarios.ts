@@ -17,7 +17,8 @@ export const EXPECTED: Record<Scenario, Expectation> = {
   sos: { category: 'emergency', type: 'sos' },
   fall: { category: 'emergency', type: 'fall' },
   cancel: { category: 'emergency', type: 'sos', cancelledByResident: true },
-  collapse: { category: 'wellbeing', type: 'inactivity', conditions: ['no_water', 'inactivity'] },
+  // Adaptive detection (the default): a spell at home past the defaults, the family asked, no answer; the door never opened, so home for certain.
+  collapse: { category: 'wellbeing', type: 'suspected_collapse', conditions: ['suspected_collapse'] },
   'tap-left-open': { category: 'wellbeing', type: 'continuous_flow', conditions: ['continuous_flow'] },
   leak: { category: 'property', type: 'leak', conditions: ['leak'] },
   wander: { category: 'wellbeing', type: 'wandering', conditions: ['wandering'] },

@@ -8,7 +8,7 @@
  * The threshold for a spell is where this household's own spells of that context almost never
  * reach (docs/detection.md §thresholds): the (1 − tail) quantile of the histogram, pooled with the
  * neighbouring hours, times a margin. A new household starts on the city-like defaults of
- * `priorThresholdMin` and moves to its own figures as days of evidence accrue.
+ * `priorThresholdMin` and moves to its own figures as its spells of each context accrue.
  *
  * Bounded: 3 places × 24 hours × 22 bins of counts at most, plus a wake-time histogram of 60
  * ten-minute slots (03:00–13:00): a few kilobytes of JSON whatever the age of the household.
@@ -33,8 +33,8 @@ export interface RhythmSettings {
   tail: number
   /** The threshold is the quantile times this. */
   margin: number
-  /** Days of evidence that weigh as much as the defaults: a new household leans on them at first. */
-  priorDays: number
+  /** Spells of a context that weigh as much as the defaults: a household leans on them until it has many more. */
+  priorSpells: number
   /** Evidence half-life in days. */
   halfLifeDays: number
   /** Never ask sooner than this, whatever the household's figures. */
@@ -118,8 +118,8 @@ export interface Threshold {
 /**
  * The threshold for a spell that began at `from` in `place`. The household's own figure is its
  * (1 − tail) quantile over the hour the spell began and the hours either side (half weight),
- * read at the bin's upper edge, times the margin; it is blended with the defaults by the days of
- * evidence, so a household of two days still mostly follows the defaults.
+ * read at the bin's upper edge, times the margin; it is blended with the defaults by the spells
+ * it rests on, so a context seen a handful of times still mostly follows the defaults.
  */
 export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings): Threshold {
   const hour = Math.floor(localMinuteOfDay(from, timeZone) / 60)
@@ -140,7 +140,8 @@ export function thresholdFor(state: RhythmState, place: Place, from: number, tim
   }
   const edge = bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]! : 24 * 60
   const ownMin = edge * s.margin
-  const w = days / (days + s.priorDays)
+  // Weighed by the spells this figure rests on, not by days: a night-time context sees one spell a night.
+  const w = total / (total + s.priorSpells)
   const minutes = Math.max(s.minThresholdMin, Math.round(w * ownMin + (1 - w) * prior))
   return { minutes, source: w > 0.9 ? 'household' : 'blend', ownMin: Math.round(ownMin), evidence: round3(total), days: round3(days) }
 }
@@ -174,8 +175,6 @@ export function wakeBy(state: RhythmState, share: number): { minuteOfDay: number
   return { minuteOfDay: WAKE_FROM_MIN + WAKE_SLOTS * WAKE_SLOT_MIN, mornings: Math.round(total) }
 }
 
-/** Midnight of `at`'s local day: rhythm days are local days. */
-export const rhythmDay = startOfLocalDay
 
 function round3(v: number): number {
   return Math.round(v * 1000) / 1000

@@ -22,8 +22,8 @@ export const detectorSettingsSchema = z.object({
       /** Share of a household's spells of one place and hour allowed past its own figure, before the margin. */
       tail: z.number().min(0.0001).max(0.5).default(0.01),
       margin: z.number().min(1).max(5).default(1.25),
-      /** Days of evidence that weigh as much as the defaults. */
-      priorDays: z.number().min(0).max(60).default(3),
+      /** Spells of one place and hour that weigh as much as the defaults. */
+      priorSpells: z.number().min(0).max(1000).default(20),
       halfLifeDays: z.number().min(1).max(365).default(30),
       minThresholdMin: minutes(30),
       /** A spell cut short by an answered question is learned this many times longer. */

@@ -270,12 +270,13 @@ function noWater(s: WaterState, cov: Coverage | null, ctx: EvalContext): Evaluat
   if (!observed(windowStart, cov, ctx)) return { key, status: 'unknown' }
   const span = duration(w.noUsageWindowMin)
   const reset = resetNote(s, windowStart)
-  const asOf = formatLocalTime(windowEnd, ctx.settings.timeZone)
+  // Said only when the latest reading is not from now: "12 h" then ends at that reading.
+  const asOf = ctx.now - windowEnd >= MINUTE ? formatLocalTime(windowEnd, ctx.settings.timeZone) : null
   return condition(
     'no_water',
     {
-      zh: `${span.zh}用水 ${m3(used, 'down')} m³,低于 ${m3(w.noUsageBelowM3)} m³ 阈值(截至 ${asOf} 的水表读数)${reset.zh}`,
-      en: `${m3(used, 'down')} m³ used in ${span.en}, below the ${m3(w.noUsageBelowM3)} m³ threshold (meter readings up to ${asOf})${reset.en}`,
+      zh: `${span.zh}用水 ${m3(used, 'down')} m³,低于 ${m3(w.noUsageBelowM3)} m³ 阈值${asOf ? `(截至 ${asOf} 的水表读数)` : ''}${reset.zh}`,
+      en: `${m3(used, 'down')} m³ used in ${span.en}, below the ${m3(w.noUsageBelowM3)} m³ threshold${asOf ? ` (meter readings up to ${asOf})` : ''}${reset.en}`,
     },
     { usedM3: used, thresholdM3: w.noUsageBelowM3, windowMin: w.noUsageWindowMin, from: windowStart, to: windowEnd, meterResets: s.meterResets },
   )

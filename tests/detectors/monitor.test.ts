@@ -9,7 +9,8 @@ import { conditionPriority } from '../../src/incidents/lifecycle.js'
 const T0 = Date.UTC(2026, 10, 22, 16, 0, 0) // 00:00 on 23 Nov in Shanghai
 const MIN = 60_000
 const HOUR = 60 * MIN
-const settings = resolveSettings()
+// The city's fixed rules (adaptive mode, the default, is specified in activity.test.ts).
+const settings = resolveSettings({ mode: 'city' })
 
 const DEVICES: MonitorInput[] = [
   { type: 'device', deviceId: 'wm-1', kind: 'water', room: 'kitchen', heartbeatS: 3600, registeredAt: T0 },

@@ -24,8 +24,9 @@ afterEach(async () => {
 
 type Incident = { id: string; category: string; type: string; state: string; conditions: string[]; conditionCleared: boolean; priority: number; explanation: { zh: string; en: string } | null }
 
+/** A community on the city's fixed rules (adaptive mode, the default, is in activity-service.test.ts). */
 async function setUpHousehold(p: TestPlatform) {
-  const { body: c } = await p.api<{ id: string }>('POST', '/api/communities', { name: '梅园社区', street: '新华路街道' })
+  const { body: c } = await p.api<{ id: string }>('POST', '/api/communities', { name: '梅园社区', street: '新华路街道', detectorSettings: { mode: 'city' } })
   const { body: h } = await p.api<{ id: string }>('POST', '/api/households', { communityId: c.id, elderName: '张桂英', address: '3号楼 201室' })
   const meter = await p.api<{ id: string; secret: string }>('POST', '/api/devices', { id: 'wm-svc', householdId: h.id, kind: 'water', room: 'kitchen', heartbeatS: 3600 })
   const radar = await p.api<{ id: string; secret: string }>('POST', '/api/devices', { id: 'pr-svc', householdId: h.id, kind: 'presence', room: 'bedroom', heartbeatS: 3600 })

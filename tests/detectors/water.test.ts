@@ -153,16 +153,26 @@ describe('no_water (Changning: under 0.01 m³ in a rolling 12 h)', () => {
     // 0.02 m³ over two hours: 0.01 m³ in each hour. At T0+13 h the window still holds one full hour of it.
     const h = new Household().read(T0, 100).read(T0 + 2 * H, 100.02).report(T0 + 3 * H, T0 + 13 * H, 60)
     expect(h.status(T0 + 13 * H, 'no_water')).toBe('false')
-    const flip = h.next(T0 + 13 * H)!
-    expect(flip).toBeGreaterThan(T0 + 13 * H)
-    expect(flip).toBeLessThan(T0 + 13 * H + MINUTE)
-    expect(h.status(flip - 1, 'no_water')).toBe('false')
-    expect(h.status(flip, 'no_water')).toBe('true')
-    expect(h.condition(T0 + 13 * H + 30 * MINUTE, 'no_water').explanation.en).toBe('0.005 m³ used in 12 h, below the 0.01 m³ threshold')
+    // Half an hour on, a reading shows no more use: the window [1.5 h, 13.5 h] holds half of that hour.
+    h.use(T0 + 13.5 * H, 0)
+    expect(h.condition(T0 + 13.5 * H, 'no_water').explanation.en).toBe('0.005 m³ used in 12 h, below the 0.01 m³ threshold')
+  })
+
+  it('never counts time the meter has not reported yet as no use (contract v1.1: interval-only meters)', () => {
+    // An hourly meter: at 13:58 the window would hold no use if the silent 58 minutes counted as zero.
+    const h = new Household().read(T0, 100).read(T0 + 2 * H, 100.02).report(T0 + 3 * H, T0 + 13 * H, 60)
+    for (let t = T0 + 13 * H; t < T0 + 14 * H; t += 5 * MINUTE) expect(h.status(t, 'no_water')).toBe('false')
+    // The next report shows a flush drawn meanwhile: still false, as it always was.
+    h.use(T0 + 14 * H, 0.01)
+    expect(h.status(T0 + 14 * H, 'no_water')).toBe('false')
+    // A report that shows nothing drawn decides it; an explanation read later says which reading it rests on.
+    const dry = new Household().read(T0, 100).read(T0 + 2 * H, 100.02).report(T0 + 3 * H, T0 + 14 * H, 60)
+    expect(dry.condition(T0 + 14 * H + 20 * MINUTE, 'no_water').explanation.zh).toMatch(/^12 小时用水 0 m³,低于 0.01 m³ 阈值\uff08截至 \d\d:\d\d 的水表读数\uff09$/)
+    expect(dry.condition(T0 + 14 * H + 20 * MINUTE, 'no_water').data).toMatchObject({ to: T0 + 14 * H })
   })
 
   it('never shows a figure that reads as the threshold itself', () => {
-    const h = new Household().read(T0, 100).read(T0 + 2 * H, 100.02).report(T0 + 3 * H, T0 + 13 * H, 60)
+    const h = new Household().read(T0, 100).read(T0 + 2 * H, 100.02).report(T0 + 3 * H, T0 + 13 * H, 60).use(T0 + 13 * H + 72_000, 0)
     // 0.0098 m³ left in the window: rounded to 0.01 it would read "0.01 m³, below the 0.01 m³ threshold".
     expect(h.condition(T0 + 13 * H + 72_000, 'no_water').explanation.zh).toBe('12 小时用水 0.009 m³,低于 0.01 m³ 阈值')
   })

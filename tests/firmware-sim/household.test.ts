@@ -19,7 +19,8 @@ const MIDNIGHT = Date.UTC(2026, 2, 1, 16)
 /** 06:00 the same day: where the CLI's time-warped runs start. */
 const DAWN = MIDNIGHT + 6 * HOUR
 const KEY = '000042'
-const settings = resolveSettings()
+// The city's fixed rules (adaptive mode, the default, is specified in activity.test.ts).
+const settings = resolveSettings({ mode: 'city' })
 const id = (role: SimEvent['role']) => deviceId(role, KEY)
 
 /** What ingest hands the detectors for one message: a sign of life, and the reading if any. */
@@ -161,7 +162,7 @@ describe('simulateHousehold: the stream', () => {
   })
 })
 
-describe('simulateHousehold through the detectors', () => {
+describe("simulateHousehold through the city's fixed rules", () => {
   it('raises nothing in three days of normal life (20 households)', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const from = MIDNIGHT + (seed % 4) * 7 * HOUR + seed * 61_000 // starts at all hours of the day
