@@ -545,11 +545,12 @@ function renderBatchMeter(h: HouseRender, dev: DeviceRuntime, dayStart: number, 
     if (up < dayStart - 10 * MINUTE) continue
     if (up >= dayEnd) break
     const prev = u === 0 ? dev.connectAt - 1 : ups[u - 1]!
-    const batch: WireMessage[] = [{ at: 0, deviceId: id, channel: 'status', payload: statusPayload(dev, h, up, false) }]
+    const batch: WireMessage[] = []
     // Readings taken after the previous successful upload, up to this one.
     for (let t = cfg.phase + (Math.floor((prev - cfg.phase) / cfg.every) + 1) * cfg.every; t <= up; t += cfg.every) {
       batch.push({ at: 0, deviceId: id, channel: 'telemetry', payload: { id: `w${t.toString(36)}`, ts: t, kind: 'water', totalM3: register(h, cfg, t) } })
     }
+    batch.push({ at: 0, deviceId: id, channel: 'status', payload: statusPayload(dev, h, up, false) })
     const arrive = up + 500 + Math.round(unit(dev.seed, up, 9) * 3000)
     batch.forEach((m, i) => {
       m.at = arrive + i * 20

@@ -120,7 +120,7 @@ function household(o: DistrictOptions, districtSeed: number, index: number, coll
 
   // Announced stays: the operator enters them up to a day ahead; the planned return is ± a day.
   const ar = new Rng(hash(seed, 2, 2))
-  const awayMode: AwayMode[] = life.stays.map((s) => ({
+  let awayMode: AwayMode[] = life.stays.map((s) => ({
     setAt: Math.max(o.from, s.leave - ar.mins(0, 24 * 60)),
     from: Math.floor(s.leave / MINUTE) * MINUTE,
     until: Math.max(s.leave + 12 * HOUR, s.back + ar.mins(-24 * 60, 24 * 60)),
@@ -145,6 +145,8 @@ function household(o: DistrictOptions, districtSeed: number, index: number, coll
       if (at !== null && at < hi) {
         const room = applyCollapse(life, at, cr.chance(0.7))
         collapse = { at, room }
+        // Stays planned after the collapse never get entered.
+        awayMode = awayMode.filter((w) => w.setAt < at)
       }
     }
   }

@@ -524,10 +524,10 @@ class Planner {
     const start = b.t
     const bedAt = Math.max(today.bed, start + 2 * HOUR)
 
-    // Toilet visits during the day: 3–6, besides the morning and the evening wash.
+    // Toilet visits during the day: 3–5, besides the morning and the evening wash (and the night).
     const toilets: number[] = []
     const span = bedAt - 45 * MINUTE - (start + HOUR)
-    if (span > 0) for (let i = r.int(3, 6); i > 0; i--) toilets.push(start + HOUR + Math.round(r.unit() * span))
+    if (span > 0) for (let i = r.int(3, 5); i > 0; i--) toilets.push(start + HOUR + Math.round(r.unit() * span))
     toilets.sort((x, y) => x - y)
     const ctx: DayCtx = { r, toilets, due: false, lastSit: false }
     this.ctx = ctx

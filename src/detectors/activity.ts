@@ -106,10 +106,11 @@ export function applyRegister(state: ActivityState, r: { deviceId: string; at: n
   const flowing = r.flowLpm !== undefined && r.flowLpm > 0
   // A register that went back is a replaced meter, not water drawn; 1 L is a meter's resolution.
   const drew = prev !== undefined && r.totalM3 - prev.totalM3 >= 0.001
-  if (flowing) return applySign(next, r.at, null, false, ctx)
-  if (!drew) return next
-  const at = r.at - prev.at > 10 * MINUTE ? Math.round(prev.at + (r.at - prev.at) / 2) : r.at
-  return applySign(next, at, null, false, ctx)
+  if (!flowing && !drew) return next
+  const at = flowing || r.at - prev!.at <= 10 * MINUTE ? r.at : Math.round(prev!.at + (r.at - prev!.at) / 2)
+  // Water drawn just after she was seen in the bathroom is the bath or the basin: the spell stays the bathroom's.
+  const inBathroom = state.lastSignRoom === 'bathroom' && state.lastSignAt !== null && at - state.lastSignAt <= 15 * MINUTE
+  return applySign(next, at, inBathroom ? 'bathroom' : null, false, ctx)
 }
 
 // ── what to do about the current spell ────────────────────────────────────────

@@ -39,6 +39,10 @@ export interface RhythmSettings {
   halfLifeDays: number
   /** Never ask sooner than this, whatever the household's figures. */
   minThresholdMin: number
+  /** A night at home ends by this elder's 99 % wake-up time plus this. */
+  wakeMarginMin: number
+  /** Mornings that weigh as much as the defaults' 10:00. */
+  priorMornings: number
 }
 
 export interface RhythmState {
@@ -102,6 +106,17 @@ export function fadeTo(state: RhythmState, at: number, timeZone: string, s: Rhyt
   return { spells, wake: state.wake.map((c) => round3(c * factor)), days: round3(state.days * factor + 1), dayStart: day }
 }
 
+/**
+ * Which hours a spell's figure draws on (offset, weight). At home the hour matters most (a nap
+ * after lunch, a night's sleep); a bath or a fall in the bathroom is the same at any hour, so its
+ * figure is this elder's longest baths whenever they bathe; outings look two hours either way.
+ */
+const POOLING: Record<Place, readonly (readonly [number, number])[]> = {
+  home: [[-1, 0.5], [0, 1], [1, 0.5]],
+  bathroom: Array.from({ length: 24 }, (_, h) => [h - 12, 1] as const),
+  out: [[-2, 0.25], [-1, 0.5], [0, 1], [1, 0.5], [2, 0.25]],
+}
+
 export interface Threshold {
   /** How long a spell of this context may last before we ask. */
   minutes: number
@@ -125,7 +140,7 @@ export function thresholdFor(state: RhythmState, place: Place, from: number, tim
   const hour = Math.floor(localMinuteOfDay(from, timeZone) / 60)
   const prior = priorThresholdMin(place, localMinuteOfDay(from, timeZone))
   const pooled = new Array<number>(BINS).fill(0)
-  for (const [dh, w] of [[-1, 0.5], [0, 1], [1, 0.5]] as const) {
+  for (const [dh, w] of POOLING[place]) {
     const counts = state.spells[contextKey(place, (hour + dh + 24) % 24)]
     if (counts) for (let i = 0; i < BINS; i++) pooled[i]! += counts[i]! * w
   }
@@ -142,8 +157,24 @@ export function thresholdFor(state: RhythmState, place: Place, from: number, tim
   const ownMin = edge * s.margin
   // Weighed by the spells this figure rests on, not by days: a night-time context sees one spell a night.
   const w = total / (total + s.priorSpells)
-  const minutes = Math.max(s.minThresholdMin, Math.round(w * ownMin + (1 - w) * prior))
+  const byGap = Math.round(w * ownMin + (1 - w) * prior)
+  const minutes = Math.max(s.minThresholdMin, Math.min(byGap, byWake(state, place, from, timeZone, s, prior) ?? Infinity))
   return { minutes, source: w > 0.9 ? 'household' : 'blend', ownMin: Math.round(ownMin), evidence: round3(total), days: round3(days) }
+}
+
+/**
+ * A night at home ends when this elder gets up: by her 99 % wake-up time plus a margin, which is
+ * sharper than the length of her nights (bedtimes vary more than mornings). Null by day, out, in
+ * the bathroom, or with under five mornings seen.
+ */
+function byWake(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings, prior: number): number | null {
+  const startMin = localMinuteOfDay(from, timeZone)
+  if (place !== 'home' || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
+  const wake = wakeBy(state, 0.99)
+  if (!wake) return null
+  const wakeAt = (wake.minuteOfDay + s.wakeMarginMin - startMin + 24 * 60) % (24 * 60)
+  const w = wake.mornings / (wake.mornings + s.priorMornings)
+  return Math.round(w * wakeAt + (1 - w) * prior)
 }
 
 /**

@@ -26,6 +26,9 @@ export const detectorSettingsSchema = z.object({
       priorSpells: z.number().min(0).max(1000).default(20),
       halfLifeDays: z.number().min(1).max(365).default(30),
       minThresholdMin: minutes(30),
+      /** A night at home is due to end by this elder's 99 % wake-up time plus this. */
+      wakeMarginMin: minutes(45),
+      priorMornings: z.number().min(0).max(365).default(7),
       /** A spell cut short by an answered question is learned this many times longer. */
       answeredStretch: z.number().min(1).max(5).default(1.5),
       /** Check-in on the button (contract v1.1): how long each prompt waits, how many prompts. */

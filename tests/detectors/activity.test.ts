@@ -1,0 +1,334 @@
+/**
+ * Adaptive detection, pure: a household's monitor on virtual time, fed as the detector service
+ * feeds it. Each test is a life: what the elder did, what the devices saw, what the platform
+ * asked and what it raised.
+ */
+import { describe, expect, it } from 'vitest'
+import type { CheckRequest } from '../../src/detectors/activity.js'
+import type { Finding, MonitorInput } from '../../src/detectors/model.js'
+import { newMonitor, step, type MonitorState } from '../../src/detectors/monitor.js'
+import { BIN_EDGES_MIN, learnSpell, initialRhythm, thresholdFor, priorThresholdMin } from '../../src/detectors/rhythm.js'
+import { resolveSettings, type DetectorOverride } from '../../src/detectors/settings.js'
+
+const MIN = 60_000
+const H = 60 * MIN
+const DAY = 24 * H
+/** 00:00 on 2 March 2026 in Shanghai. */
+const MIDNIGHT = Date.UTC(2026, 2, 1, 16)
+const at = (day: number, hh: number, mm = 0) => MIDNIGHT + day * DAY + hh * H + mm * MIN
+
+type Room = 'bedroom' | 'living_room' | 'bathroom'
+
+interface Devices {
+  door?: boolean
+  button?: 'checkin' | 'plain'
+  family?: boolean
+  bathroom?: 'mmwave' | 'pir'
+}
+
+/** One home: a button, a meter, radars in the bedroom and living room (and the bathroom), maybe a door. */
+class Home {
+  state: MonitorState
+  findings: Finding[] = []
+  requests: (CheckRequest & { at: number })[] = []
+  private next: number | null = null
+  private now: number
+  private register = 100
+  private readonly settings
+
+  constructor(
+    readonly devices: Devices = {},
+    over: DetectorOverride = {},
+    start = MIDNIGHT,
+  ) {
+    this.settings = resolveSettings(over)
+    this.now = start
+    this.state = newMonitor('hh-1', start)
+    const add = (deviceId: string, kind: string, room: string | null) => this.apply({ type: 'device', deviceId, kind, room, heartbeatS: 3600, registeredAt: start })
+    add('btn', 'button', null)
+    add('wm', 'water', 'kitchen')
+    add('pr-bed', 'presence', 'bedroom')
+    add('pr-liv', 'presence', 'living_room')
+    if (devices.bathroom) add('pr-bath', 'presence', 'bathroom')
+    if (devices.door) add('dr', 'door', 'entrance')
+    this.apply({ type: 'seen', deviceId: 'btn', at: start, caps: devices.button === 'checkin' ? ['checkin', 'voice'] : [] })
+    if (devices.family) this.apply({ type: 'family_reach', reachable: true })
+  }
+
+  private apply(input: MonitorInput, t = this.now): void {
+    const r = step(this.state, input, t, this.settings)
+    this.state = r.state
+    this.next = r.nextCheckAt
+    this.findings.push(...r.findings)
+    this.requests.push(...r.requests.map((q) => ({ ...q, at: t })))
+  }
+
+  /** Moves time on to `t`, the devices reporting as they do (radars every 10 min, the meter every 30) and the monitor's own checks. */
+  until(t: number, o: { occupied?: string } = {}): this {
+    let report = Math.ceil(this.now / (10 * MIN)) * 10 * MIN
+    while (this.now < t) {
+      const due = Math.min(t, report, this.next ?? Infinity)
+      this.now = due
+      if (this.next !== null && this.next <= due) this.apply({ type: 'tick' })
+      if (due === report) {
+        for (const id of this.presenceIds()) this.apply({ type: 'presence', deviceId: id, room: null, at: due, occupied: o.occupied === id, motion: false })
+        if (report % (30 * MIN) === 0) {
+          this.apply({ type: 'water', deviceId: 'wm', at: due, totalM3: this.register, flowLpm: 0 })
+          for (const id of ['btn', ...(this.devices.door ? ['dr'] : [])]) this.apply({ type: 'seen', deviceId: id, at: due, online: true })
+        }
+        report += 10 * MIN
+      }
+    }
+    return this
+  }
+
+  /** Moves time on until the platform puts a question of this kind (or `limit`), and returns it. */
+  untilAsked(kind: CheckRequest['kind'], limit: number): CheckRequest & { at: number } {
+    const seen = this.requests.length
+    while (this.now < limit) {
+      this.until(Math.min(limit, this.now + MIN))
+      const q = this.requests.slice(seen).find((r) => r.kind === kind)
+      if (q) return q
+    }
+    throw new Error(`no ${kind} by ${new Date(limit).toISOString()}`)
+  }
+
+  move(t: number, room: 'bedroom' | 'living_room' | 'bathroom' = 'living_room'): this {
+    this.until(t)
+    const id = room === 'bedroom' ? 'pr-bed' : room === 'bathroom' ? 'pr-bath' : 'pr-liv'
+    this.apply({ type: 'presence', deviceId: id, room, at: t, occupied: true, motion: true })
+    return this
+  }
+
+  draw(t: number, litres: number): this {
+    this.until(t)
+    this.register = Math.round((this.register + litres / 1000) * 1000) / 1000
+    this.apply({ type: 'water', deviceId: 'wm', at: t, totalM3: this.register, flowLpm: 0 })
+    return this
+  }
+
+  door(t: number): this {
+    this.until(t)
+    this.apply({ type: 'door', deviceId: 'dr', room: 'entrance', at: t, open: true })
+    this.apply({ type: 'door', deviceId: 'dr', room: 'entrance', at: t + 20_000, open: false }, t + 20_000)
+    this.now = t + 20_000
+    return this
+  }
+
+  press(t: number, ref: string): this {
+    this.until(t)
+    this.apply({ type: 'checkin_ok', deviceId: 'btn', at: t, ref })
+    return this
+  }
+
+  familyAnswers(t: number, answer: 'with_us' | 'phoned_safe' | 'not_with_us'): this {
+    this.until(t)
+    const q = this.requests.filter((r) => r.kind === 'ask_family').at(-1)!
+    this.apply({ type: 'family_answer', checkId: q.checkId, answer, at: t })
+    return this
+  }
+
+  /**
+   * An ordinary day: up at `wake`, a movement or a tap about every 20 minutes, in bed at 22:00 —
+   * with its own moments (`extra`: a sign in a room, then nothing else for `holdMin`, with water
+   * drawn 5 minutes in), outings through the door, and a life that stops at `stopAt`.
+   */
+  day(d: number, o: { wake?: number; stopAt?: number; extra?: { h: number; room: Room; holdMin: number; litres?: number }[]; out?: [number, number][] } = {}): this {
+    const wake = at(d, 0) + (o.wake ?? 6.5) * H
+    const stop = o.stopAt === undefined ? Infinity : at(d, 0) + o.stopAt * H
+    const holds: [number, number][] = [...(o.extra ?? []).map((e) => [at(d, 0) + e.h * H, at(d, 0) + e.h * H + e.holdMin * MIN] as [number, number]), ...(o.out ?? []).map(([a, b]) => [at(d, 0) + a * H, at(d, 0) + b * H] as [number, number])]
+    const events: [number, () => void][] = [[wake, () => this.move(wake, 'bedroom')]]
+    for (let t = wake + 20 * MIN; t < at(d, 22); t += 20 * MIN) {
+      if (holds.some(([a, b]) => t >= a - 5 * MIN && t <= b + 5 * MIN)) continue
+      const when = t
+      events.push([when, () => (Math.round(when / MIN) % 3 === 0 ? this.draw(when, 3) : this.move(when, 'living_room'))])
+    }
+    for (const e of o.extra ?? []) {
+      const t = at(d, 0) + e.h * H
+      events.push([t, () => this.move(t, e.room)])
+      if (e.litres) events.push([t + 5 * MIN, () => this.draw(t + 5 * MIN, e.litres!)])
+      events.push([t + e.holdMin * MIN, () => this.move(t + e.holdMin * MIN, 'living_room')])
+    }
+    for (const [a, b] of o.out ?? []) {
+      events.push([at(d, 0) + a * H, () => this.door(at(d, 0) + a * H)])
+      events.push([at(d, 0) + b * H, () => this.door(at(d, 0) + b * H).move(at(d, 0) + b * H + MIN)])
+    }
+    events.push([at(d, 22), () => this.move(at(d, 22), 'bedroom')])
+    for (const [t, run] of events.sort((x, y) => x[0] - y[0])) if (t <= stop) run()
+    return this
+  }
+
+  raised(): string[] {
+    return this.findings.filter((f) => f.change === 'raised').map((f) => f.condition.key)
+  }
+
+  private presenceIds(): string[] {
+    return ['pr-bed', 'pr-liv', ...(this.devices.bathroom ? ['pr-bath'] : [])]
+  }
+}
+
+describe('the learned rhythm (rhythm.ts)', () => {
+  const s = resolveSettings().rhythm
+  const tz = 'Asia/Shanghai'
+
+  it('starts on the defaults and moves to the household’s own figure as its spells accrue', () => {
+    let r = initialRhythm()
+    const from = at(0, 14)
+    expect(thresholdFor(r, 'home', from, tz, s)).toMatchObject({ minutes: priorThresholdMin('home', 14 * 60), source: 'defaults' })
+    for (let d = 0; d < 60; d++) for (let k = 0; k < 4; k++) r = learnSpell(r, 'home', at(d, 13 + k / 2), at(d, 13 + k / 2) + 50 * MIN, tz, s)
+    const t = thresholdFor(r, 'home', from, tz, s)
+    expect(t.source).not.toBe('defaults')
+    // Spells of under an hour: the household's figure is about an hour and a quarter, far under the default 4 h.
+    expect(t.minutes).toBeLessThan(2 * 60)
+    expect(t.minutes).toBeGreaterThanOrEqual(60)
+  })
+
+  it('forgets slowly: evidence halves in the half-life, and a faded context is dropped', () => {
+    let r = learnSpell(initialRhythm(), 'bathroom', at(0, 8), at(0, 8, 20), tz, s)
+    expect(Object.values(r.spells)[0]!.reduce((a, b) => a + b)).toBe(1)
+    r = learnSpell(r, 'home', at(30, 8), at(30, 8, 5), tz, s)
+    expect(r.spells['bathroom:8']!.reduce((a, b) => a + b)).toBeCloseTo(0.5, 2)
+    r = learnSpell(r, 'home', at(200, 8), at(200, 8, 5), tz, s)
+    expect(r.spells['bathroom:8']).toBeUndefined()
+  })
+
+  it('keeps a small state however long it runs', () => {
+    let r = initialRhythm()
+    for (let d = 0; d < 400; d++) for (let h = 0; h < 24; h++) for (const place of ['home', 'bathroom', 'out'] as const) r = learnSpell(r, place, at(d, h), at(d, h) + ((d * 7 + h) % 50) * 7 * MIN, tz, s)
+    expect(JSON.stringify(r).length).toBeLessThan(12_000)
+  })
+})
+
+describe('adaptive detection: asking before alerting', () => {
+  it('learns when this elder gets up, asks the button soon after, and says so in her terms', () => {
+    const home = new Home({ button: 'checkin', door: true })
+    for (let d = 0; d < 21; d++) home.day(d, { wake: 6.25 + (d % 3) * 0.25, out: [[9, 10.5]] })
+    expect(home.raised()).toEqual([])
+    const before = home.requests.length
+    // Day 21: no one gets up.
+    home.until(at(21, 10))
+    const asked = home.requests.slice(before).filter((r) => r.kind === 'device_checkin')
+    expect(asked.length).toBeGreaterThan(0)
+    // Asked well before the city's 10:00 morning check, and not before her usual time.
+    expect(asked[0]!.at).toBeGreaterThan(at(21, 6, 30))
+    expect(asked[0]!.at).toBeLessThan(at(21, 9, 30))
+    home.until(asked[0]!.at + 11 * MIN)
+    const raised = home.findings.find((f) => f.change === 'raised')!
+    expect(raised.condition.key).toBe('suspected_collapse')
+    expect(raised.condition.explanation.zh).toMatch(/^平时 \d\d:\d\d 前起床\(近 \d+ 天 95%\),今天 \d\d:\d\d 仍无活动/)
+    expect(raised.condition.explanation.zh).toContain('设备问询 2 次未应答')
+    expect(raised.condition.explanation.en).toContain('not answered')
+  })
+
+  it('raises nothing when the elder answers the check-in, and learns that spell as a long one', () => {
+    const home = new Home({ button: 'checkin', door: true }, {}, at(0, 12))
+    // A new household: a long afternoon nap, past the defaults.
+    home.move(at(0, 12, 30))
+    const prompt = home.untilAsked('device_checkin', at(0, 17))
+    expect(prompt.at).toBe(at(0, 16, 30)) // 4 h: the defaults, for a new household
+    home.press(prompt.at + 40_000, prompt.commandId!)
+    home.until(at(0, 20))
+    expect(home.raised()).toEqual([])
+    expect(home.requests.filter((r) => r.kind === 'device_checkin')).toHaveLength(1)
+    // Cut short by the question, the nap counts as half as long again: 6 h.
+    expect(home.state.activity!.rhythm.spells['home:12']![BIN_EDGES_MIN.indexOf(360) + 1]).toBe(1)
+  })
+
+  it('tells a long bath from a fall by this household’s own baths', () => {
+    // She bathes for 75 minutes every evening: a 75-minute bath is hers, not an alarm.
+    const bather = new Home({ button: 'checkin', door: true, bathroom: 'mmwave' })
+    for (let d = 0; d < 20; d++) bather.day(d, { extra: [{ h: 20, room: 'bathroom', holdMin: 70 + (d % 3) * 5, litres: 120 }], out: [[9, 10]] })
+    bather.day(20, { stopAt: 20.1, extra: [{ h: 20, room: 'bathroom', holdMin: 80, litres: 120 }], out: [[9, 10]] })
+    bather.until(at(20, 21, 20), { occupied: 'pr-bath' })
+    expect(bather.requests.filter((r) => r.at >= at(20, 20))).toEqual([])
+    // Another elder's bathroom visits end within minutes: twenty silent minutes there are already worth asking.
+    const brief = new Home({ button: 'checkin', door: true, bathroom: 'pir' })
+    for (let d = 0; d < 20; d++) brief.day(d, { extra: [8, 11, 15, 19].map((h) => ({ h, room: 'bathroom' as const, holdMin: 6 })), out: [[9, 10]] })
+    brief.day(20, { stopAt: 8, extra: [{ h: 8, room: 'bathroom', holdMin: 6 }] })
+    brief.until(at(20, 10))
+    const asked = brief.requests.find((r) => r.at >= at(20, 8))!
+    expect(asked.at - at(20, 8)).toBeLessThanOrEqual(45 * MIN)
+    expect(brief.raised()).toEqual(['suspected_collapse'])
+  })
+
+  it('counts a radar that stays occupied after someone left (ghost) as no sign of life and no spell of its own', () => {
+    const home = new Home({ button: 'checkin', door: true, bathroom: 'mmwave' })
+    home.day(0, { out: [[9, 10]] })
+    home.move(at(1, 8), 'bathroom').move(at(1, 8, 10), 'living_room')
+    // The bathroom radar keeps saying occupied for an hour and a half; she is in the living room.
+    for (let t = at(1, 8, 30); t < at(1, 10); t += 20 * MIN) home.move(t, 'living_room')
+    home.until(at(1, 10), { occupied: 'pr-bath' })
+    expect(home.requests).toEqual([])
+  })
+
+  it('reads the door then silence as out: the family is asked, and at worst a visit task, never an emergency', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true })
+    home.day(0, { out: [[9, 10]] })
+    home.move(at(1, 7)).door(at(1, 9))
+    home.until(at(2, 9))
+    const first = home.requests.filter((r) => r.at > at(1, 9))
+    expect(first.map((r) => r.kind)).toEqual(['device_checkin', 'ask_family'])
+    // Out for about nine or ten hours since the door closed: the defaults (10 h), hardly moved by one short outing seen.
+    expect(first[0]!.at).toBeGreaterThan(at(1, 17))
+    expect(first[0]!.at).toBeLessThanOrEqual(at(1, 19) + 20_000)
+    expect(home.raised()).toEqual(['long_absence'])
+    expect(home.raised()).not.toContain('suspected_collapse')
+  })
+
+  it('settles an absence the family vouches for, and raises at once when she is not with them', () => {
+    const safe = new Home({ door: true, family: true })
+    safe.day(0, { out: [[9, 10]] })
+    safe.move(at(1, 7)).door(at(1, 9))
+    const asked = safe.untilAsked('ask_family', at(1, 20))
+    safe.familyAnswers(asked.at + 10 * MIN, 'phoned_safe')
+    safe.until(asked.at + 5 * H)
+    expect(safe.raised()).toEqual([])
+
+    const missing = new Home({ door: true, family: true })
+    missing.day(0, { out: [[9, 10]] })
+    missing.day(1, { stopAt: 14, out: [[9, 10]] })
+    missing.until(at(1, 18, 5))
+    expect(missing.requests.map((r) => r.kind)).toEqual(['ask_family']) // no speaker: the family first
+    missing.familyAnswers(at(1, 18, 10), 'not_with_us')
+    expect(missing.raised()).toEqual(['suspected_collapse'])
+  })
+
+  it('without a speaker and without a family to ask, tells the operator at the threshold', () => {
+    const home = new Home({ door: false })
+    home.day(0)
+    home.day(1, { stopAt: 9 })
+    home.until(at(1, 13, 5))
+    expect(home.requests).toEqual([])
+    // No door contact and no radar seeing anyone: she may be out, so not urgent.
+    expect(home.raised()).toEqual(['unusual_inactivity'])
+  })
+
+  it('asks nothing and raises nothing while the household is away', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true })
+    home.day(0)
+    home.day(1, { stopAt: 8 })
+    const r = step(home.state, { type: 'away', until: at(3, 12) }, at(1, 8, 1), resolveSettings())
+    home.state = r.state
+    home.until(at(3, 11))
+    expect(home.requests).toEqual([])
+    expect(home.raised()).toEqual([])
+  })
+
+  it('in city mode asks nothing and keeps the fixed rules', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true }, { mode: 'city' })
+    home.day(0)
+    home.day(1, { stopAt: 8 })
+    home.until(at(1, 21))
+    expect(home.requests).toEqual([])
+    expect(home.raised()).toEqual(expect.arrayContaining(['inactivity', 'no_water']))
+  })
+
+  it('keeps its model through a restart: the saved state thresholds like the live one', () => {
+    const home = new Home({ button: 'checkin', door: true })
+    for (let d = 0; d < 10; d++) home.day(d, { out: [[9, 10]] })
+    const saved = JSON.parse(JSON.stringify(home.state)) as MonitorState
+    const s = resolveSettings().rhythm
+    expect(thresholdFor(saved.activity!.rhythm, 'home', at(10, 14), 'Asia/Shanghai', s)).toEqual(thresholdFor(home.state.activity!.rhythm, 'home', at(10, 14), 'Asia/Shanghai', s))
+    expect(Object.keys(saved.activity!.rhythm.spells).length).toBeGreaterThan(10)
+  })
+})
