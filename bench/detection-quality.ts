@@ -49,6 +49,8 @@ interface Options {
   days: number
   seed: number
   collapseShare: number
+  /** Run the city's fixed rules beside (the default); --no-baseline skips them, for quicker tuning runs. */
+  baseline: boolean
 }
 
 function options(): Options {
@@ -58,9 +60,11 @@ function options(): Options {
       days: { type: 'string', default: '30' },
       seed: { type: 'string', default: '1' },
       'collapse-share': { type: 'string', default: '0.25' },
+      baseline: { type: 'boolean', default: true },
+      'no-baseline': { type: 'boolean', default: false },
     },
   })
-  const o = { households: Number(values.households), days: Number(values.days), seed: Number(values.seed), collapseShare: Number(values['collapse-share']) }
+  const o = { households: Number(values.households), days: Number(values.days), seed: Number(values.seed), collapseShare: Number(values['collapse-share']), baseline: !values['no-baseline'] }
   if (!(o.households >= 1 && o.days >= 3 && Number.isFinite(o.seed) && o.collapseShare >= 0 && o.collapseShare <= 1)) {
     process.stderr.write('usage: bench/detection-quality.ts [--households 500] [--days 30] [--seed 1] [--collapse-share 0.25]\n')
     process.exit(2)
@@ -169,6 +173,7 @@ async function main(): Promise<void> {
   const cityAlerts: CityAlert[] = []
   const cityActive = district.map(() => new Map<string, number>())
   const cityFeed = (i: number, input: MonitorInput, at: number) => {
+    if (!o.baseline) return
     const r = step(city[i]!, input, at, citySettings)
     city[i] = r.state
     cityNext[i] = r.nextCheckAt
@@ -188,6 +193,7 @@ async function main(): Promise<void> {
   const alerts: Alert[] = []
   const indexOf = new Map(householdIds.map((id, i) => [id, i]))
   let checkinsSent = 0
+  const checkinStates: Record<string, number> = {}
   let checkinsAnswered = 0
   let familyAsked = 0
   const familyAnswers: Record<string, number> = {}
@@ -208,6 +214,12 @@ async function main(): Promise<void> {
     const at = clock.now()
     if (r.kind === 'device_checkin') {
       checkinsSent++
+      checkinStates[h.stateAt(at)] = (checkinStates[h.stateAt(at)] ?? 0) + 1
+      if (process.env.BENCH_TRACE) {
+        const c = detectors.monitor(r.householdId)?.activity?.check
+        const a = detectors.monitor(r.householdId)?.activity
+        if (c && c.prompts.length === 1) process.stderr.write(`CHK ${h.key} ${h.stateAt(at)} place=${c.place} room=${a?.lastSignRoom} start=${new Date(c.spellFrom + 8 * HOUR).toISOString().slice(5, 16)} now=${new Date(at + 8 * HOUR).toISOString().slice(11, 16)} thr=${c.thresholdMin} door=${h.devices.some((d) => d.kind === 'door')} ${JSON.stringify(h.persona).slice(0, 300)}\n`)
+      }
       const press = h.answerCheckin(at, r.timeoutS ?? 300)
       const button = (r.deviceIds ?? [])[0]
       if (press === null || !button) return
@@ -265,7 +277,7 @@ async function main(): Promise<void> {
         if (due !== null && due !== undefined && due <= t) cityFeed(i, { type: 'tick' }, t)
       }
     }
-    if (clock.now() - lastSettle >= 10 * 60_000) {
+    if (clock.now() - lastSettle >= HOUR) {
       lastSettle = clock.now()
       await detectors.settle()
     }
@@ -364,6 +376,8 @@ async function main(): Promise<void> {
   const urgent = collapsed.map((h) => alerts.find((a) => a.household === h.index && a.at >= h.collapse!.at && OPERATOR_FACING.has(a.category))).filter((a): a is Alert => a !== undefined)
   print(`Collapses found as urgent (priority 1–2, urgent ladder): ${urgent.filter((a) => a.priority <= 2).length} of ${urgent.length}; by type: ${countBy(urgent.map((a) => a.type))}`)
   print(`Visit tasks (not emergencies) on ordinary days: ${visits.length} (${((1000 * visits.length) / ordinaryDays).toFixed(2)} per 1,000), by type: ${countBy(visits.map((a) => a.type))}`)
+  print(`Where the elder was when a check-in was sent: ${JSON.stringify(checkinStates)}`)
+  print(`Where the elder was at each false alarm: ${countBy(oursFalse.map((a) => `${(a as Alert).type}/${district[a.household]!.stateAt(a.at)}/${district[a.household]!.devices.some((d) => d.kind === 'door') ? 'door' : 'nodoor'}/${district[a.household]!.devices.some((d) => d.caps.includes('checkin')) ? 'speaker' : 'mute'}/day${Math.floor((a.at - FROM) / DAY)}`))}`)
   print(`Check-ins sent ${checkinsSent} (${((1000 * checkinsSent) / ordinaryDays).toFixed(0)} per 1,000 household-days), answered ${checkinsAnswered}; family asked ${familyAsked}, answers: ${JSON.stringify(familyAnswers)}`)
   print('')
   print('Absences and their outcome (alerts while the elder was out of the home, not on an announced stay):')

@@ -24,6 +24,7 @@ import { createFamilyRealtime } from './delivery/family-realtime.js'
 import { createRealtime } from './delivery/realtime.js'
 import { createFamilyLinks } from './routing/family-links.js'
 import { createQuestions } from './routing/questions.js'
+import { QUESTION_ID_PREFIX } from './detectors/activity.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
 import { outboxRepository } from './store/outbox.js'
 import { settingsRepository } from './store/settings.js'
@@ -89,6 +90,11 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     log: log.child({ component: 'outbox' }),
     rateLimit: () => ({ perRecipient: config.ANJU_NOTICES_PER_RECIPIENT, windowMs: 10 * 60_000 }),
     onOutcome: ({ row, result, error, attempts }) => {
+      // A question to the family (routing/questions.ts) belongs to no incident: its delivery is logged.
+      if (row.incidentId.startsWith(QUESTION_ID_PREFIX)) {
+        log.info({ questionId: row.incidentId, to: row.notification.to.name, channel: row.channel, result, error: error ?? null, attempts }, 'family question delivery')
+        return
+      }
       const noted = incidents
         .note(row.incidentId, 'notification', 'system:outbox', { to: row.notification.to.name, audience: row.audience, channel: row.channel, result, error: error ?? null, attempts })
         .catch((err: unknown) => log.error({ err }, 'delivery result not recorded'))

@@ -9,6 +9,12 @@
  * `answerCheckin` / `answerFamily` are how the elder and the family answer the platform's
  * questions. Pure and seeded: the same options give the same district, byte for byte; messages
  * are generated per day on request and never held.
+ *
+ * On the wire: telemetry ids are the kind's letter and the ts in base 36 (unique per device);
+ * `caps` is in the status a button publishes on (re)connect, and only buttons with a speaker have
+ * it (older firmware predates v1.1); an NB-IoT batch meter sends its status with each upload, so
+ * it is provisioned with a 12 h heartbeat. Each device's messages arrive in the order it sent
+ * them, a few hundred ms after their ts (a batch meter's readings hours later).
  */
 import { setupDevices, renderDay, WaterIndex, type HouseRender } from './devices.js'
 import { DAY, FOREVER, HOUR, MINUTE, Rng, applyCollapse, describePersona, drawPersona, hash, planLife, segIndex, unit, type Act } from './life.js'
@@ -79,7 +85,7 @@ export interface SimHousehold {
 }
 
 export function createDistrict(o: DistrictOptions): SimHousehold[] {
-  if (!(Number.isInteger(o.households) && o.households >= 1 && o.households <= 9999)) throw new Error('households: 1 to 9999')
+  if (!(Number.isInteger(o.households) && o.households >= 1 && o.households <= 100_000)) throw new Error('households: 1 to 100000')
   if (!(Number.isInteger(o.days) && o.days >= 1)) throw new Error('days: a whole number ≥ 1')
   if (!(o.collapseShare >= 0 && o.collapseShare <= 1)) throw new Error('collapseShare: 0 to 1')
   if (!Number.isInteger(o.from)) throw new Error('from: epoch ms')
@@ -166,7 +172,8 @@ function household(o: DistrictOptions, districtSeed: number, index: number, coll
       const seg = life.segs[segIndex(life.segs, t)]
       if (!seg) return null
       if (seg.room === null) {
-        t = seg.to
+        // Back home: in through the door, and a few steps on.
+        t = seg.to + cr.mins(0.05, 2)
         moved = true
       }
       for (const v of life.visits) {

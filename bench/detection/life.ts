@@ -195,7 +195,10 @@ export function drawPersona(r: Rng): Persona {
   }
 }
 
-const hhmm = (h: number) => `${String(Math.floor(h)).padStart(2, '0')}:${String(Math.round((h % 1) * 60) % 60).padStart(2, '0')}`
+const hhmm = (h: number) => {
+  const m = Math.round(h * 60)
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`
+}
 const r2 = (x: number) => Math.round(x * 100) / 100
 
 /** The persona as the human-readable record a household carries. */

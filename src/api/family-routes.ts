@@ -255,17 +255,18 @@ export const familyRoutes: FastifyPluginAsyncZod<
       if (answer === 'with_us' && (until === undefined || until <= now || until > now + FAMILY_AWAY_MAX_MS)) {
         throw new ApiError('VALIDATION', 'until: 请选择老人回家的日期(今天之后,30 天以内) / the day she comes home, within 30 days')
       }
-      const pending = ctx.familyQuestions.question(household.id)
-      if (!pending || pending.id !== request.params.id) throw new ApiError('CONFLICT', '这个问题已经不需要回答了 / this question is no longer waiting for an answer')
+      // The answer is taken first (it settles the question at once, synchronously); away mode follows it.
+      if (!ctx.familyQuestions.answer(household.id, request.params.id, answer)) {
+        throw new ApiError('CONFLICT', '这个问题已经不需要回答了 / this question is no longer waiting for an answer')
+      }
       let awayUntil: number | null = null
       if (answer === 'with_us' && until !== undefined) {
         await ctx.registry.households.update({ ...household, awayUntil: until, updatedAt: now })
         awayUntil = until
+        ctx.announce.householdChanged(household.id)
       }
-      ctx.familyQuestions.answer(household.id, pending.id, answer)
-      if (awayUntil !== null) ctx.announce.householdChanged(household.id)
-      request.log.info({ householdId: household.id, questionId: pending.id, answer, by: contact.name, awayUntil }, 'family answered a question')
-      return { questionId: pending.id, answer, awayUntil }
+      request.log.info({ householdId: household.id, questionId: request.params.id, answer, by: contact.name, awayUntil }, 'family answered a question')
+      return { questionId: request.params.id, answer, awayUntil }
     },
   )
 

@@ -149,6 +149,8 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     if ((body.availableFrom === null) !== (body.availableTo === null)) throw new ApiError('VALIDATION', 'availableFrom and availableTo go together')
     const contact: Contact = { id: newId('ct', now), householdId: h.id, ...body, audience: audience ?? audienceOf(body.relation), pushSubscription: null, viewLinkVersion: 0 }
     await ctx.registry.contacts.insert(contact, now)
+    // The detectors ask the family before an operator: they must know there is someone to ask.
+    ctx.announce.householdChanged(h.id)
     return reply.code(201).send(contactOut(contact))
   })
 
@@ -159,6 +161,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
       const removed = await ctx.registry.contacts.remove(request.params.id, request.params.contactId)
       if (removed === 0) throw notFound('contact', request.params.contactId)
       ctx.announce.familyLinksRevoked(request.params.contactId)
+      ctx.announce.householdChanged(request.params.id)
       return reply.code(204).send()
     },
   )

@@ -20,6 +20,9 @@ import { initialRhythm, learnSpell, thresholdFor, wakeBy, type Place, type Rhyth
 
 export type FamilyAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
 
+/** A question's id begins so: its notices in the outbox belong to no incident. */
+export const QUESTION_ID_PREFIX = 'chk-'
+
 /** A question the detector put, about one spell. */
 export interface Check {
   id: string
@@ -119,6 +122,8 @@ export interface ActivityView {
   /** Presence sensors that reported within their stale allowance, and whether one of them says occupied. */
   freshPresence: number
   occupiedNow: boolean
+  /** A bathroom radar says someone is in there now. */
+  bathroomOccupied: boolean
   presenceSensors: number
   /** Whether any meter is fresh (reported within the water stale allowance). */
   freshMeter: boolean
@@ -136,7 +141,10 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   if (ctx.settings.mode !== 'adaptive') return { state: state.check ? { ...state, check: null } : state, requests: [], nextAt: null }
   const spellFrom = Math.max(state.lastSignAt ?? -Infinity, ctx.observedFrom)
   const watching = view.freshPresence > 0 || (view.presenceSensors === 0 && view.freshMeter)
-  const place: Place = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? state.place : 'home'
+  const signPlace: Place = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? state.place : 'home'
+  // Seen last in the bathroom at night, and no radar there says she still is: most likely back in
+  // bed where no sensor sees her. The night's figures apply, not a bath's.
+  const place: Place = signPlace === 'bathroom' && isNightStart(spellFrom, ctx) && !view.bathroomOccupied ? 'home' : signPlace
   const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx))
   const dueAt = spellFrom + threshold.minutes * MINUTE
   let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
@@ -156,11 +164,14 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     return { ...c, stage: 'family', familyAskedAt: ctx.now, deadline: ctx.now + wait }
   }
 
+  // Last seen in the bedroom, or a spell begun at night: she may simply be asleep. A sleeper
+  // misses a prompt more often, so she is asked once more, and the family before the operator.
+  const maybeAsleep = place !== 'out' && (state.lastSignRoom === 'bedroom' || isNightStart(spellFrom, ctx))
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
-      if (check.prompts.length < s.checkinAttempts && checkinDevices.length > 0) check = prompt(check)
-      // Home for certain (a door contact that never opened, or a radar that sees someone): no one to ask but the operator.
-      else if (check.place !== 'out' && atHomeKnown(state, view)) check = { ...check, stage: 'raised', deadline: null }
+      if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? 1 : 0) && checkinDevices.length > 0) check = prompt(check)
+      // Home for certain (a door contact that never opened, or a radar that sees someone) and awake: no one to ask but the operator.
+      else if (check.place !== 'out' && atHomeKnown(state, view) && !(maybeAsleep && state.familyReachable && check.familyAskedAt === null)) check = { ...check, stage: 'raised', deadline: null }
       else if (state.familyReachable && check.familyAskedAt === null) check = askFamily(check)
       else check = { ...check, stage: 'raised', deadline: null }
     } else if (check.stage === 'family') {
@@ -172,7 +183,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   }
   if (!check && ctx.now >= dueAt && watching) {
     const fresh: Check = {
-      id: `chk-${spellFrom.toString(36)}-${ctx.now.toString(36)}`,
+      id: `${QUESTION_ID_PREFIX}${spellFrom.toString(36)}-${ctx.now.toString(36)}`,
       spellFrom,
       place,
       startedAt: ctx.now,
@@ -201,6 +212,11 @@ export function applyFamilyAnswer(state: ActivityState, checkId: string, answer:
   if (answer === 'not_with_us') return { ...state, check: { ...answered, stage: 'raised', deadline: null } }
   // Safe by phone, or with the family (who set away mode): settled; asked again after another full threshold.
   return { ...state, check: { ...answered, stage: 'settled', deadline: at + check.thresholdMin * MINUTE } }
+}
+
+function isNightStart(at: number, ctx: EvalContext): boolean {
+  const m = localMinuteOfDay(at, ctx.settings.timeZone)
+  return m >= 19 * 60 || m < 5 * 60
 }
 
 function atHomeKnown(state: ActivityState, view: ActivityView): boolean {

@@ -86,6 +86,9 @@ export function step(state: MonitorState, input: MonitorInput, now: number, sett
   return { state: next, findings, requests: progressed.requests, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
 
+/** The longest a PIR holds "occupied" after it last saw movement (vendors: 2 to 5 minutes). */
+const PIR_HOLD_MS = 5 * MINUTE
+
 /** The fixed rules a household's learned rhythm replaces in adaptive mode (docs/detection.md). */
 const REPLACED_BY_RHYTHM: ReadonlySet<string> = new Set(['no_water', 'no_water_day', 'inactivity', 'morning_check', 'bathroom_dwell'])
 
@@ -98,6 +101,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   let presenceSensors = 0
   let freshPresence = 0
   let occupiedNow = false
+  let bathroomOccupied = false
   let hasDoor = false
   const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
   for (const [id, d] of Object.entries(s.devices)) {
@@ -108,9 +112,10 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
     if (!sensor || ctx.now - sensor.at > staleAfter) continue
     freshPresence++
     if (sensor.occupied && (d.room ?? sensor.room) !== 'entrance') occupiedNow = true
+    if (sensor.occupied && (d.room ?? sensor.room) === 'bathroom') bathroomOccupied = true
   }
   const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
-  return { presenceSensors, freshPresence, occupiedNow, freshMeter, hasDoor }
+  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, freshMeter, hasDoor }
 }
 
 const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
@@ -156,9 +161,13 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       return { ...s, water: applyWaterReading(s.water, input, ctx()), activity: applyRegister(activityOf(s), input, ctx()), health: applyDeviceSeen(s.health, input) }
     case 'presence': {
       const room = s.devices[input.deviceId]?.room ?? input.room
-      // Movement is a sign of life; a PIR (no `motion`) is occupied only while it sees movement.
+      // Movement is a sign of life. A PIR (no `motion`) is occupied only while it sees movement:
+      // switching on is movement now; a repeat of "occupied" only says there was movement within
+      // its hold time, so it counts from that far back (a PIR still holding after she left by the
+      // door must not bring her back in).
+      const pirHeld = input.motion === undefined && input.occupied && s.presence.sensors[input.deviceId]?.occupied === true
       const moving = input.motion ?? input.occupied
-      const activity = moving ? applySign(activityOf(s), input.at, room, false, ctx()) : s.activity
+      const activity = moving ? applySign(activityOf(s), pirHeld ? input.at - PIR_HOLD_MS : input.at, room, false, ctx()) : s.activity
       return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: applyDeviceSeen(s.health, input) }
     }
     case 'door':

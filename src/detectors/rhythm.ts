@@ -108,12 +108,12 @@ export function fadeTo(state: RhythmState, at: number, timeZone: string, s: Rhyt
 
 /**
  * Which hours a spell's figure draws on (offset, weight). At home the hour matters most (a nap
- * after lunch, a night's sleep); a bath or a fall in the bathroom is the same at any hour, so its
- * figure is this elder's longest baths whenever they bathe; outings look two hours either way.
+ * after lunch, a night's sleep); bathroom spells are few an hour, so they pool three hours either
+ * way (a bath is taken at about the same time of day); outings look two hours either way.
  */
 const POOLING: Record<Place, readonly (readonly [number, number])[]> = {
   home: [[-1, 0.5], [0, 1], [1, 0.5]],
-  bathroom: Array.from({ length: 24 }, (_, h) => [h - 12, 1] as const),
+  bathroom: [[-3, 0.25], [-2, 0.5], [-1, 1], [0, 1], [1, 1], [2, 0.5], [3, 0.25]],
   out: [[-2, 0.25], [-1, 0.5], [0, 1], [1, 0.5], [2, 0.25]],
 }
 

@@ -216,7 +216,8 @@ describe('adaptive detection: asking before alerting', () => {
     const raised = home.findings.find((f) => f.change === 'raised')!
     expect(raised.condition.key).toBe('suspected_collapse')
     expect(raised.condition.explanation.zh).toMatch(/^平时 \d\d:\d\d 前起床\(近 \d+ 天 95%\),今天 \d\d:\d\d 仍无活动/)
-    expect(raised.condition.explanation.zh).toContain('设备问询 2 次未应答')
+    // Last seen in the bedroom, she may be asleep: asked three times, not two.
+    expect(raised.condition.explanation.zh).toContain('设备问询 3 次未应答')
     expect(raised.condition.explanation.en).toContain('not answered')
   })
 
@@ -247,7 +248,7 @@ describe('adaptive detection: asking before alerting', () => {
     brief.day(20, { stopAt: 8, extra: [{ h: 8, room: 'bathroom', holdMin: 6 }] })
     brief.until(at(20, 10))
     const asked = brief.requests.find((r) => r.at >= at(20, 8))!
-    expect(asked.at - at(20, 8)).toBeLessThanOrEqual(45 * MIN)
+    expect(asked.at - at(20, 8)).toBeLessThanOrEqual(60 * MIN)
     expect(brief.raised()).toEqual(['suspected_collapse'])
   })
 
