@@ -202,6 +202,11 @@ async function main(): Promise<void> {
     if (!events.some((e) => e.kind === 'opened')) return
     const i = indexOf.get(incident.householdId)!
     alerts.push({ at: incident.openedAt, household: i, type: incident.type, category: incident.category, priority: incident.priority })
+    if (process.env.BENCH_TRACE && OPERATOR_FACING.has(incident.category)) {
+      const h = district[i]!
+      const collapsedBefore = h.collapse !== null && h.collapse.at <= incident.openedAt
+      process.stderr.write(`ALERT ${collapsedBefore ? 'TRUE' : 'FALSE'} ${h.key} ${h.stateAt(incident.openedAt)} ${new Date(incident.openedAt + 8 * HOUR).toISOString().slice(5, 16)} ${incident.type} sensors=${h.devices.filter((d) => d.kind === 'presence').map((d) => `${d.room}:${d.model}`).join(',')} door=${h.devices.some((d) => d.kind === 'door')} :: ${incident.explanation?.en}\n`)
+    }
     agenda.add(incident.openedAt + OPERATOR_CLOSES_AFTER, () => closeIncident(incident))
   })
   async function closeIncident(incident: Incident): Promise<void> {

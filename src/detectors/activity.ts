@@ -77,7 +77,8 @@ export function initialActivity(): ActivityState {
 export function applySign(state: ActivityState, at: number, room: string | null, door: boolean, ctx: EvalContext): ActivityState {
   if (state.lastSignAt !== null && at <= state.lastSignAt) return state
   if (at > ctx.now + 5 * MINUTE) return state // a device clock running ahead must not end every spell to come
-  const place: Place = door ? 'out' : room === 'bathroom' ? 'bathroom' : 'home'
+  // Without a door contact, movement last seen in the entrance hall is the best sign of going out.
+  const place: Place = door || (room === 'entrance' && !hasDoorContact(ctx)) ? 'out' : room === 'bathroom' ? 'bathroom' : 'home'
   let rhythm = state.rhythm
   const spellFrom = state.lastSignAt
   // A spell is learned only when it was watched whole: not begun before observation (away mode, a new household).
@@ -110,6 +111,9 @@ export function applyRegister(state: ActivityState, r: { deviceId: string; at: n
   // A register that went back is a replaced meter, not water drawn; 1 L is a meter's resolution.
   const drew = prev !== undefined && r.totalM3 - prev.totalM3 >= 0.001
   if (!flowing && !drew) return next
+  // Out of the door, water alone does not bring her home where a sensor would see her come in: a
+  // washing machine or a refilling cistern runs on after she left.
+  if (state.place === 'out' && hasPresenceSensor(ctx)) return next
   const at = flowing || r.at - prev!.at <= 10 * MINUTE ? r.at : Math.round(prev!.at + (r.at - prev!.at) / 2)
   // Water drawn just after she was seen in the bathroom is the bath or the basin: the spell stays the bathroom's.
   const inBathroom = state.lastSignRoom === 'bathroom' && state.lastSignAt !== null && at - state.lastSignAt <= 15 * MINUTE
@@ -146,12 +150,14 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // bed where no sensor sees her. The night's figures apply, not a bath's.
   const place: Place = signPlace === 'bathroom' && isNightStart(spellFrom, ctx) && !view.bathroomOccupied ? 'home' : signPlace
   const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx))
-  const dueAt = spellFrom + threshold.minutes * MINUTE
-  let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
-  const requests: CheckRequest[] = []
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
     .map(([id]) => id)
+  // With no button to ask, the first question reaches a person: asked later.
+  const thresholdMin = Math.round(threshold.minutes * (checkinDevices.length > 0 ? 1 : s.noCheckinFactor))
+  const dueAt = spellFrom + thresholdMin * MINUTE
+  let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
+  const requests: CheckRequest[] = []
 
   const prompt = (c: Check): Check => {
     const id = `ci-${c.startedAt.toString(36)}-${c.prompts.length + 1}`
@@ -187,7 +193,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
       spellFrom,
       place,
       startedAt: ctx.now,
-      thresholdMin: threshold.minutes,
+      thresholdMin,
       stage: 'device',
       prompts: [],
       familyAskedAt: null,
@@ -201,7 +207,9 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     else check = { ...fresh, stage: 'raised', deadline: null }
   }
   const nextAt = check ? check.deadline : ctx.now < dueAt ? dueAt : null
-  return { state: check === state.check ? state : { ...state, check }, requests, nextAt }
+  // The spell is learned under the place it was judged by (a night-time bathroom spell turned home).
+  const placed = place !== state.place && state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? { ...state, place } : state
+  return { state: check === state.check && placed === state ? state : { ...placed, check }, requests, nextAt }
 }
 
 /** The family's answer to the question about the current spell. */
@@ -212,6 +220,16 @@ export function applyFamilyAnswer(state: ActivityState, checkId: string, answer:
   if (answer === 'not_with_us') return { ...state, check: { ...answered, stage: 'raised', deadline: null } }
   // Safe by phone, or with the family (who set away mode): settled; asked again after another full threshold.
   return { ...state, check: { ...answered, stage: 'settled', deadline: at + check.thresholdMin * MINUTE } }
+}
+
+function hasDoorContact(ctx: EvalContext): boolean {
+  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'door') return true
+  return false
+}
+
+function hasPresenceSensor(ctx: EvalContext): boolean {
+  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'presence') return true
+  return false
 }
 
 function isNightStart(at: number, ctx: EvalContext): boolean {

@@ -33,15 +33,16 @@ export interface RhythmSettings {
   tail: number
   /** The threshold is the quantile times this. */
   margin: number
-  /** Spells of a context that weigh as much as the defaults: a household leans on them until it has many more. */
+  /** How many spells as long as the default figure the defaults count as. */
   priorSpells: number
   /** Evidence half-life in days. */
   halfLifeDays: number
   /** Never ask sooner than this, whatever the household's figures. */
   minThresholdMin: number
-  /** A night at home ends by this elder's 99 % wake-up time plus this. */
+  /** A night at home ends by the time this elder is up on this share of mornings, plus the margin. */
+  wakeShare: number
   wakeMarginMin: number
-  /** Mornings that weigh as much as the defaults' 10:00. */
+  /** How many mornings the defaults' 10:00 counts as. */
   priorMornings: number
 }
 
@@ -131,50 +132,70 @@ export interface Threshold {
 }
 
 /**
- * The threshold for a spell that began at `from` in `place`. The household's own figure is its
- * (1 − tail) quantile over the hour the spell began and the hours either side (half weight),
- * read at the bin's upper edge, times the margin; it is blended with the defaults by the spells
- * it rests on, so a context seen a handful of times still mostly follows the defaults.
+ * The threshold for a spell that began at `from` in `place`: the (1 − tail) quantile of this
+ * household's spells of that place over the hour it began and the hours around it (POOLING),
+ * read at the bin's upper edge, times the margin. The defaults take part as `priorSpells` spells
+ * as long as the default figure, so the household's own figure takes over only once it has seen
+ * enough spells for that tail to be its own (about 50 at a 1 % tail and half a spell of prior):
+ * a few evenings of short spells never make a night's figure short.
  */
 export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings): Threshold {
-  const hour = Math.floor(localMinuteOfDay(from, timeZone) / 60)
-  const prior = priorThresholdMin(place, localMinuteOfDay(from, timeZone))
+  const startMin = localMinuteOfDay(from, timeZone)
+  const hour = Math.floor(startMin / 60)
+  const prior = priorThresholdMin(place, startMin)
   const pooled = new Array<number>(BINS).fill(0)
   for (const [dh, w] of POOLING[place]) {
     const counts = state.spells[contextKey(place, (hour + dh + 24) % 24)]
     if (counts) for (let i = 0; i < BINS; i++) pooled[i]! += counts[i]! * w
   }
-  const total = pooled.reduce((a, b) => a + b, 0)
-  const days = state.days
-  if (total < 3) return { minutes: Math.max(prior, s.minThresholdMin), source: 'defaults', ownMin: null, evidence: round3(total), days: round3(days) }
-  let above = total
-  let bin = 0
-  for (; bin < BINS; bin++) {
-    above -= pooled[bin]!
-    if (above <= s.tail * total) break
+  const own = pooled.reduce((a, b) => a + b, 0)
+  const ownBin = own > 0 ? quantileBin(pooled, s.tail) : null
+  pooled[binOf(prior / s.margin)]! += s.priorSpells
+  const bin = quantileBin(pooled, s.tail)
+  const byGap = bin === binOf(prior / s.margin) && ownBin !== bin ? prior : edgeOf(bin) * s.margin
+  const wake = byWake(state, place, startMin, s)
+  const minutes = Math.max(s.minThresholdMin, Math.round(Math.min(byGap, wake ?? Infinity)))
+  return {
+    minutes,
+    source: ownBin === bin || (wake !== null && wake < byGap) ? 'household' : ownBin === null ? 'defaults' : 'blend',
+    ownMin: ownBin === null ? null : Math.round(edgeOf(ownBin) * s.margin),
+    evidence: round3(own),
+    days: round3(state.days),
   }
-  const edge = bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]! : 24 * 60
-  const ownMin = edge * s.margin
-  // Weighed by the spells this figure rests on, not by days: a night-time context sees one spell a night.
-  const w = total / (total + s.priorSpells)
-  const byGap = Math.round(w * ownMin + (1 - w) * prior)
-  const minutes = Math.max(s.minThresholdMin, Math.min(byGap, byWake(state, place, from, timeZone, s, prior) ?? Infinity))
-  return { minutes, source: w > 0.9 ? 'household' : 'blend', ownMin: Math.round(ownMin), evidence: round3(total), days: round3(days) }
 }
 
+function quantileBin(counts: readonly number[], tail: number): number {
+  const total = counts.reduce((a, b) => a + b, 0)
+  let above = total
+  for (let bin = 0; bin < counts.length; bin++) {
+    above -= counts[bin]!
+    if (above <= tail * total + 1e-9) return bin
+  }
+  return counts.length - 1
+}
+
+const edgeOf = (bin: number) => (bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]! : 24 * 60)
+
 /**
- * A night at home ends when this elder gets up: by her 99 % wake-up time plus a margin, which is
- * sharper than the length of her nights (bedtimes vary more than mornings). Null by day, out, in
- * the bathroom, or with under five mornings seen.
+ * A night at home ends when this elder gets up: by the time she is up on `wakeShare` of her
+ * mornings, plus a margin — sharper than the length of her nights, since bedtimes and night
+ * visits to the toilet vary more than mornings. The defaults' 10:00 counts as `priorMornings`
+ * mornings. Null by day, out, or in the bathroom.
  */
-function byWake(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings, prior: number): number | null {
-  const startMin = localMinuteOfDay(from, timeZone)
+function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSettings): number | null {
   if (place !== 'home' || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
-  const wake = wakeBy(state, 0.99)
-  if (!wake) return null
-  const wakeAt = (wake.minuteOfDay + s.wakeMarginMin - startMin + 24 * 60) % (24 * 60)
-  const w = wake.mornings / (wake.mornings + s.priorMornings)
-  return Math.round(w * wakeAt + (1 - w) * prior)
+  const wake = state.wake.slice()
+  const priorSlot = Math.min(WAKE_SLOTS - 1, Math.max(0, Math.floor((10 * 60 - s.wakeMarginMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)))
+  wake[priorSlot]! += s.priorMornings
+  const total = wake.reduce((a, b) => a + b, 0)
+  let seen = 0
+  let slot = 0
+  for (; slot < WAKE_SLOTS; slot++) {
+    seen += wake[slot]!
+    if (seen >= s.wakeShare * total - 1e-9) break
+  }
+  const upBy = WAKE_FROM_MIN + (slot + 1) * WAKE_SLOT_MIN + s.wakeMarginMin
+  return (upBy - startMin + 24 * 60) % (24 * 60)
 }
 
 /**

@@ -22,20 +22,23 @@ export const detectorSettingsSchema = z.object({
       /** Share of a household's spells of one place and hour allowed past its own figure, before the margin. */
       tail: z.number().min(0.0001).max(0.5).default(0.01),
       margin: z.number().min(1).max(5).default(1.25),
-      /** Spells of one place and hour that weigh as much as the defaults. */
-      priorSpells: z.number().min(0).max(1000).default(20),
+      /** The defaults count as this many spells as long as the default figure (rhythm.ts). */
+      priorSpells: z.number().min(0).max(100).default(0.5),
       halfLifeDays: z.number().min(1).max(365).default(30),
       minThresholdMin: minutes(30),
-      /** A night at home is due to end by this elder's 99 % wake-up time plus this. */
-      wakeMarginMin: minutes(45),
-      priorMornings: z.number().min(0).max(365).default(7),
+      /** A night at home is due to end by the time this elder is up on `wakeShare` of mornings, plus this. */
+      wakeShare: z.number().min(0.5).max(1).default(0.97),
+      wakeMarginMin: minutes(60),
+      priorMornings: z.number().min(0).max(365).default(0.5),
+      /** Without a button that can ask, the first question goes to a person: the threshold is this many times longer. */
+      noCheckinFactor: z.number().min(1).max(5).default(1.3),
       /** A spell cut short by an answered question is learned this many times longer. */
       answeredStretch: z.number().min(1).max(5).default(1.5),
       /** Check-in on the button (contract v1.1): how long each prompt waits, how many prompts. */
       checkinTimeoutS: z.number().int().min(30).max(3600).default(300),
       checkinAttempts: z.number().int().min(1).max(5).default(2),
       /** How long the family has to answer "is she with you?", at home and out of the door. */
-      familyWaitMin: minutes(20),
+      familyWaitMin: minutes(40),
       outFamilyWaitMin: minutes(45),
     })
     .prefault({}),

@@ -244,11 +244,12 @@ describe('adaptive detection: asking before alerting', () => {
     expect(bather.requests.filter((r) => r.at >= at(20, 20))).toEqual([])
     // Another elder's bathroom visits end within minutes: twenty silent minutes there are already worth asking.
     const brief = new Home({ button: 'checkin', door: true, bathroom: 'pir' })
-    for (let d = 0; d < 20; d++) brief.day(d, { extra: [8, 11, 15, 19].map((h) => ({ h, room: 'bathroom' as const, holdMin: 6 })), out: [[9, 10]] })
-    brief.day(20, { stopAt: 8, extra: [{ h: 8, room: 'bathroom', holdMin: 6 }] })
-    brief.until(at(20, 10))
-    const asked = brief.requests.find((r) => r.at >= at(20, 8))!
-    expect(asked.at - at(20, 8)).toBeLessThanOrEqual(60 * MIN)
+    const visits = [7, 8, 9.5, 11, 14, 17, 20]
+    for (let d = 0; d < 30; d++) brief.day(d, { extra: visits.map((h) => ({ h, room: 'bathroom' as const, holdMin: 6 })), out: [[12, 13]] })
+    brief.day(30, { stopAt: 8, extra: [{ h: 8, room: 'bathroom', holdMin: 6 }] })
+    brief.until(at(30, 10))
+    const asked = brief.requests.find((r) => r.at >= at(30, 8))!
+    expect(asked.at - at(30, 8)).toBeLessThanOrEqual(30 * MIN)
     expect(brief.raised()).toEqual(['suspected_collapse'])
   })
 
@@ -280,7 +281,7 @@ describe('adaptive detection: asking before alerting', () => {
     const safe = new Home({ door: true, family: true })
     safe.day(0, { out: [[9, 10]] })
     safe.move(at(1, 7)).door(at(1, 9))
-    const asked = safe.untilAsked('ask_family', at(1, 20))
+    const asked = safe.untilAsked('ask_family', at(2, 0))
     safe.familyAnswers(asked.at + 10 * MIN, 'phoned_safe')
     safe.until(asked.at + 5 * H)
     expect(safe.raised()).toEqual([])
@@ -288,9 +289,11 @@ describe('adaptive detection: asking before alerting', () => {
     const missing = new Home({ door: true, family: true })
     missing.day(0, { out: [[9, 10]] })
     missing.day(1, { stopAt: 14, out: [[9, 10]] })
-    missing.until(at(1, 18, 5))
-    expect(missing.requests.map((r) => r.kind)).toEqual(['ask_family']) // no speaker: the family first
-    missing.familyAnswers(at(1, 18, 10), 'not_with_us')
+    // No speaker: the family first, and later than a button would have been asked (4 h × 1.3).
+    const q = missing.untilAsked('ask_family', at(1, 22))
+    expect(q.at).toBeGreaterThan(at(1, 18, 30))
+    expect(missing.requests.map((r) => r.kind)).toEqual(['ask_family'])
+    missing.familyAnswers(q.at + 10 * MIN, 'not_with_us')
     expect(missing.raised()).toEqual(['suspected_collapse'])
   })
 
@@ -298,7 +301,7 @@ describe('adaptive detection: asking before alerting', () => {
     const home = new Home({ door: false })
     home.day(0)
     home.day(1, { stopAt: 9 })
-    home.until(at(1, 13, 5))
+    home.until(at(1, 14, 20))
     expect(home.requests).toEqual([])
     // No door contact and no radar seeing anyone: she may be out, so not urgent.
     expect(home.raised()).toEqual(['unusual_inactivity'])
