@@ -36,7 +36,12 @@ export interface Check {
   prompts: { id: string; at: number }[]
   familyAskedAt: number | null
   familyAnswer: { answer: FamilyAnswer; at: number } | null
-  /** When the current stage gives up waiting (device, family) or asks again (settled). */
+  /**
+   * Raised as urgent (suspected_collapse): home for certain, or the family said she is not with
+   * them, or a raise on weaker evidence (a visit task) that the spell has since outlasted twice over.
+   */
+  urgent: boolean
+  /** When the current stage gives up waiting (device, family), asks again (settled) or turns urgent (raised). */
   deadline: number | null
 }
 
@@ -164,6 +169,12 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     requests.push({ kind: 'device_checkin', householdId, checkId: c.id, commandId: id, deviceIds: checkinDevices, timeoutS: s.checkinTimeoutS })
     return { ...c, stage: 'device', prompts: [...c.prompts, { id, at: ctx.now }], deadline: ctx.now + s.checkinTimeoutS * 1000 }
   }
+  // Home for certain, or she is not with the family: urgent now. Otherwise a visit task, urgent
+  // if the spell goes on for twice its threshold (she may be out, where no device sees her).
+  const raise = (c: Check): Check => {
+    const urgent = (c.place !== 'out' && atHomeKnown(state, view)) || c.familyAnswer?.answer === 'not_with_us'
+    return { ...c, stage: 'raised', urgent, deadline: urgent || c.place === 'out' ? null : c.spellFrom + 2 * c.thresholdMin * MINUTE }
+  }
   const askFamily = (c: Check): Check => {
     requests.push({ kind: 'ask_family', householdId, checkId: c.id })
     const wait = (c.place === 'out' ? s.outFamilyWaitMin : s.familyWaitMin) * MINUTE
@@ -177,11 +188,13 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     if (check.stage === 'device') {
       if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? 1 : 0) && checkinDevices.length > 0) check = prompt(check)
       // Home for certain (a door contact that never opened, or a radar that sees someone) and awake: no one to ask but the operator.
-      else if (check.place !== 'out' && atHomeKnown(state, view) && !(maybeAsleep && state.familyReachable && check.familyAskedAt === null)) check = { ...check, stage: 'raised', deadline: null }
+      else if (check.place !== 'out' && atHomeKnown(state, view) && !(maybeAsleep && state.familyReachable && check.familyAskedAt === null)) check = raise(check)
       else if (state.familyReachable && check.familyAskedAt === null) check = askFamily(check)
-      else check = { ...check, stage: 'raised', deadline: null }
+      else check = raise(check)
     } else if (check.stage === 'family') {
-      check = { ...check, stage: 'raised', deadline: null }
+      check = raise(check)
+    } else if (check.stage === 'raised') {
+      check = { ...check, urgent: true, deadline: null }
     } else if (check.stage === 'settled') {
       // The family vouched for the elder; a spell that goes on a full threshold longer is asked about afresh.
       check = null
@@ -198,13 +211,14 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
       prompts: [],
       familyAskedAt: null,
       familyAnswer: null,
+      urgent: false,
       deadline: null,
     }
     // Out of the door: the family knows best; the button is still asked, in case "out" is wrong.
     if (place === 'out') check = askFamily(checkinDevices.length > 0 ? prompt(fresh) : fresh)
     else if (checkinDevices.length > 0) check = prompt(fresh)
     else if (state.familyReachable) check = askFamily(fresh)
-    else check = { ...fresh, stage: 'raised', deadline: null }
+    else check = raise(fresh)
   }
   const nextAt = check ? check.deadline : ctx.now < dueAt ? dueAt : null
   // The spell is learned under the place it was judged by (a night-time bathroom spell turned home).
@@ -215,9 +229,10 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
 /** The family's answer to the question about the current spell. */
 export function applyFamilyAnswer(state: ActivityState, checkId: string, answer: FamilyAnswer, at: number, ctx: EvalContext): ActivityState {
   const check = state.check
-  if (!check || check.id !== checkId || check.stage === 'raised' || check.stage === 'settled') return state
+  // A late answer still counts: a raised question the family settles clears its incident (an operator confirms).
+  if (!check || check.id !== checkId || check.stage === 'settled' || check.familyAskedAt === null) return state
   const answered = { ...check, familyAnswer: { answer, at } }
-  if (answer === 'not_with_us') return { ...state, check: { ...answered, stage: 'raised', deadline: null } }
+  if (answer === 'not_with_us') return { ...state, check: { ...answered, stage: 'raised', urgent: check.place !== 'out', deadline: null } }
   // Safe by phone, or with the family (who set away mode): settled; asked again after another full threshold.
   return { ...state, check: { ...answered, stage: 'settled', deadline: at + check.thresholdMin * MINUTE } }
 }
@@ -253,9 +268,10 @@ export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: 
   const check = state.check
   const raised = ctx.settings.mode === 'adaptive' && check !== null && check.stage === 'raised'
   if (!raised) return keys.map((key) => ({ key, status: 'false' as const }))
-  const kind = check.place === 'out' ? 'long_absence' : atHomeKnown(state, view) || check.familyAnswer?.answer === 'not_with_us' ? 'suspected_collapse' : 'unusual_inactivity'
   const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, rhythmSettings(ctx))
-  const condition: Condition = {
+  // A weak raise that turned urgent keeps its visit task beside the urgent incident.
+  const kinds = new Set<string>(check.place === 'out' ? ['long_absence'] : check.urgent ? ['suspected_collapse', ...(check.deadline === null && !atHomeKnown(state, view) && check.familyAnswer === null ? ['unusual_inactivity'] : [])] : ['unusual_inactivity'])
+  const condition = (kind: (typeof keys)[number]): Condition => ({
     key: kind,
     kind,
     explanation: explain(state, check, threshold, view, ctx),
@@ -273,8 +289,8 @@ export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: 
       lastActivityRoom: state.lastSignRoom,
       occupiedNow: view.occupiedNow,
     },
-  }
-  return keys.map((key) => (key === kind ? { key, status: 'true' as const, condition } : { key, status: 'false' as const }))
+  })
+  return keys.map((key) => (kinds.has(key) ? { key, status: 'true' as const, condition: condition(key) } : { key, status: 'false' as const }))
 }
 
 const ROOM_ZH: Record<string, string> = { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '门厅' }

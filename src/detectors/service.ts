@@ -146,7 +146,7 @@ export function createDetectors(deps: {
   /** The question the family of this household is being asked now, if any. */
   function question(householdId: string): PendingQuestion | null {
     const check = monitors.get(householdId)?.state.activity?.check
-    if (!check || check.stage !== 'family' || check.familyAskedAt === null) return null
+    if (!check || (check.stage !== 'family' && check.stage !== 'raised') || check.familyAskedAt === null || check.familyAnswer !== null) return null
     return { id: check.id, householdId, askedAt: check.familyAskedAt, place: check.place }
   }
 

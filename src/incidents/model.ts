@@ -54,7 +54,8 @@ export const CATEGORY: Record<IncidentType, Category> = {
   bathroom_dwell: 'wellbeing',
   wandering: 'wellbeing',
   suspected_collapse: 'wellbeing',
-  unusual_inactivity: 'wellbeing',
+  // Nobody could confirm she is well, and she may be out where no device sees her: a call or a visit.
+  unusual_inactivity: 'visit',
   long_absence: 'visit',
   leak: 'property',
   door_idle: 'visit',

@@ -24,6 +24,9 @@ const DAY = 24 * HOUR
 const T0 = Date.UTC(2026, 10, 23, 0, 0, 0) // 08:00 in Shanghai
 /** Every device reports every 20 virtual minutes: a radar's silence past 30 minutes would be missing data. */
 const STEP = 20 * MIN
+/** Without a button that can ask, the family is asked at the defaults' 4 h × 1.3 (noCheckinFactor), and has 40 minutes. */
+const ASK_FAMILY_AFTER = 312 * MIN
+const FAMILY_WAIT = 40 * MIN
 // The virtual clock runs for days: the test's logins and the family's links must outlive it.
 const ENV = { ANJU_SESSION_TTL_HOURS: '2000', ANJU_PUBLIC_URL: 'https://anju.example.org' }
 
@@ -312,18 +315,18 @@ describe('adaptive detection asks before it alerts', () => {
     expect(button.checkins()).toHaveLength(2)
   })
 
-  it('asks the family when the button cannot ask, and raises unusual inactivity when nobody answers in 20 minutes', async () => {
+  it('asks the family when the button cannot ask, and opens a visit task (she may be out) when nobody answers in 40 minutes', async () => {
     const h = await setUp({ button: 'plain', family: 'before_devices' })
     const button = h.button!
     const token = await viewLink(h)
     await move(h)
-    await quiet(h, 4 * HOUR)
+    await quiet(h, ASK_FAMILY_AFTER + 8 * MIN)
 
     const question = h.p.app.detectors.question(h.householdId)
-    expect(question).toMatchObject({ householdId: h.householdId, askedAt: T0 + 4 * HOUR, place: 'home' })
+    expect(question).toMatchObject({ householdId: h.householdId, askedAt: T0 + ASK_FAMILY_AFTER, place: 'home' })
     const view = await overview(h, token)
     expect(view.status).toBe(200)
-    expect(view.body.question).toEqual({ id: question!.id, askedAt: T0 + 4 * HOUR, text: { zh: '张桂英今天在您那里吗?', en: 'Is 张桂英 with you today?' } })
+    expect(view.body.question).toEqual({ id: question!.id, askedAt: T0 + ASK_FAMILY_AFTER, text: { zh: '张桂英今天在您那里吗?', en: 'Is 张桂英 with you today?' } })
     // Asked through the outbox, by e-mail to the first family contact, with a view link that shows the question.
     const notices = await outboxRepository(h.p.app.db).forIncident(question!.id)
     expect(notices).toEqual([expect.objectContaining({ channel: 'email', audience: 'first_family', recipientId: `contact:${h.contactId}`, state: 'sent' })])
@@ -331,17 +334,19 @@ describe('adaptive detection asks before it alerts', () => {
     const emailed = new URL(notices[0]!.notification.link!).searchParams.get('t')!
     expect((await overview(h, emailed)).body.question).toMatchObject({ id: question!.id })
 
-    await quiet(h, 19 * MIN)
+    await quiet(h, FAMILY_WAIT - 9 * MIN)
     expect(await incidents(h)).toEqual([])
-    await quiet(h, 1 * MIN) // 20 minutes, no answer
+    await quiet(h, 1 * MIN) // 40 minutes, no answer
     const raised = await incidents(h)
+    // No door contact and no radar that sees her: she may be out. A call or a visit, not an alarm.
     expect(raised).toEqual([
-      expect.objectContaining({ type: 'unusual_inactivity', category: 'wellbeing', priority: 3, state: 'open', openedAt: T0 + 4 * HOUR + 20 * MIN }),
+      expect.objectContaining({ type: 'unusual_inactivity', category: 'visit', priority: 3, state: 'open', openedAt: T0 + ASK_FAMILY_AFTER + FAMILY_WAIT }),
     ])
     expect(raised[0]!.explanation!.zh).toContain('设备不支持语音问询')
-    expect(raised[0]!.explanation!.zh).toContain('12:00 已询问家属,未答复')
-    expect(raised[0]!.explanation!.en).toContain('family asked at 12:00: no answer')
-    expect((await overview(h, token)).body.question).toBeNull()
+    expect(raised[0]!.explanation!.zh).toContain('13:12 已询问家属,未答复')
+    expect(raised[0]!.explanation!.en).toContain('family asked at 13:12: no answer')
+    // The family may still answer: the question stays on their page.
+    expect((await overview(h, token)).body.question).toMatchObject({ id: question!.id })
 
     // The contract: a device that did not declare `caps: ["checkin"]` is never sent one.
     await button.drained()
@@ -352,8 +357,8 @@ describe('adaptive detection asks before it alerts', () => {
     // The community adds the son as a contact once the flat is fitted: from then on he is the one asked, not the operators.
     const h = await setUp({ button: 'plain', family: 'after_devices' })
     await move(h)
-    await quiet(h, 4 * HOUR)
-    expect(h.p.app.detectors.question(h.householdId)).toMatchObject({ askedAt: T0 + 4 * HOUR })
+    await quiet(h, ASK_FAMILY_AFTER + 8 * MIN)
+    expect(h.p.app.detectors.question(h.householdId)).toMatchObject({ askedAt: T0 + ASK_FAMILY_AFTER })
     expect(await incidents(h)).toEqual([])
   })
 
@@ -373,7 +378,7 @@ describe('adaptive detection asks before it alerts', () => {
     await settle(h.p)
 
     await move(h)
-    await quiet(h, 4 * HOUR)
+    await quiet(h, ASK_FAMILY_AFTER + 8 * MIN)
     const q = (await overview(h, token)).body.question as { id: string } | null
     expect(q).not.toBeNull()
     const now = h.clock.now()
