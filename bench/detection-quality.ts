@@ -42,7 +42,11 @@ const DAY = 24 * HOUR
 const FROM = Date.UTC(2026, 2, 1, 16)
 /** The simulated operator closes every incident this long after it opened. */
 const OPERATOR_CLOSES_AFTER = 30 * 60_000
+/** Alarms: the urgent and wellbeing ladders. */
 const OPERATOR_FACING = new Set(['emergency', 'wellbeing'])
+/** Visit tasks the new detector raises about the elder herself (door_idle, the Putuo rule, is a routine visit and counted apart). */
+const CHECK_ON_HER = new Set(['unusual_inactivity', 'long_absence'])
+const isAlert = (a: { category: string; type: string }) => OPERATOR_FACING.has(a.category) || CHECK_ON_HER.has(a.type)
 
 interface Options {
   households: number
@@ -202,16 +206,26 @@ async function main(): Promise<void> {
     if (!events.some((e) => e.kind === 'opened')) return
     const i = indexOf.get(incident.householdId)!
     alerts.push({ at: incident.openedAt, household: i, type: incident.type, category: incident.category, priority: incident.priority })
-    if (process.env.BENCH_TRACE && OPERATOR_FACING.has(incident.category)) {
+    if (process.env.BENCH_TRACE && isAlert(incident)) {
       const h = district[i]!
       const collapsedBefore = h.collapse !== null && h.collapse.at <= incident.openedAt
       process.stderr.write(`ALERT ${collapsedBefore ? 'TRUE' : 'FALSE'} ${h.key} ${h.stateAt(incident.openedAt)} ${new Date(incident.openedAt + 8 * HOUR).toISOString().slice(5, 16)} ${incident.type} sensors=${h.devices.filter((d) => d.kind === 'presence').map((d) => `${d.room}:${d.model}`).join(',')} door=${h.devices.some((d) => d.kind === 'door')} :: ${incident.explanation?.en}\n`)
     }
     agenda.add(incident.openedAt + OPERATOR_CLOSES_AFTER, () => closeIncident(incident))
   })
+  /** The operator phones her: a collapsed elder is an emergency handled; anyone else is fine by phone. */
   async function closeIncident(incident: Incident): Promise<void> {
+    const h = district[indexOf.get(incident.householdId)!]!
+    const now = clock.now()
     await incidents.acknowledge(incident.id, 'user:bench-operator')
-    await incidents.resolve(incident.id, 'user:bench-operator', 'resolved_by_phone', null)
+    // Away from home and fine on her mobile: the operator enters the stay as away mode, as far as she says.
+    const away = h.absences.find((a) => !a.announced && now >= a.from && now < a.to && a.to - now > 2 * HOUR)
+    if (away && h.stateAt(now) === 'out') {
+      const household = (await registry.households.get(incident.householdId))!
+      await registry.households.update({ ...household, awayUntil: away.to, updatedAt: now })
+      bus.emit('household.changed', { householdId: incident.householdId })
+    }
+    await incidents.resolve(incident.id, 'user:bench-operator', h.stateAt(now) === 'collapsed' ? 'emergency_handled' : 'resolved_by_phone', null)
   }
   bus.on('checkin.requested', 'bench', (r: CheckRequest) => {
     const i = indexOf.get(r.householdId)!
@@ -350,16 +364,20 @@ async function main(): Promise<void> {
       const first = found.filter((a) => a.household === h.index && a.at >= h.collapse!.at && isAlert(a)).sort((a, b) => a.at - b.at)[0]
       return first ? (first.at - h.collapse!.at) / HOUR : null
     })
-  const ours = detection(alerts, (a) => OPERATOR_FACING.has(a.category!))
+  const ours = detection(alerts, (a) => isAlert(a as Alert))
+  const oursUrgent = detection(alerts, (a) => OPERATOR_FACING.has(a.category!))
   const cityAll = detection(cityAlerts, (a) => CITY_OPERATOR_FACING.has(a.kind!))
   const cityWater = detection(cityAlerts, (a) => a.kind === 'no_water')
 
   const falseAlarms = (found: { at: number; household: number }[], facing: (a: (typeof found)[number]) => boolean) =>
     found.filter((a) => facing(a) && ordinary(district[a.household]!, a.at))
-  const oursFalse = falseAlarms(alerts, (a) => OPERATOR_FACING.has((a as Alert).category))
+  // A visit task while she stays unannounced at her child's is what the issue asks for at worst; an alarm then is false.
+  const nightAway = (h: SimHousehold, t: number) => h.absences.some((x) => x.kind === 'night_away' && t >= x.from && t <= x.to)
+  const oursFalse = falseAlarms(alerts, (a) => isAlert(a as Alert) && (OPERATOR_FACING.has((a as Alert).category) || !nightAway(district[a.household]!, a.at)))
+  const oursUrgentFalse = oursFalse.filter((a) => OPERATOR_FACING.has((a as Alert).category))
   const cityFalse = falseAlarms(cityAlerts, (a) => CITY_OPERATOR_FACING.has((a as CityAlert).kind))
   const cityWaterFalse = falseAlarms(cityAlerts, (a) => (a as CityAlert).kind === 'no_water')
-  const visits = alerts.filter((a) => a.category === 'visit' && ordinary(district[a.household]!, a.at))
+  const visits = alerts.filter((a) => a.category === 'visit' && ordinary(district[a.household]!, a.at) && !oursFalse.includes(a))
 
   const print = (s = '') => process.stdout.write(s + '\n')
   print(`\nDetection quality — ${o.households} households × ${o.days} days, seed ${o.seed}, ${collapsed.length} collapses`)
@@ -368,7 +386,8 @@ async function main(): Promise<void> {
   print('')
   print('| | median h | p90 h | max h | within 4 h | within 8 h | within 12 h | missed | false alarms / 1,000 ordinary household-days |')
   print('|---|---|---|---|---|---|---|---|---|')
-  print(row('Anju (adaptive)', ours, oursFalse.length, ordinaryDays))
+  print(row('Anju (adaptive): any alert about her', ours, oursFalse.length, ordinaryDays))
+  print(row('Anju (adaptive): urgent and wellbeing alarms only', oursUrgent, oursUrgentFalse.length, ordinaryDays))
   print(row('city rules (fixed, all)', cityAll, cityFalse.length, ordinaryDays))
   print(row('city rule "< 0.01 m³ in 12 h"', cityWater, cityWaterFalse.length, ordinaryDays))
   print('')
@@ -378,9 +397,9 @@ async function main(): Promise<void> {
     for (const k of list) by.set(k, (by.get(k) ?? 0) + 1)
     print(`  ${name}: ${[...by].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n} (${((1000 * n) / ordinaryDays).toFixed(2)})`).join(', ') || 'none'}`)
   }
-  const urgent = collapsed.map((h) => alerts.find((a) => a.household === h.index && a.at >= h.collapse!.at && OPERATOR_FACING.has(a.category))).filter((a): a is Alert => a !== undefined)
-  print(`Collapses found as urgent (priority 1–2, urgent ladder): ${urgent.filter((a) => a.priority <= 2).length} of ${urgent.length}; by type: ${countBy(urgent.map((a) => a.type))}`)
-  print(`Visit tasks (not emergencies) on ordinary days: ${visits.length} (${((1000 * visits.length) / ordinaryDays).toFixed(2)} per 1,000), by type: ${countBy(visits.map((a) => a.type))}`)
+  const firstAlerts = collapsed.map((h) => alerts.find((a) => a.household === h.index && a.at >= h.collapse!.at && isAlert(a))).filter((a): a is Alert => a !== undefined)
+  print(`Collapses: first alert by type ${countBy(firstAlerts.map((a) => `${a.type} (priority ${a.priority})`))}`)
+  print(`Other visit tasks (not counted above: routine door_idle visits, and visits during unannounced nights away): ${visits.length}, by type: ${countBy(visits.map((a) => a.type))}`)
   print(`Where the elder was when a check-in was sent: ${JSON.stringify(checkinStates)}`)
   print(`Where the elder was at each false alarm: ${countBy(oursFalse.map((a) => `${(a as Alert).type}/${district[a.household]!.stateAt(a.at)}/${district[a.household]!.devices.some((d) => d.kind === 'door') ? 'door' : 'nodoor'}/${district[a.household]!.devices.some((d) => d.caps.includes('checkin')) ? 'speaker' : 'mute'}/day${Math.floor((a.at - FROM) / DAY)}`))}`)
   print(`Check-ins sent ${checkinsSent} (${((1000 * checkinsSent) / ordinaryDays).toFixed(0)} per 1,000 household-days), answered ${checkinsAnswered}; family asked ${familyAsked}, answers: ${JSON.stringify(familyAnswers)}`)

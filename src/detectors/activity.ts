@@ -83,7 +83,7 @@ export function applySign(state: ActivityState, at: number, room: string | null,
   if (state.lastSignAt !== null && at <= state.lastSignAt) return state
   if (at > ctx.now + 5 * MINUTE) return state // a device clock running ahead must not end every spell to come
   // Without a door contact, movement last seen in the entrance hall is the best sign of going out.
-  const place: Place = door || (room === 'entrance' && !hasDoorContact(ctx)) ? 'out' : room === 'bathroom' ? 'bathroom' : 'home'
+  const place: Place = door || (room === 'entrance' && !hasDoorContact(ctx)) ? 'out' : room === 'bathroom' ? 'bathroom' : room === 'bedroom' ? 'bedroom' : 'home'
   let rhythm = state.rhythm
   const spellFrom = state.lastSignAt
   // A spell is learned only when it was watched whole: not begun before observation (away mode, a new household).
@@ -158,8 +158,8 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
     .map(([id]) => id)
-  // With no button to ask, the first question reaches a person: asked later.
-  const thresholdMin = Math.round(threshold.minutes * (checkinDevices.length > 0 ? 1 : s.noCheckinFactor))
+  // With no button to ask, the first question reaches a person: asked later (by at most an hour).
+  const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
   const dueAt = spellFrom + thresholdMin * MINUTE
   let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
   const requests: CheckRequest[] = []
@@ -173,17 +173,17 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // if the spell goes on for twice its threshold (she may be out, where no device sees her).
   const raise = (c: Check): Check => {
     const urgent = (c.place !== 'out' && atHomeKnown(state, view)) || c.familyAnswer?.answer === 'not_with_us'
-    return { ...c, stage: 'raised', urgent, deadline: urgent || c.place === 'out' ? null : c.spellFrom + 2 * c.thresholdMin * MINUTE }
+    return { ...c, stage: 'raised', urgent, deadline: urgent || c.place === 'out' ? null : c.startedAt + c.thresholdMin * MINUTE }
   }
   const askFamily = (c: Check): Check => {
     requests.push({ kind: 'ask_family', householdId, checkId: c.id })
-    const wait = (c.place === 'out' ? s.outFamilyWaitMin : s.familyWaitMin) * MINUTE
+    const wait = (c.place === 'out' || !atHomeKnown(state, view) ? s.mayBeOutFamilyWaitMin : s.familyWaitMin) * MINUTE
     return { ...c, stage: 'family', familyAskedAt: ctx.now, deadline: ctx.now + wait }
   }
 
   // Last seen in the bedroom, or a spell begun at night: she may simply be asleep. A sleeper
   // misses a prompt more often, so she is asked once more, and the family before the operator.
-  const maybeAsleep = place !== 'out' && (state.lastSignRoom === 'bedroom' || isNightStart(spellFrom, ctx))
+  const maybeAsleep = place === 'bedroom' || (place !== 'out' && isNightStart(spellFrom, ctx))
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
       if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? 1 : 0) && checkinDevices.length > 0) check = prompt(check)
@@ -224,6 +224,16 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // The spell is learned under the place it was judged by (a night-time bathroom spell turned home).
   const placed = place !== state.place && state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? { ...state, place } : state
   return { state: check === state.check && placed === state ? state : { ...placed, check }, requests, nextAt }
+}
+
+/**
+ * An operator closed the incident about this spell as a false alarm or by phone: she is well.
+ * Settled like a family's answer: asked about again only after another full threshold.
+ */
+export function applyOperatorSettled(state: ActivityState, at: number): ActivityState {
+  const check = state.check
+  if (!check || check.stage !== 'raised') return state
+  return { ...state, check: { ...check, stage: 'settled', urgent: false, deadline: at + check.thresholdMin * MINUTE } }
 }
 
 /** The family's answer to the question about the current spell. */

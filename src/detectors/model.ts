@@ -59,6 +59,8 @@ export type MonitorInput =
   /** Contract v1.1: a key pressed to answer a check-in. */
   | { type: 'checkin_ok'; deviceId: string; at: number; ref: string }
   | { type: 'family_answer'; checkId: string; answer: 'with_us' | 'phoned_safe' | 'not_with_us'; at: number }
+  /** An operator closed the incident about the current spell: she is well (a false alarm, or by phone). */
+  | { type: 'operator_settled'; at: number }
   /** Whether the household has a family contact the platform can ask. */
   | { type: 'family_reach'; reachable: boolean }
   | { type: 'device'; deviceId: string; kind: string; room: string | null; heartbeatS: number; registeredAt: number }

@@ -4,7 +4,7 @@
  * and turns changes of conditions into findings: raised when one becomes true, cleared when it
  * becomes false, nothing when it is unknown (missing data is never a finding of its own kind).
  */
-import { applyFamilyAnswer, applyRegister, applySign, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
+import { applyOperatorSettled, applyFamilyAnswer, applyRegister, applySign, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
 import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
 import { applyDoorReading, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
 import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, type HealthState } from './health.js'
@@ -184,6 +184,8 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
     case 'checkin_ok':
       // A key pressed is a sign of life wherever the button hangs: at home.
       return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx()), health: applyDeviceSeen(s.health, input) }
+    case 'operator_settled':
+      return { ...s, activity: applyOperatorSettled(activityOf(s), input.at) }
     case 'family_answer':
       return { ...s, activity: applyFamilyAnswer(activityOf(s), input.checkId, input.answer, input.at, ctx()) }
     case 'family_reach':

@@ -10,13 +10,19 @@
  * neighbouring hours, times a margin. A new household starts on the city-like defaults of
  * `priorThresholdMin` and moves to its own figures as its spells of each context accrue.
  *
- * Bounded: 3 places × 24 hours × 22 bins of counts at most, plus a wake-time histogram of 60
+ * Bounded: 4 places × 24 hours × 23 bins of counts at most, plus a wake-time histogram of 60
  * ten-minute slots (03:00–13:00): a few kilobytes of JSON whatever the age of the household.
  */
 import { MINUTE } from './context.js'
 import { localMinuteOfDay, startOfLocalDay } from './local-time.js'
 
-export const PLACES = ['home', 'bathroom', 'out'] as const
+/**
+ * Where the sign that began a spell was: the bedroom (sleep, a nap), the bathroom (a bath, or a
+ * fall), elsewhere at home, or out of the door. A spell that begins in the living room at 21:30
+ * ends within minutes in a home whose bedroom a sensor sees; the same spell from the bedroom
+ * lasts the night.
+ */
+export const PLACES = ['home', 'bedroom', 'bathroom', 'out'] as const
 export type Place = (typeof PLACES)[number]
 
 /** Upper edges (minutes) of the spell-length bins; the last bin is open. */
@@ -114,6 +120,7 @@ export function fadeTo(state: RhythmState, at: number, timeZone: string, s: Rhyt
  */
 const POOLING: Record<Place, readonly (readonly [number, number])[]> = {
   home: [[-1, 0.5], [0, 1], [1, 0.5]],
+  bedroom: [[-1, 0.5], [0, 1], [1, 0.5]],
   bathroom: [[-3, 0.25], [-2, 0.5], [-1, 1], [0, 1], [1, 1], [2, 0.5], [3, 0.25]],
   out: [[-2, 0.25], [-1, 0.5], [0, 1], [1, 0.5], [2, 0.25]],
 }
@@ -183,7 +190,7 @@ const edgeOf = (bin: number) => (bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]
  * mornings. Null by day, out, or in the bathroom.
  */
 function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSettings): number | null {
-  if (place !== 'home' || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
+  if ((place !== 'home' && place !== 'bedroom') || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
   const wake = state.wake.slice()
   const priorSlot = Math.min(WAKE_SLOTS - 1, Math.max(0, Math.floor((10 * 60 - s.wakeMarginMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)))
   wake[priorSlot]! += s.priorMornings
@@ -202,11 +209,11 @@ function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSet
  * The defaults, before a household has evidence: generous, city-like figures. At home by day
  * four hours (the 12-hour rule's spirit at a third of its delay, since a check-in comes first);
  * a spell that begins in the evening or night lasts until 10:00 (the morning check); the
- * bathroom 90 minutes (a long bath); out of the door ten hours (a day trip).
+ * bathroom 90 minutes (a long bath); out of the door twelve hours (a long day trip).
  */
 export function priorThresholdMin(place: Place, startMinuteOfDay: number): number {
   if (place === 'bathroom') return 90
-  if (place === 'out') return 10 * 60
+  if (place === 'out') return 12 * 60
   const h = startMinuteOfDay / 60
   if (h >= 20 || h < 6) {
     const untilTen = (10 * 60 - startMinuteOfDay + 24 * 60) % (24 * 60)

@@ -5,13 +5,14 @@
  * Never on the alarm's critical path: it listens to events ingest emits after the fact.
  */
 import type { Logger } from 'pino'
-import type { Incidents } from '../incidents/service.js'
+import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { IngestEvents } from '../ingest/ingest.js'
 import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { Db } from '../store/database.js'
 import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
 import type { CheckRequest, FamilyAnswer } from './activity.js'
+import type { Place } from './rhythm.js'
 import type { MonitorInput } from './model.js'
 import { newMonitor, step, type MonitorState } from './monitor.js'
 import { createScheduler } from './scheduler.js'
@@ -24,6 +25,7 @@ interface Entry {
 }
 
 const OWNER = 'detectors'
+const ACTIVITY_KINDS: ReadonlySet<string> = new Set(['suspected_collapse', 'unusual_inactivity', 'long_absence'])
 
 export interface DetectorEvents {
   /** Ask before alerting: a check-in on the button, a question to the family (routing/questions.ts carries it out). */
@@ -35,14 +37,14 @@ export interface PendingQuestion {
   id: string
   householdId: string
   askedAt: number
-  place: 'home' | 'bathroom' | 'out'
+  place: Place
 }
 
 export function createDetectors(deps: {
   db: Db
   registry: RegistryRepository
   incidents: Incidents
-  bus: EventBus<IngestEvents & RegistryEvents & DetectorEvents>
+  bus: EventBus<IngestEvents & RegistryEvents & DetectorEvents & IncidentEvents>
   clock: Clock
   log: Logger
   flushEveryMs?: number
@@ -182,6 +184,11 @@ export function createDetectors(deps: {
         if (e.channel !== 'telemetry') feed(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery, caps: e.caps })
       })
       bus.on('checkin.answered', OWNER, (e) => feed(e.householdId, { type: 'checkin_ok', deviceId: e.deviceId, at: e.at, ref: e.ref }))
+      // An operator who closes a spell's incident as a false alarm or by phone has confirmed she is well.
+      bus.on('incident.changed', OWNER, ({ incident, events }) => {
+        if (incident.outcome === null || incident.outcome === 'emergency_handled' || !events.some((e) => e.kind === 'resolved')) return
+        if (incident.conditions.some((k) => ACTIVITY_KINDS.has(k))) feed(incident.householdId, { type: 'operator_settled', at: incident.resolvedAt ?? clock.now() })
+      })
       bus.on('household.changed', OWNER, (e) => void reloadHousehold(e.householdId).catch((err: unknown) => log.error({ err }, 'household reload failed')))
       bus.on('community.changed', OWNER, (e) => {
         for (const [id, entry] of monitors) if (entry.communityId === e.communityId) void reloadHousehold(id).catch((err: unknown) => log.error({ err }, 'reload failed'))

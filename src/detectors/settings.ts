@@ -37,9 +37,13 @@ export const detectorSettingsSchema = z.object({
       /** Check-in on the button (contract v1.1): how long each prompt waits, how many prompts. */
       checkinTimeoutS: z.number().int().min(30).max(3600).default(300),
       checkinAttempts: z.number().int().min(1).max(5).default(2),
-      /** How long the family has to answer "is she with you?", at home and out of the door. */
+      /**
+       * How long the family has to answer "is she with you?": when she is home for certain (a
+       * sleeper who did not hear the button), and when she may be out (after the door, or no
+       * device that would see her at home).
+       */
       familyWaitMin: minutes(40),
-      outFamilyWaitMin: minutes(45),
+      mayBeOutFamilyWaitMin: minutes(90),
     })
     .prefault({}),
   water: z

@@ -24,9 +24,11 @@ const DAY = 24 * HOUR
 const T0 = Date.UTC(2026, 10, 23, 0, 0, 0) // 08:00 in Shanghai
 /** Every device reports every 20 virtual minutes: a radar's silence past 30 minutes would be missing data. */
 const STEP = 20 * MIN
-/** Without a button that can ask, the family is asked at the defaults' 4 h × 1.3 (noCheckinFactor), and has 40 minutes. */
-const ASK_FAMILY_AFTER = 312 * MIN
-const FAMILY_WAIT = 40 * MIN
+/** Without a button that can ask, the family is asked at the defaults' 4 h plus an hour (noCheckinFactor, at most an hour); she may be out, so they have 90 minutes. */
+const ASK_FAMILY_AFTER = 300 * MIN
+const FAMILY_WAIT = 90 * MIN
+/** A new household's outings may last twelve hours (the defaults); the family has 90 minutes to answer. */
+const OUT_AFTER = 12 * HOUR
 // The virtual clock runs for days: the test's logins and the family's links must outlive it.
 const ENV = { ANJU_SESSION_TTL_HOURS: '2000', ANJU_PUBLIC_URL: 'https://anju.example.org' }
 
@@ -315,7 +317,7 @@ describe('adaptive detection asks before it alerts', () => {
     expect(button.checkins()).toHaveLength(2)
   })
 
-  it('asks the family when the button cannot ask, and opens a visit task (she may be out) when nobody answers in 40 minutes', async () => {
+  it('asks the family when the button cannot ask, and opens a visit task (she may be out) when nobody answers in 90 minutes', async () => {
     const h = await setUp({ button: 'plain', family: 'before_devices' })
     const button = h.button!
     const token = await viewLink(h)
@@ -336,15 +338,15 @@ describe('adaptive detection asks before it alerts', () => {
 
     await quiet(h, FAMILY_WAIT - 9 * MIN)
     expect(await incidents(h)).toEqual([])
-    await quiet(h, 1 * MIN) // 40 minutes, no answer
+    await quiet(h, 1 * MIN) // 90 minutes, no answer
     const raised = await incidents(h)
     // No door contact and no radar that sees her: she may be out. A call or a visit, not an alarm.
     expect(raised).toEqual([
       expect.objectContaining({ type: 'unusual_inactivity', category: 'visit', priority: 3, state: 'open', openedAt: T0 + ASK_FAMILY_AFTER + FAMILY_WAIT }),
     ])
     expect(raised[0]!.explanation!.zh).toContain('设备不支持语音问询')
-    expect(raised[0]!.explanation!.zh).toContain('13:12 已询问家属,未答复')
-    expect(raised[0]!.explanation!.en).toContain('family asked at 13:12: no answer')
+    expect(raised[0]!.explanation!.zh).toContain('13:00 已询问家属,未答复')
+    expect(raised[0]!.explanation!.en).toContain('family asked at 13:00: no answer')
     // The family may still answer: the question stays on their page.
     expect((await overview(h, token)).body.question).toMatchObject({ id: question!.id })
 
@@ -426,23 +428,23 @@ describe('adaptive detection asks before it alerts', () => {
     await publish(h.door!, deviceTopic('dc-door', 'telemetry'), { id: 'd-close', ts: leftAt, kind: 'door', open: false })
     await settle(h.p)
 
-    await quiet(h, 10 * HOUR - STEP) // nobody inside since: she is out, and a new household's outings may last ten hours
+    await quiet(h, OUT_AFTER - STEP) // nobody inside since: she is out, and a new household's outings may last twelve hours
     await button.drained()
     expect(button.checkins()).toEqual([])
     expect(h.p.app.detectors.question(h.householdId)).toBeNull()
 
-    await quiet(h, STEP) // 19:01
-    expect((await overview(h, token)).body.question).toMatchObject({ askedAt: leftAt + 10 * HOUR })
+    await quiet(h, STEP) // 21:01
+    expect((await overview(h, token)).body.question).toMatchObject({ askedAt: leftAt + OUT_AFTER })
     expect(h.p.app.detectors.question(h.householdId)).toMatchObject({ place: 'out' })
     // The button is asked too, once, in case "out" is wrong.
-    expect(await button.checkin(1)).toMatchObject({ ts: leftAt + 10 * HOUR })
+    expect(await button.checkin(1)).toMatchObject({ ts: leftAt + OUT_AFTER })
 
-    await quiet(h, 44 * MIN)
+    await quiet(h, FAMILY_WAIT - MIN)
     expect(await incidents(h)).toEqual([])
-    await quiet(h, MIN) // the family had 45 minutes to answer for an outing
+    await quiet(h, MIN) // the family had 90 minutes to answer for an outing
     const raised = await incidents(h)
-    expect(raised).toEqual([expect.objectContaining({ type: 'long_absence', category: 'visit', priority: 3, state: 'open', openedAt: leftAt + 10 * HOUR + 45 * MIN })])
-    expect(raised[0]!.explanation!.en).toContain('Went out at 09:01, not back by 19:46')
+    expect(raised).toEqual([expect.objectContaining({ type: 'long_absence', category: 'visit', priority: 3, state: 'open', openedAt: leftAt + OUT_AFTER + FAMILY_WAIT })])
+    expect(raised[0]!.explanation!.en).toContain('Went out at 09:01, not back by 22:31')
     expect(raised.filter((i) => i.category === 'wellbeing' || i.category === 'emergency')).toEqual([])
     const { body } = await h.p.api<{ events: { kind: string; detail: Json }[] }>('GET', `/api/incidents/${raised[0]!.id}`)
     expect(body.events.filter((e) => e.kind === 'escalated').map((e) => e.detail.ladder)).toEqual(['visit'])
