@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     if (process.env.BENCH_TRACE && isAlert(incident)) {
       const h = district[i]!
       const collapsedBefore = h.collapse !== null && h.collapse.at <= incident.openedAt
-      process.stderr.write(`ALERT ${collapsedBefore ? 'TRUE' : 'FALSE'} ${h.key} ${h.stateAt(incident.openedAt)} ${new Date(incident.openedAt + 8 * HOUR).toISOString().slice(5, 16)} ${incident.type} sensors=${h.devices.filter((d) => d.kind === 'presence').map((d) => `${d.room}:${d.model}`).join(',')} door=${h.devices.some((d) => d.kind === 'door')} :: ${incident.explanation?.en}\n`)
+      process.stderr.write(`ALERT ${collapsedBefore ? `TRUE delay=${((incident.openedAt - h.collapse!.at) / HOUR).toFixed(1)}h collapsed=${new Date(h.collapse!.at + 8 * HOUR).toISOString().slice(5, 16)}@${h.collapse!.room}` : 'FALSE'} ${h.key} ${h.stateAt(incident.openedAt)} ${new Date(incident.openedAt + 8 * HOUR).toISOString().slice(5, 16)} ${incident.type} sensors=${h.devices.filter((d) => d.kind === 'presence').map((d) => `${d.room}:${d.model}`).join(',')} door=${h.devices.some((d) => d.kind === 'door')} :: ${incident.explanation?.en}\n`)
     }
     agenda.add(incident.openedAt + OPERATOR_CLOSES_AFTER, () => closeIncident(incident))
   })

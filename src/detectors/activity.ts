@@ -16,7 +16,7 @@ import type { EvalContext } from './context.js'
 import { MINUTE } from './context.js'
 import { formatLocalTime, localMinuteOfDay } from './local-time.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
-import { initialRhythm, learnSpell, thresholdFor, wakeBy, type Place, type RhythmSettings, type RhythmState, type Threshold } from './rhythm.js'
+import { initialRhythm, learnSpell, thresholdFor, wakeBy, type Place, type Sees, type RhythmSettings, type RhythmState, type Threshold } from './rhythm.js'
 
 export type FamilyAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
 
@@ -56,6 +56,8 @@ export interface ActivityState {
   registers: Record<string, { at: number; totalM3: number }>
   /** Capabilities each device declared (contract v1.1 `status.caps`). */
   caps: Record<string, string[]>
+  /** Presence sensors that report `motion` (radars, which see a still person too); a PIR does not. Absent in older states. */
+  radars?: Record<string, true>
   /** Whether the household has a family contact the platform can ask. */
   familyReachable: boolean
   rhythm: RhythmState
@@ -138,6 +140,7 @@ export interface ActivityView {
   freshMeter: boolean
   /** A door contact is registered: "no door event" then means "did not go out". */
   hasDoor: boolean
+  sees: Sees
 }
 
 /**
@@ -153,8 +156,8 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   const signPlace: Place = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? state.place : 'home'
   // Seen last in the bathroom at night, and no radar there says she still is: most likely back in
   // bed where no sensor sees her. The night's figures apply, not a bath's.
-  const place: Place = signPlace === 'bathroom' && isNightStart(spellFrom, ctx) && !view.bathroomOccupied ? 'home' : signPlace
-  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx))
+  const place: Place = signPlace === 'bathroom' && inHerNight(spellFrom, state, ctx) && !view.bathroomOccupied && !view.sees.bedroom ? 'home' : signPlace
+  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), view.sees)
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
     .map(([id]) => id)
@@ -172,8 +175,8 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // Home for certain, or she is not with the family: urgent now. Otherwise a visit task, urgent
   // if the spell goes on for twice its threshold (she may be out, where no device sees her).
   const raise = (c: Check): Check => {
-    const urgent = (c.place !== 'out' && atHomeKnown(state, view)) || c.familyAnswer?.answer === 'not_with_us'
-    return { ...c, stage: 'raised', urgent, deadline: urgent || c.place === 'out' ? null : c.startedAt + c.thresholdMin * MINUTE }
+    const urgent = c.place !== 'out' && atHomeKnown(state, view)
+    return { ...c, stage: 'raised', urgent, deadline: urgent || c.place === 'out' ? null : ctx.now + c.thresholdMin * MINUTE }
   }
   const askFamily = (c: Check): Check => {
     requests.push({ kind: 'ask_family', householdId, checkId: c.id })
@@ -183,7 +186,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
 
   // Last seen in the bedroom, or a spell begun at night: she may simply be asleep. A sleeper
   // misses a prompt more often, so she is asked once more, and the family before the operator.
-  const maybeAsleep = place === 'bedroom' || (place !== 'out' && isNightStart(spellFrom, ctx))
+  const maybeAsleep = place === 'bedroom' || (place !== 'out' && inHerNight(spellFrom, state, ctx))
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
       if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? 1 : 0) && checkinDevices.length > 0) check = prompt(check)
@@ -242,7 +245,8 @@ export function applyFamilyAnswer(state: ActivityState, checkId: string, answer:
   // A late answer still counts: a raised question the family settles clears its incident (an operator confirms).
   if (!check || check.id !== checkId || check.stage === 'settled' || check.familyAskedAt === null) return state
   const answered = { ...check, familyAnswer: { answer, at } }
-  if (answer === 'not_with_us') return { ...state, check: { ...answered, stage: 'raised', urgent: check.place !== 'out', deadline: null } }
+  // "Not with us" says where she is not: no answer to wait for any more, but no more certain she is home.
+  if (answer === 'not_with_us') return { ...state, check: check.stage === 'raised' ? answered : { ...answered, deadline: at } }
   // Safe by phone, or with the family (who set away mode): settled; asked again after another full threshold.
   return { ...state, check: { ...answered, stage: 'settled', deadline: at + check.thresholdMin * MINUTE } }
 }
@@ -257,9 +261,11 @@ function hasPresenceSensor(ctx: EvalContext): boolean {
   return false
 }
 
-function isNightStart(at: number, ctx: EvalContext): boolean {
+/** From 19:00 until she is usually up (on 97 % of her mornings; 05:00 before any is known). */
+function inHerNight(at: number, state: ActivityState, ctx: EvalContext): boolean {
   const m = localMinuteOfDay(at, ctx.settings.timeZone)
-  return m >= 19 * 60 || m < 5 * 60
+  const upBy = wakeBy(state.rhythm, ctx.settings.rhythm.wakeShare)?.minuteOfDay ?? 5 * 60
+  return m >= 19 * 60 || m < Math.max(5 * 60, upBy)
 }
 
 function atHomeKnown(state: ActivityState, view: ActivityView): boolean {
@@ -278,7 +284,7 @@ export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: 
   const check = state.check
   const raised = ctx.settings.mode === 'adaptive' && check !== null && check.stage === 'raised'
   if (!raised) return keys.map((key) => ({ key, status: 'false' as const }))
-  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, rhythmSettings(ctx))
+  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), view.sees)
   // A weak raise that turned urgent keeps its visit task beside the urgent incident.
   const kinds = new Set<string>(check.place === 'out' ? ['long_absence'] : check.urgent ? ['suspected_collapse', ...(check.deadline === null && !atHomeKnown(state, view) && check.familyAnswer === null ? ['unusual_inactivity'] : [])] : ['unusual_inactivity'])
   const condition = (kind: (typeof keys)[number]): Condition => ({

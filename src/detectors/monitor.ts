@@ -103,11 +103,14 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   let occupiedNow = false
   let bathroomOccupied = false
   let hasDoor = false
+  let bedroom = false
   const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
   for (const [id, d] of Object.entries(s.devices)) {
     if (d.kind === 'door') hasDoor = true
     if (d.kind !== 'presence') continue
     presenceSensors++
+    // A radar in the bedroom sees her get into bed; a PIR may not see the bed at all.
+    if (d.room === 'bedroom' && s.activity?.radars?.[id]) bedroom = true
     const sensor = s.presence.sensors[id]
     if (!sensor || ctx.now - sensor.at > staleAfter) continue
     freshPresence++
@@ -115,7 +118,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
     if (sensor.occupied && (d.room ?? sensor.room) === 'bathroom') bathroomOccupied = true
   }
   const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
-  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, freshMeter, hasDoor }
+  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, freshMeter, hasDoor, sees: { bedroom } }
 }
 
 const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
@@ -167,7 +170,8 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       // door must not bring her back in).
       const pirHeld = input.motion === undefined && input.occupied && s.presence.sensors[input.deviceId]?.occupied === true
       const moving = input.motion ?? input.occupied
-      const activity = moving ? applySign(activityOf(s), pirHeld ? input.at - PIR_HOLD_MS : input.at, room, false, ctx()) : s.activity
+      let activity = moving ? applySign(activityOf(s), pirHeld ? input.at - PIR_HOLD_MS : input.at, room, false, ctx()) : s.activity
+      if (input.motion !== undefined && !activityOf(s).radars?.[input.deviceId]) activity = { ...activityOf({ ...s, activity }), radars: { ...activityOf(s).radars, [input.deviceId]: true } }
       return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: applyDeviceSeen(s.health, input) }
     }
     case 'door':

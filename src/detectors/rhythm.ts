@@ -125,6 +125,13 @@ const POOLING: Record<Place, readonly (readonly [number, number])[]> = {
   out: [[-2, 0.25], [-1, 0.5], [0, 1], [1, 0.5], [2, 0.25]],
 }
 
+/** What the household's devices can see, where it changes the defaults. */
+export interface Sees {
+  /** A presence sensor in the bedroom: she is seen going to bed. */
+  bedroom: boolean
+}
+const SEES_NOTHING: Sees = { bedroom: false }
+
 export interface Threshold {
   /** How long a spell of this context may last before we ask. */
   minutes: number
@@ -146,10 +153,10 @@ export interface Threshold {
  * enough spells for that tail to be its own (about 50 at a 1 % tail and half a spell of prior):
  * a few evenings of short spells never make a night's figure short.
  */
-export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings): Threshold {
+export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings, sees: Sees = SEES_NOTHING): Threshold {
   const startMin = localMinuteOfDay(from, timeZone)
   const hour = Math.floor(startMin / 60)
-  const prior = priorThresholdMin(place, startMin)
+  const prior = priorThresholdMin(place, startMin, sees)
   const pooled = new Array<number>(BINS).fill(0)
   for (const [dh, w] of POOLING[place]) {
     const counts = state.spells[contextKey(place, (hour + dh + 24) % 24)]
@@ -160,7 +167,7 @@ export function thresholdFor(state: RhythmState, place: Place, from: number, tim
   pooled[binOf(prior / s.margin)]! += s.priorSpells
   const bin = quantileBin(pooled, s.tail)
   const byGap = bin === binOf(prior / s.margin) && ownBin !== bin ? prior : edgeOf(bin) * s.margin
-  const wake = byWake(state, place, startMin, s)
+  const wake = byWake(state, place, startMin, s, sees)
   const minutes = Math.max(s.minThresholdMin, Math.round(Math.min(byGap, wake ?? Infinity)))
   return {
     minutes,
@@ -189,8 +196,8 @@ const edgeOf = (bin: number) => (bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]
  * visits to the toilet vary more than mornings. The defaults' 10:00 counts as `priorMornings`
  * mornings. Null by day, out, or in the bathroom.
  */
-function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSettings): number | null {
-  if ((place !== 'home' && place !== 'bedroom') || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
+function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSettings, sees: Sees): number | null {
+  if (!(place === 'bedroom' || (place === 'home' && !sees.bedroom)) || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
   const wake = state.wake.slice()
   const priorSlot = Math.min(WAKE_SLOTS - 1, Math.max(0, Math.floor((10 * 60 - s.wakeMarginMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)))
   wake[priorSlot]! += s.priorMornings
@@ -208,14 +215,16 @@ function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSet
 /**
  * The defaults, before a household has evidence: generous, city-like figures. At home by day
  * four hours (the 12-hour rule's spirit at a third of its delay, since a check-in comes first);
- * a spell that begins in the evening or night lasts until 10:00 (the morning check); the
+ * a spell that begins in the evening or night lasts until 10:00 (the morning check), unless a
+ * bedroom sensor would have seen her go to bed and the spell began elsewhere; the
  * bathroom 90 minutes (a long bath); out of the door twelve hours (a long day trip).
  */
-export function priorThresholdMin(place: Place, startMinuteOfDay: number): number {
+export function priorThresholdMin(place: Place, startMinuteOfDay: number, sees: Sees = SEES_NOTHING): number {
   if (place === 'bathroom') return 90
   if (place === 'out') return 12 * 60
   const h = startMinuteOfDay / 60
-  if (h >= 20 || h < 6) {
+  // Where a sensor watches the bedroom, going to bed is seen: a night spell begun elsewhere is no night's sleep.
+  if ((h >= 20 || h < 6) && (place === 'bedroom' || !sees.bedroom)) {
     const untilTen = (10 * 60 - startMinuteOfDay + 24 * 60) % (24 * 60)
     return Math.max(4 * 60, untilTen)
   }

@@ -20,8 +20,8 @@ export const detectorSettingsSchema = z.object({
   rhythm: z
     .object({
       /** Share of a household's spells of one place and hour allowed past its own figure, before the margin. */
-      tail: z.number().min(0.0001).max(0.5).default(0.01),
-      margin: z.number().min(1).max(5).default(1.25),
+      tail: z.number().min(0.0001).max(0.5).default(0.005),
+      margin: z.number().min(1).max(5).default(1.5),
       /** The defaults count as this many spells as long as the default figure (rhythm.ts). */
       priorSpells: z.number().min(0).max(100).default(0.5),
       halfLifeDays: z.number().min(1).max(365).default(30),
