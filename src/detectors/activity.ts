@@ -157,7 +157,9 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // Seen last in the bathroom at night, and no radar there says she still is: most likely back in
   // bed where no sensor sees her. The night's figures apply, not a bath's.
   const place: Place = signPlace === 'bathroom' && inHerNight(spellFrom, state, ctx) && !view.bathroomOccupied && !view.sees.bedroom ? 'home' : signPlace
-  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), view.sees)
+  // Before any sign of life has been seen there is nothing to say where she went: the generous defaults.
+  const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
+  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), observed ? view.sees : undefined)
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
     .map(([id]) => id)
@@ -284,7 +286,8 @@ export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: 
   const check = state.check
   const raised = ctx.settings.mode === 'adaptive' && check !== null && check.stage === 'raised'
   if (!raised) return keys.map((key) => ({ key, status: 'false' as const }))
-  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), view.sees)
+  const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
+  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), observed ? view.sees : undefined)
   // A weak raise that turned urgent keeps its visit task beside the urgent incident.
   const kinds = new Set<string>(check.place === 'out' ? ['long_absence'] : check.urgent ? ['suspected_collapse', ...(check.deadline === null && !atHomeKnown(state, view) && check.familyAnswer === null ? ['unusual_inactivity'] : [])] : ['unusual_inactivity'])
   const condition = (kind: (typeof keys)[number]): Condition => ({

@@ -175,12 +175,18 @@ describe('the learned rhythm (rhythm.ts)', () => {
     let r = initialRhythm()
     const from = at(0, 14)
     expect(thresholdFor(r, 'home', from, tz, s)).toMatchObject({ minutes: priorThresholdMin('home', 14 * 60), source: 'defaults' })
-    for (let d = 0; d < 60; d++) for (let k = 0; k < 4; k++) r = learnSpell(r, 'home', at(d, 13 + k / 2), at(d, 13 + k / 2) + 50 * MIN, tz, s)
+    // Ten days of an hour's spells: still the defaults (the defaults' half spell is over the 0.5 % tail).
+    const spells = (days: number) => {
+      for (let d = 0; d < days; d++) for (let k = 0; k < 8; k++) r = learnSpell(r, 'home', at(d, 13 + k / 4), at(d, 13 + k / 4) + 50 * MIN, tz, s)
+    }
+    spells(10)
+    expect(thresholdFor(r, 'home', from, tz, s)).toMatchObject({ minutes: 240, source: 'blend' })
+    r = initialRhythm()
+    spells(40)
     const t = thresholdFor(r, 'home', from, tz, s)
-    expect(t.source).not.toBe('defaults')
-    // Spells of under an hour: the household's figure is about an hour and a quarter, far under the default 4 h.
-    expect(t.minutes).toBeLessThan(2 * 60)
-    expect(t.minutes).toBeGreaterThanOrEqual(60)
+    expect(t.source).toBe('household')
+    // Spells of under an hour: the household's figure is an hour and a half (the bin's edge × 1.5), far under the default 4 h.
+    expect(t.minutes).toBe(90)
   })
 
   it('forgets slowly: evidence halves in the half-life, and a faded context is dropped', () => {
@@ -244,12 +250,12 @@ describe('adaptive detection: asking before alerting', () => {
     expect(bather.requests.filter((r) => r.at >= at(20, 20))).toEqual([])
     // Another elder's bathroom visits end within minutes: twenty silent minutes there are already worth asking.
     const brief = new Home({ button: 'checkin', door: true, bathroom: 'pir' })
-    const visits = [7, 8, 9.5, 11, 14, 17, 20]
-    for (let d = 0; d < 30; d++) brief.day(d, { extra: visits.map((h) => ({ h, room: 'bathroom' as const, holdMin: 6 })), out: [[12, 13]] })
-    brief.day(30, { stopAt: 8, extra: [{ h: 8, room: 'bathroom', holdMin: 6 }] })
-    brief.until(at(30, 10))
-    const asked = brief.requests.find((r) => r.at >= at(30, 8))!
-    expect(asked.at - at(30, 8)).toBeLessThanOrEqual(30 * MIN)
+    const visits = [7, 8, 8.5, 9.5, 11, 14, 17, 20]
+    for (let d = 0; d < 45; d++) brief.day(d, { extra: visits.map((h) => ({ h, room: 'bathroom' as const, holdMin: 6 })), out: [[12, 13]] })
+    brief.day(45, { stopAt: 8, extra: [{ h: 8, room: 'bathroom', holdMin: 6 }] })
+    brief.until(at(45, 10))
+    const asked = brief.requests.find((r) => r.at >= at(45, 8))!
+    expect(asked.at - at(45, 8)).toBeLessThanOrEqual(45 * MIN)
     expect(brief.raised()).toEqual(['suspected_collapse'])
   })
 
