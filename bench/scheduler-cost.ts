@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { createScheduler } from '../src/detectors/scheduler.js'
 import { virtualClock, type Clock } from '../src/shared/clock.js'
-import { mulberry32 } from '../firmware-sim/household.js'
+import { mulberry32 } from '../firmware-sim/rng.js'
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE

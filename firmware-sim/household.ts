@@ -15,6 +15,7 @@
  * are noted where they matter (the longest dry spell, the longest still spell, a daily door).
  */
 import type { AlarmPayload, AlarmType, StatusPayload, TelemetryPayload } from '../src/contract/index.js'
+import { Rng } from './rng.js'
 
 export const HOUSEHOLD_DEVICES = [
   { role: 'button', prefix: 'btn', kind: 'button', room: null, heartbeatS: 3600 },
@@ -138,18 +139,6 @@ function localDayNumber(midnight: number, timeZone: string): number {
 
 // ── randomness ────────────────────────────────────────────────────────────────
 
-/** mulberry32: small, fast, and good enough to make days differ (and benchmarks repeatable). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Combines numbers into one 32-bit seed, so each day and each device draws its own stream. */
 function seedOf(...parts: number[]): number {
   let h = 0x811c9dc5
@@ -159,26 +148,6 @@ function seedOf(...parts: number[]): number {
     h ^= h >>> 13
   }
   return h >>> 0
-}
-
-class Rng {
-  private readonly next: () => number
-  constructor(seed: number) {
-    this.next = mulberry32(seed)
-  }
-  unit(): number {
-    return this.next()
-  }
-  between(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next()
-  }
-  /** Whole minutes (in ms) between lo and hi, both in minutes. */
-  minutes(lo: number, hi: number): number {
-    return Math.round(this.between(lo, hi)) * MINUTE
-  }
-  chance(p: number): boolean {
-    return this.next() < p
-  }
 }
 
 // ── the household and its devices ─────────────────────────────────────────────

@@ -14,7 +14,6 @@ import {
   HOUR,
   MINUTE,
   MOVING,
-  Rng,
   SECOND,
   hash,
   segIndex,
@@ -26,6 +25,7 @@ import {
   type Spot,
   type WaterUse,
 } from './life.js'
+import { Rng } from '../../firmware-sim/rng.js'
 
 export interface PresenceCfg {
   tech: 'mmwave' | 'pir'

@@ -17,7 +17,8 @@
  * them, a few hundred ms after their ts (a batch meter's readings hours later).
  */
 import { setupDevices, renderDay, WaterIndex, type HouseRender } from './devices.js'
-import { DAY, FOREVER, HOUR, MINUTE, Rng, applyCollapse, describePersona, drawPersona, hash, planLife, segIndex, unit, type Act } from './life.js'
+import { Rng } from '../../firmware-sim/rng.js'
+import { DAY, FOREVER, HOUR, MINUTE, applyCollapse, describePersona, drawPersona, hash, planLife, segIndex, unit, type Act } from './life.js'
 
 export type Room = 'bathroom' | 'bedroom' | 'living_room' | 'kitchen' | 'entrance'
 

@@ -12,7 +12,7 @@
  * small movements of a still person (turning over, shifting in a chair) from a hash of the
  * segment's start, so a renderer can regenerate them for any window without storing them.
  */
-import { mulberry32 } from '../../firmware-sim/household.js'
+import { Rng } from '../../firmware-sim/rng.js'
 import type { Absence, Room } from './district.js'
 
 export const SECOND = 1000
@@ -44,49 +44,6 @@ export function hash(seed: number, t: number, salt: number): number {
 /** The same as a number in [0, 1). */
 export function unit(seed: number, t: number, salt: number): number {
   return hash(seed, t, salt) / 4294967296
-}
-
-export class Rng {
-  private readonly next: () => number
-  constructor(seed: number) {
-    this.next = mulberry32(seed)
-  }
-  unit(): number {
-    return this.next()
-  }
-  between(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next()
-  }
-  /** An integer in [lo, hi], both included. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor((hi - lo + 1) * this.next())
-  }
-  chance(p: number): boolean {
-    return this.next() < p
-  }
-  /** A duration in whole seconds (as ms) between lo and hi minutes. */
-  mins(lo: number, hi: number): number {
-    return Math.round(this.between(lo, hi) * 60) * SECOND
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)]!
-  }
-  /** One of the keys, with the given weights. */
-  weighted<K extends string>(w: Record<K, number>): K {
-    const keys = Object.keys(w) as K[]
-    let total = 0
-    for (const k of keys) total += w[k]
-    let x = this.next() * total
-    for (const k of keys) {
-      x -= w[k]
-      if (x < 0) return k
-    }
-    return keys[keys.length - 1]!
-  }
-  /** Roughly normal (mean 0, sd 1): the sum of four uniforms, scaled. */
-  normal(): number {
-    return (this.next() + this.next() + this.next() + this.next() - 2) * 1.732
-  }
 }
 
 // ── the persona ───────────────────────────────────────────────────────────────

@@ -6,17 +6,16 @@
  * becomes an incident: urgent when the elder is home for certain, a visit when she went out.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
-import { SMTPServer } from 'smtp-server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic, type CommandPayload } from '../../src/contract/index.js'
 import { CHECKIN_PROMPT } from '../../src/routing/questions.js'
 import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
 import { outboxRepository } from '../../src/store/outbox.js'
 import { connectDevice, publish, startPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import { smtpServer, type Mail } from '../helpers/smtp.js'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
@@ -52,30 +51,8 @@ interface Incident {
   explanation: { zh: string; en: string } | null
 }
 
-interface Mail {
-  to: string
-  raw: string
-}
 /** The family's mail server. */
-async function smtp(): Promise<{ url: string; mails: Mail[] }> {
-  const mails: Mail[] = []
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      let raw = ''
-      stream.on('data', (c: Buffer) => (raw += c.toString()))
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), raw })
-        done()
-      })
-    },
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, mails }
-}
+const smtp = () => smtpServer(cleanups)
 
 /** A 一键通 button's MQTT client, subscribed to its own `cmd` topic, keeping every command it receives. */
 interface Button {

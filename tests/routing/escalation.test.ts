@@ -7,13 +7,13 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SMTPServer } from 'smtp-server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deviceTopic } from '../../src/contract/index.js'
 import { verifyWebhookSignature } from '../../src/delivery/channels/webhook.js'
 import { outboxRepository } from '../../src/store/outbox.js'
 import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
 import { connectDevice, connectOperator, publish, startPlatform, type TestPlatform } from '../helpers/platform.js'
+import { smtpServer } from '../helpers/smtp.js'
 
 const T0 = Date.UTC(2026, 10, 23, 2, 0, 0) // 10:00 in Shanghai
 const SECRET = 'webhook-secret-0123456789'
@@ -22,26 +22,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!()
 })
 
-interface Mail { to: string; raw: string }
-async function smtp(): Promise<{ url: string; mails: Mail[] }> {
-  const mails: Mail[] = []
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      let raw = ''
-      stream.on('data', (c: Buffer) => (raw += c.toString()))
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), raw })
-        done()
-      })
-    },
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, mails }
-}
+const smtp = () => smtpServer(cleanups)
 
 /** A street platform's webhook endpoint: answers from `answers` in turn, then 200. */
 async function receiver(answers: number[] = []): Promise<{ url: string; received: { status: number; body: string }[] }> {

@@ -45,4 +45,10 @@ export interface FamilyOverview {
   incidents: FamilyIncident[]
   linkIncidentId: string | null
   linkExpiresAt: number
+  /** The platform asks the family before it alerts anyone ("is she with you?"); view links only. */
+  question: FamilyQuestion | null
 }
+/** POST /api/family/questions/{id}/answer: `with_us` needs `until` (epoch ms, the day she comes home). */
+export type QuestionAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
+export interface FamilyQuestion { id: string; askedAt: number; text: { zh: string; en: string } }
+export interface QuestionReply { questionId: string; answer: QuestionAnswer; awayUntil: number | null }

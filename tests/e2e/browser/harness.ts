@@ -18,7 +18,15 @@ export const ARTIFACTS = join(REPO, 'test-artifacts')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
-export interface Harness { p: TestPlatform; site: { url: string; close(): Promise<void> }; browser: Browser; close(): Promise<void> }
+export interface Site { url: string; close(): Promise<void> }
+export interface Harness {
+  p: TestPlatform
+  site: Site
+  browser: Browser
+  /** Another platform (on a virtual clock, say) and its site, from the same build; closed with the harness. */
+  another(options: Parameters<typeof startPlatform>[0]): Promise<{ p: TestPlatform; site: Site }>
+  close(): Promise<void>
+}
 
 export async function startHarness(): Promise<Harness> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`)
@@ -26,7 +34,8 @@ export async function startHarness(): Promise<Harness> {
   await build({ configFile: join(REPO, 'dashboards', 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } })
   mkdirSync(ARTIFACTS, { recursive: true })
   const p = await startPlatform()
-  const site = await serveDashboards(dist, p.httpUrl)
+  const site = await serveDashboards(dist, p.httpUrl, { now: () => p.app.clock.now() })
+  const others: { p: TestPlatform; site: Site }[] = []
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -34,8 +43,18 @@ export async function startHarness(): Promise<Harness> {
   })
   return {
     p, site, browser,
+    async another(options) {
+      const other = await startPlatform(options)
+      const otherSite = await serveDashboards(dist, other.httpUrl, { now: () => other.app.clock.now() })
+      others.push({ p: other, site: otherSite })
+      return { p: other, site: otherSite }
+    },
     async close() {
       await browser.close()
+      for (const o of others) {
+        await o.site.close()
+        await o.p.close()
+      }
       await site.close()
       await p.close()
       rmSync(dist, { recursive: true, force: true })

@@ -2,13 +2,15 @@
  * The household history in the console and the family view, in a real browser (Debian's chromium
  * through playwright-core) against the real platform: real MQTT devices publish contract payloads,
  * the operator's detail draws the three charts from them, a family member follows an SOS from a
- * standing view link, answers it, and reads it in 关怀版; axe-core finds no serious or critical
- * violations. Screenshots go to test-artifacts/.
+ * standing view link, answers it, and reads it in 关怀版; on a virtual clock, a quiet spell makes
+ * the platform ask the family "is she with you today?" on that page, and their answers count;
+ * axe-core finds no serious or critical violations. Screenshots go to test-artifacts/.
  */
 import type { MqttClient } from 'mqtt'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deviceTopic } from '../../../src/contract/index.js'
+import { virtualClock, type VirtualClock } from '../../../src/shared/clock.js'
 import { connectDevice, createOperator, provision, publish, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
 import { axeViolations, shot, startHarness, type Harness } from './harness.js'
 
@@ -29,8 +31,8 @@ afterAll(async () => {
   await h?.close()
 })
 
-async function newPage(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await h.browser.newContext({ locale: 'zh-CN', viewport })
+async function newPage(viewport: { width: number; height: number }, options: { locale?: string; timezoneId?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await h.browser.newContext({ locale: 'zh-CN', viewport, ...options })
   cleanups.push(() => context.close())
   const page = await context.newPage()
   page.setDefaultTimeout(10_000)
@@ -402,5 +404,262 @@ describe('family view', () => {
     expect(await page.content()).not.toContain(elderName)
     await page.goto(`${h.site.url}/family.html`)
     await page.getByTestId('family-invalid').waitFor()
+  }, 60_000)
+})
+
+describe('the family is asked "is she with you today?"', () => {
+  // On a virtual clock (as tests/detectors/activity-service.test.ts): the platform's time moves only when the test moves it.
+  const MIN = 60_000
+  /** Monday 23 November 2026, 08:00 in Shanghai. */
+  const T0 = Date.UTC(2026, 10, 23, 0, 0, 0)
+  /** The devices report every 20 virtual minutes. */
+  const STEP = 20 * MIN
+  /** No button that can ask (no `caps`): the family is asked after the day's 4 quiet hours plus an hour. */
+  const ASK_AFTER = 300 * MIN
+  /** A time of day in China (UTC+8), epoch ms. */
+  const china = (month: number, day: number, hour: number) => Date.UTC(2026, month - 1, day, hour - 8)
+
+  interface AskedHome { householdId: string; token: string; radarId: string; radar: MqttClient; buttonId: string; button: MqttClient }
+  interface Virtual { p: TestPlatform; site: { url: string }; clock: VirtualClock }
+  let seq = 0
+
+  async function virtualPlatform(): Promise<Virtual> {
+    const clock = virtualClock(T0)
+    const { p: vp, site } = await h.another({ clock, env: { ANJU_SESSION_TTL_HOURS: '2000' } })
+    return { p: vp, site, clock }
+  }
+
+  const settle = async (vp: TestPlatform) => {
+    await vp.app.detectors.settle()
+    await vp.app.questions.settle()
+    await vp.app.routing.settle()
+    await vp.app.outbox.idle()
+  }
+
+  /** A flat with a radar in the living room, a 一键通 that cannot ask (it declares no caps) and a son; a view link for each family contact. */
+  async function askedHome(v: Virtual, elderName: string, family: { name: string; phone: string }[]): Promise<AskedHome & { tokens: string[] }> {
+    const vp = v.p
+    const { body: c } = await vp.api<{ id: string }>('POST', '/api/communities', { name: `${elderName}的社区`, street: '新华路街道' })
+    const { body: hh } = await vp.api<{ id: string }>('POST', '/api/households', { communityId: c.id, elderName, address: '3号楼 201室' })
+    const tokens: string[] = []
+    for (const f of family) {
+      const contact = await vp.api<{ id: string }>('POST', `/api/households/${hh.id}/contacts`, { name: f.name, relation: '子女', phone: f.phone })
+      expect(contact.status).toBe(201)
+      const link = await vp.api<{ token: string }>('POST', `/api/households/${hh.id}/contacts/${contact.body.id}/family-link`)
+      expect(link.status).toBe(201)
+      tokens.push(link.body.token)
+    }
+    const install = async (id: string, kind: string) => {
+      const r = await vp.api<{ id: string; secret: string }>('POST', '/api/devices', { id, householdId: hh.id, kind, room: 'living_room', heartbeatS: 3600 })
+      expect(r.status).toBe(201)
+      const client = await connectDevice(vp, r.body)
+      cleanups.push(() => void client.end(true))
+      return client
+    }
+    const suffix = hh.id.slice(-6)
+    const radarId = `pr-q-${suffix}`
+    const buttonId = `btn-q-${suffix}`
+    const radar = await install(radarId, 'presence')
+    const button = await install(buttonId, 'button')
+    await waitFor(() => Object.keys(vp.app.detectors.monitor(hh.id)?.devices ?? {}).length === 2, 5000, 'the detectors to know the devices')
+    await waitFor(() => vp.app.detectors.monitor(hh.id)?.activity?.familyReachable === true, 5000, 'the detectors to know the family')
+    return { householdId: hh.id, token: tokens[0]!, tokens, radarId, radar, buttonId, button }
+  }
+
+  /** Every device says it is alive (the button without caps); the radar sees nobody moving. */
+  async function report(v: Virtual, homes: AskedHome[]) {
+    for (const home of homes) {
+      const ts = v.clock.now()
+      await telemetry(home.radar, home.radarId, { id: `q-${++seq}`, ts, kind: 'presence', occupied: false, motion: false })
+      await status(home.button, home.buttonId, { ts, online: true, battery: 90 })
+    }
+    await settle(v.p)
+  }
+  /** A sign of life: she moves in the living room. */
+  async function move(v: Virtual, homes: AskedHome[]) {
+    for (const home of homes) await telemetry(home.radar, home.radarId, { id: `q-${++seq}`, ts: v.clock.now(), kind: 'presence', occupied: true, motion: true })
+    await settle(v.p)
+  }
+  /** Quiet virtual time: reports every 20 minutes, nobody moves. */
+  async function quiet(v: Virtual, homes: AskedHome[], ms: number) {
+    for (let done = 0; done < ms; done += STEP) {
+      v.clock.advance(Math.min(STEP, ms - done))
+      await settle(v.p)
+      await report(v, homes)
+    }
+  }
+  const householdOf = async (v: Virtual, id: string) => (await v.p.api<{ awayUntil: number | null }>('GET', `/api/households/${id}`)).body
+  const activeIncidents = async (v: Virtual, householdId: string) =>
+    (await v.p.api<{ householdId: string; type: string; explanation: { zh: string } | null }[]>('GET', '/api/incidents?state=active')).body.filter((i) => i.householdId === householdId)
+  const openFamilyPage = async (v: Virtual, token: string, options: { locale?: string; timezoneId?: string } = {}) => {
+    const { page } = await newPage({ width: 390, height: 844 }, { timezoneId: 'Asia/Shanghai', ...options })
+    await page.goto(`${v.site.url}/family.html?t=${encodeURIComponent(token)}`)
+    return page
+  }
+
+  it('asks on the view link, above the status; 在我这里 with the day she comes home puts the household away until 18:00 that day', async () => {
+    const v = await virtualPlatform()
+    const home = await askedHome(v, '张桂英', [{ name: '张明', phone: '13900000001' }])
+    await move(v, [home]) // 08:00: seen moving, then nothing
+    await quiet(v, [home], ASK_AFTER + 8 * MIN) // 13:08
+    const question = v.p.app.detectors.question(home.householdId)
+    expect(question).toMatchObject({ askedAt: T0 + ASK_AFTER })
+    expect(await activeIncidents(v, home.householdId)).toEqual([])
+
+    const page = await openFamilyPage(v, home.token)
+    const ask = page.getByTestId('family-question')
+    await ask.waitFor()
+    expect(await ask.getAttribute('data-question-id')).toBe(question!.id)
+    expect(await page.locator('#ask-lead').textContent()).toBe('平台有一段时间没有看到张桂英在家活动。')
+    expect(await page.getByTestId('question-heading').textContent()).toBe('张桂英今天在您那里吗?')
+    expect(await ask.textContent()).toContain('13:00 询问')
+    // the page keeps the platform's time: she was last seen at 08:00, five hours ago
+    expect(await page.getByTestId('last-activity').textContent()).toContain('08:00')
+    expect(await page.getByTestId('last-activity').textContent()).toContain('5小时前')
+    // at the top: before the status, its first answer on the first screen of a phone
+    expect(await ask.evaluate((el) => Boolean(el.compareDocumentPosition(document.querySelector('[data-testid="family-overview"]')!) & Node.DOCUMENT_POSITION_FOLLOWING))).toBe(true)
+    expect(await ask.getByRole('group', { name: '请选择您的回答' }).count()).toBe(1)
+    const answers = ask.getByRole('group').getByRole('button')
+    expect(await answers.allTextContents()).toEqual(['在我这里', '已电话联系,老人很好', '不在我这里,联系不上'])
+    const first = await page.getByTestId('answer-not-with-us').boundingBox()
+    expect(first!.y + first!.height).toBeLessThanOrEqual(844)
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'family-question')
+
+    // 关怀版: much larger, still all there and accessible
+    const headingSize = () => page.getByTestId('question-heading').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))
+    const buttonSize = () => page.getByTestId('answer-with-us').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))
+    const [heading, button] = [await headingSize(), await buttonSize()]
+    await page.getByTestId('care-toggle').click()
+    expect(await headingSize()).toBeGreaterThanOrEqual(heading * 1.4)
+    expect(await buttonSize()).toBeGreaterThanOrEqual(button * 1.4)
+    expect(await page.locator('#ask-lead').textContent()).toBe('平台好一阵子没看到张桂英在家走动。')
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'family-question-care')
+    await page.getByTestId('care-toggle').click()
+
+    // in English
+    await page.getByTestId('lang-toggle').click()
+    await expect.poll(() => page.getByTestId('question-heading').textContent()).toBe('Is 张桂英 with you today?')
+    expect(await answers.allTextContents()).toEqual(['With me', 'I phoned: all is well', "Not with me, and I can't reach them"])
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByTestId('lang-toggle').click()
+
+    // by keyboard: the first stop after the page's own tools is the first answer, and the answers follow in order
+    await page.getByTestId('lang-toggle').focus()
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))
+    const stops: (string | null | undefined)[] = []
+    for (let i = 0; i < 3; i++) { await page.keyboard.press('Tab'); stops.push(await focused()) }
+    expect(stops).toEqual(['answer-with-us', 'answer-phoned-safe', 'answer-not-with-us'])
+
+    // 在我这里 (Enter): which day does she come home? Tomorrow unless chosen; 30 days at most (18:00 on 23 December would be past 30 days from 13:08)
+    await page.getByTestId('answer-with-us').focus()
+    await page.keyboard.press('Enter')
+    const day = page.getByLabel('张桂英哪天回家?')
+    await day.waitFor()
+    expect(await day.evaluate((el) => el === document.activeElement)).toBe(true)
+    expect(await day.getAttribute('type')).toBe('date')
+    expect(await day.inputValue()).toBe('2026-11-24')
+    expect([await day.getAttribute('min'), await day.getAttribute('max')]).toEqual(['2026-11-24', '2026-12-22'])
+    const confirm = page.getByTestId('question-confirm')
+    expect(await confirm.textContent()).toBe('确认,11月24日回家')
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByTestId('care-toggle').click()
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'family-question-date-care')
+    await page.getByTestId('care-toggle').click()
+
+    // a day past the limit is refused on the page, in words
+    await day.fill('2026-12-23')
+    await confirm.click()
+    expect(await page.getByTestId('question-error').textContent()).toBe('请选择 11月24日 到 12月22日 之间的日期。')
+    expect(v.p.app.detectors.question(home.householdId)).toMatchObject({ id: question!.id })
+    // the platform's 400 for a day it will not take (its clock and the phone's disagree) is put in words, never a code
+    await page.route('**/api/family/questions/*/answer', (route) => route.fulfill({
+      status: 400, contentType: 'application/json',
+      body: JSON.stringify({ error: 'VALIDATION', message: 'until: 请选择老人回家的日期(今天之后,30 天以内) / the day she comes home, within 30 days' }),
+    }), { times: 1 })
+    await day.fill('2026-11-25')
+    await confirm.click()
+    await expect.poll(() => page.getByTestId('question-error').textContent()).toBe('请选择 11月24日 到 12月22日 之间的日期。')
+    expect(await ask.textContent()).not.toMatch(/VALIDATION|400|until:/)
+
+    await day.fill('2026-11-26')
+    expect(await confirm.textContent()).toBe('确认,11月26日回家')
+    await confirm.click()
+    const done = page.getByTestId('question-done')
+    await done.waitFor()
+    expect(await done.getAttribute('data-outcome')).toBe('with_us')
+    expect(await page.getByTestId('question-done-title').textContent()).toBe('已收到,谢谢。')
+    expect(await page.getByTestId('question-done-detail').textContent()).toBe('已记下:11月26日 18:00 前不在家,这期间不会因为家里没有动静而报警(一键呼救、烟雾和燃气报警仍然有效)。')
+    expect(await page.getByTestId('question-done-text').evaluate((el) => el === document.activeElement)).toBe(true)
+    // the question is gone on the next read of the overview; the confirmation stays
+    await expect.poll(() => page.getByTestId('family-question').count()).toBe(0)
+    expect(await done.count()).toBe(1)
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'family-question-answered')
+
+    // away until 18:00 (UTC+8) on 26 November, by the platform's own account
+    expect((await householdOf(v, home.householdId)).awayUntil).toBe(china(11, 26, 18))
+    expect(v.p.app.detectors.question(home.householdId)).toBeNull()
+    const view = await v.p.api<{ question: unknown }>('GET', `/api/family/overview?t=${encodeURIComponent(home.token)}`)
+    expect(view.body.question).toBeNull()
+    await waitFor(() => v.p.app.detectors.monitor(home.householdId)?.awayUntil === china(11, 26, 18), 5000, 'the detectors to know she is away')
+    // 关怀版 words for the same confirmation
+    await page.getByTestId('care-toggle').click()
+    expect(await page.getByTestId('question-done-detail').textContent()).toBe('已记下:11月26日前不在家,期间不会报警(一键呼救仍然有效)。')
+    await page.getByTestId('care-toggle').click()
+  }, 60_000)
+
+  it('takes 已电话联系 from one phone, tells a second phone the question is settled, and 不在我这里 alerts the community', async () => {
+    const v = await virtualPlatform()
+    const safe = await askedHome(v, '王秀兰', [{ name: '王强', phone: '13900000002' }, { name: '王丽', phone: '13900000003' }])
+    const missing = await askedHome(v, '李淑珍', [{ name: '李军', phone: '13900000004' }])
+    await move(v, [safe, missing])
+    await quiet(v, [safe, missing], ASK_AFTER + 8 * MIN)
+    expect(v.p.app.detectors.question(safe.householdId)).not.toBeNull()
+    expect(v.p.app.detectors.question(missing.householdId)).not.toBeNull()
+
+    // the son and the daughter both have the page open; the daughter's phone is in English, in Europe
+    const son = await openFamilyPage(v, safe.tokens[0]!)
+    const daughter = await openFamilyPage(v, safe.tokens[1]!, { timezoneId: 'Europe/Berlin' })
+    await daughter.getByTestId('family-question').waitFor()
+    await daughter.getByTestId('lang-toggle').click()
+    await expect.poll(() => daughter.getByTestId('question-heading').textContent()).toBe('Is 王秀兰 with you today?')
+
+    await son.getByRole('button', { name: '已电话联系,老人很好' }).click()
+    await son.getByTestId('question-done').waitFor()
+    expect(await son.getByTestId('question-done').getAttribute('data-outcome')).toBe('phoned_safe')
+    expect(await son.getByTestId('question-done-title').textContent()).toBe('已收到,谢谢您。')
+    expect(await son.getByTestId('question-done-detail').textContent()).toBe('如果之后还是很久没有看到老人活动,我们会再问您。')
+    await expect.poll(() => son.getByTestId('family-question').count()).toBe(0)
+    expect(v.p.app.detectors.question(safe.householdId)).toBeNull()
+    expect((await householdOf(v, safe.householdId)).awayUntil).toBeNull()
+    expect(await activeIncidents(v, safe.householdId)).toEqual([])
+    expect(await axeViolations(son)).toEqual([])
+
+    // the daughter's page still shows the question (a question is not pushed live; the page polls): her answer comes too late, and she is told so in words
+    await daughter.getByTestId('answer-with-us').click()
+    expect(await daughter.getByTestId('question-confirm').textContent()).toBe('Confirm: home on November 24')
+    await daughter.getByTestId('question-confirm').click()
+    await daughter.getByTestId('question-done').waitFor()
+    expect(await daughter.getByTestId('question-done').getAttribute('data-outcome')).toBe('gone')
+    expect(await daughter.getByTestId('question-done-detail').textContent()).toBe('This question no longer needs an answer (perhaps someone else in the family answered it).')
+    expect(await daughter.getByTestId('question-done-text').textContent()).not.toMatch(/409|CONFLICT/)
+    expect(await daughter.getByTestId('family-question').count()).toBe(0)
+    expect((await householdOf(v, safe.householdId)).awayUntil).toBeNull()
+    expect(await axeViolations(daughter)).toEqual([])
+
+    // 不在我这里,联系不上: the operators are alerted at once
+    const worried = await openFamilyPage(v, missing.token)
+    await worried.getByTestId('answer-not-with-us').click()
+    await worried.getByTestId('question-done').waitFor()
+    expect(await worried.getByTestId('question-done-title').textContent()).toBe('已收到。')
+    expect(await worried.getByTestId('question-done-detail').textContent()).toBe('已通知社区工作人员尽快上门查看。')
+    await settle(v.p)
+    await waitFor(async () => (await activeIncidents(v, missing.householdId)).length > 0, 5000, 'the incident for the family\'s "not with us"')
+    const [raised] = await activeIncidents(v, missing.householdId)
+    expect(raised!.explanation?.zh).toContain('家属答复老人不在身边')
+    expect(await activeIncidents(v, safe.householdId)).toEqual([])
   }, 60_000)
 })

@@ -14,7 +14,7 @@ const TYPES: Record<string, string> = {
 }
 const PROXIED = /^\/(api|socket\.io|family|healthz)(\/|\?|$)/
 
-export async function serveDashboards(distDir: string, backendUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveDashboards(distDir: string, backendUrl: string, options: { now?: () => number } = {}): Promise<{ url: string; close(): Promise<void> }> {
   const backend = new URL(backendUrl)
   const root = resolve(distDir)
   const target = (req: IncomingMessage) => ({ host: backend.hostname, port: backend.port, method: req.method, path: req.url, headers: { ...req.headers, host: backend.host } })
@@ -23,7 +23,7 @@ export async function serveDashboards(distDir: string, backendUrl: string): Prom
     const url = req.url ?? '/'
     if (PROXIED.test(url)) {
       const upstream = request(target(req), (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers)
+        res.writeHead(up.statusCode ?? 502, options.now ? { ...up.headers, date: new Date(options.now()).toUTCString() } : up.headers)
         up.pipe(res)
       })
       upstream.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end() })
