@@ -10,6 +10,7 @@ const ON_BOTH_STORES = [
   'tests/broker/device-auth.test.ts',
   'tests/delivery/outbox.test.ts',
   'tests/detectors/service.test.ts',
+  'tests/detectors/activity-service.test.ts',
   'tests/e2e/sos-path.test.ts',
   'tests/family/**/*.test.ts',
   'tests/firmware-sim/scenarios.test.ts',
