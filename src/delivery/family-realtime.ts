@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { Namespace } from 'socket.io'
 import { familyAccess } from '../family/link-access.js'
 import { FAMILY_CATEGORIES } from '../family/status.js'
+import type { DetectorEvents } from '../detectors/service.js'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { Clock } from '../shared/clock.js'
@@ -17,7 +18,8 @@ import type { EventBus } from '../shared/events.js'
 import type { RegistryRepository } from '../store/registry.js'
 
 export interface ServerToFamily {
-  changed: (change: { incidentId: string }) => void
+  /** One of the elder's incidents changed, or the platform asked the family a question: read the overview again. */
+  changed: (change: { incidentId: string } | { questionId: string }) => void
 }
 
 const OWNER = 'family-realtime'
@@ -32,7 +34,7 @@ export function createFamilyRealtime(deps: {
   links: FamilyLinks
   registry: RegistryRepository
   incidents: Incidents
-  bus: EventBus<IncidentEvents>
+  bus: EventBus<IncidentEvents & DetectorEvents>
   clock: Clock
   log: Logger
 }) {
@@ -58,6 +60,10 @@ export function createFamilyRealtime(deps: {
   bus.on('incident.changed', OWNER, ({ incident, events }) => {
     if (!FAMILY_CATEGORIES.has(incident.category) || events.every((e) => UNSEEN.has(e.kind))) return
     family.to(householdRoom(incident.householdId)).emit('changed', { incidentId: incident.id })
+  })
+  // A question to the family ("is she with you?") shows on their open pages at once, not at the next poll.
+  bus.on('checkin.requested', OWNER, (r) => {
+    if (r.kind === 'ask_family') family.to(householdRoom(r.householdId)).emit('changed', { questionId: r.checkId })
   })
 
   return {

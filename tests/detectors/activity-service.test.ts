@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
+import { io } from 'socket.io-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic, type CommandPayload } from '../../src/contract/index.js'
 import { CHECKIN_PROMPT } from '../../src/routing/questions.js'
@@ -330,6 +331,22 @@ describe('adaptive detection asks before it alerts', () => {
     // The contract: a device that did not declare `caps: ["checkin"]` is never sent one.
     await button.drained()
     expect(button.checkins()).toEqual([])
+  })
+
+  it("puts the question on the family's open page at once, over their live channel", async () => {
+    const h = await setUp({ button: 'plain', family: 'before_devices' })
+    const token = await viewLink(h)
+    const socket = io(`${h.p.httpUrl}/family`, { auth: { token }, transports: ['websocket'], reconnection: false })
+    cleanups.push(() => void socket.close())
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve())
+      socket.once('connect_error', reject)
+    })
+    const pushed = new Promise<{ questionId?: string }>((resolve) => socket.once('changed', resolve))
+    await move(h)
+    await quiet(h, ASK_FAMILY_AFTER + 8 * MIN)
+    const question = h.p.app.detectors.question(h.householdId)
+    expect(await pushed).toEqual({ questionId: question!.id })
   })
 
   it('asks the family of a contact added after the devices were installed', async () => {
