@@ -153,12 +153,12 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   if (ctx.settings.mode !== 'adaptive') return { state: state.check ? { ...state, check: null } : state, requests: [], nextAt: null }
   const spellFrom = Math.max(state.lastSignAt ?? -Infinity, ctx.observedFrom)
   const watching = view.freshPresence > 0 || (view.presenceSensors === 0 && view.freshMeter)
-  const signPlace: Place = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? state.place : 'home'
+  // Before any sign of life has been seen there is nothing to say where she went: the generous defaults.
+  const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
+  const signPlace: Place = observed ? state.place : 'home'
   // Seen last in the bathroom at night, and no radar there says she still is: most likely back in
   // bed where no sensor sees her. The night's figures apply, not a bath's.
   const place: Place = signPlace === 'bathroom' && inHerNight(spellFrom, state, ctx) && !view.bathroomOccupied && !view.sees.bedroom ? 'home' : signPlace
-  // Before any sign of life has been seen there is nothing to say where she went: the generous defaults.
-  const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
   const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), observed ? view.sees : undefined)
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
@@ -174,8 +174,8 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     requests.push({ kind: 'device_checkin', householdId, checkId: c.id, commandId: id, deviceIds: checkinDevices, timeoutS: s.checkinTimeoutS })
     return { ...c, stage: 'device', prompts: [...c.prompts, { id, at: ctx.now }], deadline: ctx.now + s.checkinTimeoutS * 1000 }
   }
-  // Home for certain, or she is not with the family: urgent now. Otherwise a visit task, urgent
-  // if the spell goes on for twice its threshold (she may be out, where no device sees her).
+  // Home for certain: urgent now. Otherwise a visit task (she may be out, where no device sees
+  // her), urgent if the spell goes on for a full threshold more.
   const raise = (c: Check): Check => {
     const urgent = c.place !== 'out' && atHomeKnown(state, view)
     return { ...c, stage: 'raised', urgent, deadline: urgent || c.place === 'out' ? null : ctx.now + c.thresholdMin * MINUTE }
@@ -201,7 +201,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     } else if (check.stage === 'raised') {
       check = { ...check, urgent: true, deadline: null }
     } else if (check.stage === 'settled') {
-      // The family vouched for the elder; a spell that goes on a full threshold longer is asked about afresh.
+      // The family or an operator vouched for her; a spell that goes on a full threshold longer is asked about afresh.
       check = null
     }
   }
@@ -227,7 +227,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   }
   const nextAt = check ? check.deadline : ctx.now < dueAt ? dueAt : null
   // The spell is learned under the place it was judged by (a night-time bathroom spell turned home).
-  const placed = place !== state.place && state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom ? { ...state, place } : state
+  const placed = observed && place !== state.place ? { ...state, place } : state
   return { state: check === state.check && placed === state ? state : { ...placed, check }, requests, nextAt }
 }
 
