@@ -16,6 +16,16 @@ const SLICE_MS = 10 * 60_000
 export function createDedupPruner(deps: { db: Db; clock: Clock; log: Logger }) {
   const { db, clock, log } = deps
   let timer: { stop(): void } | null = null
+  let running: Promise<number> | null = null
+
+  /** One prune at a time; `settle()` waits for the one under way. */
+  function run(): Promise<number> {
+    const current = prune().finally(() => {
+      if (running === current) running = null
+    })
+    running = current
+    return current
+  }
 
   async function prune(): Promise<number> {
     try {
@@ -41,8 +51,12 @@ export function createDedupPruner(deps: { db: Db; clock: Clock; log: Logger }) {
   return {
     prune,
     start(): void {
-      timer = repeatEvery(clock, EVERY_MS, prune)
-      void prune()
+      timer = repeatEvery(clock, EVERY_MS, run)
+      void run()
+    },
+    /** Resolves when no prune is under way (tests move the clock, then settle). */
+    async settle(): Promise<void> {
+      while (running) await running
     },
     stop(): void {
       timer?.stop()

@@ -53,9 +53,12 @@ describe('alarm message id pruning', () => {
     expect(await press('m-95')).toEqual({ result: 'duplicate' })
 
     pruner.start()
+    await pruner.settle()
     for (let h = 0; h < 12; h++) {
       clock.advance(HOUR)
-      await new Promise((r) => setTimeout(r, 5))
+      await pruner.settle()
+      // One turn of the event loop: the hourly timer is armed again once the prune has finished.
+      await new Promise((r) => setImmediate(r))
     }
     pruner.stop()
     const left = await ids()
