@@ -68,7 +68,14 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(familyRoutes, { ...ctx, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
   await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
-  if (ctx.timeTravel) await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })
+  if (ctx.timeTravel) {
+    await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })
+    // On the virtual clock the pages read "now" from the Date header (the family view's "tomorrow"), so it tells the platform's time.
+    const timeTravel = ctx.timeTravel
+    app.addHook('onSend', async (_request, reply) => {
+      reply.header('date', new Date(timeTravel.now()).toUTCString())
+    })
+  }
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))
 
   if (existsSync(ctx.dashboardsDir)) {

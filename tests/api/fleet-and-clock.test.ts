@@ -60,6 +60,8 @@ describe('test-mode clock', () => {
     expect((await p.api<{ now: number }>('GET', '/api/clock')).body.now).toBe(start)
     const advanced = await p.api<{ now: number; iso: string }>('POST', '/api/clock/advance', { ms: 12 * 3_600_000 })
     expect(advanced.body).toEqual({ now: start + 12 * 3_600_000, iso: '2026-01-01T12:00:00.000Z' })
+    // Pages read "now" from the Date header: on the virtual clock it is the platform's time.
+    expect((await fetch(`${p.httpUrl}/api/clock`)).headers.get('date')).toBe('Thu, 01 Jan 2026 12:00:00 GMT')
     expect((await p.api('POST', '/api/clock/advance', { ms: -5 })).status).toBe(400)
     const { body: c } = await p.api<{ id: string }>('POST', '/api/communities', { name: 'x', street: 'y' })
     await p.api('POST', '/api/users', { username: 'op-clock', displayName: 'x', password: 'operator-password', communityIds: [c.id] })
