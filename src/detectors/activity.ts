@@ -16,7 +16,7 @@ import type { EvalContext } from './context.js'
 import { MINUTE } from './context.js'
 import { formatLocalTime, localMinuteOfDay } from './local-time.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
-import { initialRhythm, learnSpell, thresholdFor, wakeBy, type Place, type Sees, type RhythmSettings, type RhythmState, type Threshold } from './rhythm.js'
+import { initialRhythm, learnSpell, thresholdFor, wakeBy, type Place, type Sees, type RhythmState, type Threshold } from './rhythm.js'
 
 export type FamilyAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
 
@@ -85,7 +85,7 @@ export function applySign(state: ActivityState, at: number, room: string | null,
   if (state.lastSignAt !== null && at <= state.lastSignAt) return state
   if (at > ctx.now + 5 * MINUTE) return state // a device clock running ahead must not end every spell to come
   // Without a door contact, movement last seen in the entrance hall is the best sign of going out.
-  const place: Place = door || (room === 'entrance' && !hasDoorContact(ctx)) ? 'out' : room === 'bathroom' ? 'bathroom' : room === 'bedroom' ? 'bedroom' : 'home'
+  const place: Place = door || (room === 'entrance' && !hasDevice(ctx, 'door')) ? 'out' : room === 'bathroom' ? 'bathroom' : room === 'bedroom' ? 'bedroom' : 'home'
   let rhythm = state.rhythm
   const spellFrom = state.lastSignAt
   // A spell is learned only when it was watched whole: not begun before observation (away mode, a new household).
@@ -94,7 +94,7 @@ export function applySign(state: ActivityState, at: number, room: string | null,
     const check = state.check?.spellFrom === spellFrom ? state.check : null
     // A spell our question cut short reached at least its length: learned longer, so the next one like it is asked later.
     const to = check && check.stage !== 'raised' ? spellFrom + (at - spellFrom) * s.answeredStretch : at
-    rhythm = learnSpell(rhythm, state.place, spellFrom, to, ctx.settings.timeZone, rhythmSettings(ctx))
+    rhythm = learnSpell(rhythm, state.place, spellFrom, to, ctx.settings.timeZone, s)
   }
   return {
     ...state,
@@ -120,7 +120,7 @@ export function applyRegister(state: ActivityState, r: { deviceId: string; at: n
   if (!flowing && !drew) return next
   // Out of the door, water alone does not bring her home where a sensor would see her come in: a
   // washing machine or a refilling cistern runs on after she left.
-  if (state.place === 'out' && hasPresenceSensor(ctx)) return next
+  if (state.place === 'out' && hasDevice(ctx, 'presence')) return next
   const at = flowing || r.at - prev!.at <= 10 * MINUTE ? r.at : Math.round(prev!.at + (r.at - prev!.at) / 2)
   // Water drawn just after she was seen in the bathroom is the bath or the basin: the spell stays the bathroom's.
   const inBathroom = state.lastSignRoom === 'bathroom' && state.lastSignAt !== null && at - state.lastSignAt <= 15 * MINUTE
@@ -159,7 +159,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // Seen last in the bathroom at night, and no radar there says she still is: most likely back in
   // bed where no sensor sees her. The night's figures apply, not a bath's.
   const place: Place = signPlace === 'bathroom' && inHerNight(spellFrom, state, ctx) && !view.bathroomOccupied && !view.sees.bedroom ? 'home' : signPlace
-  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), observed ? view.sees : undefined)
+  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, ctx.settings.rhythm, observed ? view.sees : undefined)
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
     .map(([id]) => id)
@@ -253,13 +253,8 @@ export function applyFamilyAnswer(state: ActivityState, checkId: string, answer:
   return { ...state, check: { ...answered, stage: 'settled', deadline: at + check.thresholdMin * MINUTE } }
 }
 
-function hasDoorContact(ctx: EvalContext): boolean {
-  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'door') return true
-  return false
-}
-
-function hasPresenceSensor(ctx: EvalContext): boolean {
-  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'presence') return true
+function hasDevice(ctx: EvalContext, kind: 'door' | 'presence'): boolean {
+  for (const id in ctx.devices) if (ctx.devices[id]!.kind === kind) return true
   return false
 }
 
@@ -287,7 +282,7 @@ export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: 
   const raised = ctx.settings.mode === 'adaptive' && check !== null && check.stage === 'raised'
   if (!raised) return keys.map((key) => ({ key, status: 'false' as const }))
   const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
-  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, rhythmSettings(ctx), observed ? view.sees : undefined)
+  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, ctx.settings.rhythm, observed ? view.sees : undefined)
   // A weak raise that turned urgent keeps its visit task beside the urgent incident.
   const kinds = new Set<string>(check.place === 'out' ? ['long_absence'] : check.urgent ? ['suspected_collapse', ...(check.deadline === null && !atHomeKnown(state, view) && check.familyAnswer === null ? ['unusual_inactivity'] : [])] : ['unusual_inactivity'])
   const condition = (kind: (typeof keys)[number]): Condition => ({
@@ -356,8 +351,4 @@ function explain(state: ActivityState, check: Check, threshold: Threshold, view:
     en.push(`family asked at ${t(check.familyAskedAt)}: ${a === 'not_with_us' ? 'the elder is not with them' : 'no answer'}`)
   }
   return { zh: zh.join(';'), en: en.join('; ') }
-}
-
-export function rhythmSettings(ctx: EvalContext): RhythmSettings {
-  return ctx.settings.rhythm
 }
