@@ -4,7 +4,7 @@
  * the platform's real ingest → detectors → incidents path on a virtual clock. The city's fixed
  * rules run beside it on the same messages in the same run (the detectors in `city` mode, pure).
  *
- *   npx tsx bench/detection-quality.ts [--households 500] [--days 30] [--seed 1] [--collapse-share 0.25]
+ *   npx tsx bench/detection-quality.ts [--households 500] [--days 30] [--seed 1] [--collapse-share 0.25] [--settings '{"rhythm":{…}}']
  *
  * The bench plays everybody outside the platform: each elder's devices (every message as the
  * device would publish it, decoded and validated by ingest), the elder answering a check-in on
@@ -24,7 +24,7 @@ import type { CheckRequest } from '../src/detectors/activity.js'
 import type { MonitorInput } from '../src/detectors/model.js'
 import { newMonitor, step, type MonitorState } from '../src/detectors/monitor.js'
 import { createDetectors, type DetectorEvents } from '../src/detectors/service.js'
-import { resolveSettings } from '../src/detectors/settings.js'
+import { detectorOverrideSchema, resolveSettings, type DetectorOverride } from '../src/detectors/settings.js'
 import { createIncidents, type IncidentEvents } from '../src/incidents/service.js'
 import type { Incident } from '../src/incidents/model.js'
 import { createDeviceHealth } from '../src/ingest/device-health.js'
@@ -55,6 +55,8 @@ interface Options {
   collapseShare: number
   /** Run the city's fixed rules beside (the default); --no-baseline skips them, for quicker tuning runs. */
   baseline: boolean
+  /** The community's detector settings (JSON, as PATCH /api/communities/{id} takes them): to try a setting without editing the defaults. */
+  settings: DetectorOverride | null
 }
 
 function options(): Options {
@@ -66,13 +68,23 @@ function options(): Options {
       'collapse-share': { type: 'string', default: '0.25' },
       baseline: { type: 'boolean', default: true },
       'no-baseline': { type: 'boolean', default: false },
+      settings: { type: 'string' },
     },
   })
-  const o = { households: Number(values.households), days: Number(values.days), seed: Number(values.seed), collapseShare: Number(values['collapse-share']), baseline: !values['no-baseline'] }
-  if (!(o.households >= 1 && o.days >= 3 && Number.isFinite(o.seed) && o.collapseShare >= 0 && o.collapseShare <= 1)) {
-    process.stderr.write('usage: bench/detection-quality.ts [--households 500] [--days 30] [--seed 1] [--collapse-share 0.25]\n')
+  const usage = () => {
+    process.stderr.write(`usage: bench/detection-quality.ts [--households 500] [--days 30] [--seed 1] [--collapse-share 0.25] [--no-baseline] [--settings '{"rhythm":{"tail":0.005}}']\n`)
     process.exit(2)
   }
+  let settings: DetectorOverride | null = null
+  if (values.settings !== undefined) {
+    const parsed = detectorOverrideSchema.safeParse(JSON.parse(values.settings))
+    if (!parsed.success) {
+      process.stderr.write(`--settings: ${parsed.error.message}\n`)
+      usage()
+    } else settings = parsed.data
+  }
+  const o = { households: Number(values.households), days: Number(values.days), seed: Number(values.seed), collapseShare: Number(values['collapse-share']), baseline: !values['no-baseline'], settings }
+  if (!(o.households >= 1 && o.days >= 3 && Number.isFinite(o.seed) && o.collapseShare >= 0 && o.collapseShare <= 1)) usage()
   return o
 }
 
@@ -151,7 +163,7 @@ async function main(): Promise<void> {
 
   // ── the district, registered as an operator would ──────────────────────────
   const now = clock.now()
-  await registry.communities.insert({ id: 'c-bench', name: '基准社区', street: '基准街道', detectorSettings: null, routing: null, createdAt: now })
+  await registry.communities.insert({ id: 'c-bench', name: '基准社区', street: '基准街道', detectorSettings: o.settings, routing: null, createdAt: now })
   const identities = new Map<string, { identity: DeviceIdentity; household: SimHousehold }>()
   const householdIds = district.map((h) => `hh-${h.key}`)
   for (const h of district) {
@@ -209,7 +221,8 @@ async function main(): Promise<void> {
     if (process.env.BENCH_TRACE && isAlert(incident)) {
       const h = district[i]!
       const collapsedBefore = h.collapse !== null && h.collapse.at <= incident.openedAt
-      process.stderr.write(`ALERT ${collapsedBefore ? `TRUE delay=${((incident.openedAt - h.collapse!.at) / HOUR).toFixed(1)}h collapsed=${new Date(h.collapse!.at + 8 * HOUR).toISOString().slice(5, 16)}@${h.collapse!.room}` : 'FALSE'} ${h.key} ${h.stateAt(incident.openedAt)} ${new Date(incident.openedAt + 8 * HOUR).toISOString().slice(5, 16)} ${incident.type} sensors=${h.devices.filter((d) => d.kind === 'presence').map((d) => `${d.room}:${d.model}`).join(',')} door=${h.devices.some((d) => d.kind === 'door')} :: ${incident.explanation?.en}\n`)
+      const away = h.absences.find((a) => incident.openedAt >= a.from && incident.openedAt <= a.to + HOUR)
+      process.stderr.write(`ALERT ${collapsedBefore ? `TRUE delay=${((incident.openedAt - h.collapse!.at) / HOUR).toFixed(1)}h collapsed=${new Date(h.collapse!.at + 8 * HOUR).toISOString().slice(5, 16)}@${h.collapse!.room}` : 'FALSE'} ${h.key} ${h.stateAt(incident.openedAt)}${away ? `(${away.kind})` : ''} ${new Date(incident.openedAt + 8 * HOUR).toISOString().slice(5, 16)} ${incident.type} sensors=${h.devices.filter((d) => d.kind === 'presence').map((d) => `${d.room}:${d.model}`).join(',')} door=${h.devices.some((d) => d.kind === 'door')} :: ${incident.explanation?.en}\n`)
     }
     agenda.add(incident.openedAt + OPERATOR_CLOSES_AFTER, () => closeIncident(incident))
   })
@@ -240,6 +253,7 @@ async function main(): Promise<void> {
         if (c && c.prompts.length === 1) process.stderr.write(`CHK ${h.key} ${h.stateAt(at)} place=${c.place} room=${a?.lastSignRoom} start=${new Date(c.spellFrom + 8 * HOUR).toISOString().slice(5, 16)} now=${new Date(at + 8 * HOUR).toISOString().slice(11, 16)} thr=${c.thresholdMin} door=${h.devices.some((d) => d.kind === 'door')} ${JSON.stringify(h.persona).slice(0, 300)}\n`)
       }
       const press = h.answerCheckin(at, r.timeoutS ?? 300)
+      if (process.env.BENCH_TRACE) process.stderr.write(`PROMPT ${h.key} ${new Date(at + 8 * HOUR).toISOString().slice(5, 16)} ${h.stateAt(at)} ${press === null ? 'unanswered' : `answered +${Math.round((press - at) / 1000)} s`}\n`)
       const button = (r.deviceIds ?? [])[0]
       if (press === null || !button) return
       agenda.add(press, async () => {
@@ -281,13 +295,20 @@ async function main(): Promise<void> {
   let dropped = 0
   let lastSettle = clock.now()
   let lastCityTick = clock.now()
+  // The platform commits findings as they come; on the virtual clock, time moves on only once
+  // they are committed (else an incident would open at whatever later time the commit got its turn).
+  const moveClock = async (t: number) => {
+    if (t <= clock.now()) return
+    await detectors.committed()
+    clock.set(t)
+  }
   const advanceTo = async (t: number) => {
     while (agenda.peek() <= t) {
       const item = agenda.pop()
-      if (item.at > clock.now()) clock.set(item.at)
+      await moveClock(item.at)
       await item.run()
     }
-    if (t > clock.now()) clock.set(t)
+    await moveClock(t)
     // The city monitors' own time checks (midnight, 12 h windows), looked at once a minute.
     if (t - lastCityTick >= 60_000) {
       lastCityTick = t
@@ -382,6 +403,7 @@ async function main(): Promise<void> {
   const print = (s = '') => process.stdout.write(s + '\n')
   print(`\nDetection quality — ${o.households} households × ${o.days} days, seed ${o.seed}, ${collapsed.length} collapses`)
   print(`${messages.toLocaleString('en')} device messages through ingest (${dropped} dropped as invalid), replayed in ${replayS.toFixed(0)} s; district generated and run in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  if (o.settings) print(`community detector settings: ${JSON.stringify(o.settings)}`)
   print(`ordinary household-days (no collapse yet, no announced stay): ${ordinaryDays.toFixed(0)}`)
   print('')
   print('| | median h | p90 h | max h | within 4 h | within 8 h | within 12 h | missed | false alarms / 1,000 ordinary household-days |')

@@ -16,7 +16,7 @@ import type { EvalContext } from './context.js'
 import { MINUTE } from './context.js'
 import { formatLocalTime, localMinuteOfDay } from './local-time.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
-import { initialRhythm, learnSpell, thresholdFor, wakeBy, type Place, type Sees, type RhythmState, type Threshold } from './rhythm.js'
+import { inBedFromMinute, initialRhythm, learnSpell, thresholdFor, upByMinute, wakeBy, type Place, type Sees, type RhythmState, type Threshold } from './rhythm.js'
 
 export type FamilyAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
 
@@ -31,6 +31,8 @@ export interface Check {
   place: Place
   startedAt: number
   thresholdMin: number
+  /** What the threshold rested on when the question was put (the explanation says so); absent in older states. */
+  basis?: Pick<Threshold, 'source' | 'ownMin' | 'days'>
   stage: 'device' | 'family' | 'raised' | 'settled'
   /** Check-in commands sent to the button(s): their ids and when. */
   prompts: { id: string; at: number }[]
@@ -120,7 +122,7 @@ export function applyRegister(state: ActivityState, r: { deviceId: string; at: n
   if (!flowing && !drew) return next
   // Out of the door, water alone does not bring her home where a sensor would see her come in: a
   // washing machine or a refilling cistern runs on after she left.
-  if (state.place === 'out' && hasDevice(ctx, 'presence')) return next
+  if (state.place === 'out' && state.doorAt !== null && hasDevice(ctx, 'presence')) return next
   const at = flowing || r.at - prev!.at <= 10 * MINUTE ? r.at : Math.round(prev!.at + (r.at - prev!.at) / 2)
   // Water drawn just after she was seen in the bathroom is the bath or the basin: the spell stays the bathroom's.
   const inBathroom = state.lastSignRoom === 'bathroom' && state.lastSignAt !== null && at - state.lastSignAt <= 15 * MINUTE
@@ -133,13 +135,19 @@ export interface ActivityView {
   /** Presence sensors that reported within their stale allowance, and whether one of them says occupied. */
   freshPresence: number
   occupiedNow: boolean
-  /** A bathroom radar says someone is in there now. */
+  /** A bathroom sensor says someone is in there now; a fresh radar there (whose "empty" means nobody is). */
   bathroomOccupied: boolean
+  bathroomRadar: boolean
+  /** Rooms a fresh radar watches: where she would be seen even lying still. */
+  radarRooms: string[]
   presenceSensors: number
   /** Whether any meter is fresh (reported within the water stale allowance). */
   freshMeter: boolean
-  /** A door contact is registered: "no door event" then means "did not go out". */
-  hasDoor: boolean
+  /**
+   * Since when a door contact has been heard without a break (null: none is now): "no door event
+   * since the spell began" means "did not go out" only if it was listening all along.
+   */
+  doorWatchedSince: number | null
   sees: Sees
 }
 
@@ -155,15 +163,18 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   const watching = view.freshPresence > 0 || (view.presenceSensors === 0 && view.freshMeter)
   // Before any sign of life has been seen there is nothing to say where she went: the generous defaults.
   const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
-  const signPlace: Place = observed ? state.place : 'home'
-  // Seen last in the bathroom at night, and no radar there says she still is: most likely back in
-  // bed where no sensor sees her. The night's figures apply, not a bath's.
-  const place: Place = signPlace === 'bathroom' && inHerNight(spellFrom, state, ctx) && !view.bathroomOccupied && !view.sees.bedroom ? 'home' : signPlace
-  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, ctx.settings.rhythm, observed ? view.sees : undefined)
+  const place: Place = observed ? placeNow(state, view, spellFrom, ctx) : 'home'
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
     .map(([id]) => id)
-  // With no button to ask, the first question reaches a person: asked later (by at most an hour).
+  // Last seen in the bedroom, or a spell begun at night: she may simply be asleep. A sleeper
+  // misses a prompt more often, so she is asked once more, and the family before the operator.
+  const maybeAsleep = place === 'bedroom' || (place !== 'out' && inHerNight(spellFrom, state, ctx))
+  // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
+  // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
+  const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (checkinDevices.length > 0 ? 1 : s.noCheckinTailFactor)
+  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail }, observed ? view.sees : undefined)
+  // With no button to ask, the first question reaches a person: asked later still (by at most an hour).
   const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
   const dueAt = spellFrom + thresholdMin * MINUTE
   let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
@@ -177,23 +188,21 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // Home for certain: urgent now. Otherwise a visit task (she may be out, where no device sees
   // her), urgent if the spell goes on for a full threshold more.
   const raise = (c: Check): Check => {
-    const urgent = c.place !== 'out' && atHomeKnown(state, view)
-    return { ...c, stage: 'raised', urgent, deadline: urgent || c.place === 'out' ? null : ctx.now + c.thresholdMin * MINUTE }
+    const urgent = c.place !== 'out' && atHomeKnown(state, view, c.spellFrom)
+    // Out of a door that opened: a visit task, never an emergency. Seen by no device: urgent if it goes on a threshold more.
+    return { ...c, stage: 'raised', urgent, deadline: urgent || (c.place === 'out' && state.doorAt !== null) ? null : ctx.now + c.thresholdMin * MINUTE }
   }
   const askFamily = (c: Check): Check => {
     requests.push({ kind: 'ask_family', householdId, checkId: c.id })
-    const wait = (c.place === 'out' || !atHomeKnown(state, view) ? s.mayBeOutFamilyWaitMin : s.familyWaitMin) * MINUTE
+    const wait = (c.place === 'out' || !atHomeKnown(state, view, c.spellFrom) ? s.mayBeOutFamilyWaitMin : s.familyWaitMin) * MINUTE
     return { ...c, stage: 'family', familyAskedAt: ctx.now, deadline: ctx.now + wait }
   }
 
-  // Last seen in the bedroom, or a spell begun at night: she may simply be asleep. A sleeper
-  // misses a prompt more often, so she is asked once more, and the family before the operator.
-  const maybeAsleep = place === 'bedroom' || (place !== 'out' && inHerNight(spellFrom, state, ctx))
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
       if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? 1 : 0) && checkinDevices.length > 0) check = prompt(check)
       // Home for certain (a door contact that never opened, or a radar that sees someone) and awake: no one to ask but the operator.
-      else if (check.place !== 'out' && atHomeKnown(state, view) && !(maybeAsleep && state.familyReachable && check.familyAskedAt === null)) check = raise(check)
+      else if (check.place !== 'out' && atHomeKnown(state, view, check.spellFrom) && !(maybeAsleep && state.familyReachable && check.familyAskedAt === null)) check = raise(check)
       else if (state.familyReachable && check.familyAskedAt === null) check = askFamily(check)
       else check = raise(check)
     } else if (check.stage === 'family') {
@@ -212,6 +221,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
       place,
       startedAt: ctx.now,
       thresholdMin,
+      basis: { source: threshold.source, ownMin: threshold.ownMin, days: threshold.days },
       stage: 'device',
       prompts: [],
       familyAskedAt: null,
@@ -229,6 +239,26 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // The spell is learned under the place it was judged by (a night-time bathroom spell turned home).
   const placed = observed && place !== state.place ? { ...state, place } : state
   return { state: check === state.check && placed === state ? state : { ...placed, check }, requests, nextAt }
+}
+
+/**
+ * What the spell means now (docs/detection.md §places): where its sign was, unless what the
+ * devices see since says otherwise. At night, where no radar watches the bed, a spell begun in
+ * the bathroom, with water drawn, or (no sensor in the bedroom at all) anywhere is most likely
+ * her back in bed: the bedroom's night, not a bath's figures nor the living room's. By day, a
+ * bathroom radar that sees nobody says she left it. A radar that sees someone still keeps her
+ * where she is.
+ */
+function placeNow(state: ActivityState, view: ActivityView, spellFrom: number, ctx: EvalContext): Place {
+  const p = state.place
+  if (p === 'out' || p === 'bedroom' || view.occupiedNow) return p
+  if (inHerNight(spellFrom, state, ctx)) {
+    return !view.sees.bedroomRadar && (p === 'bathroom' || state.lastSignRoom === null || !view.sees.bedroom) ? 'bedroom' : p
+  }
+  // No door contact to say she stayed in, and the radar that saw her last sees nobody now (nor
+  // does any other): she went where no device watches her, most likely out of the door.
+  if (view.doorWatchedSince === null && state.lastSignRoom !== null && view.radarRooms.includes(state.lastSignRoom)) return 'out'
+  return p === 'bathroom' && view.bathroomRadar ? 'home' : p
 }
 
 /**
@@ -258,15 +288,20 @@ function hasDevice(ctx: EvalContext, kind: 'door' | 'presence'): boolean {
   return false
 }
 
-/** From 19:00 until she is usually up (on 97 % of her mornings; 05:00 before any is known). */
+/**
+ * From her earliest usual bedtime (about 21:30 before it is known) until she is usually up (on
+ * 97 % of her mornings; about 09:00 before they are known).
+ */
 function inHerNight(at: number, state: ActivityState, ctx: EvalContext): boolean {
   const m = localMinuteOfDay(at, ctx.settings.timeZone)
-  const upBy = wakeBy(state.rhythm, ctx.settings.rhythm.wakeShare)?.minuteOfDay ?? 5 * 60
-  return m >= 19 * 60 || m < Math.max(5 * 60, upBy)
+  const from = inBedFromMinute(state.rhythm, ctx.settings.rhythm)
+  const until = Math.max(5 * 60, upByMinute(state.rhythm, ctx.settings.rhythm))
+  return m < until || (from >= 12 * 60 && m >= from)
 }
 
-function atHomeKnown(state: ActivityState, view: ActivityView): boolean {
-  return view.occupiedNow || (view.hasDoor && state.place !== 'out')
+/** A radar sees someone not moving, or a door contact listening all along has not opened since the spell began. */
+function atHomeKnown(state: ActivityState, view: ActivityView, spellFrom: number): boolean {
+  return view.occupiedNow || (view.doorWatchedSince !== null && view.doorWatchedSince <= spellFrom && state.place !== 'out')
 }
 
 // ── conditions ────────────────────────────────────────────────────────────────
@@ -282,9 +317,10 @@ export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: 
   const raised = ctx.settings.mode === 'adaptive' && check !== null && check.stage === 'raised'
   if (!raised) return keys.map((key) => ({ key, status: 'false' as const }))
   const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
-  const threshold = thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, ctx.settings.rhythm, observed ? view.sees : undefined)
+  const threshold = check.basis ?? thresholdFor(state.rhythm, check.place, check.spellFrom, ctx.settings.timeZone, ctx.settings.rhythm, observed ? view.sees : undefined)
   // A weak raise that turned urgent keeps its visit task beside the urgent incident.
-  const kinds = new Set<string>(check.place === 'out' ? ['long_absence'] : check.urgent ? ['suspected_collapse', ...(check.deadline === null && !atHomeKnown(state, view) && check.familyAnswer === null ? ['unusual_inactivity'] : [])] : ['unusual_inactivity'])
+  const visit = check.place === 'out' ? 'long_absence' : 'unusual_inactivity'
+  const kinds = new Set<string>(check.urgent ? ['suspected_collapse', ...(check.deadline === null && !atHomeKnown(state, view, check.spellFrom) && check.familyAnswer === null ? [visit] : [])] : [visit])
   const condition = (kind: (typeof keys)[number]): Condition => ({
     key: kind,
     kind,
@@ -311,7 +347,7 @@ const ROOM_ZH: Record<string, string> = { bathroom: '卫生间', bedroom: '卧�
 const ROOM_EN: Record<string, string> = { bathroom: 'bathroom', bedroom: 'bedroom', living_room: 'living room', kitchen: 'kitchen', entrance: 'entrance' }
 
 /** In the elder's own terms: what is usual for this household, what was seen, what was asked. */
-function explain(state: ActivityState, check: Check, threshold: Threshold, view: ActivityView, ctx: EvalContext): Explanation {
+function explain(state: ActivityState, check: Check, threshold: Pick<Threshold, 'source' | 'ownMin' | 'days'>, view: ActivityView, ctx: EvalContext): Explanation {
   const tz = ctx.settings.timeZone
   const t = (at: number) => formatLocalTime(at, tz)
   const hours = (ms: number) => String(Math.round(ms / (6 * MINUTE)) / 10)
@@ -325,9 +361,12 @@ function explain(state: ActivityState, check: Check, threshold: Threshold, view:
     const by = `${String(Math.floor(wake.minuteOfDay / 60)).padStart(2, '0')}:${String(wake.minuteOfDay % 60).padStart(2, '0')}`
     zh.push(`平时 ${by} 前起床(近 ${wake.mornings} 天 95%),今天 ${t(ctx.now)} 仍无活动`)
     en.push(`Usually up by ${by} (95% of the last ${wake.mornings} mornings); no activity yet at ${t(ctx.now)}`)
-  } else if (check.place === 'out') {
+  } else if (check.place === 'out' && state.doorAt !== null) {
     zh.push(`${t(check.spellFrom)} 出门,至 ${t(ctx.now)} 未归;平时此时段外出不超过约 ${usualH} 小时${basis.zh}`)
     en.push(`Went out at ${t(check.spellFrom)}, not back by ${t(ctx.now)}; outings at this time usually end within about ${usualH} h${basis.en}`)
+  } else if (check.place === 'out') {
+    zh.push(`${t(check.spellFrom)} 起家中未见到人(没有门磁,可能已外出),至 ${t(ctx.now)} 仍未见;平时此时段外出不超过约 ${usualH} 小时${basis.zh}`)
+    en.push(`Nobody seen at home since ${t(check.spellFrom)} (no door contact: she may be out), still nobody at ${t(ctx.now)}; outings at this time usually end within about ${usualH} h${basis.en}`)
   } else {
     const where = state.lastSignRoom ? ` ${ROOM_ZH[state.lastSignRoom] ?? state.lastSignRoom}` : ''
     const whereEn = state.lastSignRoom ? ` in the ${ROOM_EN[state.lastSignRoom] ?? state.lastSignRoom}` : ''

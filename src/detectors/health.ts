@@ -11,6 +11,8 @@ export interface DeviceHealthState {
   /** false only after a Last Will `{ online: false }`; any later message means alive again. */
   online: boolean
   battery: number | null
+  /** When it was heard again after a Last Will or a silence past its allowance: what happened meanwhile it may have missed. */
+  backAt?: number
 }
 
 export interface HealthState {
@@ -21,18 +23,24 @@ export function initialHealthState(): HealthState {
   return { devices: {} }
 }
 
+/** `allowanceMs`: the silence after which the device counts as having been away (offlineAllowanceMs). */
 export function applyDeviceSeen(
   state: HealthState,
   seen: { deviceId: string; at: number; online?: boolean | undefined; battery?: number | undefined },
+  allowanceMs = Infinity,
 ): HealthState {
-  const prev = state.devices[seen.deviceId] ?? { lastSeenAt: null, online: true, battery: null }
+  const prev: DeviceHealthState = state.devices[seen.deviceId] ?? { lastSeenAt: null, online: true, battery: null }
   if (prev.lastSeenAt !== null && seen.at < prev.lastSeenAt) return state
-  return {
-    devices: {
-      ...state.devices,
-      [seen.deviceId]: { lastSeenAt: seen.at, online: seen.online ?? true, battery: seen.battery ?? prev.battery },
-    },
-  }
+  const online = seen.online ?? true
+  const back = online && prev.lastSeenAt !== null && (!prev.online || seen.at - prev.lastSeenAt > allowanceMs) ? seen.at : prev.backAt
+  const next: DeviceHealthState = { lastSeenAt: seen.at, online, battery: seen.battery ?? prev.battery }
+  if (back !== undefined) next.backAt = back
+  return { devices: { ...state.devices, [seen.deviceId]: next } }
+}
+
+/** A device is offline once silent for this long (contract §status: two heartbeat intervals by default). */
+export function offlineAllowanceMs(info: { heartbeatS: number }, settings: Pick<EvalContext['settings'], 'health'>): number {
+  return settings.health.offlineAfterIntervals * info.heartbeatS * 1000
 }
 
 export function forgetDevice(state: HealthState, deviceId: string): HealthState {
@@ -53,7 +61,7 @@ function silentSince(state: HealthState, deviceId: string, ctx: EvalContext): nu
 
 function offlineAt(state: HealthState, deviceId: string, ctx: EvalContext): number {
   const info = ctx.devices[deviceId]!
-  return silentSince(state, deviceId, ctx) + ctx.settings.health.offlineAfterIntervals * info.heartbeatS * 1000
+  return silentSince(state, deviceId, ctx) + offlineAllowanceMs(info, ctx.settings)
 }
 
 export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation[] {

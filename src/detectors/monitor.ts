@@ -7,7 +7,7 @@
 import { applyOperatorSettled, applyFamilyAnswer, applyRegister, applySign, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
 import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
 import { applyDoorReading, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
-import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, type HealthState } from './health.js'
+import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, offlineAllowanceMs, type HealthState } from './health.js'
 import { formatLocalTime } from './local-time.js'
 import { SUPPRESSED_WHEN_AWAY, type Condition, type ConditionKind, type Evaluation, type Finding, type MonitorInput } from './model.js'
 import { applyPresenceReading, evaluatePresence, initialPresenceState, nextPresenceCheck, type PresenceState } from './presence.js'
@@ -102,23 +102,43 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   let freshPresence = 0
   let occupiedNow = false
   let bathroomOccupied = false
-  let hasDoor = false
+  let bathroomRadar = false
+  let doorWatchedSince: number | null = null
   let bedroom = false
+  let bedroomRadar = false
+  const radarRooms: string[] = []
   const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
+  const radars = s.activity?.radars ?? {}
   for (const [id, d] of Object.entries(s.devices)) {
-    if (d.kind === 'door') hasDoor = true
+    if (d.kind === 'door') {
+      // A contact that is silent now, or was away since, may have missed her going out.
+      const h = s.health.devices[id]
+      if (h && h.online && h.lastSeenAt !== null && ctx.now - h.lastSeenAt <= offlineAllowanceMs(d, ctx.settings)) {
+        const since = h.backAt ?? d.registeredAt
+        doorWatchedSince = doorWatchedSince === null ? since : Math.min(doorWatchedSince, since)
+      }
+    }
     if (d.kind !== 'presence') continue
     presenceSensors++
-    // A radar in the bedroom sees her get into bed; a PIR may not see the bed at all.
-    if (d.room === 'bedroom' && s.activity?.radars?.[id]) bedroom = true
+    // Any sensor in the bedroom sees her go to bed: a PIR may not see the bed, but it sees the way in.
+    // A radar sees her in bed too, and her coming back to it.
+    if (d.room === 'bedroom') {
+      bedroom = true
+      if (radars[id]) bedroomRadar = true
+    }
     const sensor = s.presence.sensors[id]
     if (!sensor || ctx.now - sensor.at > staleAfter) continue
     freshPresence++
-    if (sensor.occupied && (d.room ?? sensor.room) !== 'entrance') occupiedNow = true
-    if (sensor.occupied && (d.room ?? sensor.room) === 'bathroom') bathroomOccupied = true
+    const room = d.room ?? sensor.room
+    if (radars[id] && room !== null) radarRooms.push(room)
+    if (sensor.occupied && room !== 'entrance') occupiedNow = true
+    if (room === 'bathroom') {
+      if (sensor.occupied) bathroomOccupied = true
+      if (radars[id]) bathroomRadar = true
+    }
   }
   const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
-  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, freshMeter, hasDoor, sees: { bedroom } }
+  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar } }
 }
 
 const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
@@ -130,7 +150,7 @@ function canSkipOthers(s: MonitorState, now: number): boolean {
 }
 
 function healthOnly(state: MonitorState, input: Extract<MonitorInput, { type: 'seen' }>, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
-  const s = { ...state, health: applyDeviceSeen(state.health, input) }
+  const s = { ...state, health: seenBy(state, input, settings) }
   const ctx = context(s, now, settings, runningSince)
   const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
   const next = { ...s, active }
@@ -157,11 +177,17 @@ function endAwayIfOver(s: MonitorState, now: number): MonitorState {
   return s.awayUntil !== null && now >= s.awayUntil ? { ...s, awayEndedAt: s.awayUntil, awayUntil: null } : s
 }
 
+/** A message from a device: device health notes it, and whether it comes after a silence. */
+function seenBy(s: MonitorState, input: Parameters<typeof applyDeviceSeen>[1], settings: DetectorSettings): HealthState {
+  const info = s.devices[input.deviceId]
+  return applyDeviceSeen(s.health, input, info ? offlineAllowanceMs(info, settings) : Infinity)
+}
+
 function reduce(s: MonitorState, input: MonitorInput, now: number, settings: DetectorSettings, runningSince?: number): MonitorState {
   const ctx = () => context(s, now, settings, runningSince)
   switch (input.type) {
     case 'water':
-      return { ...s, water: applyWaterReading(s.water, input, ctx()), activity: applyRegister(activityOf(s), input, ctx()), health: applyDeviceSeen(s.health, input) }
+      return { ...s, water: applyWaterReading(s.water, input, ctx()), activity: applyRegister(activityOf(s), input, ctx()), health: seenBy(s, input, settings) }
     case 'presence': {
       const room = s.devices[input.deviceId]?.room ?? input.room
       // Movement is a sign of life. A PIR (no `motion`) is occupied only while it sees movement:
@@ -172,22 +198,22 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       const moving = input.motion ?? input.occupied
       let activity = moving ? applySign(activityOf(s), pirHeld ? input.at - PIR_HOLD_MS : input.at, room, false, ctx()) : s.activity
       if (input.motion !== undefined && !activityOf(s).radars?.[input.deviceId]) activity = { ...activityOf({ ...s, activity }), radars: { ...activityOf(s).radars, [input.deviceId]: true } }
-      return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: applyDeviceSeen(s.health, input) }
+      return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: seenBy(s, input, settings) }
     }
     case 'door':
-      return { ...s, door: applyDoorReading(s.door, input, ctx()), activity: applySign(activityOf(s), input.at, 'entrance', true, ctx()), health: applyDeviceSeen(s.health, input) }
+      return { ...s, door: applyDoorReading(s.door, input, ctx()), activity: applySign(activityOf(s), input.at, 'entrance', true, ctx()), health: seenBy(s, input, settings) }
     case 'seen': {
       const activity = input.caps === undefined ? s.activity : { ...activityOf(s), caps: { ...activityOf(s).caps, [input.deviceId]: input.caps } }
       return {
         ...s,
-        health: applyDeviceSeen(s.health, input),
+        health: seenBy(s, input, settings),
         water: input.online === false ? applyMeterLost(s.water, input.deviceId) : s.water,
         activity,
       }
     }
     case 'checkin_ok':
       // A key pressed is a sign of life wherever the button hangs: at home.
-      return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx()), health: applyDeviceSeen(s.health, input) }
+      return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx()), health: seenBy(s, input, settings) }
     case 'operator_settled':
       return { ...s, activity: applyOperatorSettled(activityOf(s), input.at) }
     case 'family_answer':

@@ -33,6 +33,12 @@ const BINS = BIN_EDGES_MIN.length + 1
 const WAKE_FROM_MIN = 3 * 60
 const WAKE_SLOT_MIN = 10
 const WAKE_SLOTS = 60
+/** Bedtime slots: half an hour each from 18:00 to 04:00 local. */
+const BED_FROM_MIN = 18 * 60
+const BED_SLOT_MIN = 30
+const BED_SLOTS = 20
+/** A bedtime is the start of an evening's first quiet spell this long: a night's first sleep, whatever toilet visits split it later. */
+const BED_SPELL_MIN = 120
 
 export interface RhythmSettings {
   /** Share of this household's spells of a context allowed past the threshold (before the margin). */
@@ -50,6 +56,11 @@ export interface RhythmSettings {
   wakeMarginMin: number
   /** How many mornings the defaults' 10:00 counts as. */
   priorMornings: number
+  /** How many days of her own evidence it takes to trust her figures half way. */
+  priorDays: number
+  /** She may be in bed from her `bedShare` earliest bedtimes, less this. */
+  bedShare: number
+  bedMarginMin: number
 }
 
 export interface RhythmState {
@@ -57,6 +68,9 @@ export interface RhythmState {
   spells: Record<string, number[]>
   /** Counts per wake-up slot (faded). */
   wake: number[]
+  /** Counts per bedtime slot (faded), and the local day of the evening last counted; absent in older states. */
+  bed?: number[]
+  bedEvening?: number | null
   /** Local days with any sign of life: the weight of the household's own evidence. */
   days: number
   /** Local midnight of the latest day counted (and faded to). */
@@ -64,7 +78,7 @@ export interface RhythmState {
 }
 
 export function initialRhythm(): RhythmState {
-  return { spells: {}, wake: new Array<number>(WAKE_SLOTS).fill(0), days: 0, dayStart: null }
+  return { spells: {}, wake: new Array<number>(WAKE_SLOTS).fill(0), bed: new Array<number>(BED_SLOTS).fill(0), bedEvening: null, days: 0, dayStart: null }
 }
 
 const contextKey = (place: Place, hour: number) => `${place}:${hour}`
@@ -94,7 +108,19 @@ export function learnSpell(state: RhythmState, place: Place, from: number, to: n
     const slot = Math.floor((endMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)
     wake[slot] = round3(wake[slot]! + 1)
   }
-  return { ...faded, spells: { ...faded.spells, [key]: counts }, wake }
+  let { bed, bedEvening } = faded
+  const startMin = localMinuteOfDay(from, timeZone)
+  const bedSlot = Math.floor((startMin - BED_FROM_MIN + 24 * 60) % (24 * 60) / BED_SLOT_MIN)
+  if (place !== 'out' && to - from >= BED_SPELL_MIN * MINUTE && bedSlot < BED_SLOTS) {
+    // The evening it belongs to: a spell begun at 00:30 is the night of the day before.
+    const evening = startOfLocalDay(from - 6 * 60 * MINUTE, timeZone)
+    if (evening !== bedEvening) {
+      bed = (bed ?? new Array<number>(BED_SLOTS).fill(0)).slice()
+      bed[bedSlot] = round3(bed[bedSlot]! + 1)
+      bedEvening = evening
+    }
+  }
+  return { ...faded, spells: { ...faded.spells, [key]: counts }, wake, bed, bedEvening }
 }
 
 /** Counts a day of evidence and fades old counts when a new local day begins. */
@@ -110,7 +136,7 @@ export function fadeTo(state: RhythmState, at: number, timeZone: string, s: Rhyt
     // A context whose evidence has faded to almost nothing is forgotten (keeps the state small).
     if (kept.some((c) => c >= 0.05)) spells[key] = kept
   }
-  return { spells, wake: state.wake.map((c) => round3(c * factor)), days: round3(state.days * factor + 1), dayStart: day }
+  return { ...state, spells, wake: state.wake.map((c) => round3(c * factor)), bed: state.bed?.map((c) => round3(c * factor)), days: round3(state.days * factor + 1), dayStart: day }
 }
 
 /**
@@ -125,12 +151,21 @@ const POOLING: Record<Place, readonly (readonly [number, number])[]> = {
   out: [[-2, 0.25], [-1, 0.5], [0, 1], [1, 0.5], [2, 0.25]],
 }
 
+/**
+ * How many times `priorSpells` the defaults weigh, by place. Outings vary most from day to day (a
+ * day trip once a month among daily errands), and a short figure for them gains little: a collapse
+ * after the door is rare, an outing taken for one is a visit for nothing.
+ */
+const PRIOR_WEIGHT: Record<Place, number> = { home: 1, bedroom: 1, bathroom: 1, out: 5 }
+
 /** What the household's devices can see, where it changes the defaults. */
 export interface Sees {
   /** A presence sensor in the bedroom: she is seen going to bed. */
   bedroom: boolean
+  /** A radar there: she is seen in bed, and coming back to it. */
+  bedroomRadar: boolean
 }
-const SEES_NOTHING: Sees = { bedroom: false }
+const SEES_NOTHING: Sees = { bedroom: false, bedroomRadar: false }
 
 export interface Threshold {
   /** How long a spell of this context may last before we ask. */
@@ -146,12 +181,12 @@ export interface Threshold {
 }
 
 /**
- * The threshold for a spell that began at `from` in `place`: the (1 − tail) quantile of this
- * household's spells of that place over the hour it began and the hours around it (POOLING),
- * read at the bin's upper edge, times the margin. The defaults take part as `priorSpells` spells
- * as long as the default figure, so the household's own figure takes over only once it has seen
- * enough spells for that tail to be its own (about 50 at a 1 % tail and half a spell of prior):
- * a few evenings of short spells never make a night's figure short.
+ * The threshold for a spell that began at `from` in `place`: where this household's spells of
+ * that place, over the hour it began and the hours around it (POOLING), almost never reach (its
+ * 1 − tail point, tailPointMin) times the margin. The defaults weigh as `priorSpells` of her own
+ * spells: the figure moves from the defaults to hers, geometrically, as her spells accrue (half
+ * way at `priorSpells` spells, nine tenths at nine times as many), so a few days of an hour's
+ * spells already speak, and a few evenings of short spells never make a night's figure short.
  */
 export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings, sees: Sees = SEES_NOTHING): Threshold {
   const startMin = localMinuteOfDay(from, timeZone)
@@ -163,19 +198,49 @@ export function thresholdFor(state: RhythmState, place: Place, from: number, tim
     if (counts) for (let i = 0; i < BINS; i++) pooled[i]! += counts[i]! * w
   }
   const own = pooled.reduce((a, b) => a + b, 0)
-  const ownBin = own > 0 ? quantileBin(pooled, s.tail) : null
-  pooled[binOf(prior / s.margin)]! += s.priorSpells
-  const bin = quantileBin(pooled, s.tail)
-  const byGap = bin === binOf(prior / s.margin) && ownBin !== bin ? prior : edgeOf(bin) * s.margin
+  const ownMin = own > 0 ? tailPointMin(pooled, s.tail) * s.margin : null
+  // Spells of one day are much alike: her own figure is trusted with her spells and her days.
+  const trust = (own / (own + s.priorSpells * PRIOR_WEIGHT[place])) * (state.days / (state.days + s.priorDays))
+  const byGap = ownMin === null ? prior : Math.exp((1 - trust) * Math.log(prior) + trust * Math.log(ownMin))
   const wake = byWake(state, place, startMin, s, sees)
-  const minutes = Math.max(s.minThresholdMin, Math.round(Math.min(byGap, wake ?? Infinity)))
+  // Asleep where no sensor watches the bedroom, the quiet says nothing until she is due up.
+  const unwatchedNight = wake !== null && place === 'bedroom' && !sees.bedroom
+  const minutes = Math.max(s.minThresholdMin, Math.round(Math.min(unwatchedNight ? Infinity : byGap, wake ?? Infinity)))
   return {
     minutes,
-    source: ownBin === bin || (wake !== null && wake < byGap) ? 'household' : ownBin === null ? 'defaults' : 'blend',
-    ownMin: ownBin === null ? null : Math.round(edgeOf(ownBin) * s.margin),
+    source: trust >= 0.75 || (wake !== null && (wake < byGap || unwatchedNight) && state.wake.some((c) => c > 0)) ? 'household' : ownMin === null ? 'defaults' : 'blend',
+    ownMin: ownMin === null ? null : Math.round(ownMin),
     evidence: round3(own),
     days: round3(state.days),
   }
+}
+
+/**
+ * The length (minutes) a share `tail` of these spells goes past. With spells enough for that
+ * share to be one of them, read off the histogram at the bin's upper edge. With fewer, her
+ * longest spells' tail is extended as an exponential (the mean excess of the k longest over the
+ * k-th, k a tenth of them and at least three: a peaks-over-threshold estimate), and never put
+ * below the longest spell she had: twenty spells already say something about one in two hundred.
+ */
+export function tailPointMin(counts: readonly number[], tail: number): number {
+  const total = counts.reduce((a, b) => a + b, 0)
+  if (tail * total >= 1) return edgeOf(quantileBin(counts, tail))
+  // The longest spell of about the last month (a faded count under a half is older).
+  let top = counts.length - 1
+  while (top > 0 && !(counts[top]! >= 0.5)) top--
+  const longest = edgeOf(top)
+  const k = Math.max(3, total / 10)
+  if (total < k) return longest
+  // u: the highest bin edge with at least k spells beyond it (0 when that takes them all).
+  let above = 0
+  let first = counts.length - 1
+  for (; first > 0 && above + counts[first]! < k; first--) above += counts[first]!
+  above += counts[first]!
+  const u = first === 0 ? 0 : edgeOf(first - 1)
+  let excess = 0
+  for (let i = first; i < counts.length; i++) excess += counts[i]! * (midOf(i) - u)
+  const q = u + (excess / above) * Math.log(above / (total * tail))
+  return Math.max(longest, q)
 }
 
 function quantileBin(counts: readonly number[], tail: number): number {
@@ -188,28 +253,36 @@ function quantileBin(counts: readonly number[], tail: number): number {
   return counts.length - 1
 }
 
+/** The middle of a bin (minutes); the open last bin's is taken five hours past its start. */
+const midOf = (bin: number) => (bin === 0 ? BIN_EDGES_MIN[0] / 2 : bin < BIN_EDGES_MIN.length ? (BIN_EDGES_MIN[bin - 1]! + BIN_EDGES_MIN[bin]!) / 2 : BIN_EDGES_MIN[bin - 1]! + 300)
 const edgeOf = (bin: number) => (bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]! : 24 * 60)
 
 /**
  * A night at home ends when this elder gets up: by the time she is up on `wakeShare` of her
  * mornings, plus a margin — sharper than the length of her nights, since bedtimes and night
- * visits to the toilet vary more than mornings. The defaults' 10:00 counts as `priorMornings`
- * mornings. Null by day, out, or in the bathroom.
+ * visits to the toilet vary more than mornings. Null by day, out, or in the bathroom.
  */
 function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSettings, sees: Sees): number | null {
   if (!(place === 'bedroom' || (place === 'home' && !sees.bedroom)) || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
-  const wake = state.wake.slice()
+  return (upByMinute(state, s) + s.wakeMarginMin - startMin + 24 * 60) % (24 * 60)
+}
+
+/**
+ * The local time of day (minutes) by which she is up on `wakeShare` of her mornings, the
+ * defaults' 10:00 (less the margin) counting as `priorMornings` of them: 09:10 for a household
+ * not yet seen getting up.
+ */
+export function upByMinute(state: RhythmState, s: Pick<RhythmSettings, 'wakeShare' | 'wakeMarginMin' | 'priorMornings'>): number {
   const priorSlot = Math.min(WAKE_SLOTS - 1, Math.max(0, Math.floor((10 * 60 - s.wakeMarginMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)))
-  wake[priorSlot]! += s.priorMornings
-  const total = wake.reduce((a, b) => a + b, 0)
+  let total = s.priorMornings
+  for (const c of state.wake) total += c
   let seen = 0
   let slot = 0
-  for (; slot < WAKE_SLOTS; slot++) {
-    seen += wake[slot]!
+  for (; slot < WAKE_SLOTS - 1; slot++) {
+    seen += state.wake[slot]! + (slot === priorSlot ? s.priorMornings : 0)
     if (seen >= s.wakeShare * total - 1e-9) break
   }
-  const upBy = WAKE_FROM_MIN + (slot + 1) * WAKE_SLOT_MIN + s.wakeMarginMin
-  return (upBy - startMin + 24 * 60) % (24 * 60)
+  return WAKE_FROM_MIN + (slot + 1) * WAKE_SLOT_MIN
 }
 
 /**
@@ -229,6 +302,25 @@ export function priorThresholdMin(place: Place, startMinuteOfDay: number, sees: 
     return Math.max(4 * 60, untilTen)
   }
   return 4 * 60
+}
+
+/**
+ * The local time of day (minutes) from which she may be in bed: her earliest usual bedtime (the
+ * `bedShare` point of her evenings) less `bedMarginMin`, the defaults' 22:00 counting as
+ * `priorMornings` evenings; 21:30 for a household not yet seen going to bed.
+ */
+export function inBedFromMinute(state: RhythmState, s: Pick<RhythmSettings, 'priorMornings' | 'bedShare' | 'bedMarginMin'>): number {
+  const bed = state.bed ?? []
+  const priorSlot = (22 * 60 - BED_FROM_MIN) / BED_SLOT_MIN
+  let total = s.priorMornings
+  for (const c of bed) total += c
+  let seen = 0
+  let slot = 0
+  for (; slot < BED_SLOTS - 1; slot++) {
+    seen += (bed[slot] ?? 0) + (slot === priorSlot ? s.priorMornings : 0)
+    if (seen > s.bedShare * total + 1e-9) break
+  }
+  return (BED_FROM_MIN + slot * BED_SLOT_MIN - s.bedMarginMin + 24 * 60) % (24 * 60)
 }
 
 /** The local time of day (minutes) by which this elder has got up on `share` of mornings; null with under five mornings. */

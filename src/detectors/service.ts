@@ -152,6 +152,13 @@ export function createDetectors(deps: {
     return { id: check.id, householdId, askedAt: check.familyAskedAt, place: check.place }
   }
 
+  async function committed(): Promise<void> {
+    for (let c = commits; ; c = commits) {
+      await c
+      if (c === commits) break
+    }
+  }
+
   const flushLogged = () => flush().catch((err: unknown) => log.error({ err }, 'detector state not saved'))
 
   return {
@@ -207,12 +214,12 @@ export function createDetectors(deps: {
       await flush()
     },
 
+    /** Resolves when every finding so far is committed. */
+    committed,
+
     /** Resolves when every finding so far is committed and every state saved (tests, shutdown). */
     async settle(): Promise<void> {
-      for (let c = commits; ; c = commits) {
-        await c
-        if (c === commits) break
-      }
+      await committed()
       await flush()
     },
 

@@ -19,16 +19,24 @@ export const detectorSettingsSchema = z.object({
   mode: z.enum(DETECTION_MODES).default('adaptive'),
   rhythm: z
     .object({
-      /** Share of a household's spells of one place and hour allowed past its own figure, before the margin. */
-      tail: z.number().min(0.0001).max(0.5).default(0.005),
+      /** Share of a household's spells of one place and hour allowed past its own figure, before the margin, where the button can ask her awake. */
+      tail: z.number().min(0.00001).max(0.5).default(0.005),
+      /** The tail times this when she may be asleep (a sleeper misses prompts) and when no button can ask (the family is asked first). */
+      asleepTailFactor: z.number().min(0.001).max(1).default(0.2),
+      noCheckinTailFactor: z.number().min(0.001).max(1).default(0.01),
       margin: z.number().min(1).max(5).default(1.5),
-      /** The defaults count as this many spells as long as the default figure (rhythm.ts). */
-      priorSpells: z.number().min(0).max(100).default(0.5),
+      /** The defaults weigh as this many of the household's own spells (rhythm.ts thresholdFor). */
+      priorSpells: z.number().min(0).max(1000).default(10),
+      /** …and as this many days of her evidence: her own figure is trusted with her spells and her days. */
+      priorDays: z.number().min(0).max(365).default(2),
       halfLifeDays: z.number().min(1).max(365).default(30),
       minThresholdMin: minutes(30),
       /** A night at home is due to end by the time this elder is up on `wakeShare` of mornings, plus this. */
       wakeShare: z.number().min(0.5).max(1).default(0.97),
       wakeMarginMin: minutes(60),
+      /** She may be in bed from the time she has gone to bed by on `bedShare` of her evenings, less `bedMarginMin`. */
+      bedShare: z.number().min(0).max(0.5).default(0.1),
+      bedMarginMin: minutes(30),
       priorMornings: z.number().min(0).max(365).default(0.5),
       /** Without a button that can ask, the first question goes to a person: the threshold is this many times longer. */
       noCheckinFactor: z.number().min(1).max(5).default(1.3),
@@ -36,7 +44,7 @@ export const detectorSettingsSchema = z.object({
       answeredStretch: z.number().min(1).max(5).default(1.5),
       /** Check-in on the button (contract v1.1): how long each prompt waits, how many prompts. */
       checkinTimeoutS: z.number().int().min(30).max(3600).default(300),
-      checkinAttempts: z.number().int().min(1).max(5).default(2),
+      checkinAttempts: z.number().int().min(1).max(5).default(3),
       /**
        * How long the family has to answer "is she with you?": when she is home for certain (a
        * sleeper who did not hear the button), and when she may be out (after the door, or no
