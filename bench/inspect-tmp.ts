@@ -1,7 +1,7 @@
 import { createDistrict } from './detection/district.js'
 const FROM = Date.UTC(2026, 2, 1, 16)
-const [key, dayS, fromH, toH] = process.argv.slice(2); if (dayS === "p") { const dd = createDistrict({ households: 100, days: 20, seed: 1, from: FROM, collapseShare: 0.25 }); console.log(JSON.stringify(dd.find((x) => x.key === key)!.persona)); process.exit(0) }
-const d = createDistrict({ households: 100, days: 20, seed: 1, from: FROM, collapseShare: 0.25 })
+const [key, dayS, fromH, toH] = process.argv.slice(2); if (dayS === "p") { const dd = createDistrict({ households: 100, days: 20, seed: Number(process.env.SEED ?? 1), from: FROM, collapseShare: 0.25 }); console.log(JSON.stringify(dd.find((x) => x.key === key)!.persona)); process.exit(0) }
+const d = createDistrict({ households: 100, days: 20, seed: Number(process.env.SEED ?? 1), from: FROM, collapseShare: 0.25 })
 const h = d.find((x) => x.key === key)!
 const day = Number(dayS)
 const lo = FROM + day * 86400000 + Number(fromH) * 3600000, hi = FROM + day * 86400000 + Number(toH) * 3600000

@@ -200,7 +200,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
 
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
-      if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? 1 : 0) && checkinDevices.length > 0) check = prompt(check)
+      if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? s.asleepExtraAttempts : 0) && checkinDevices.length > 0) check = prompt(check)
       // Home for certain (a door contact that never opened, or a radar that sees someone) and awake: no one to ask but the operator.
       else if (check.place !== 'out' && atHomeKnown(state, view, check.spellFrom) && !(maybeAsleep && state.familyReachable && check.familyAskedAt === null)) check = raise(check)
       else if (state.familyReachable && check.familyAskedAt === null) check = askFamily(check)
@@ -243,21 +243,26 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
 
 /**
  * What the spell means now (docs/detection.md §places): where its sign was, unless what the
- * devices see since says otherwise. At night, where no radar watches the bed, a spell begun in
- * the bathroom, with water drawn, or (no sensor in the bedroom at all) anywhere is most likely
- * her back in bed: the bedroom's night, not a bath's figures nor the living room's. By day, a
- * bathroom radar that sees nobody says she left it. A radar that sees someone still keeps her
- * where she is.
+ * devices see since says otherwise. At night, where no sensor watches the bedroom, a spell is
+ * most likely her in bed: the bedroom's night, not a bath's figures nor the living room's (where
+ * one does, going back to bed is a sign of its own; only a radar sees her in bed after water
+ * drawn, whose time an interval meter tells roughly). By day, a bathroom radar that sees nobody
+ * says she left it. A radar that sees someone still keeps her where she is.
  */
 function placeNow(state: ActivityState, view: ActivityView, spellFrom: number, ctx: EvalContext): Place {
   const p = state.place
   if (p === 'out' || p === 'bedroom' || view.occupiedNow) return p
-  if (inHerNight(spellFrom, state, ctx)) {
-    return !view.sees.bedroomRadar && (p === 'bathroom' || state.lastSignRoom === null || !view.sees.bedroom) ? 'bedroom' : p
-  }
-  // No door contact to say she stayed in, and the radar that saw her last sees nobody now (nor
-  // does any other): she went where no device watches her, most likely out of the door.
-  if (view.doorWatchedSince === null && state.lastSignRoom !== null && view.radarRooms.includes(state.lastSignRoom)) return 'out'
+  const night = inHerNight(spellFrom, state, ctx)
+  // Up and about: by day, or in the morning seen outside the bedroom (in the bathroom, only where
+  // a radar would have seen her back in bed).
+  const m = localMinuteOfDay(spellFrom, ctx.settings.timeZone)
+  const room = state.lastSignRoom
+  const up = !night || (m >= 5 * 60 && m < 12 * 60 && room !== 'bedroom' && (room !== 'bathroom' || view.sees.bedroomRadar))
+  // No door contact to say she stayed in; she left a room where a radar saw her, nobody is seen
+  // now, and she would have been seen going to bed or to the bathroom: she went where no device
+  // watches her, most likely out of the door. (After water drawn she may be in the kitchen: not so.)
+  if (up && room !== null && view.radarRooms.includes(room) && view.doorWatchedSince === null && view.sees.bedroom && view.sees.bathroom) return 'out'
+  if (night) return !view.sees.bedroom || (state.lastSignRoom === null && !view.sees.bedroomRadar) ? 'bedroom' : p
   return p === 'bathroom' && view.bathroomRadar ? 'home' : p
 }
 

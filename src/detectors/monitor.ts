@@ -106,6 +106,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   let doorWatchedSince: number | null = null
   let bedroom = false
   let bedroomRadar = false
+  let bathroomSensor = false
   const radarRooms: string[] = []
   const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
   const radars = s.activity?.radars ?? {}
@@ -126,6 +127,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
       bedroom = true
       if (radars[id]) bedroomRadar = true
     }
+    if (d.room === 'bathroom') bathroomSensor = true
     const sensor = s.presence.sensors[id]
     if (!sensor || ctx.now - sensor.at > staleAfter) continue
     freshPresence++
@@ -138,7 +140,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
     }
   }
   const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
-  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar } }
+  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor } }
 }
 
 const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
@@ -192,11 +194,13 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       const room = s.devices[input.deviceId]?.room ?? input.room
       // Movement is a sign of life. A PIR (no `motion`) is occupied only while it sees movement:
       // switching on is movement now; a repeat of "occupied" only says there was movement within
-      // its hold time, so it counts from that far back (a PIR still holding after she left by the
-      // door must not bring her back in).
-      const pirHeld = input.motion === undefined && input.occupied && s.presence.sensors[input.deviceId]?.occupied === true
-      const moving = input.motion ?? input.occupied
-      let activity = moving ? applySign(activityOf(s), pirHeld ? input.at - PIR_HOLD_MS : input.at, room, false, ctx()) : s.activity
+      // its hold time, and switching off that there was movement a hold time before, so both count
+      // from that far back (a PIR still holding after she left by the door must not bring her back
+      // in; one that held through her visit to the toilet shows her back in bed when it lets go).
+      const pir = input.motion === undefined
+      const wasOccupied = s.presence.sensors[input.deviceId]?.occupied === true
+      const sign = pir ? (input.occupied ? (wasOccupied ? input.at - PIR_HOLD_MS : input.at) : wasOccupied ? input.at - PIR_HOLD_MS : null) : input.motion ? input.at : null
+      let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx()) : s.activity
       if (input.motion !== undefined && !activityOf(s).radars?.[input.deviceId]) activity = { ...activityOf({ ...s, activity }), radars: { ...activityOf(s).radars, [input.deviceId]: true } }
       return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: seenBy(s, input, settings) }
     }

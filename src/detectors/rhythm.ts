@@ -164,8 +164,10 @@ export interface Sees {
   bedroom: boolean
   /** A radar there: she is seen in bed, and coming back to it. */
   bedroomRadar: boolean
+  /** A presence sensor in the bathroom: she is seen going in. */
+  bathroom: boolean
 }
-const SEES_NOTHING: Sees = { bedroom: false, bedroomRadar: false }
+const SEES_NOTHING: Sees = { bedroom: false, bedroomRadar: false, bathroom: false }
 
 export interface Threshold {
   /** How long a spell of this context may last before we ask. */

@@ -24,7 +24,7 @@ export const detectorSettingsSchema = z.object({
       /** The tail times this when she may be asleep (a sleeper misses prompts) and when no button can ask (the family is asked first). */
       asleepTailFactor: z.number().min(0.001).max(1).default(0.2),
       noCheckinTailFactor: z.number().min(0.001).max(1).default(0.01),
-      margin: z.number().min(1).max(5).default(1.5),
+      margin: z.number().min(1).max(5).default(1.25),
       /** The defaults weigh as this many of the household's own spells (rhythm.ts thresholdFor). */
       priorSpells: z.number().min(0).max(1000).default(10),
       /** …and as this many days of her evidence: her own figure is trusted with her spells and her days. */
@@ -45,6 +45,8 @@ export const detectorSettingsSchema = z.object({
       /** Check-in on the button (contract v1.1): how long each prompt waits, how many prompts. */
       checkinTimeoutS: z.number().int().min(30).max(3600).default(300),
       checkinAttempts: z.number().int().min(1).max(5).default(3),
+      /** A sleeper misses a prompt more often: this many more when she may be asleep. */
+      asleepExtraAttempts: z.number().int().min(0).max(5).default(3),
       /**
        * How long the family has to answer "is she with you?": when she is home for certain (a
        * sleeper who did not hear the button), and when she may be out (after the door, or no
