@@ -90,8 +90,9 @@ export function applySign(state: ActivityState, at: number, room: string | null,
   const place: Place = door || (room === 'entrance' && !hasDevice(ctx, 'door')) ? 'out' : room === 'bathroom' ? 'bathroom' : room === 'bedroom' ? 'bedroom' : 'home'
   let rhythm = state.rhythm
   const spellFrom = state.lastSignAt
-  // A spell is learned only when it was watched whole: not begun before observation (away mode, a new household).
-  if (spellFrom !== null && spellFrom >= ctx.observedFrom) {
+  // A spell is learned only when it was watched whole: not begun before observation (away mode, a
+  // new household); a minute between a door's opening and closing is a passage, not an outing.
+  if (spellFrom !== null && spellFrom >= ctx.observedFrom && !(state.place === 'out' && at - spellFrom < 2 * MINUTE)) {
     const s = ctx.settings.rhythm
     const check = state.check?.spellFrom === spellFrom ? state.check : null
     // A spell our question cut short reached at least its length: learned longer, so the next one like it is asked later.
@@ -163,19 +164,26 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   const watching = view.freshPresence > 0 || (view.presenceSensors === 0 && view.freshMeter)
   // Before any sign of life has been seen there is nothing to say where she went: the generous defaults.
   const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
-  const place: Place = observed ? placeNow(state, view, spellFrom, ctx) : 'home'
+  const up = upAndAbout(state, view, spellFrom, ctx)
   const checkinDevices = Object.entries(state.caps)
     .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
     .map(([id]) => id)
-  // Last seen in the bedroom, or a spell begun at night: she may simply be asleep. A sleeper
-  // misses a prompt more often, so she is asked once more, and the family before the operator.
-  const maybeAsleep = place === 'bedroom' || (place !== 'out' && inHerNight(spellFrom, state, ctx))
-  // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
-  // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
-  const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (checkinDevices.length > 0 ? 1 : s.noCheckinTailFactor)
-  const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail }, observed ? view.sees : undefined)
-  // With no button to ask, the first question reaches a person: asked later still (by at most an hour).
-  const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
+  const judge = (place: Place) => {
+    // Last seen in the bedroom, or in her night and not yet up: she may simply be asleep. A sleeper
+    // misses a prompt more often, so she is asked more times, and the family before the operator.
+    const maybeAsleep = place === 'bedroom' || (place !== 'out' && !up)
+    // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
+    // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
+    const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (checkinDevices.length > 0 ? 1 : s.noCheckinTailFactor)
+    const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail }, observed ? view.sees : undefined)
+    // With no button to ask, the first question reaches a person: asked later still (by at most an hour).
+    const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
+    return { place, maybeAsleep, threshold, thresholdMin }
+  }
+  let judged = judge(observed ? placeNow(state, view, up) : 'home')
+  // By the time she would be asked, nobody seen where she would be seen: most likely out.
+  if (observed && judged.place !== 'out' && ctx.now >= spellFrom + judged.thresholdMin * MINUTE && unseen(state, view, up)) judged = judge('out')
+  const { place, maybeAsleep, threshold, thresholdMin } = judged
   const dueAt = spellFrom + thresholdMin * MINUTE
   let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
   const requests: CheckRequest[] = []
@@ -249,21 +257,33 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
  * drawn, whose time an interval meter tells roughly). By day, a bathroom radar that sees nobody
  * says she left it. A radar that sees someone still keeps her where she is.
  */
-function placeNow(state: ActivityState, view: ActivityView, spellFrom: number, ctx: EvalContext): Place {
+function placeNow(state: ActivityState, view: ActivityView, up: boolean): Place {
   const p = state.place
   if (p === 'out' || p === 'bedroom' || view.occupiedNow) return p
-  const night = inHerNight(spellFrom, state, ctx)
-  // Up and about: by day, or in the morning seen outside the bedroom (in the bathroom, only where
-  // a radar would have seen her back in bed).
+  const room = state.lastSignRoom
+  if (!up) return !view.sees.bedroom || (room === null && !view.sees.bedroomRadar) ? 'bedroom' : p
+  return p === 'bathroom' && view.bathroomRadar ? 'home' : p
+}
+
+/**
+ * No door contact to say she stayed in; she was up, and left a room where a radar saw her; nobody
+ * is seen now; and she would have been seen going to bed or to the bathroom: she went where no
+ * device watches her, most likely out of the door. (After water drawn she may be in the kitchen.)
+ */
+function unseen(state: ActivityState, view: ActivityView, up: boolean): boolean {
+  const room = state.lastSignRoom
+  return up && !view.occupiedNow && room !== null && view.radarRooms.includes(room) && view.doorWatchedSince === null && view.sees.bedroom && view.sees.bathroom
+}
+
+/**
+ * Whether the spell began with her up and about: outside her night, or in its morning part seen
+ * outside the bedroom (in the bathroom, only where a radar would have seen her back in bed).
+ */
+function upAndAbout(state: ActivityState, view: ActivityView, spellFrom: number, ctx: EvalContext): boolean {
+  if (!inHerNight(spellFrom, state, ctx)) return true
   const m = localMinuteOfDay(spellFrom, ctx.settings.timeZone)
   const room = state.lastSignRoom
-  const up = !night || (m >= 5 * 60 && m < 12 * 60 && room !== 'bedroom' && (room !== 'bathroom' || view.sees.bedroomRadar))
-  // No door contact to say she stayed in; she left a room where a radar saw her, nobody is seen
-  // now, and she would have been seen going to bed or to the bathroom: she went where no device
-  // watches her, most likely out of the door. (After water drawn she may be in the kitchen: not so.)
-  if (up && room !== null && view.radarRooms.includes(room) && view.doorWatchedSince === null && view.sees.bedroom && view.sees.bathroom) return 'out'
-  if (night) return !view.sees.bedroom || (state.lastSignRoom === null && !view.sees.bedroomRadar) ? 'bedroom' : p
-  return p === 'bathroom' && view.bathroomRadar ? 'home' : p
+  return m >= 5 * 60 && m < 12 * 60 && room !== 'bedroom' && (room !== 'bathroom' || view.sees.bedroomRadar)
 }
 
 /**

@@ -54,7 +54,7 @@ export interface RhythmSettings {
   /** A night at home ends by the time this elder is up on this share of mornings, plus the margin. */
   wakeShare: number
   wakeMarginMin: number
-  /** How many mornings the defaults' 10:00 counts as. */
+  /** How many of her mornings (and evenings) the defaults' 10:00 wake-up (and 22:00 bedtime) weigh as. */
   priorMornings: number
   /** How many days of her own evidence it takes to trust her figures half way. */
   priorDays: number
@@ -270,21 +270,46 @@ function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSet
 }
 
 /**
- * The local time of day (minutes) by which she is up on `wakeShare` of her mornings, the
- * defaults' 10:00 (less the margin) counting as `priorMornings` of them: 09:10 for a household
- * not yet seen getting up.
+ * The local time of day (minutes) by which she is up on `wakeShare` of her mornings, moved from
+ * the defaults' 10:00 (less the margin) as her mornings accrue: the defaults weigh as
+ * `priorMornings` of them. 09:10 for a household not yet seen getting up.
  */
 export function upByMinute(state: RhythmState, s: Pick<RhythmSettings, 'wakeShare' | 'wakeMarginMin' | 'priorMornings'>): number {
-  const priorSlot = Math.min(WAKE_SLOTS - 1, Math.max(0, Math.floor((10 * 60 - s.wakeMarginMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)))
-  let total = s.priorMornings
-  for (const c of state.wake) total += c
+  const prior = Math.max(WAKE_FROM_MIN, 10 * 60 - s.wakeMarginMin) + WAKE_SLOT_MIN
+  return blendMinute(prior, shareMinute(state.wake, s.wakeShare, WAKE_FROM_MIN, WAKE_SLOT_MIN, 1), state.wake, s.priorMornings)
+}
+
+/**
+ * The local time of day (minutes) from which she may be in bed: the time she has gone to bed by
+ * on `bedShare` of her evenings, less `bedMarginMin`, moved from the defaults' 22:00 as her
+ * evenings accrue (the defaults weigh as `priorMornings` of them); 21:30 before any is known.
+ */
+export function inBedFromMinute(state: RhythmState, s: Pick<RhythmSettings, 'priorMornings' | 'bedShare' | 'bedMarginMin'>): number {
+  const bed = state.bed ?? []
+  // Evening minutes run on past midnight (24:30 is 00:30) so that the blend does not wrap.
+  const own = shareMinute(bed, s.bedShare, BED_FROM_MIN, BED_SLOT_MIN, 0)
+  return (blendMinute(22 * 60, own, bed, s.priorMornings) - s.bedMarginMin + 24 * 60) % (24 * 60)
+}
+
+/** The time (minutes from the slots' start of day) by which `share` of the counts are in: a slot's start (`edge` 0) or end (1). */
+function shareMinute(counts: readonly number[], share: number, from: number, slotMin: number, edge: 0 | 1): number | null {
+  let total = 0
+  for (const c of counts) total += c
+  if (!(total > 0)) return null
   let seen = 0
-  let slot = 0
-  for (; slot < WAKE_SLOTS - 1; slot++) {
-    seen += state.wake[slot]! + (slot === priorSlot ? s.priorMornings : 0)
-    if (seen >= s.wakeShare * total - 1e-9) break
+  for (let slot = 0; slot < counts.length; slot++) {
+    seen += counts[slot]!
+    if (seen >= share * total - 1e-9 && seen > 0) return from + (slot + edge) * slotMin
   }
-  return WAKE_FROM_MIN + (slot + 1) * WAKE_SLOT_MIN
+  return from + counts.length * slotMin
+}
+
+/** `prior` moved towards `own` as the counts behind it accrue: half way at `priorWeight` of them. */
+function blendMinute(prior: number, own: number | null, counts: readonly number[], priorWeight: number): number {
+  if (own === null) return prior
+  let n = 0
+  for (const c of counts) n += c
+  return Math.round(prior + (own - prior) * (n / (n + priorWeight)))
 }
 
 /**
@@ -304,25 +329,6 @@ export function priorThresholdMin(place: Place, startMinuteOfDay: number, sees: 
     return Math.max(4 * 60, untilTen)
   }
   return 4 * 60
-}
-
-/**
- * The local time of day (minutes) from which she may be in bed: her earliest usual bedtime (the
- * `bedShare` point of her evenings) less `bedMarginMin`, the defaults' 22:00 counting as
- * `priorMornings` evenings; 21:30 for a household not yet seen going to bed.
- */
-export function inBedFromMinute(state: RhythmState, s: Pick<RhythmSettings, 'priorMornings' | 'bedShare' | 'bedMarginMin'>): number {
-  const bed = state.bed ?? []
-  const priorSlot = (22 * 60 - BED_FROM_MIN) / BED_SLOT_MIN
-  let total = s.priorMornings
-  for (const c of bed) total += c
-  let seen = 0
-  let slot = 0
-  for (; slot < BED_SLOTS - 1; slot++) {
-    seen += (bed[slot] ?? 0) + (slot === priorSlot ? s.priorMornings : 0)
-    if (seen > s.bedShare * total + 1e-9) break
-  }
-  return (BED_FROM_MIN + slot * BED_SLOT_MIN - s.bedMarginMin + 24 * 60) % (24 * 60)
 }
 
 /** The local time of day (minutes) by which this elder has got up on `share` of mornings; null with under five mornings. */

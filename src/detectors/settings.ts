@@ -37,7 +37,8 @@ export const detectorSettingsSchema = z.object({
       /** She may be in bed from the time she has gone to bed by on `bedShare` of her evenings, less `bedMarginMin`. */
       bedShare: z.number().min(0).max(0.5).default(0.1),
       bedMarginMin: minutes(30),
-      priorMornings: z.number().min(0).max(365).default(0.5),
+      /** The defaults' 10:00 wake-up and 22:00 bedtime weigh as this many of her mornings and evenings. */
+      priorMornings: z.number().min(0).max(365).default(1),
       /** Without a button that can ask, the first question goes to a person: the threshold is this many times longer. */
       noCheckinFactor: z.number().min(1).max(5).default(1.3),
       /** A spell cut short by an answered question is learned this many times longer. */

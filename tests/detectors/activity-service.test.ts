@@ -256,7 +256,7 @@ describe('adaptive detection asks before it alerts', () => {
     expect(await incidents(h)).toEqual([])
   })
 
-  it('raises a suspected collapse on the urgent ladder when two check-ins go unanswered and the door never opened', async () => {
+  it('raises a suspected collapse on the urgent ladder when three check-ins go unanswered and the door never opened', async () => {
     const h = await setUp({ button: 'checkin', door: true })
     const button = h.button!
     await move(h) // last seen up and about in the living room at 08:00, not in bed
@@ -270,7 +270,11 @@ describe('adaptive detection asks before it alerts', () => {
     expect(second.id).not.toBe(first.id)
     expect(await incidents(h)).toEqual([])
 
-    await advance(h, 5 * MIN) // the second one too: she is home (the door never opened) and does not answer
+    await advance(h, 5 * MIN)
+    expect(await button.checkin(3)).toMatchObject({ cmd: 'checkin', ts: T0 + 4 * HOUR + 10 * MIN })
+    expect(await incidents(h)).toEqual([])
+
+    await advance(h, 5 * MIN) // the third one too: she is home (the door never opened) and does not answer
     const raised = await incidents(h)
     expect(raised).toHaveLength(1)
     const incident = raised[0]!
@@ -280,19 +284,19 @@ describe('adaptive detection asks before it alerts', () => {
       category: 'wellbeing',
       priority: 1,
       state: 'open',
-      openedAt: T0 + 4 * HOUR + 10 * MIN,
+      openedAt: T0 + 4 * HOUR + 15 * MIN,
       conditions: ['suspected_collapse'],
     })
-    expect(incident.explanation!.zh).toContain('12:00、12:05 设备问询 2 次未应答')
+    expect(incident.explanation!.zh).toContain('12:00、12:05、12:10 设备问询 3 次未应答')
     expect(incident.explanation!.zh).toContain('08:00')
-    expect(incident.explanation!.en).toContain('check-in on the button at 12:00, 12:05 not answered')
+    expect(incident.explanation!.en).toContain('check-in on the button at 12:00, 12:05, 12:10 not answered')
 
     // The urgent ladder: its first step ran at once, the supervisors' follows a minute later (wellbeing's would wait 30).
     const { body } = await h.p.api<{ events: { kind: string; detail: Json }[] }>('GET', `/api/incidents/${incident.id}`)
     expect(body.events.filter((e) => e.kind === 'escalated').map((e) => e.detail.ladder)).toEqual(['urgent'])
     expect(await h.p.app.routing.nextStep(incident.id)).toEqual({ step: 1, at: incident.openedAt + 60_000, stopped: false })
     await button.drained()
-    expect(button.checkins()).toHaveLength(2)
+    expect(button.checkins()).toHaveLength(3)
   })
 
   it('asks the family when the button cannot ask, and opens a visit task (she may be out) when nobody answers in 90 minutes', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import type { CheckRequest } from '../../src/detectors/activity.js'
 import type { Finding, MonitorInput } from '../../src/detectors/model.js'
 import { newMonitor, step, type MonitorState } from '../../src/detectors/monitor.js'
-import { BIN_EDGES_MIN, learnSpell, initialRhythm, thresholdFor, priorThresholdMin } from '../../src/detectors/rhythm.js'
+import { BIN_EDGES_MIN, inBedFromMinute, learnSpell, initialRhythm, tailPointMin, thresholdFor, priorThresholdMin, upByMinute } from '../../src/detectors/rhythm.js'
 import { resolveSettings, type DetectorOverride } from '../../src/detectors/settings.js'
 
 const MIN = 60_000
@@ -19,11 +19,16 @@ const at = (day: number, hh: number, mm = 0) => MIDNIGHT + day * DAY + hh * H + 
 
 type Room = 'bedroom' | 'living_room' | 'bathroom'
 
+type Sensor = 'mmwave' | 'pir'
+
 interface Devices {
   door?: boolean
   button?: 'checkin' | 'plain'
   family?: boolean
-  bathroom?: 'mmwave' | 'pir'
+  bathroom?: Sensor
+  /** Radars by default; 'none': no sensor there. */
+  bedroom?: Sensor | 'none'
+  living?: Sensor | 'none'
 }
 
 /** One home: a button, a meter, radars in the bedroom and living room (and the bathroom), maybe a door. */
@@ -35,6 +40,8 @@ class Home {
   private now: number
   private register = 100
   private readonly settings
+  /** Devices that send nothing (a flaky contact). */
+  readonly silent = new Set<string>()
 
   constructor(
     readonly devices: Devices = {},
@@ -47,8 +54,8 @@ class Home {
     const add = (deviceId: string, kind: string, room: string | null) => this.apply({ type: 'device', deviceId, kind, room, heartbeatS: 3600, registeredAt: start })
     add('btn', 'button', null)
     add('wm', 'water', 'kitchen')
-    add('pr-bed', 'presence', 'bedroom')
-    add('pr-liv', 'presence', 'living_room')
+    if (devices.bedroom !== 'none') add('pr-bed', 'presence', 'bedroom')
+    if (devices.living !== 'none') add('pr-liv', 'presence', 'living_room')
     if (devices.bathroom) add('pr-bath', 'presence', 'bathroom')
     if (devices.door) add('dr', 'door', 'entrance')
     this.apply({ type: 'seen', deviceId: 'btn', at: start, caps: devices.button === 'checkin' ? ['checkin', 'voice'] : [] })
@@ -71,10 +78,10 @@ class Home {
       this.now = due
       if (this.next !== null && this.next <= due) this.apply({ type: 'tick' })
       if (due === report) {
-        for (const id of this.presenceIds()) this.apply({ type: 'presence', deviceId: id, room: null, at: due, occupied: o.occupied === id, motion: false })
+        for (const id of this.presenceIds()) this.apply({ type: 'presence', deviceId: id, room: null, at: due, occupied: o.occupied === id, ...this.motion(id, false) })
         if (report % (30 * MIN) === 0) {
           this.apply({ type: 'water', deviceId: 'wm', at: due, totalM3: this.register, flowLpm: 0 })
-          for (const id of ['btn', ...(this.devices.door ? ['dr'] : [])]) this.apply({ type: 'seen', deviceId: id, at: due, online: true })
+          for (const id of ['btn', ...(this.devices.door ? ['dr'] : [])]) if (!this.silent.has(id)) this.apply({ type: 'seen', deviceId: id, at: due, online: true })
         }
         report += 10 * MIN
       }
@@ -96,8 +103,15 @@ class Home {
   move(t: number, room: 'bedroom' | 'living_room' | 'bathroom' = 'living_room'): this {
     this.until(t)
     const id = room === 'bedroom' ? 'pr-bed' : room === 'bathroom' ? 'pr-bath' : 'pr-liv'
-    this.apply({ type: 'presence', deviceId: id, room, at: t, occupied: true, motion: true })
+    // A room without a sensor: nobody sees her there.
+    if (this.presenceIds().includes(id)) this.apply({ type: 'presence', deviceId: id, room, at: t, occupied: true, ...this.motion(id, true) })
     return this
+  }
+
+  /** Radars report `motion`; a PIR does not (its occupancy is its movement). */
+  private motion(id: string, moving: boolean): { motion?: boolean } {
+    const kind = id === 'pr-bath' ? this.devices.bathroom : id === 'pr-bed' ? this.devices.bedroom : this.devices.living
+    return kind === 'pir' ? {} : { motion: moving }
   }
 
   draw(t: number, litres: number): this {
@@ -163,7 +177,7 @@ class Home {
   }
 
   private presenceIds(): string[] {
-    return ['pr-bed', 'pr-liv', ...(this.devices.bathroom ? ['pr-bath'] : [])]
+    return [...(this.devices.bedroom !== 'none' ? ['pr-bed'] : []), ...(this.devices.living !== 'none' ? ['pr-liv'] : []), ...(this.devices.bathroom ? ['pr-bath'] : [])]
   }
 }
 
@@ -171,22 +185,68 @@ describe('the learned rhythm (rhythm.ts)', () => {
   const s = resolveSettings().rhythm
   const tz = 'Asia/Shanghai'
 
-  it('starts on the defaults and moves to the household’s own figure as its spells accrue', () => {
+  it('starts on the defaults and moves to the household’s own figure as her spells and days accrue', () => {
     let r = initialRhythm()
     const from = at(0, 14)
     expect(thresholdFor(r, 'home', from, tz, s)).toMatchObject({ minutes: priorThresholdMin('home', 14 * 60), source: 'defaults' })
-    // Ten days of an hour's spells: still the defaults (the defaults' half spell is over the 0.5 % tail).
+    // Spells of under an hour around 14:00, eight a day.
     const spells = (days: number) => {
+      r = initialRhythm()
       for (let d = 0; d < days; d++) for (let k = 0; k < 8; k++) r = learnSpell(r, 'home', at(d, 13 + k / 4), at(d, 13 + k / 4) + 50 * MIN, tz, s)
+      return thresholdFor(r, 'home', at(days, 14), tz, s)
     }
-    spells(10)
-    expect(thresholdFor(r, 'home', from, tz, s)).toMatchObject({ minutes: 240, source: 'blend' })
-    r = initialRhythm()
-    spells(40)
-    const t = thresholdFor(r, 'home', from, tz, s)
-    expect(t.source).toBe('household')
-    // Spells of under an hour: the household's figure is an hour and a half (the bin's edge × 1.5), far under the default 4 h.
-    expect(t.minutes).toBe(90)
+    const day = spells(1)
+    const week = spells(7)
+    const month = spells(40)
+    // One day already pulls the figure toward hers, but the defaults still weigh most.
+    expect(day.source).toBe('blend')
+    expect(day.minutes).toBeLessThan(240)
+    expect(day.minutes).toBeGreaterThan(180)
+    // Her own figure: past her longest spell (an hour), the one-in-two-hundred point of such spells, times the margin.
+    expect(month.ownMin).toBeGreaterThan(60 * s.margin)
+    expect(month.ownMin).toBeLessThan(90 * s.margin)
+    expect(week.minutes).toBeLessThan(day.minutes)
+    // A month of evidence: her figure, far under the default 4 h.
+    expect(month.source).toBe('household')
+    expect(month.minutes).toBeLessThan(month.ownMin! * 1.15)
+  })
+
+  it('reads a rare spell length from few spells as the exponential tail of her longest, never below the longest', () => {
+    const bin = (min: number) => BIN_EDGES_MIN.findIndex((e) => min < e)
+    const counts = new Array<number>(BIN_EDGES_MIN.length + 1).fill(0)
+    counts[bin(50)] = 27
+    counts[bin(100)] = 3 // three spells of 90–105 minutes among thirty
+    const rare = tailPointMin(counts, 0.005)
+    expect(rare).toBeGreaterThan(105)
+    expect(rare).toBeLessThan(180)
+    // Rarer is further out.
+    expect(tailPointMin(counts, 0.0005)).toBeGreaterThan(rare)
+    // With spells enough for the share to be one of them, the histogram says it: the bin's upper edge.
+    const many = new Array<number>(BIN_EDGES_MIN.length + 1).fill(0)
+    many[bin(50)] = 300
+    expect(tailPointMin(many, 0.005)).toBe(60)
+    // One spell: its bin's upper edge.
+    const one = new Array<number>(BIN_EDGES_MIN.length + 1).fill(0)
+    one[bin(200)] = 1
+    expect(tailPointMin(one, 0.005)).toBe(210)
+  })
+
+  it('learns her bedtime from the first long spell of each evening, and says from when she may be in bed', () => {
+    let r = initialRhythm()
+    // Before any evening: from 21:30 (the defaults' 22:00, less the margin).
+    expect(inBedFromMinute(r, s)).toBe(21 * 60 + 30)
+    for (let d = 0; d < 20; d++) {
+      // In bed at 20:40, up for the toilet at 01:00 (the second spell of the night is no bedtime), up at 06:00.
+      r = learnSpell(r, 'bedroom', at(d, 20, 40), at(d + 1, 1), tz, s)
+      r = learnSpell(r, 'bathroom', at(d + 1, 1), at(d + 1, 1, 5), tz, s)
+      r = learnSpell(r, 'bedroom', at(d + 1, 1, 5), at(d + 1, 6), tz, s)
+    }
+    // 20:40 (its half hour from 20:30) less the margin, the defaults weighing as one evening of twenty-one.
+    expect(inBedFromMinute(r, s)).toBeGreaterThanOrEqual(20 * 60)
+    expect(inBedFromMinute(r, s)).toBeLessThan(20 * 60 + 10)
+    // Up by 06:10 (the ten minutes from 06:00) on her mornings, the defaults' 09:10 weighing as one of them.
+    expect(upByMinute(r, s)).toBeGreaterThanOrEqual(6 * 60 + 10)
+    expect(upByMinute(r, s)).toBeLessThan(6 * 60 + 25)
   })
 
   it('forgets slowly: evidence halves in the half-life, and a faded context is dropped', () => {
@@ -218,12 +278,13 @@ describe('adaptive detection: asking before alerting', () => {
     // Asked well before the city's 10:00 morning check, and not before her usual time.
     expect(asked[0]!.at).toBeGreaterThan(at(21, 6, 30))
     expect(asked[0]!.at).toBeLessThan(at(21, 9, 30))
-    home.until(asked[0]!.at + 11 * MIN)
+    home.until(asked[0]!.at + (resolveSettings().rhythm.checkinAttempts + resolveSettings().rhythm.asleepExtraAttempts) * 5 * MIN + MIN)
     const raised = home.findings.find((f) => f.change === 'raised')!
     expect(raised.condition.key).toBe('suspected_collapse')
     expect(raised.condition.explanation.zh).toMatch(/^平时 \d\d:\d\d 前起床\(近 \d+ 天 95%\),今天 \d\d:\d\d 仍无活动/)
-    // Last seen in the bedroom, she may be asleep: asked three times, not two.
-    expect(raised.condition.explanation.zh).toContain('设备问询 3 次未应答')
+    // Last seen in the bedroom, she may be asleep: asked six times (three more than an elder up and about).
+    const s = resolveSettings().rhythm
+    expect(raised.condition.explanation.zh).toContain(`设备问询 ${s.checkinAttempts + s.asleepExtraAttempts} 次未应答`)
     expect(raised.condition.explanation.en).toContain('not answered')
   })
 
@@ -276,8 +337,10 @@ describe('adaptive detection: asking before alerting', () => {
     home.until(at(2, 9))
     const first = home.requests.filter((r) => r.at > at(1, 9))
     expect(first.map((r) => r.kind)).toEqual(['device_checkin', 'ask_family'])
-    // Out for twelve hours since the door closed: the defaults, not moved by one short outing seen.
-    expect(first[0]!.at).toBe(at(1, 21) + 20_000)
+    // About twelve hours since the door closed: the defaults, barely moved by one short outing seen
+    // (outings vary most from day to day: her own figure needs many of them).
+    expect(first[0]!.at).toBeGreaterThan(at(1, 20))
+    expect(first[0]!.at).toBeLessThanOrEqual(at(1, 21) + 20_000)
     expect(home.raised()).toEqual(['long_absence'])
     expect(home.raised()).not.toContain('suspected_collapse')
   })
@@ -292,11 +355,14 @@ describe('adaptive detection: asking before alerting', () => {
     expect(safe.raised()).toEqual([])
 
     const missing = new Home({ door: true, family: true })
-    missing.day(0, { out: [[9, 10]] })
-    missing.day(1, { stopAt: 14, out: [[9, 10]] })
-    // No speaker: the family first, and later than a button would have been asked (4 h × 1.3).
-    const q = missing.untilAsked('ask_family', at(1, 22))
-    expect(q.at).toBeGreaterThan(at(1, 18, 30))
+    const speaker = new Home({ door: true, family: true, button: 'checkin' })
+    for (const h of [missing, speaker]) {
+      h.day(0, { out: [[9, 10]] })
+      h.day(1, { stopAt: 14, out: [[9, 10]] })
+    }
+    // No speaker: the family first, and later than a button would have been asked (a question to a person costs more).
+    const q = missing.untilAsked('ask_family', at(2, 6))
+    expect(q.at).toBeGreaterThan(speaker.untilAsked('device_checkin', at(2, 6)).at + 30 * MIN)
     expect(missing.requests.map((r) => r.kind)).toEqual(['ask_family'])
     missing.familyAnswers(q.at + 10 * MIN, 'not_with_us')
     expect(missing.raised()).toEqual(['suspected_collapse'])
@@ -330,6 +396,63 @@ describe('adaptive detection: asking before alerting', () => {
     home.until(at(1, 21))
     expect(home.requests).toEqual([])
     expect(home.raised()).toEqual(expect.arrayContaining(['inactivity', 'no_water']))
+  })
+
+  it('sees her back in bed when a bedroom PIR that held through her visit to the toilet lets go: the night goes on, no bathroom alarm', () => {
+    const home = new Home({ button: 'checkin', door: true, bathroom: 'mmwave', bedroom: 'pir' })
+    for (let d = 0; d < 10; d++) home.day(d, { out: [[9, 10]] })
+    home.day(10, { out: [[9, 10]] })
+    const before = home.requests.length
+    // 02:00 up from bed (the PIR switches on), 02:06 in the bathroom, back in bed while the PIR still holds.
+    home.move(at(11, 2), 'bedroom').move(at(11, 2, 6), 'bathroom')
+    home.until(at(11, 2, 11), { occupied: 'pr-bed' })
+    // The PIR lets go at 02:20: it saw her, in the bedroom, after the bathroom.
+    home.until(at(11, 3))
+    expect(home.state.activity).toMatchObject({ lastSignRoom: 'bedroom', place: 'bedroom' })
+    home.until(at(11, 6, 30)).move(at(11, 6, 30), 'bedroom')
+    expect(home.requests.slice(before)).toEqual([])
+    expect(home.raised()).toEqual([])
+  })
+
+  it('does not count a door contact that was silent as proof she stayed in: she may be out, a visit task', () => {
+    const raisedWith = (silentDoor: boolean) => {
+      const home = new Home({ button: 'checkin', door: true, family: true })
+      home.day(0, { out: [[9, 10]] })
+      // Day 1: the contact falls silent at 08:00; at 09:00 she leaves unseen.
+      home.day(1, { stopAt: 8.9 })
+      if (silentDoor) home.silent.add('dr')
+      home.until(at(2, 6))
+      return home.raised().filter((k) => !k.startsWith('device_offline'))
+    }
+    // Heard all along: home for certain, urgent at once. Silent: first a visit task (urgent only a threshold later).
+    expect(raisedWith(false)[0]).toBe('suspected_collapse')
+    expect(raisedWith(true)[0]).toBe('unusual_inactivity')
+  })
+
+  it('reads nobody seen, in a home without a door contact whose rooms radars watch, as out: a visit task at worst, from the outings figure', () => {
+    const home = new Home({ button: 'checkin', family: true, bathroom: 'mmwave' })
+    home.day(0)
+    home.day(1, { stopAt: 9 })
+    home.until(at(2, 3))
+    const asked = home.requests.filter((r) => r.at > at(1, 9))
+    // Outings may last twelve hours (the defaults): asked in the evening, the family first.
+    expect(asked[0]!.at).toBeGreaterThan(at(1, 20))
+    expect(asked.map((r) => r.kind)).toContain('ask_family')
+    expect(home.raised()).toEqual(['long_absence'])
+    const finding = home.findings.find((f) => f.change === 'raised')!
+    expect(finding.condition.explanation.zh).toContain('家中未见到人(没有门磁,可能已外出)')
+  })
+
+  it('waits for her usual wake-up when no sensor watches the bedroom: her night is not a living-room spell', () => {
+    const home = new Home({ button: 'checkin', door: true, bathroom: 'mmwave', bedroom: 'none' })
+    for (let d = 0; d < 14; d++) home.day(d, { out: [[9, 10]] })
+    home.day(14, { stopAt: 22 })
+    const before = home.requests.length
+    home.until(at(15, 10))
+    const asked = home.requests.slice(before).filter((r) => r.kind === 'device_checkin')
+    // Up at 06:30 every day: nothing asked in the night, asked soon after she should be up.
+    expect(asked[0]!.at).toBeGreaterThan(at(15, 6, 30))
+    expect(asked[0]!.at).toBeLessThan(at(15, 8, 30))
   })
 
   it('keeps its model through a restart: the saved state thresholds like the live one', () => {
