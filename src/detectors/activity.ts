@@ -277,13 +277,14 @@ function unseen(state: ActivityState, view: ActivityView, up: boolean): boolean 
 
 /**
  * Whether the spell began with her up and about: outside her night, or in its morning part seen
- * outside the bedroom (in the bathroom, only where a radar would have seen her back in bed).
+ * by a sensor outside the bedroom (in the bathroom, only where a radar would have seen her back
+ * in bed; water drawn may be a night's flush).
  */
 function upAndAbout(state: ActivityState, view: ActivityView, spellFrom: number, ctx: EvalContext): boolean {
   if (!inHerNight(spellFrom, state, ctx)) return true
   const m = localMinuteOfDay(spellFrom, ctx.settings.timeZone)
   const room = state.lastSignRoom
-  return m >= 5 * 60 && m < 12 * 60 && room !== 'bedroom' && (room !== 'bathroom' || view.sees.bedroomRadar)
+  return m >= 5 * 60 && m < 12 * 60 && room !== null && room !== 'bedroom' && (room !== 'bathroom' || view.sees.bedroomRadar)
 }
 
 /**

@@ -282,13 +282,15 @@ export function upByMinute(state: RhythmState, s: Pick<RhythmSettings, 'wakeShar
 /**
  * The local time of day (minutes) from which she may be in bed: the time she has gone to bed by
  * on `bedShare` of her evenings, less `bedMarginMin`, moved from the defaults' 22:00 as her
- * evenings accrue (the defaults weigh as `priorMornings` of them); 21:30 before any is known.
+ * evenings accrue (the defaults weigh as `priorMornings` of them), and never later than the
+ * defaults' (21:30): a sleeper taken for one awake is asked at the wrong time, the other way
+ * round only a little later.
  */
 export function inBedFromMinute(state: RhythmState, s: Pick<RhythmSettings, 'priorMornings' | 'bedShare' | 'bedMarginMin'>): number {
   const bed = state.bed ?? []
   // Evening minutes run on past midnight (24:30 is 00:30) so that the blend does not wrap.
   const own = shareMinute(bed, s.bedShare, BED_FROM_MIN, BED_SLOT_MIN, 0)
-  return (blendMinute(22 * 60, own, bed, s.priorMornings) - s.bedMarginMin + 24 * 60) % (24 * 60)
+  return Math.min(22 * 60, blendMinute(22 * 60, own, bed, s.priorMornings)) - s.bedMarginMin
 }
 
 /** The time (minutes from the slots' start of day) by which `share` of the counts are in: a slot's start (`edge` 0) or end (1). */
