@@ -244,7 +244,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     else check = raise(fresh)
   }
   const nextAt = check ? check.deadline : ctx.now < dueAt ? dueAt : null
-  // The spell is learned under the place it was judged by (a night-time bathroom spell turned home).
+  // The spell is learned under the place it was judged by (a night-time bathroom spell turned bedroom).
   const placed = observed && place !== state.place ? { ...state, place } : state
   return { state: check === state.check && placed === state ? state : { ...placed, check }, requests, nextAt }
 }

@@ -186,9 +186,9 @@ export interface Threshold {
  * The threshold for a spell that began at `from` in `place`: where this household's spells of
  * that place, over the hour it began and the hours around it (POOLING), almost never reach (its
  * 1 − tail point, tailPointMin) times the margin. The defaults weigh as `priorSpells` of her own
- * spells: the figure moves from the defaults to hers, geometrically, as her spells accrue (half
- * way at `priorSpells` spells, nine tenths at nine times as many), so a few days of an hour's
- * spells already speak, and a few evenings of short spells never make a night's figure short.
+ * spells and `priorDays` of her days: the figure moves from the defaults to hers, geometrically,
+ * as both accrue, so a few days of an hour's spells already speak, and a first evening of short
+ * spells never makes a night's figure short.
  */
 export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings, sees: Sees = SEES_NOTHING): Threshold {
   const startMin = localMinuteOfDay(from, timeZone)
