@@ -174,8 +174,10 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     const maybeAsleep = place === 'bedroom' || (place !== 'out' && !up)
     // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
     // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
-    const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (checkinDevices.length > 0 ? 1 : s.noCheckinTailFactor)
-    const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail }, observed ? view.sees : undefined)
+    const mayBeOut = place === 'out' || !atHomeKnown(state, view, spellFrom)
+    const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (checkinDevices.length > 0 ? 1 : s.noCheckinTailFactor) * (mayBeOut ? s.mayBeOutTailFactor : 1)
+    // No button to ask a sleeper: the first question would wake her family; it waits until she is due up.
+    const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail }, observed ? view.sees : undefined, { nightByWake: maybeAsleep && checkinDevices.length === 0 })
     // With no button to ask, the first question reaches a person: asked later still (by at most an hour).
     const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
     return { place, maybeAsleep, threshold, thresholdMin }

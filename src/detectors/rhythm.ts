@@ -190,7 +190,7 @@ export interface Threshold {
  * as both accrue, so a few days of an hour's spells already speak, and a first evening of short
  * spells never makes a night's figure short.
  */
-export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings, sees: Sees = SEES_NOTHING): Threshold {
+export function thresholdFor(state: RhythmState, place: Place, from: number, timeZone: string, s: RhythmSettings, sees: Sees = SEES_NOTHING, o: { nightByWake?: boolean } = {}): Threshold {
   const startMin = localMinuteOfDay(from, timeZone)
   const hour = Math.floor(startMin / 60)
   const prior = priorThresholdMin(place, startMin, sees)
@@ -205,8 +205,9 @@ export function thresholdFor(state: RhythmState, place: Place, from: number, tim
   const trust = (own / (own + s.priorSpells * PRIOR_WEIGHT[place])) * (state.days / (state.days + s.priorDays))
   const byGap = ownMin === null ? prior : Math.exp((1 - trust) * Math.log(prior) + trust * Math.log(ownMin))
   const wake = byWake(state, place, startMin, s, sees)
-  // Asleep where no sensor watches the bedroom, the quiet says nothing until she is due up.
-  const unwatchedNight = wake !== null && place === 'bedroom' && !sees.bedroom
+  // Asleep where no sensor watches the bedroom, the quiet says nothing until she is due up (nor,
+  // where asking would wake a person, does it matter: `nightByWake`).
+  const unwatchedNight = wake !== null && (o.nightByWake || (place === 'bedroom' && !sees.bedroom))
   const minutes = Math.max(s.minThresholdMin, Math.round(Math.min(unwatchedNight ? Infinity : byGap, wake ?? Infinity)))
   return {
     minutes,

@@ -24,6 +24,8 @@ export const detectorSettingsSchema = z.object({
       /** The tail times this when she may be asleep (a sleeper misses prompts) and when no button can ask (the family is asked first). */
       asleepTailFactor: z.number().min(0.001).max(1).default(0.2),
       noCheckinTailFactor: z.number().min(0.001).max(1).default(0.01),
+      /** …and times this when nothing says she is home (no door contact listening, no radar seeing her): she may be out. */
+      mayBeOutTailFactor: z.number().min(0.001).max(1).default(1),
       margin: z.number().min(1).max(5).default(1.25),
       /** The defaults weigh as this many of the household's own spells (rhythm.ts thresholdFor). */
       priorSpells: z.number().min(0).max(1000).default(10),
