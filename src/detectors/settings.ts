@@ -25,8 +25,8 @@ export const detectorSettingsSchema = z.object({
       asleepTailFactor: z.number().min(0.001).max(1).default(0.2),
       noCheckinTailFactor: z.number().min(0.001).max(1).default(0.01),
       /** …and times this when nothing says she is home (no door contact listening, no radar seeing her): she may be out. */
-      mayBeOutTailFactor: z.number().min(0.001).max(1).default(1),
-      margin: z.number().min(1).max(5).default(1.25),
+      mayBeOutTailFactor: z.number().min(0.001).max(1).default(0.1),
+      margin: z.number().min(1).max(5).default(1.5),
       /** The defaults weigh as this many of the household's own spells (rhythm.ts thresholdFor). */
       priorSpells: z.number().min(0).max(1000).default(10),
       /** …and as this many days of her evidence: her own figure is trusted with her spells and her days. */
@@ -56,7 +56,7 @@ export const detectorSettingsSchema = z.object({
        * device that would see her at home).
        */
       familyWaitMin: minutes(40),
-      mayBeOutFamilyWaitMin: minutes(90),
+      mayBeOutFamilyWaitMin: minutes(180),
     })
     .prefault({}),
   water: z
