@@ -116,7 +116,15 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
   const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
-  const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS })
+  const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS,
+    limits: {
+      maxPacketBytes: config.ANJU_MQTT_MAX_PACKET_BYTES,
+      connectTimeoutMs: config.ANJU_MQTT_CONNECT_TIMEOUT_MS,
+      maxConnections: config.ANJU_MQTT_MAX_CONNECTIONS,
+      maxPerAddress: config.ANJU_MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+      maxPendingPerAddress: config.ANJU_MQTT_MAX_PENDING_PER_ADDRESS,
+    },
+  })
   const questions = createQuestions({
     db,
     outbox,
@@ -178,12 +186,13 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   familyRealtimeRef.current = familyRealtime
 
   // MQTT over WebSocket at /mqtt on the HTTP port (contract §Connection).
-  const wss = new WebSocketServer({ noServer: true })
+  // A WebSocket frame carries at most one packet and its header (docs/security.md §broker).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.ANJU_MQTT_MAX_PACKET_BYTES + 5 })
   http.server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     if (path.startsWith('/socket.io/')) return // Socket.IO takes its own path
     if (path !== '/mqtt') return void socket.destroy()
-    wss.handleUpgrade(req, socket, head, (ws) => broker.aedes.handle(createWebSocketStream(ws), req))
+    wss.handleUpgrade(req, socket, head, (ws) => broker.handle(createWebSocketStream(ws), req.socket.remoteAddress, req))
   })
 
   let started = false

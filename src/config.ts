@@ -47,6 +47,11 @@ export const configSchema = z.object({
   ANJU_NOTICES_PER_RECIPIENT: z.coerce.number().int().min(1).default(6).describe('at most this many notices to one person per 10 minutes (an SOS is never held back)'),
   ANJU_VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'mailto: or https: URL').default('mailto:admin@anju.local').describe('Web Push contact'),
   ANJU_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('how long a frozen subscriber may block delivery before it is dropped'),
+  ANJU_MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(1024).max(268_435_455).default(16_384).describe('largest MQTT packet accepted (fixed header excluded); a larger one closes the connection before its body is read'),
+  ANJU_MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000).describe('a connection that has not sent CONNECT within this is closed'),
+  ANJU_MQTT_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(50_000).describe('MQTT connections open at once (TCP, TLS and WebSocket together)'),
+  ANJU_MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(5000).describe('MQTT connections open at once from one address (devices behind a carrier NAT share one)'),
+  ANJU_MQTT_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(64).describe('connections from one address that have not yet logged in'),
 })
 
 export type Config = z.infer<typeof configSchema>

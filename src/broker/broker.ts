@@ -5,15 +5,18 @@
  * commit fails the error closes the connection without one, so the device retransmits.
  */
 import net from 'node:net'
+import type { Duplex } from 'node:stream'
 import tls from 'node:tls'
 import { Aedes, type AuthenticateError, type Client } from 'aedes'
+import mqttPacket from 'mqtt-packet'
 import type { Logger } from 'pino'
 import { cmdTopic, isDeviceId, parseDeviceTopic, type CommandPayload } from '../contract/index.js'
 import type { Ingest } from '../ingest/ingest.js'
-import type { IngestStats } from '../ingest/stats.js'
+import { NOT_LOGGED_IN, type IngestStats } from '../ingest/stats.js'
 import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
 import { decidePublish, maySubscribe } from './acl.js'
+import { createConnectionLimits, limitPacketSize, type ConnectionLimitSettings } from './limits.js'
 
 export interface BrokerDeps {
   registry: RegistryRepository
@@ -21,50 +24,71 @@ export interface BrokerDeps {
   stats: IngestStats
   log: Logger
   drainTimeoutMs: number
+  /** docs/security.md §broker */
+  limits: ConnectionLimitSettings & { maxPacketBytes: number; connectTimeoutMs: number }
 }
 
+const UNACCEPTABLE_PROTOCOL = 1
 const NOT_AUTHORIZED = 5
+/** Contract v1 (docs/device-contract.md §Connection): MQTT 3.1.1 only. */
+const MQTT_3_1_1 = 4
+/** Log lines carry at most this much of a client's own words (a topic, a client id). */
+const QUOTE_MAX = 200
 
-export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs }: BrokerDeps) {
+const quote = (s: string) => (s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}…(${s.length} chars)` : s)
+
+export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs, limits }: BrokerDeps) {
   const identities = new WeakMap<Client, DeviceIdentity>()
   /** Messages being recorded right now; shutdown lets them finish so their PUBACK goes out. */
   const inFlight = new Set<Promise<void>>()
+  const connections = createConnectionLimits(limits)
 
+  /** Charged to a device that proved who it is. */
   const refuse = (deviceId: string, reason: string) => {
     stats.count(deviceId, 'refused', reason)
     log.warn({ deviceId, reason }, 'device refused')
   }
-  /** Unknown client ids share one counter: a scanner cycling random ids cannot grow memory. */
-  const UNKNOWN = '(unknown device)'
+  /**
+   * Before login nobody has proved who they are: refusals share one counter (by reason), so a
+   * scanner cycling ids can neither grow memory nor inflate a real device's figures.
+   */
+  const refuseAnonymous = (reason: string, detail: Record<string, unknown> = {}) => {
+    stats.count(NOT_LOGGED_IN, 'refused', reason)
+    log.debug({ ...detail, reason }, 'connection refused before login')
+  }
 
   const aedes = await Aedes.createBroker({
     maxClientsIdLength: 64,
     drainTimeout: drainTimeoutMs,
+    connectTimeout: limits.connectTimeoutMs,
+
+    preConnect(client, packet, done) {
+      if (packet.protocolVersion === MQTT_3_1_1) return done(null, true)
+      refuseAnonymous('MQTT protocol level is not 3.1.1', { protocolVersion: packet.protocolVersion })
+      // [MQTT-3.1.2-2]: CONNACK 0x01, then close.
+      const conn = (client as unknown as { conn: Duplex }).conn
+      conn.end(mqttPacket.generate({ cmd: 'connack', returnCode: UNACCEPTABLE_PROTOCOL, sessionPresent: false }))
+      done(new Error('unacceptable protocol version'), false)
+    },
 
     authenticate(client, username, password, done) {
       const fail = (reason: string) => {
-        refuse(client.id, reason)
+        refuseAnonymous(reason, { clientId: quote(client.id) })
         const err = new Error('not authorized') as AuthenticateError
         err.returnCode = NOT_AUTHORIZED
         done(err, false)
       }
-      if (!isDeviceId(client.id)) {
-        stats.count(UNKNOWN, 'refused', 'client id is not a valid device id')
-        const err = new Error('not authorized') as AuthenticateError
-        err.returnCode = NOT_AUTHORIZED
-        return done(err, false)
-      }
+      if (!isDeviceId(client.id)) return fail('client id is not a valid device id')
       if (username !== client.id) return fail('username differs from client id')
       if (!password) return fail('no password')
       registry.devices.identity(client.id).then(
         (identity) => {
-          if (!identity) {
-            stats.count(UNKNOWN, 'refused', 'unknown device')
-            const err = new Error('not authorized') as AuthenticateError
-            err.returnCode = NOT_AUTHORIZED
-            return done(err, false)
+          if (!identity) return fail('unknown device')
+          if (!verifyDeviceSecret(password.toString('utf8'), identity.secretHash)) {
+            // The log names the device (its installer needs to know); the counters do not (anyone can try).
+            log.warn({ deviceId: client.id }, 'device refused: wrong secret')
+            return fail('wrong secret')
           }
-          if (!verifyDeviceSecret(password.toString('utf8'), identity.secretHash)) return fail('wrong secret')
           if (connected(aedes, client.id)) log.info({ deviceId: client.id }, 'device session taken over by a new connection')
           identities.set(client, identity)
           done(null, true)
@@ -83,6 +107,11 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       // client is null for the persisted Last Will of a device whose broker is gone.
       const deviceId = client ? client.id : parseDeviceTopic(packet.topic)?.deviceId
       if (!deviceId) return done(new Error('not a device topic'))
+      // Contract v1: QoS 0 or 1 (a QoS 2 exchange would hold state for a device that never completes it).
+      if (packet.qos > 1) {
+        refuse(deviceId, 'QoS 2 is not part of the contract')
+        return done(new Error('QoS 2 is not part of the contract'))
+      }
       const decision = decidePublish(deviceId, packet.topic)
       if (!decision.allowed) {
         refuse(deviceId, decision.reason)
@@ -104,7 +133,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
             done(null)
           },
           (err: unknown) => {
-            log.error({ err, deviceId, topic: packet.topic }, 'device message not recorded; withholding PUBACK')
+            log.error({ err, deviceId, topic: quote(packet.topic) }, 'device message not recorded; withholding PUBACK')
             done(err instanceof Error ? err : new Error(String(err)))
           },
         )
@@ -114,7 +143,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
 
     authorizeSubscribe(client, subscription, done) {
       if (maySubscribe(client.id, subscription.topic)) return done(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 })
-      refuse(client.id, `subscription to ${subscription.topic} is not allowed`)
+      refuse(client.id, `subscription to ${quote(subscription.topic)} is not allowed`)
       done(null, null)
     },
   })
@@ -128,18 +157,42 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     }
   }
 
-  aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'))
+  aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id && quote(client.id), err: quote(err.message) }, 'mqtt client error'))
+
+  /**
+   * Every transport's connection comes in here (TCP, TLS, WebSocket): counted against the limits
+   * before aedes reads a byte, its packets bounded as their headers arrive.
+   */
+  function handle(stream: Duplex, address: string | undefined, req?: unknown): void {
+    const admission = connections.admit(address ?? 'unknown')
+    if (!admission.admitted) {
+      refuseAnonymous(admission.reason, { address })
+      stream.destroy()
+      return
+    }
+    stream.once('close', admission.closed)
+    const client = aedes.handle(stream, req as never)
+    client.once('connected' as never, admission.connected)
+    limitPacketSize(client, limits.maxPacketBytes, (cmd, length) => {
+      const identity = identities.get(client)
+      if (identity) refuse(identity.id, `${cmd} packet of ${length} bytes over the limit`)
+      else refuseAnonymous('packet over the size limit', { address, cmd, length })
+    })
+  }
 
   const servers: (net.Server | tls.Server)[] = []
 
   return {
     aedes,
     disconnect,
+    handle,
+    /** Open connections and the addresses they come from (for /api/stats). */
+    connections: () => connections.snapshot(),
 
     /** Starts the TCP listener; resolves with the bound port. */
     listenTcp(host: string, port: number): Promise<number> {
       // No Nagle: a QoS 1 PUBACK otherwise waits ~40 ms for delayed ACKs (DESIGN.md).
-      const server = net.createServer({ noDelay: true }, (socket) => aedes.handle(socket))
+      const server = net.createServer({ noDelay: true }, (socket) => handle(socket, socket.remoteAddress))
       servers.push(server)
       return new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -152,9 +205,9 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
 
     /** Starts the TLS listener (contract: 8883 when certificates are configured); resolves with the bound port. */
     listenTls(host: string, port: number, credentials: { cert: Buffer; key: Buffer }): Promise<number> {
-      const server = tls.createServer({ ...credentials }, (socket) => {
+      const server = tls.createServer({ ...credentials, handshakeTimeout: limits.connectTimeoutMs }, (socket) => {
         socket.setNoDelay(true)
-        aedes.handle(socket)
+        handle(socket, socket.remoteAddress)
       })
       servers.push(server)
       return new Promise((resolve, reject) => {

@@ -4,6 +4,9 @@
  */
 export type Counter = 'accepted' | 'duplicate' | 'dropped' | 'refused'
 
+/** The one entry that refusals before login are counted on (docs/security.md §counting). */
+export const NOT_LOGGED_IN = '(not logged in)'
+
 export interface DeviceCounters {
   accepted: number
   duplicate: number

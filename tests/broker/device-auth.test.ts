@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../src/contract/index.js'
+import { NOT_LOGGED_IN } from '../../src/ingest/stats.js'
 import { connectDevice, connectOperator, provision, publish, sleep, startPlatform, waitFor, type Fixture, type TestPlatform } from '../helpers/platform.js'
 
 let p: TestPlatform
@@ -40,10 +41,12 @@ describe('device authentication', () => {
     expect(err.code).toBe(5)
   })
 
-  it('counts each refusal', async () => {
+  it('counts each refusal before login on one shared counter, never on the device it names', async () => {
     const before = p.app.stats.device(alice.device.id)?.refused ?? 0
+    const shared = p.app.stats.device(NOT_LOGGED_IN)?.refused ?? 0
     await connectDevice(p, { id: alice.device.id, secret: 'nope' }).catch(() => undefined)
-    expect(p.app.stats.device(alice.device.id)?.refused).toBe(before + 1)
+    expect(p.app.stats.device(NOT_LOGGED_IN)).toMatchObject({ refused: shared + 1, lastReason: 'wrong secret' })
+    expect(p.app.stats.device(alice.device.id)?.refused ?? 0).toBe(before)
   })
 
   it('accepts MQTT over WebSocket at /mqtt on the HTTP port', async () => {
