@@ -98,14 +98,23 @@ export type CommandPayload = z.infer<typeof commandPayload>
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string }
 
-/** Size check, JSON parse and schema validation: the one way a device payload is read. */
+/** Contract §Payloads: UTF-8. A lenient decoder would turn bad bytes into U+FFFD and accept them. */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Size check, UTF-8, JSON parse and schema validation: the one way a device payload is read. */
 export function decodePayload<T>(schema: z.ZodType<T>, payload: Uint8Array): DecodeResult<T> {
   if (payload.byteLength > MAX_PAYLOAD_BYTES) {
     return { ok: false, reason: `payload of ${payload.byteLength} bytes exceeds ${MAX_PAYLOAD_BYTES}` }
   }
+  let text: string
+  try {
+    text = utf8.decode(payload)
+  } catch {
+    return { ok: false, reason: 'payload is not valid UTF-8' }
+  }
   let json: unknown
   try {
-    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'))
+    json = JSON.parse(text)
   } catch {
     return { ok: false, reason: 'payload is not valid JSON' }
   }

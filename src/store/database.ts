@@ -3,7 +3,7 @@
  * PostgreSQL when a deployment outgrows one machine. Both run the same queries and migrations
  * (times are epoch ms, flags 0/1, no SQL of one dialect only).
  */
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
@@ -20,7 +20,13 @@ export interface SqliteOptions {
 }
 
 export async function openSqlite(options: SqliteOptions): Promise<Db> {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
+  if (options.path !== ':memory:') {
+    mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 })
+    // Names, addresses, phones, key-safe codes: readable by the platform's user only. SQLite
+    // gives its -wal and -shm files the database file's permissions.
+    closeSync(openSync(options.path, 'a', 0o600))
+    chmodSync(options.path, 0o600)
+  }
   const sqlite = new SQLite(options.path, { timeout: options.busyTimeoutMs })
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma(`synchronous = ${options.synchronous}`)

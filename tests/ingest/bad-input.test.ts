@@ -27,7 +27,9 @@ describe('bad device input', () => {
       [JSON.stringify({ type: 'sos' }), 'id:'],
       [JSON.stringify({ id: 'a-2', type: 'panic' }), 'type:'],
       [JSON.stringify({ id: 'a-3', ts: 'yesterday', type: 'sos' }), 'ts:'],
-      [Buffer.from([0xff, 0xfe, 0x00]), 'payload is not valid JSON'],
+      [Buffer.from([0xff, 0xfe, 0x00]), 'payload is not valid UTF-8'],
+      // Valid JSON around an invalid UTF-8 sequence: not read as U+FFFD.
+      [Buffer.concat([Buffer.from('{"id":"a-4","type":"sos","note":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 'payload is not valid UTF-8'],
       [Buffer.alloc(8 * 1024, 0x61), 'exceeds 4096'], // a packet over ANJU_MQTT_MAX_PACKET_BYTES closes instead: tests/broker/limits.test.ts
     ]
     for (const [payload, reason] of bad) {
