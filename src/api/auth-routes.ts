@@ -16,10 +16,16 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
         response: { 200: z.object({ token: z.string(), expiresAt: z.number(), user: userView }) },
       },
     },
-    async (request) => {
-      const session = await ctx.auth.login(request.body.username, request.body.password)
-      if (!session) throw new ApiError('UNAUTHORIZED', 'wrong username or password')
-      return session
+    async (request, reply) => {
+      const { username, password } = request.body
+      const result = await ctx.auth.login(username, password, request.ip)
+      if (result.ok) return { token: result.token, expiresAt: result.expiresAt, user: result.user }
+      // Every failure leaves a line (docs/security.md §accounts); a username is quoted short.
+      request.log.warn({ username: username.slice(0, 64), ip: request.ip, reason: result.reason }, 'login refused')
+      if (result.reason === 'wrong') throw new ApiError('UNAUTHORIZED', 'wrong username or password')
+      const minutes = Math.max(1, Math.ceil((result.until - ctx.clock.now()) / 60_000))
+      reply.header('retry-after', String(Math.ceil((result.until - ctx.clock.now()) / 1000)))
+      throw new ApiError('TOO_MANY_ATTEMPTS', `登录失败次数过多,请 ${minutes} 分钟后再试 (too many failed logins ${result.by === 'account' ? 'for this account' : 'from this address'}; try again in ${minutes} min)`)
     },
   )
 

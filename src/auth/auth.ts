@@ -2,22 +2,35 @@
 import type { Clock } from '../shared/clock.js'
 import { hashPassword, hashToken, newToken, verifyPassword } from '../shared/secrets.js'
 import type { User, UserRepository } from '../store/users.js'
+import { createLoginThrottle, type LoginThrottleSettings } from './throttle.js'
 
-export function createAuth(deps: { users: UserRepository; clock: Clock; sessionTtlMs: number }) {
+export type LoginResult =
+  | { ok: true; token: string; user: User; expiresAt: number }
+  | { ok: false; reason: 'wrong' }
+  | { ok: false; reason: 'locked'; until: number; by: 'account' | 'address' }
+
+export function createAuth(deps: { users: UserRepository; clock: Clock; sessionTtlMs: number; throttle?: LoginThrottleSettings }) {
   const { users, clock, sessionTtlMs } = deps
+  const throttle = createLoginThrottle(clock, deps.throttle)
 
   return {
-    async login(username: string, password: string): Promise<{ token: string; user: User; expiresAt: number } | undefined> {
+    /** `address` is the caller's: failures from it count against it as well as against the username. */
+    async login(username: string, password: string, address: string): Promise<LoginResult> {
+      const gate = throttle.gate(username, address)
+      if (!gate.allowed) return { ok: false, reason: 'locked', until: gate.until, by: gate.by }
       const creds = await users.credentials(username)
       // Hash even for an unknown user, so timing does not tell which usernames exist.
       const ok = creds ? await verifyPassword(password, creds.passwordHash) : (await hashPassword(password), false)
-      if (!creds || !ok) return undefined
-      const user = await users.get(creds.id)
-      if (!user) return undefined
+      const user = creds && ok ? await users.get(creds.id) : undefined
+      if (!user) {
+        throttle.failed(username, address)
+        return { ok: false, reason: 'wrong' }
+      }
+      throttle.succeeded(username)
       const token = newToken()
       const expiresAt = clock.now() + sessionTtlMs
       await users.createSession(hashToken(token), user.id, expiresAt)
-      return { token, user, expiresAt }
+      return { ok: true, token, user, expiresAt }
     },
 
     async userForToken(token: string | undefined): Promise<User | undefined> {
