@@ -59,6 +59,9 @@ const contactOut = (c: Contact) => {
   return { ...rest, pushSubscribed: pushSubscription !== null }
 }
 
+/** Away mode silences the wellbeing rules: at most this far ahead, set again if she is still away. */
+const AWAY_MAX_MS = 90 * 24 * 3_600_000
+
 export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
   app.addHook('preHandler', requireUser(ctx.auth))
   const tags = ['households']
@@ -110,7 +113,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     {
       schema: {
         tags,
-        summary: 'Away mode: suppress inactivity, water and door findings until a time (never SOS, fall, smoke or gas)',
+        summary: 'Away mode: suppress inactivity, water and door findings until a time at most 90 days ahead (never SOS, fall, smoke or gas)',
         params: idParam,
         body: z.object({ until: z.number().int().positive().nullable().describe('epoch ms; null = back home') }),
         response: { 200: householdView },
@@ -119,9 +122,12 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     async (request) => {
       const h = await visible(currentUser(request), request.params.id)
       const { until } = request.body
-      if (until !== null && until <= ctx.clock.now()) throw new ApiError('VALIDATION', 'until: must be in the future (or null to end away mode)')
-      const updated = { ...h, awayUntil: until, updatedAt: ctx.clock.now() }
+      const now = ctx.clock.now()
+      if (until !== null && until <= now) throw new ApiError('VALIDATION', 'until: must be in the future (or null to end away mode)')
+      if (until !== null && until > now + AWAY_MAX_MS) throw new ApiError('VALIDATION', 'until: 外出/住院模式最长 90 天 / away mode lasts at most 90 days; set it again when she is still away')
+      const updated = { ...h, awayUntil: until, updatedAt: now }
       await ctx.registry.households.update(updated)
+      request.log.info({ householdId: h.id, by: currentUser(request).username, from: h.awayUntil, until }, 'away mode changed')
       ctx.announce.householdChanged(h.id)
       return updated
     },

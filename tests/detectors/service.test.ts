@@ -128,6 +128,11 @@ describe('detectors in the platform', () => {
     const away = await p.api('PUT', `/api/households/${hh.householdId}/away`, { until: T0 + 7 * 24 * HOUR })
     expect(away.status).toBe(200)
     expect((await p.api('PUT', `/api/households/${hh.householdId}/away`, { until: T0 - 1 })).status).toBe(400)
+    // Never open-ended: the year 9999 is refused, and changes nothing.
+    const forever = await p.api<{ message: string }>('PUT', `/api/households/${hh.householdId}/away`, { until: Date.UTC(9999, 0, 1) })
+    expect(forever.status).toBe(400)
+    expect(forever.body.message).toContain('最长 90 天')
+    expect((await p.api<{ awayUntil: number }>('GET', `/api/households/${hh.householdId}`)).body.awayUntil).toBe(T0 + 7 * 24 * HOUR)
     const life = { total: 10, active: false }
     await report(p, clock, { meter, radar }, 16, life)
     expect((await p.api<Incident[]>('GET', '/api/incidents?state=active')).body).toEqual([])
