@@ -25,7 +25,7 @@ interface Entry {
 
 export type LoginGate = { allowed: true } | { allowed: false; until: number; by: 'account' | 'address' }
 
-export function createLoginThrottle(clock: Clock, s: LoginThrottleSettings = LOGIN_THROTTLE_DEFAULTS) {
+export function createLoginThrottle(clock: Pick<Clock, 'now'>, s: LoginThrottleSettings = LOGIN_THROTTLE_DEFAULTS) {
   const accounts = new Map<string, Entry>()
   const addresses = new Map<string, Entry>()
   const accountKey = (username: string) => username.trim().toLowerCase()
