@@ -1,5 +1,6 @@
 /** The Fastify server: external plugins, then the API's route plugins, then the dashboards. */
 import { existsSync } from 'node:fs'
+import fastifyHelmet from '@fastify/helmet'
 import fastifyStatic from '@fastify/static'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
@@ -45,6 +46,31 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
     }
     request.log.error({ err }, 'request failed')
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' })
+  })
+
+  // Pages carry tokens in their URL (family links): no referrer, no framing, nothing run that we
+  // did not serve (docs/security.md §web). The Vue builds and Swagger UI load scripts from files;
+  // their styles set inline attributes. Plain HTTP in embedded mode: HSTS is for the proxy in front.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: false,
+    crossOriginEmbedderPolicy: false,
   })
 
   await app.register(fastifySwagger, {
