@@ -29,7 +29,7 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
     },
   )
 
-  app.post('/logout', { schema: { tags: ['auth'], summary: 'End this session' }, preHandler: requireUser(ctx.auth) }, async (request, reply) => {
+  app.post('/logout', { schema: { tags: ['auth'], summary: 'End this session' }, onRequest: requireUser(ctx.auth) }, async (request, reply) => {
     await ctx.auth.logout(bearerToken(request)!)
     ctx.announce.loggedOut(currentUser(request).id)
     return reply.code(204).send()
@@ -37,7 +37,7 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
 
   app.get(
     '/me',
-    { schema: { tags: ['auth'], summary: 'The logged-in user', response: { 200: userView } }, preHandler: requireUser(ctx.auth) },
+    { schema: { tags: ['auth'], summary: 'The logged-in user', response: { 200: userView } }, onRequest: requireUser(ctx.auth) },
     async (request) => currentUser(request),
   )
 }

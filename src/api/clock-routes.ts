@@ -14,8 +14,8 @@ export interface TimeTravel {
 }
 
 export const clockRoutes: FastifyPluginAsyncZod<ApiContext & { timeTravel: TimeTravel }> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
-  app.addHook('preHandler', requireAdmin)
+  app.addHook('onRequest', requireUser(ctx.auth))
+  app.addHook('onRequest', requireAdmin)
   const tags = ['test mode']
   const clockView = z.object({ now: z.number(), iso: z.string() })
   const view = () => ({ now: ctx.timeTravel.now(), iso: new Date(ctx.timeTravel.now()).toISOString() })

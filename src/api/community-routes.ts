@@ -25,7 +25,7 @@ const communityBody = z.object({
 const communityPatch = z.object(communityFields).partial()
 
 export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
+  app.addHook('onRequest', requireUser(ctx.auth))
   const tags = ['communities']
 
   // Routing holds webhook secrets and staff phone numbers: for admins only.
@@ -43,14 +43,14 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return forUser(currentUser(request), c)
   })
 
-  app.post('/', { preHandler: requireAdmin, schema: { tags, body: communityBody, response: { 201: communityView } } }, async (request, reply) => {
+  app.post('/', { onRequest: requireAdmin, schema: { tags, body: communityBody, response: { 201: communityView } } }, async (request, reply) => {
     const now = ctx.clock.now()
     const c = { id: newId('com', now), ...request.body, createdAt: now }
     await ctx.registry.communities.insert(c)
     return reply.code(201).send(c)
   })
 
-  app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: communityPatch, response: { 200: communityView } } }, async (request) => {
+  app.patch('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam, body: communityPatch, response: { 200: communityView } } }, async (request) => {
     const c = await ctx.registry.communities.get(request.params.id)
     if (!c) throw notFound('community', request.params.id)
     const updated = { ...c, ...request.body }
@@ -59,7 +59,7 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return updated
   })
 
-  app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+  app.delete('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
     const c = await ctx.registry.communities.get(request.params.id)
     if (!c) throw notFound('community', request.params.id)
     if ((await ctx.registry.communities.householdCount(c.id)) > 0) {

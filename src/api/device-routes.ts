@@ -27,7 +27,7 @@ const devicePatch = z.object({
 }).partial()
 
 export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
+  app.addHook('onRequest', requireUser(ctx.auth))
   const tags = ['devices']
 
   const visibleDevice = async (user: User, id: string): Promise<Device> => {
@@ -54,7 +54,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
 
   app.post(
     '/',
-    { preHandler: requireAdmin, schema: { tags, summary: 'Provision a device; its secret is returned only in this response', body: deviceBody, response: { 201: deviceWithSecret } } },
+    { onRequest: requireAdmin, schema: { tags, summary: 'Provision a device; its secret is returned only in this response', body: deviceBody, response: { 201: deviceWithSecret } } },
     async (request, reply) => {
       const body = request.body
       await requireHousehold(body.householdId)
@@ -78,7 +78,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     },
   )
 
-  app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: devicePatch, response: { 200: deviceView } } }, async (request) => {
+  app.patch('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam, body: devicePatch, response: { 200: deviceView } } }, async (request) => {
     const d = await visibleDevice(currentUser(request), request.params.id)
     if (request.body.householdId) await requireHousehold(request.body.householdId)
     const updated = {
@@ -96,7 +96,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
 
   app.post(
     '/:id/rotate-secret',
-    { preHandler: requireAdmin, schema: { tags, summary: 'Issue a new secret; the old one stops working at the next connect', params: idParam, response: { 200: deviceWithSecret } } },
+    { onRequest: requireAdmin, schema: { tags, summary: 'Issue a new secret; the old one stops working at the next connect', params: idParam, response: { 200: deviceWithSecret } } },
     async (request) => {
       const d = await visibleDevice(currentUser(request), request.params.id)
       const secret = newDeviceSecret()
@@ -106,7 +106,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     },
   )
 
-  app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+  app.delete('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
     const d = await visibleDevice(currentUser(request), request.params.id)
     await ctx.registry.devices.remove(d.id)
     ctx.announce.deviceChanged(d.id)

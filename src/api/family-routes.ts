@@ -72,7 +72,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
   app.post(
     '/api/households/:id/contacts/:contactId/family-link',
     {
-      preHandler: requireUser(ctx.auth),
+      onRequest: requireUser(ctx.auth),
       schema: {
         tags: ['family'],
         summary: "A view link for one of the household's contacts: their elder's status and incidents, without a login",
@@ -95,7 +95,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
   app.delete(
     '/api/households/:id/contacts/:contactId/family-links',
     {
-      preHandler: requireUser(ctx.auth),
+      onRequest: requireUser(ctx.auth),
       schema: {
         tags: ['family'],
         summary: "Revoke every view link given to this contact (a lost phone); their next link is a new one",

@@ -18,8 +18,8 @@ const fleetDevice = z.object({ id: z.string(), secret: z.string(), kind: z.enum(
 export const fleetFile = z.object({ devices: z.array(fleetDevice) })
 
 export const fleetRoutes: FastifyPluginAsyncZod<ApiContext & { db: Db }> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
-  app.addHook('preHandler', requireAdmin)
+  app.addHook('onRequest', requireUser(ctx.auth))
+  app.addHook('onRequest', requireAdmin)
 
   app.post(
     '/',

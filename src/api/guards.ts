@@ -16,6 +16,10 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7) : undefined
 }
 
+/**
+ * Registered as `onRequest` hooks: they run before the body is parsed and validated, so an
+ * anonymous caller learns nothing of a route's schema from its 400s (docs/security.md §web).
+ */
 export function requireUser(auth: Auth) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const user = await auth.userForToken(bearerToken(request))

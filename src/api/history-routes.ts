@@ -26,7 +26,7 @@ const historyView = z.object({
 })
 
 export const historyRoutes: FastifyPluginAsyncZod<ApiContext & { history: TelemetryHistory }> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
+  app.addHook('onRequest', requireUser(ctx.auth))
 
   app.get(
     '/:id/history',

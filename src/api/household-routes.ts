@@ -63,7 +63,7 @@ const contactOut = (c: Contact) => {
 const AWAY_MAX_MS = 90 * 24 * 3_600_000
 
 export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
+  app.addHook('onRequest', requireUser(ctx.auth))
   const tags = ['households']
 
   const visible = (user: User, id: string): Promise<Household> => visibleHousehold(ctx.registry, user, id)
@@ -85,7 +85,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
 
   app.get('/:id', { schema: { tags, params: idParam, response: { 200: householdView } } }, async (request) => visible(currentUser(request), request.params.id))
 
-  app.post('/', { preHandler: requireAdmin, schema: { tags, body: householdBody, response: { 201: householdView } } }, async (request, reply) => {
+  app.post('/', { onRequest: requireAdmin, schema: { tags, body: householdBody, response: { 201: householdView } } }, async (request, reply) => {
     await requireCommunity(request.body.communityId)
     const now = ctx.clock.now()
     const h: Household = { id: newId('hh', now), ...request.body, awayUntil: null, createdAt: now, updatedAt: now }
@@ -94,7 +94,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return reply.code(201).send(h)
   })
 
-  app.patch('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam, body: householdPatch, response: { 200: householdView } } }, async (request) => {
+  app.patch('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam, body: householdPatch, response: { 200: householdView } } }, async (request) => {
     const h = await visible(currentUser(request), request.params.id)
     if (request.body.communityId) await requireCommunity(request.body.communityId)
     const updated = { ...h, ...stripUndefined(request.body), updatedAt: ctx.clock.now() }
@@ -133,7 +133,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     },
   )
 
-  app.delete('/:id', { preHandler: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+  app.delete('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
     const h = await visible(currentUser(request), request.params.id)
     const deps = await ctx.registry.households.dependents(h.id)
     if (deps.devices > 0 || deps.incidents > 0) {
@@ -148,7 +148,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return (await ctx.registry.contacts.list(h.id)).map(contactOut)
   })
 
-  app.post('/:id/contacts', { preHandler: requireAdmin, schema: { tags, params: idParam, body: contactBody, response: { 201: contactView } } }, async (request, reply) => {
+  app.post('/:id/contacts', { onRequest: requireAdmin, schema: { tags, params: idParam, body: contactBody, response: { 201: contactView } } }, async (request, reply) => {
     const h = await visible(currentUser(request), request.params.id)
     const now = ctx.clock.now()
     const { audience, ...body } = request.body
@@ -162,7 +162,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
 
   app.delete(
     '/:id/contacts/:contactId',
-    { preHandler: requireAdmin, schema: { tags, params: idParam.extend({ contactId: z.string().min(1) }) } },
+    { onRequest: requireAdmin, schema: { tags, params: idParam.extend({ contactId: z.string().min(1) }) } },
     async (request, reply) => {
       const removed = await ctx.registry.contacts.remove(request.params.id, request.params.contactId)
       if (removed === 0) throw notFound('contact', request.params.contactId)

@@ -11,7 +11,7 @@ import { assertCommunityVisible, currentUser, requireUser } from './guards.js'
 import { idParam, incidentEventView, incidentView } from './views.js'
 
 export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
+  app.addHook('onRequest', requireUser(ctx.auth))
   const tags = ['incidents']
 
   const visibleIncident = async (user: User, id: string) => {

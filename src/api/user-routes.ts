@@ -9,8 +9,8 @@ import { requireAdmin, requireUser } from './guards.js'
 import { userView } from './views.js'
 
 export const userRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
-  app.addHook('preHandler', requireUser(ctx.auth))
-  app.addHook('preHandler', requireAdmin)
+  app.addHook('onRequest', requireUser(ctx.auth))
+  app.addHook('onRequest', requireAdmin)
   const tags = ['users']
 
   app.get('/', { schema: { tags, response: { 200: z.array(userView) } } }, async () => ctx.users.list())
