@@ -180,7 +180,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
         }
       : {}),
   })
-  const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, log: log.child({ component: 'realtime' }) })
+  const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, clock, log: log.child({ component: 'realtime' }) })
   realtimeRef.current = realtime
   const familyRealtime = createFamilyRealtime({ io: realtime.io, links, registry, incidents, bus, clock, log: log.child({ component: 'family-realtime' }) })
   familyRealtimeRef.current = familyRealtime

@@ -13,6 +13,27 @@ export function createAuth(deps: { users: UserRepository; clock: Clock; sessionT
   const { users, clock, sessionTtlMs } = deps
   const throttle = createLoginThrottle(clock, deps.throttle)
 
+  /**
+   * The session behind a token and when it ends. `renew`: a request from an operator at work
+   * slides the end forward once half the lifetime has passed, so a shift does not end in a
+   * logout mid-alarm; a console left alone still expires (docs/security.md §accounts).
+   */
+  async function session(token: string | undefined, o: { renew?: boolean } = {}): Promise<{ user: User; expiresAt: number } | undefined> {
+    if (!token) return undefined
+    const now = clock.now()
+    const hash = hashToken(token)
+    const s = await users.session(hash, now)
+    if (!s) return undefined
+    const user = await users.get(s.userId)
+    if (!user) return undefined
+    let expiresAt = s.expiresAt
+    if (o.renew && expiresAt - now < sessionTtlMs / 2) {
+      expiresAt = now + sessionTtlMs
+      await users.renewSession(hash, expiresAt)
+    }
+    return { user, expiresAt }
+  }
+
   return {
     /** `address` is the caller's: failures from it count against it as well as against the username. */
     async login(username: string, password: string, address: string): Promise<LoginResult> {
@@ -34,10 +55,10 @@ export function createAuth(deps: { users: UserRepository; clock: Clock; sessionT
     },
 
     async userForToken(token: string | undefined): Promise<User | undefined> {
-      if (!token) return undefined
-      const userId = await users.sessionUser(hashToken(token), clock.now())
-      return userId ? users.get(userId) : undefined
+      return (await session(token, { renew: true }))?.user
     },
+
+    session,
 
     logout: (token: string) => users.deleteSession(hashToken(token)),
   }

@@ -39,7 +39,7 @@ export function createFamilyRealtime(deps: {
   log: Logger
 }) {
   const { io, bus, clock, log } = deps
-  const family = io.of('/family') as Namespace<Record<string, never>, ServerToFamily, Record<string, never>, { householdId: string; contactId: string }>
+  const family = io.of('/family') as Namespace<Record<string, never>, ServerToFamily, Record<string, never>, { householdId: string; contactId: string; expiresAt: number }>
 
   family.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token
@@ -49,13 +49,19 @@ export function createFamilyRealtime(deps: {
         if (!r.ok) return next(new Error(r.reason === 'expired' ? 'this link has expired' : 'this link is not valid'))
         socket.data.householdId = r.access.household.id
         socket.data.contactId = r.access.contact.id
+        socket.data.expiresAt = r.access.claims.expiresAt
         next()
       },
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
     )
   })
 
-  family.on('connection', (socket) => void socket.join([householdRoom(socket.data.householdId), contactRoom(socket.data.contactId)]))
+  family.on('connection', (socket) => {
+    void socket.join([householdRoom(socket.data.householdId), contactRoom(socket.data.contactId)])
+    // A link ends at its expiry: so does the page's live channel.
+    const timer = clock.setTimeout(() => socket.disconnect(true), Math.max(0, socket.data.expiresAt - clock.now()))
+    socket.on('disconnect', () => clock.clearTimeout(timer))
+  })
 
   bus.on('incident.changed', OWNER, ({ incident, events }) => {
     if (!FAMILY_CATEGORIES.has(incident.category) || events.every((e) => UNSEEN.has(e.kind))) return

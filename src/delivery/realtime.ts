@@ -10,6 +10,7 @@ import { communityScope, type Auth } from '../auth/auth.js'
 import type { Incident, IncidentEvent } from '../incidents/model.js'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { RoutingEvents } from '../routing/service.js'
+import type { Clock, TimerHandle } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { User } from '../store/users.js'
@@ -25,6 +26,8 @@ export interface ServerToOperator {
   'incident:events': (incidentId: string, events: IncidentEvent[]) => void
   /** Nobody has acknowledged yet: the escalation ladder alerts the consoles again. */
   'incident:alert': (alert: { incidentId: string; step: string }) => void
+  /** The session ended (expired, or logged out elsewhere): the server closes the socket next. */
+  'session:ended': () => void
 }
 
 const OWNER = 'realtime'
@@ -39,11 +42,14 @@ export function createRealtime(deps: {
   incidents: Incidents
   registry: RegistryRepository
   bus: EventBus<IncidentEvents & RoutingEvents>
+  clock: Clock
   log: Logger
 }) {
-  const { httpServer, auth, incidents, registry, bus, log } = deps
+  const { httpServer, auth, incidents, registry, bus, clock, log } = deps
+  /** Session checks under way (tests wait for them after moving the clock). */
+  const checks = new Set<Promise<void>>()
   // destroyUpgrade off: the same HTTP server also upgrades /mqtt for devices.
-  const io = new Server<Record<string, never>, ServerToOperator, Record<string, never>, { user: User }>(httpServer, {
+  const io = new Server<Record<string, never>, ServerToOperator, Record<string, never>, { user: User; token: string; expiresAt: number }>(httpServer, {
     destroyUpgrade: false,
     serveClient: true,
   })
@@ -55,10 +61,12 @@ export function createRealtime(deps: {
 
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token
-    auth.userForToken(typeof token === 'string' ? token : undefined).then(
-      (user) => {
-        if (!user) return next(new Error('unauthorized: log in and pass the token as auth.token'))
-        socket.data.user = user
+    auth.session(typeof token === 'string' ? token : undefined).then(
+      (s) => {
+        if (!s) return next(new Error('unauthorized: log in and pass the token as auth.token'))
+        socket.data.user = s.user
+        socket.data.token = token as string
+        socket.data.expiresAt = s.expiresAt
         next()
       },
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
@@ -67,6 +75,31 @@ export function createRealtime(deps: {
 
   io.on('connection', (socket) => {
     const user = socket.data.user
+    // Rights are checked for as long as the socket lives, not only at connect: at the session's
+    // end it is read again (another request may have renewed it), and the socket closed if it is over.
+    let timer: TimerHandle | null = null
+    const watch = (until: number) => {
+      timer = clock.setTimeout(() => {
+        timer = null
+        const check = auth
+          .session(socket.data.token)
+          .then(
+            (s) => {
+              if (!socket.connected) return
+              if (s) return watch(s.expiresAt)
+              socket.emit('session:ended')
+              socket.disconnect(true)
+            },
+            (err: unknown) => log.error({ err, userId: user.id }, 'session check failed'),
+          )
+          .finally(() => checks.delete(check))
+        checks.add(check)
+      }, Math.max(0, until - clock.now()))
+    }
+    watch(socket.data.expiresAt)
+    socket.on('disconnect', () => {
+      if (timer) clock.clearTimeout(timer)
+    })
     const scope = communityScope(user)
     void socket.join([...(scope ? scope.map(communityRoom) : ['admins']), userRoom(user.id)])
     incidents
@@ -93,6 +126,10 @@ export function createRealtime(deps: {
 
   return {
     io,
+    /** Resolves when every session check started so far has finished. */
+    async settle(): Promise<void> {
+      while (checks.size > 0) await Promise.allSettled([...checks])
+    },
     /** A logged-out session stops receiving names, addresses and phone numbers at once. */
     disconnectUser(userId: string): void {
       io.in(userRoom(userId)).disconnectSockets(true)

@@ -61,14 +61,17 @@ export function userRepository(db: Db) {
     async createSession(tokenHash: string, userId: string, expiresAt: number): Promise<void> {
       await db.insertInto('sessions').values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt }).execute()
     },
-    async sessionUser(tokenHash: string, now: number): Promise<string | undefined> {
+    async session(tokenHash: string, now: number): Promise<{ userId: string; expiresAt: number } | undefined> {
       const row = await db
         .selectFrom('sessions')
-        .select('user_id')
+        .select(['user_id', 'expires_at'])
         .where('token_hash', '=', tokenHash)
         .where('expires_at', '>', now)
         .executeTakeFirst()
-      return row?.user_id
+      return row && { userId: row.user_id, expiresAt: row.expires_at }
+    },
+    async renewSession(tokenHash: string, expiresAt: number): Promise<void> {
+      await db.updateTable('sessions').set({ expires_at: expiresAt }).where('token_hash', '=', tokenHash).where('expires_at', '<', expiresAt).execute()
     },
     async deleteSession(tokenHash: string): Promise<void> {
       await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute()

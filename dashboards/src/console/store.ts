@@ -28,6 +28,8 @@ export const state = reactive({
   /** bumped on every incident snapshot or change (the service strip and households refresh on it) */
   incidentsVersion: 0,
   view: 'queue' as 'queue' | 'health' | 'households',
+  /** The server ended the session (expired, logged out elsewhere): the login page says so. */
+  sessionEnded: false,
 })
 session.token = state.token
 
@@ -47,6 +49,7 @@ export async function login(username: string, password: string): Promise<void> {
   const s = await api<{ token: string; user: User }>('POST', '/api/login', { username, password })
   state.token = session.token = s.token
   state.user = s.user
+  state.sessionEnded = false
   sessionStorage.setItem('anju.token', s.token)
   sessionStorage.setItem('anju.user', JSON.stringify(s.user))
   enter()
@@ -65,16 +68,39 @@ export function signOut(): void {
   socket?.removeAllListeners()
   socket?.disconnect()
   socket = null
+  if (renewer) clearInterval(renewer)
+  renewer = null
   state.incidents = new Map()
   state.selectedId = null
   state.banner = null
   state.view = 'queue'
 }
-session.onUnauthorized = signOut
+/** Signed out by the server, not by her: the login page tells her why. */
+function sessionEnded(): void {
+  const wasIn = Boolean(state.token)
+  signOut()
+  state.sessionEnded = wasIn
+}
+session.onUnauthorized = sessionEnded
+
+/**
+ * An operator at work keeps her session: while she has used the console in the last half hour,
+ * it asks the server every five minutes, which renews a session past half its life
+ * (docs/security.md §accounts). A console left alone still ends.
+ */
+const RENEW_EVERY_MS = 5 * 60_000
+const ACTIVE_WITHIN_MS = 30 * 60_000
+let lastInput = Date.now()
+for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) window.addEventListener(type, () => { lastInput = Date.now() }, { passive: true })
+let renewer: ReturnType<typeof setInterval> | null = null
 
 export function enter(): void {
   loadMute()
   connect()
+  if (renewer) clearInterval(renewer)
+  renewer = setInterval(() => {
+    if (state.token && Date.now() - lastInput < ACTIVE_WITHIN_MS) api('GET', '/api/me').catch(() => { /* a 401 signs out */ })
+  }, RENEW_EVERY_MS)
   api<Community[]>('GET', '/api/communities')
     .then((list) => { state.communities = new Map(list.map((c) => [c.id, c.name])) })
     .catch(() => { /* 401 already signed out; otherwise the header just lacks names */ })
@@ -89,8 +115,9 @@ function connect(): void {
     // The server dropped us (e.g. restart): Socket.IO won't retry by itself; the handshake re-checks the token.
     if (reason === 'io server disconnect') setTimeout(() => socket?.connect(), 2000)
   })
+  s.on('session:ended', sessionEnded)
   s.on('connect_error', (err) => {
-    if (String(err?.message).startsWith('unauthorized')) signOut()
+    if (String(err?.message).startsWith('unauthorized')) sessionEnded()
     else state.conn = 'reconnecting'
   })
   s.on('incidents:snapshot', (list: Incident[]) => {

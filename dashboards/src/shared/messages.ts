@@ -2,7 +2,7 @@
 export const OUTCOMES = ['emergency_handled', 'false_alarm', 'test', 'resolved_by_phone'] as const
 
 const zh = {
-  title: '安居 · 值班台', familyTitle: '安居 · 家属', username: '用户名', password: '密码', login: '登录', logout: '退出',
+  title: '安居 · 值班台', familyTitle: '安居 · 家属', username: '用户名', password: '密码', login: '登录', logout: '退出', sessionEnded: '登录已过期,请重新登录。',
   langToggle: 'EN', langToggleLabel: 'Switch to English',
   conn: { connecting: '连接中…', connected: '已连接', reconnecting: '重新连接中…', offline: '实时通道不可用' },
   queue: '待处理事件', empty: '暂无待处理事件', communities: '服务社区',
@@ -114,7 +114,7 @@ const zh = {
 type Messages = typeof zh
 
 const en: Messages = {
-  title: 'Anju · Duty Console', familyTitle: 'Anju · Family', username: 'Username', password: 'Password', login: 'Log in', logout: 'Log out',
+  title: 'Anju · Duty Console', familyTitle: 'Anju · Family', username: 'Username', password: 'Password', login: 'Log in', logout: 'Log out', sessionEnded: 'Your login has ended; please log in again.',
   langToggle: '中文', langToggleLabel: '切换到中文',
   conn: { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Live channel unavailable' },
   queue: 'Active incidents', empty: 'No active incidents', communities: 'Communities',

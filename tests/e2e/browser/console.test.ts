@@ -8,6 +8,7 @@ import type { MqttClient } from 'mqtt'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../../src/contract/index.js'
+import { virtualClock } from '../../../src/shared/clock.js'
 import { connectDevice, createOperator, provision, publish, sleep, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
 import { axeViolations, shot as harnessShot, startHarness, type Harness } from './harness.js'
 
@@ -287,4 +288,24 @@ describe('operator console in a browser', () => {
     await shot(page, 'households-en')
     expect(await axeViolations(page)).toEqual([])
   }, 60_000)
+
+  it('tells a night operator her login has ended, instead of leaving her on a console that no longer hears alarms', async () => {
+    const clock = virtualClock(Date.UTC(2026, 0, 1, 12))
+    const { p: vp, site: vsite } = await h.another({ clock })
+    const fx = await provision(vp)
+    await createOperator(vp, 'op-night', [fx.communityId])
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } })
+    cleanups.push(() => context.close())
+    const page = await context.newPage()
+    page.setDefaultTimeout(10_000)
+    await page.goto(vsite.url + '/')
+    await page.getByTestId('login-username').fill('op-night')
+    await page.getByTestId('login-password').fill(PASSWORD)
+    await page.getByTestId('login-submit').click()
+    await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
+    clock.advance(12 * 3_600_000) // the session's end, with nothing done on the console since half-way
+    await vp.app.realtime.settle()
+    await page.getByTestId('login-error').filter({ hasText: '登录已过期,请重新登录。' }).waitFor()
+    await shot(page, 'session-ended')
+  })
 })
