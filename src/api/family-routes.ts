@@ -98,7 +98,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
       onRequest: requireUser(ctx.auth),
       schema: {
         tags: ['family'],
-        summary: "Revoke every view link given to this contact (a lost phone); their next link is a new one",
+        summary: "Revoke every link given to this contact (view links and the incident links of notices) and their Web Push subscription (a lost phone); their next link is a new one",
         params: idParam.extend({ contactId: z.string().min(1).max(100) }),
       },
     },
@@ -106,9 +106,9 @@ export const familyRoutes: FastifyPluginAsyncZod<
       const h = await visibleHousehold(ctx.registry, currentUser(request), request.params.id)
       const contact = await ctx.registry.contacts.get(request.params.contactId)
       if (!contact || contact.householdId !== h.id) throw notFound('contact', request.params.contactId)
-      await ctx.registry.contacts.revokeViewLinks(contact.id)
+      await ctx.registry.contacts.revokeLinks(contact.id)
       ctx.announce.familyLinksRevoked(contact.id)
-      request.log.info({ householdId: h.id, contactId: contact.id, by: currentUser(request).username }, 'family view links revoked')
+      request.log.info({ householdId: h.id, contactId: contact.id, by: currentUser(request).username }, 'family links and push subscription revoked')
       return reply.code(204).send()
     },
   )

@@ -30,7 +30,8 @@ export async function familyAccess(
   const linkIncident = claims.kind === 'incident' ? ((await deps.incidents.get(claims.incidentId)) ?? null) : null
   const householdId = claims.kind === 'incident' ? linkIncident?.householdId : claims.householdId
   if (!contact || !householdId || contact.householdId !== householdId) return { ok: false, reason: 'invalid' }
-  if (claims.kind === 'household' && claims.version !== contact.viewLinkVersion) return { ok: false, reason: 'invalid' }
+  // One revocation ends every link the contact holds, view and incident links alike.
+  if (claims.version !== contact.viewLinkVersion) return { ok: false, reason: 'invalid' }
   const household = await deps.registry.households.get(householdId)
   if (!household) return { ok: false, reason: 'invalid' }
   return { ok: true, access: { claims, contact, household, linkIncident } }

@@ -12,13 +12,15 @@ export interface LinkClaims {
   incidentId: string
   contactId: string
   expiresAt: number
+  /** The contact's link version when the link was made: a newer one revokes it (as a view link's). */
+  version: number
 }
 
 export interface ViewClaims {
   householdId: string
   contactId: string
   expiresAt: number
-  /** The contact's view-link version when the link was made: a newer one revokes it. */
+  /** The contact's link version when the link was made: a newer one revokes it. */
   version: number
 }
 
@@ -26,7 +28,7 @@ export type CheckedClaims = ({ kind: 'incident' } & LinkClaims) | ({ kind: 'hous
 
 export type LinkCheck = { ok: true; claims: CheckedClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' }
 
-/** Marks a view link's body; an incident link's body has three fields, a view link's five. */
+/** Marks a view link's body; an incident link's body has four fields (three before links carried a version), a view link's five. */
 const VIEW = 'view'
 
 export function createFamilyLinks(key: string) {
@@ -38,7 +40,7 @@ export function createFamilyLinks(key: string) {
   return {
     /** An incident link (notices). */
     token(claims: LinkClaims): string {
-      return seal([claims.incidentId, claims.contactId, claims.expiresAt])
+      return seal([claims.incidentId, claims.contactId, claims.expiresAt, claims.version])
     },
     /** A view link (the family view of one household). */
     viewToken(claims: ViewClaims): string {
@@ -67,10 +69,11 @@ export function createFamilyLinks(key: string) {
 function claimsOf(parsed: unknown): CheckedClaims | null {
   if (!Array.isArray(parsed)) return null
   const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0
-  if (parsed.length === 3) {
-    const [incidentId, contactId, expiresAt] = parsed as unknown[]
-    if (!isText(incidentId) || !isText(contactId) || typeof expiresAt !== 'number') return null
-    return { kind: 'incident', incidentId, contactId, expiresAt }
+  if (parsed.length === 3 || parsed.length === 4) {
+    // A 24 h link sent before links carried a version is version 0: any revocation since ends it.
+    const [incidentId, contactId, expiresAt, version = 0] = parsed as unknown[]
+    if (!isText(incidentId) || !isText(contactId) || typeof expiresAt !== 'number' || !Number.isInteger(version)) return null
+    return { kind: 'incident', incidentId, contactId, expiresAt, version: version as number }
   }
   if (parsed.length === 5 && parsed[0] === VIEW) {
     const [, householdId, contactId, expiresAt, version] = parsed as unknown[]

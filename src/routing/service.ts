@@ -133,7 +133,8 @@ export function createRouting(deps: {
       let queued = 0
       for (const d of deliveries) {
         const contactId = d.recipientId.startsWith('contact:') ? d.recipientId.slice('contact:'.length) : null
-        const link = contactId ? familyLink(incidentId, contactId, now) : undefined
+        const contact = contactId ? contacts.find((c) => c.id === contactId) : undefined
+        const link = contact ? familyLink(incidentId, contact.id, contact.viewLinkVersion, now) : undefined
         const message = compose(incident, household, link)
         const notification: Notification = {
           key: `${incidentId}:${row.started_at}:${step.label}:${d.recipientId}:${d.channel}`,
@@ -203,8 +204,8 @@ export function createRouting(deps: {
     scheduler.schedule(incidentId, result.nextAt)
   }
 
-  function familyLink(incidentId: string, contactId: string, now: number): string {
-    const token = links.token({ incidentId, contactId, expiresAt: now + deps.linkTtlMs })
+  function familyLink(incidentId: string, contactId: string, version: number, now: number): string {
+    const token = links.token({ incidentId, contactId, expiresAt: now + deps.linkTtlMs, version })
     return `${deps.publicUrl.replace(/\/$/, '')}/family/respond?t=${encodeURIComponent(token)}`
   }
 

@@ -273,9 +273,9 @@ export function registryRepository(db: Db) {
       async setPushSubscription(id: string, subscription: PushSubscriptionJson): Promise<void> {
         await db.updateTable('contacts').set({ push_subscription: JSON.stringify(subscription) }).where('id', '=', id).execute()
       },
-      /** Revokes every family view link of the contact; returns the new version. */
-      async revokeViewLinks(id: string): Promise<number> {
-        await db.updateTable('contacts').set((eb) => ({ view_link_version: eb('view_link_version', '+', 1) })).where('id', '=', id).execute()
+      /** Revokes every family link of the contact (view and incident links) and forgets their push subscription; returns the new version. */
+      async revokeLinks(id: string): Promise<number> {
+        await db.updateTable('contacts').set((eb) => ({ view_link_version: eb('view_link_version', '+', 1), push_subscription: null })).where('id', '=', id).execute()
         const row = await db.selectFrom('contacts').select('view_link_version').where('id', '=', id).executeTakeFirst()
         return Number(row?.view_link_version ?? 0)
       },

@@ -176,7 +176,7 @@ describe('family overview', () => {
     const fx = await provision(p)
     const contactId = await contactOf(fx.householdId)
     const first = await sos(fx, 'fam-inc-1')
-    const link = p.app.links.token({ incidentId: first, contactId, expiresAt: Date.now() + 3_600_000 })
+    const link = p.app.links.token({ incidentId: first, contactId, expiresAt: Date.now() + 3_600_000, version: 0 })
     const view = (await overview(link)).body
     expect(view.linkIncidentId).toBe(first)
     expect(view.incidents).toEqual([expect.objectContaining({ id: first, answerable: true })])
@@ -187,5 +187,27 @@ describe('family overview', () => {
     const both = (await overview(link)).body.incidents
     expect(both.map((i: Json) => [i.id, i.state, i.answerable])).toEqual([[second, 'open', false], [first, 'resolved', false]])
     expect((await p.api('POST', `/api/incidents/${second}/family-response`, { token: link, answer: 'on_my_way' })).status).toBe(403)
+  })
+
+  it('one revocation ends every link the contact holds — the incident links of notices too — and their Web Push subscription', async () => {
+    const fx = await provision(p)
+    const contactId = await contactOf(fx.householdId)
+    const incidentId = await sos(fx, 'fam-revoke-1')
+    const incidentLink = p.app.links.token({ incidentId, contactId, expiresAt: Date.now() + 3_600_000, version: 0 })
+    const { token: view } = (await viewLink(fx.householdId, contactId)).body
+    const subscription = { endpoint: 'https://fcm.googleapis.com/fcm/send/abc', keys: { p256dh: 'p'.repeat(20), auth: 'a'.repeat(10) } }
+    expect((await p.api('POST', '/api/family/push-subscription', { token: view, subscription })).status).toBe(204)
+    expect((await p.app.registry.contacts.get(contactId))?.pushSubscription).toMatchObject({ endpoint: subscription.endpoint })
+    expect((await overview(incidentLink)).status).toBe(200)
+
+    expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}/family-links`)).status).toBe(204)
+    expect(await overview(incidentLink)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
+    // It can no longer acknowledge the SOS (which would stop its escalation).
+    expect((await p.api('POST', `/api/incidents/${incidentId}/family-response`, { token: incidentLink, answer: 'on_my_way' })).status).toBe(403)
+    expect((await p.api<Json>('GET', `/api/incidents/${incidentId}`)).body.state).toBe('open')
+    expect((await p.app.registry.contacts.get(contactId))?.pushSubscription).toBeNull()
+    // The links made after the revocation work.
+    const fresh = p.app.links.token({ incidentId, contactId, expiresAt: Date.now() + 3_600_000, version: (await p.app.registry.contacts.get(contactId))!.viewLinkVersion })
+    expect((await overview(fresh)).status).toBe(200)
   })
 })

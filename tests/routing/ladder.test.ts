@@ -105,16 +105,25 @@ describe('recipients', () => {
 describe('family links', () => {
   const links = createFamilyLinks('k'.repeat(32))
   it('names one incident and one contact until it expires', () => {
-    const token = links.token({ incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 })
-    expect(links.check(token, T0)).toEqual({ ok: true, claims: { kind: 'incident', incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 } })
+    const token = links.token({ incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 })
+    expect(links.check(token, T0)).toEqual({ ok: true, claims: { kind: 'incident', incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 } })
     expect(links.check(token, T0 + 1000)).toEqual({ ok: false, reason: 'expired' })
+    // Carries the contact's link version, so a revocation ends it too.
+    const later = links.token({ incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000, version: 3 })
+    expect(links.check(later, T0)).toMatchObject({ ok: true, claims: { version: 3 } })
+  })
+
+  it('reads a link sent before links carried a version as version 0', () => {
+    const body = Buffer.from(JSON.stringify(['inc_1', 'c1', T0 + 1000])).toString('base64url')
+    const legacy = `${body}.${createHmac('sha256', 'k'.repeat(32)).update(body).digest('base64url')}`
+    expect(links.check(legacy, T0)).toEqual({ ok: true, claims: { kind: 'incident', incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 } })
   })
 
   it('makes view links for one household and contact, which can never pass for an incident link', () => {
     const view = links.viewToken({ householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 })
     expect(links.check(view, T0)).toEqual({ ok: true, claims: { kind: 'household', householdId: 'hh_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 } })
     expect(links.check(view, T0 + 1000)).toEqual({ ok: false, reason: 'expired' })
-    const incident = links.token({ incidentId: 'view', contactId: 'c1', expiresAt: T0 + 1000 })
+    const incident = links.token({ incidentId: 'view', contactId: 'c1', expiresAt: T0 + 1000, version: 0 })
     expect(links.check(incident, T0)).toMatchObject({ ok: true, claims: { kind: 'incident', incidentId: 'view' } })
     // A body of the right length but the wrong marker, or empty fields, is malformed even when signed.
     const sign = (fields: unknown[]) => {
@@ -130,7 +139,7 @@ describe('family links', () => {
   })
 
   it('refuses a token that was altered or signed with another key', () => {
-    const token = links.token({ incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000 })
+    const token = links.token({ incidentId: 'inc_1', contactId: 'c1', expiresAt: T0 + 1000, version: 0 })
     const [body, mac] = token.split('.')
     const forged = Buffer.from(JSON.stringify(['inc_2', 'c1', T0 + 1000])).toString('base64url')
     expect(links.check(`${forged}.${mac}`, T0)).toEqual({ ok: false, reason: 'bad_signature' })

@@ -186,7 +186,7 @@ describe('operator console in a browser', () => {
       incidentId = list.body.find((i) => i.deviceId === fx.device.id)?.id ?? ''
       return Boolean(incidentId)
     }, 2000, 'the incident')
-    const token = p.app.links.token({ incidentId, contactId: contact.body.id, expiresAt: Date.now() + 3_600_000 })
+    const token = p.app.links.token({ incidentId, contactId: contact.body.id, expiresAt: Date.now() + 3_600_000, version: 0 })
 
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 } })
     cleanups.push(() => context.close())
