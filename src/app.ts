@@ -159,6 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     links,
     ingest,
     vapidPublicKey: vapid.publicKey,
+    pushServices: config.ANJU_PUSH_SERVICES,
     history: createTelemetryHistory(db),
     publicUrl: config.ANJU_PUBLIC_URL,
     familyViewTtlMs: config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000,

@@ -45,6 +45,12 @@ export const configSchema = z.object({
   ANJU_SMTP_URL: z.string().min(1).optional().describe('e-mail: smtp://user:pass@host:587 (or smtps://…)'),
   ANJU_SMTP_FROM: z.string().min(3).default('安居 Anju <noreply@anju.local>'),
   ANJU_NOTICES_PER_RECIPIENT: z.coerce.number().int().min(1).default(6).describe('at most this many notices to one person per 10 minutes (an SOS is never held back)'),
+  ANJU_PUSH_SERVICES: z
+    .string()
+    .default('fcm.googleapis.com,updates.push.services.mozilla.com,*.push.services.mozilla.com,web.push.apple.com,*.push.apple.com,*.notify.windows.com')
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
+    .pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/, 'a host, *.suffix or host:port')).min(1))
+    .describe('push services a family browser may subscribe with (comma-separated hosts, *.suffix); no other endpoint is ever called'),
   ANJU_VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'mailto: or https: URL').default('mailto:admin@anju.local').describe('Web Push contact'),
   ANJU_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('how long a frozen subscriber may block delivery before it is dropped'),
   ANJU_MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(1024).max(268_435_455).default(16_384).describe('largest MQTT packet accepted (fixed header excluded); a larger one closes the connection before its body is read'),

@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { pushEndpointProblem } from '../delivery/channels/webpush.js'
 import { resolveSettings } from '../detectors/settings.js'
 import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_ANSWERS, FAMILY_CATEGORIES, familyIncidentRow, handlerOf } from '../family/status.js'
 import { familyAccess, type FamilyAccess } from '../family/link-access.js'
@@ -60,7 +61,7 @@ const FAMILY_AWAY_MAX_MS = 30 * 24 * 3_600_000
 const QUESTION_ANSWERS = ['with_us', 'phoned_safe', 'not_with_us'] as const
 
 export const familyRoutes: FastifyPluginAsyncZod<
-  ApiContext & { links: FamilyLinks; vapidPublicKey: string; familyViewBuilt: boolean; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }
+  ApiContext & { links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; familyViewBuilt: boolean; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }
 > = async (app, ctx) => {
 
   const familyOf = async (tok: string): Promise<FamilyAccess> => {
@@ -153,7 +154,11 @@ export const familyRoutes: FastifyPluginAsyncZod<
     },
     async (request, reply) => {
       const { contact } = await familyOf(request.body.token)
+      const problem = pushEndpointProblem(request.body.subscription.endpoint, ctx.pushServices)
+      if (problem) throw new ApiError('VALIDATION', `subscription.endpoint: ${problem} / 这个浏览器的推送服务不受支持`)
       await ctx.registry.contacts.setPushSubscription(contact.id, request.body.subscription)
+      // A new browser replaces the old one: recorded, so a silent replacement can be traced.
+      request.log.warn({ householdId: contact.householdId, contactId: contact.id, pushService: new URL(request.body.subscription.endpoint).host, replaced: contact.pushSubscription !== null }, 'family push subscription set')
       return reply.code(204).send()
     },
   )

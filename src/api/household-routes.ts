@@ -127,7 +127,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
       if (until !== null && until > now + AWAY_MAX_MS) throw new ApiError('VALIDATION', 'until: 外出/住院模式最长 90 天 / away mode lasts at most 90 days; set it again when she is still away')
       const updated = { ...h, awayUntil: until, updatedAt: now }
       await ctx.registry.households.update(updated)
-      request.log.info({ householdId: h.id, by: currentUser(request).username, from: h.awayUntil, until }, 'away mode changed')
+      request.log.warn({ householdId: h.id, by: currentUser(request).username, from: h.awayUntil, until }, 'away mode changed')
       ctx.announce.householdChanged(h.id)
       return updated
     },

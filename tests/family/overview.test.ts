@@ -210,4 +210,18 @@ describe('family overview', () => {
     const fresh = p.app.links.token({ incidentId, contactId, expiresAt: Date.now() + 3_600_000, version: (await p.app.registry.contacts.get(contactId))!.viewLinkVersion })
     expect((await overview(fresh)).status).toBe(200)
   })
+
+  it('takes a push subscription only on a known push service, never an address of ours or the private network', async () => {
+    const fx = await provision(p)
+    const contactId = await contactOf(fx.householdId)
+    const { token } = (await viewLink(fx.householdId, contactId)).body
+    const keys = { p256dh: 'p'.repeat(20), auth: 'a'.repeat(10) }
+    for (const endpoint of ['https://127.0.0.1:8080/api/incidents', 'https://10.1.2.3/push', 'https://169.254.169.254/latest/meta-data', 'https://localhost/x']) {
+      const res = await p.api<Json>('POST', '/api/family/push-subscription', { token, subscription: { endpoint, keys } })
+      expect(res.status).toBe(400)
+      expect(res.body.message).toContain('is not a known push service')
+    }
+    expect((await p.app.registry.contacts.get(contactId))?.pushSubscription).toBeNull()
+    expect((await p.api('POST', '/api/family/push-subscription', { token, subscription: { endpoint: 'https://web.push.apple.com/QGx', keys } })).status).toBe(204)
+  })
 })

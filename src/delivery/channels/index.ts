@@ -9,7 +9,7 @@ import { createWebPushChannel } from './webpush.js'
 export function channelsFromConfig(config: Config, vapid: { publicKey: string; privateKey: string }): Partial<Record<ChannelName, Channel>> {
   const channels: Partial<Record<ChannelName, Channel>> = {
     webhook: createWebhookChannel(),
-    webpush: createWebPushChannel({ vapid: { subject: config.ANJU_VAPID_SUBJECT, ...vapid } }),
+    webpush: createWebPushChannel({ vapid: { subject: config.ANJU_VAPID_SUBJECT, ...vapid }, services: config.ANJU_PUSH_SERVICES }),
   }
   const { ANJU_SMS_ALIYUN_ACCESS_KEY_ID: id, ANJU_SMS_ALIYUN_ACCESS_KEY_SECRET: secret, ANJU_SMS_ALIYUN_SIGN_NAME: sign, ANJU_SMS_ALIYUN_TEMPLATE_CODE: template } = config
   if (id && secret && sign && template) {

@@ -19,6 +19,8 @@ export interface VapidDetails {
 
 export interface WebPushOptions {
   vapid: VapidDetails
+  /** Hosts (`host`, `host:port`, `*.suffix`) of the push services an endpoint may name (ANJU_PUSH_SERVICES). */
+  services: readonly string[]
   timeoutMs?: number
   /** How long the push service keeps an undelivered message; an alarm older than this is stale. Default 1 h. */
   ttlSeconds?: number
@@ -38,7 +40,7 @@ export function createWebPushChannel(opts: WebPushOptions): Channel {
 
   async function send(n: Notification): Promise<SendResult> {
     const subscription = n.to.push
-    const problem = subscription ? subscriptionProblem(subscription) : 'recipient has no push subscription'
+    const problem = subscription ? subscriptionProblem(subscription, opts.services) : 'recipient has no push subscription'
     if (!subscription || problem) return { ok: false, retryable: false, error: problem ?? 'invalid subscription' }
 
     const payload = JSON.stringify({ title: n.title, body: n.text.zh, link: n.link, incidentId: n.incidentId })
@@ -69,17 +71,32 @@ export function createWebPushChannel(opts: WebPushOptions): Channel {
  * Checked here because web-push rejects a malformed subscription with a plain Error, which would
  * be indistinguishable from a socket error; what is left after this check is the network's.
  */
-function subscriptionProblem(sub: PushSubscriptionJson): string | null {
-  let endpoint: URL
-  try {
-    endpoint = new URL(sub.endpoint)
-  } catch {
-    return 'push endpoint is not a URL'
-  }
-  if (endpoint.protocol !== 'https:') return 'push endpoint is not https'
+function subscriptionProblem(sub: PushSubscriptionJson, services: readonly string[]): string | null {
+  const endpoint = pushEndpointProblem(sub.endpoint, services)
+  if (endpoint) return endpoint
   if (Buffer.from(sub.keys.p256dh, 'base64url').length !== 65) return 'p256dh is not a P-256 public key'
   if (Buffer.from(sub.keys.auth, 'base64url').length < 16) return 'auth secret is shorter than 16 bytes'
   return null
+}
+
+/**
+ * Whether the platform may call this endpoint: https, on one of the push services (docs/security.md
+ * §links). Anyone holding a family link can propose an endpoint; without this it could point the
+ * platform at 127.0.0.1 or the private network. Checked when subscribing and again when sending
+ * (a subscription stored before the check existed).
+ */
+export function pushEndpointProblem(endpoint: string, services: readonly string[]): string | null {
+  let url: URL
+  try {
+    url = new URL(endpoint)
+  } catch {
+    return 'push endpoint is not a URL'
+  }
+  if (url.protocol !== 'https:') return 'push endpoint is not https'
+  if (url.username || url.password) return 'push endpoint carries credentials'
+  const host = url.host.toLowerCase() // with its port, unless 443
+  const known = services.some((s) => (s.startsWith('*.') ? !host.includes(':') && host.endsWith(s.slice(1)) : host === s))
+  return known ? null : `push endpoint ${url.host} is not a known push service`
 }
 
 function pushFailure(err: unknown): SendResult {

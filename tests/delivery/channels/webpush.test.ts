@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Notification, PushSubscriptionJson } from '../../../src/delivery/channels/channel.js'
-import { createWebPushChannel, generateVapidKeys } from '../../../src/delivery/channels/webpush.js'
+import { createWebPushChannel, generateVapidKeys, pushEndpointProblem } from '../../../src/delivery/channels/webpush.js'
 
 // web-push always speaks https (it calls https.request whatever the endpoint's scheme), so the
 // local push service runs TLS with a test-only certificate for 127.0.0.1, trusted through `agent`.
@@ -103,7 +103,7 @@ describe('web push channel', () => {
   const agent = new https.Agent({ ca: tls.cert })
   let origin = ''
   let browser: ReturnType<typeof browserSubscription>
-  const channel = (timeoutMs = 2000) => createWebPushChannel({ vapid, agent, timeoutMs })
+  const channel = (timeoutMs = 2000) => createWebPushChannel({ vapid, agent, timeoutMs, services: [new URL(origin).host] })
   const toBrowser = (n: Partial<Notification> = {}): Notification => ({ ...base, to: { name: '李明', push: browser.json }, ...n })
 
   beforeAll(async () => {
@@ -120,6 +120,13 @@ describe('web push channel', () => {
     state.status = 201
     state.silent = false
     state.received.length = 0
+  })
+
+  it('never calls an endpoint outside the push services it was given (a stored subscription to 127.0.0.1, say)', async () => {
+    const strict = createWebPushChannel({ vapid, agent, services: ['fcm.googleapis.com'] })
+    const result = await strict.send(toBrowser())
+    expect(result).toEqual({ ok: false, retryable: false, error: `push endpoint ${new URL(origin).host} is not a known push service` })
+    expect(state.received).toEqual([])
   })
 
   it('posts an encrypted, VAPID-signed message that only the subscribed browser can read', async () => {
@@ -180,7 +187,7 @@ describe('web push channel', () => {
     const port = (closed.address() as AddressInfo).port
     await new Promise<void>((resolve) => closed.close(() => resolve()))
     const down = browserSubscription(`https://127.0.0.1:${port}/push/abc`)
-    const result = await channel().send(toBrowser({ to: { name: '李明', push: down.json } }))
+    const result = await createWebPushChannel({ vapid, agent, services: [`127.0.0.1:${port}`] }).send(toBrowser({ to: { name: '李明', push: down.json } }))
     expect(result).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/ECONNREFUSED/) })
   })
 
@@ -192,6 +199,28 @@ describe('web push channel', () => {
   })
 
   it('refuses a VAPID configuration the push services would reject, at startup', () => {
-    expect(() => createWebPushChannel({ vapid: { ...vapid, subject: 'ops@anju.example.cn' } })).toThrow(/subject/)
+    expect(() => createWebPushChannel({ vapid: { ...vapid, subject: 'ops@anju.example.cn' }, services: [] })).toThrow(/subject/)
+  })
+})
+
+describe('pushEndpointProblem', () => {
+  const services = ['fcm.googleapis.com', '*.push.apple.com', '*.notify.windows.com']
+  it.each([
+    ['https://fcm.googleapis.com/fcm/send/abc', null],
+    ['https://FCM.googleapis.com/fcm/send/abc', null],
+    ['https://api.push.apple.com/3/device/x', null],
+    ['https://wns2-par02p.notify.windows.com/w/?token=x', null],
+    ['https://fcm.googleapis.com:8443/x', 'push endpoint fcm.googleapis.com:8443 is not a known push service'],
+    ['https://127.0.0.1/push', 'push endpoint 127.0.0.1 is not a known push service'],
+    ['https://10.0.0.8/push', 'push endpoint 10.0.0.8 is not a known push service'],
+    ['https://[::1]/push', 'push endpoint [::1] is not a known push service'],
+    ['https://localhost/push', 'push endpoint localhost is not a known push service'],
+    ['https://push.apple.com.evil.example/x', 'push endpoint push.apple.com.evil.example is not a known push service'],
+    ['https://evilpush.apple.com/x', 'push endpoint evilpush.apple.com is not a known push service'],
+    ['https://user:pw@fcm.googleapis.com/x', 'push endpoint carries credentials'],
+    ['http://fcm.googleapis.com/x', 'push endpoint is not https'],
+    ['not a url', 'push endpoint is not a URL'],
+  ])('%s', (endpoint, problem) => {
+    expect(pushEndpointProblem(endpoint, services)).toBe(problem)
   })
 })
