@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { UPLINK_CHANNELS, isDeviceId } from '../contract/index.js'
 import type { Ingest } from '../ingest/ingest.js'
+import { NOT_LOGGED_IN } from '../ingest/stats.js'
 import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { ApiContext } from './context.js'
 
@@ -40,7 +41,8 @@ export const ingestRoutes: FastifyPluginAsyncZod<ApiContext & { ingest: Ingest }
       const creds = basicAuth(request)
       const identity = isDeviceId(deviceId) ? await ctx.registry.devices.identity(deviceId) : undefined
       if (!creds || creds.user !== deviceId || !identity || !verifyDeviceSecret(creds.password, identity.secretHash)) {
-        ctx.stats.count(identity ? deviceId : '(unknown device)', 'refused', 'HTTP ingest: not authorized')
+        // Nobody proved who they are: the shared entry, never the device the path names (anyone can name it).
+        ctx.stats.count(NOT_LOGGED_IN, 'refused', 'HTTP ingest: not authorized')
         return reply.code(401).header('www-authenticate', 'Basic realm="anju-devices"').send({ error: 'UNAUTHORIZED', message: 'device id and secret do not match' })
       }
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)

@@ -16,7 +16,7 @@ import { NOT_LOGGED_IN, type IngestStats } from '../ingest/stats.js'
 import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
 import { decidePublish, maySubscribe } from './acl.js'
-import { createConnectionLimits, limitPacketSize, type ConnectionLimitSettings } from './limits.js'
+import { createConnectionLimits, limitPacketSize, PacketTooLarge, type ConnectionLimitSettings } from './limits.js'
 
 export interface BrokerDeps {
   registry: RegistryRepository
@@ -42,6 +42,15 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   /** Messages being recorded right now; shutdown lets them finish so their PUBACK goes out. */
   const inFlight = new Set<Promise<void>>()
   const connections = createConnectionLimits(limits)
+  /**
+   * Errors the hooks below hand to aedes (a refusal, already counted; a commit that failed, not
+   * the client's doing). aedes reports them again as client errors; only the others are counted there.
+   */
+  const ours = new WeakSet<Error>()
+  const own = <E extends Error>(err: E): E => {
+    ours.add(err)
+    return err
+  }
 
   /** Charged to a device that proved who it is. */
   const refuse = (deviceId: string, reason: string) => {
@@ -68,13 +77,13 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       // [MQTT-3.1.2-2]: CONNACK 0x01, then close.
       const conn = (client as unknown as { conn: Duplex }).conn
       conn.end(mqttPacket.generate({ cmd: 'connack', returnCode: UNACCEPTABLE_PROTOCOL, sessionPresent: false }))
-      done(new Error('unacceptable protocol version'), false)
+      done(own(new Error('unacceptable protocol version')), false)
     },
 
     authenticate(client, username, password, done) {
       const fail = (reason: string) => {
         refuseAnonymous(reason, { clientId: quote(client.id) })
-        const err = new Error('not authorized') as AuthenticateError
+        const err = own(new Error('not authorized') as AuthenticateError)
         err.returnCode = NOT_AUTHORIZED
         done(err, false)
       }
@@ -95,7 +104,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
         },
         (err: unknown) => {
           log.error({ err, deviceId: client.id }, 'device lookup failed')
-          const e = new Error('server unavailable') as AuthenticateError
+          const e = own(new Error('server unavailable') as AuthenticateError)
           e.returnCode = 3
           done(e, false)
         },
@@ -103,19 +112,22 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     },
 
     authorizePublish(client, packet, done) {
-      if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS is reserved'))
       // client is null for the persisted Last Will of a device whose broker is gone.
       const deviceId = client ? client.id : parseDeviceTopic(packet.topic)?.deviceId
-      if (!deviceId) return done(new Error('not a device topic'))
+      if (!deviceId) return done(own(new Error('not a device topic')))
+      if (packet.topic.startsWith('$SYS/')) {
+        refuse(deviceId, '$SYS is reserved')
+        return done(own(new Error('$SYS is reserved')))
+      }
       // Contract v1: QoS 0 or 1 (a QoS 2 exchange would hold state for a device that never completes it).
       if (packet.qos > 1) {
         refuse(deviceId, 'QoS 2 is not part of the contract')
-        return done(new Error('QoS 2 is not part of the contract'))
+        return done(own(new Error('QoS 2 is not part of the contract')))
       }
       const decision = decidePublish(deviceId, packet.topic)
       if (!decision.allowed) {
         refuse(deviceId, decision.reason)
-        return done(new Error(decision.reason))
+        return done(own(new Error(decision.reason)))
       }
       const known = client ? identities.get(client) : undefined
       const identity = known ? Promise.resolve(known) : registry.devices.identity(deviceId)
@@ -134,7 +146,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
           },
           (err: unknown) => {
             log.error({ err, deviceId, topic: quote(packet.topic) }, 'device message not recorded; withholding PUBACK')
-            done(err instanceof Error ? err : new Error(String(err)))
+            done(own(err instanceof Error ? err : new Error(String(err))))
           },
         )
         .finally(() => inFlight.delete(work))
@@ -157,7 +169,16 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     }
   }
 
-  aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id && quote(client.id), err: quote(err.message) }, 'mqtt client error'))
+  aedes.on('clientError', (client, err) => {
+    log.debug({ deviceId: client.id && quote(client.id), err: quote(err.message) }, 'mqtt client error')
+    // A socket's own failure (ECONNRESET, EPIPE) has a code; the rest are the client's doing:
+    // a packet the parser refused, no CONNECT in time. Every one is counted.
+    if ((err as NodeJS.ErrnoException).code || err instanceof PacketTooLarge || ours.has(err)) return
+    const reason = err.message === 'connect did not arrive in time' ? 'no CONNECT in time' : 'malformed MQTT packet'
+    const identity = identities.get(client)
+    if (identity) refuse(identity.id, reason)
+    else refuseAnonymous(reason)
+  })
 
   /**
    * Every transport's connection comes in here (TCP, TLS, WebSocket): counted against the limits

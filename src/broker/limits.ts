@@ -61,6 +61,11 @@ export function createConnectionLimits(s: ConnectionLimitSettings) {
 
 export type ConnectionLimits = ReturnType<typeof createConnectionLimits>
 
+/** Raised by the parser for a packet over the limit; counted where it is raised. */
+export class PacketTooLarge extends Error {
+  override readonly name = 'PacketTooLarge'
+}
+
 interface ParserInternals {
   packet: { length: number; cmd?: string }
   _parseLength(): boolean
@@ -80,7 +85,7 @@ export function limitPacketSize(client: Client, maxBytes: number, onOversize: (c
     const complete = parseLength()
     if (complete && parser.packet.length > maxBytes) {
       onOversize(parser.packet.cmd ?? 'unknown', parser.packet.length)
-      parser._emitError(new Error(`packet of ${parser.packet.length} bytes is over the limit of ${maxBytes}`))
+      parser._emitError(new PacketTooLarge(`packet of ${parser.packet.length} bytes is over the limit of ${maxBytes}`))
       return false
     }
     return complete

@@ -1,5 +1,6 @@
 /** Contract v1 §Vendor platforms: the same payloads over HTTP, per-device auth, same validation and idempotency. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NOT_LOGGED_IN } from '../../src/ingest/stats.js'
 import { connectOperator, provision, startPlatform, waitFor, type Fixture, type TestPlatform } from '../helpers/platform.js'
 
 let p: TestPlatform
@@ -33,11 +34,14 @@ describe('HTTP ingest', () => {
     operator.close()
   })
 
-  it('refuses wrong credentials and another device’s path, and counts it', async () => {
+  it('refuses wrong credentials and another device’s path, and counts it on the shared entry, never on the device the path names', async () => {
+    const shared = p.app.stats.device(NOT_LOGGED_IN)?.refused ?? 0
+    const victim = p.app.stats.device(other.device.id)?.refused ?? 0
     expect((await post(meter.device.id, 'alarm', '{"id":"x","type":"sos"}', `${meter.device.id}:wrong`)).status).toBe(401)
     expect((await post(other.device.id, 'alarm', '{"id":"x","type":"sos"}', `${meter.device.id}:${meter.device.secret}`)).status).toBe(401)
     expect((await post('nobody', 'alarm', '{"id":"x","type":"sos"}', 'nobody:x')).status).toBe(401)
-    expect(p.app.stats.device(meter.device.id)?.refused).toBeGreaterThanOrEqual(1)
+    expect(p.app.stats.device(NOT_LOGGED_IN)).toMatchObject({ refused: shared + 3, lastReason: 'HTTP ingest: not authorized' })
+    expect(p.app.stats.device(other.device.id)?.refused ?? 0).toBe(victim)
     expect((await p.api<unknown[]>('GET', '/api/incidents')).body.filter((i) => (i as { householdId: string }).householdId === other.householdId)).toEqual([])
   })
 

@@ -82,12 +82,31 @@ describe('packet size, connect timeout, protocol level and QoS', () => {
     expect(acked).toBe(false)
   })
 
+  it('counts a packet the parser refuses, before login on the shared entry and after it on the device', async () => {
+    const before = refusedBeforeLogin(p)
+    const s = await rawSocket(p)
+    const gone = closed(s)
+    s.write(Buffer.from([0x12, 0x00])) // CONNECT with reserved flag bits set [MQTT-2.2.2-2]
+    await gone
+    expect(p.app.stats.device(SHARED)).toMatchObject({ refused: before + 1, lastReason: 'malformed MQTT packet' })
+
+    const device = await connectDevice(p, fx.device)
+    const deviceBefore = p.app.stats.device(fx.device.id)?.refused ?? 0
+    const deviceGone = closed(device)
+    ;(device as unknown as { stream: net.Socket }).stream.write(Buffer.from([0x62, 0x00])) // PUBREL with wrong flags
+    await deviceGone
+    device.end(true)
+    expect(p.app.stats.device(fx.device.id)).toMatchObject({ refused: deviceBefore + 1, lastReason: 'malformed MQTT packet' })
+  })
+
   it('closes a connection that sends no CONNECT within the connect timeout', async () => {
+    const before = refusedBeforeLogin(p)
     const s = await rawSocket(p)
     let received = 0
     s.on('data', (d) => (received += d.length))
     await closed(s)
     expect(received).toBe(0)
+    expect(p.app.stats.device(SHARED)).toMatchObject({ refused: before + 1, lastReason: 'no CONNECT in time' })
     await waitFor(() => p.app.broker.connections().open === 0, 5000, 'the server to let the socket go')
   })
 
