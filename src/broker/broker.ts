@@ -61,7 +61,13 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
    * Before login nobody has proved who they are: refusals share one counter (by reason), so a
    * scanner cycling ids can neither grow memory nor inflate a real device's figures.
    */
-  const refuseAnonymous = (reason: string, detail: Record<string, unknown> = {}) => {
+  /** Connections already counted as refused: each is counted once, whatever else fails after. */
+  const refused = new WeakSet<Client>()
+  const refuseAnonymous = (reason: string, detail: Record<string, unknown> = {}, client?: Client) => {
+    if (client) {
+      if (refused.has(client)) return
+      refused.add(client)
+    }
     stats.count(NOT_LOGGED_IN, 'refused', reason)
     log.debug({ ...detail, reason }, 'connection refused before login')
   }
@@ -73,7 +79,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
 
     preConnect(client, packet, done) {
       if (packet.protocolVersion === MQTT_3_1_1) return done(null, true)
-      refuseAnonymous('MQTT protocol level is not 3.1.1', { protocolVersion: packet.protocolVersion })
+      refuseAnonymous('MQTT protocol level is not 3.1.1', { protocolVersion: packet.protocolVersion }, client)
       // [MQTT-3.1.2-2]: CONNACK 0x01, then close.
       const conn = (client as unknown as { conn: Duplex }).conn
       conn.end(mqttPacket.generate({ cmd: 'connack', returnCode: UNACCEPTABLE_PROTOCOL, sessionPresent: false }))
@@ -82,7 +88,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
 
     authenticate(client, username, password, done) {
       const fail = (reason: string) => {
-        refuseAnonymous(reason, { clientId: quote(client.id) })
+        refuseAnonymous(reason, { clientId: quote(client.id) }, client)
         const err = own(new Error('not authorized') as AuthenticateError)
         err.returnCode = NOT_AUTHORIZED
         done(err, false)
@@ -169,7 +175,8 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     }
   }
 
-  aedes.on('clientError', (client, err) => {
+  // aedes names an error before CONNECT a connection error, after it a client error.
+  const onError = (client: Client, err: Error) => {
     log.debug({ deviceId: client.id && quote(client.id), err: quote(err.message) }, 'mqtt client error')
     // A socket's own failure (ECONNRESET, EPIPE) has a code; the rest are the client's doing:
     // a packet the parser refused, no CONNECT in time. Every one is counted.
@@ -177,8 +184,10 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     const reason = err.message === 'connect did not arrive in time' ? 'no CONNECT in time' : 'malformed MQTT packet'
     const identity = identities.get(client)
     if (identity) refuse(identity.id, reason)
-    else refuseAnonymous(reason)
-  })
+    else refuseAnonymous(reason, {}, client)
+  }
+  aedes.on('clientError', onError)
+  aedes.on('connectionError', onError)
 
   /**
    * Every transport's connection comes in here (TCP, TLS, WebSocket): counted against the limits
@@ -191,13 +200,22 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       stream.destroy()
       return
     }
-    stream.once('close', admission.closed)
     const client = aedes.handle(stream, req as never)
-    client.once('connected' as never, admission.connected)
+    let loggedIn = false
+    client.once('connected' as never, () => {
+      loggedIn = true
+      admission.connected()
+    })
+    // Every connection is accounted for: one that ends before logging in, for whatever reason
+    // (a first packet that is not CONNECT, which aedes drops without an error), is a refusal.
+    stream.once('close', () => {
+      admission.closed()
+      if (!loggedIn) refuseAnonymous('closed before logging in', { address }, client)
+    })
     limitPacketSize(client, limits.maxPacketBytes, (cmd, length) => {
       const identity = identities.get(client)
       if (identity) refuse(identity.id, `${cmd} packet of ${length} bytes over the limit`)
-      else refuseAnonymous('packet over the size limit', { address, cmd, length })
+      else refuseAnonymous('packet over the size limit', { address, cmd, length }, client)
     })
   }
 
