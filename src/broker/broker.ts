@@ -42,6 +42,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   /** Messages being recorded right now; shutdown lets them finish so their PUBACK goes out. */
   const inFlight = new Set<Promise<void>>()
   const connections = createConnectionLimits(limits)
+  const wrongSecretLog = onceAMinute()
   /**
    * Errors the hooks below hand to aedes (a refusal, already counted; a commit that failed, not
    * the client's doing). aedes reports them again as client errors; only the others are counted there.
@@ -59,9 +60,9 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   }
   /**
    * Before login nobody has proved who they are: refusals share one counter (by reason), so a
-   * scanner cycling ids can neither grow memory nor inflate a real device's figures.
+   * scanner cycling ids can neither grow memory nor inflate a real device's figures. Each
+   * connection is counted once, whatever else fails after.
    */
-  /** Connections already counted as refused: each is counted once, whatever else fails after. */
   const refused = new WeakSet<Client>()
   const refuseAnonymous = (reason: string, detail: Record<string, unknown> = {}, client?: Client) => {
     if (client) {
@@ -100,8 +101,9 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
         (identity) => {
           if (!identity) return fail('unknown device')
           if (!verifyDeviceSecret(password.toString('utf8'), identity.secretHash)) {
-            // The log names the device (its installer needs to know); the counters do not (anyone can try).
-            log.warn({ deviceId: client.id }, 'device refused: wrong secret')
+            // The log names the device (its installer needs to know), once a minute at most (a
+            // guesser would fill the log); the counters do not name it (anyone can try).
+            if (wrongSecretLog.due(client.id)) log.warn({ deviceId: client.id }, 'device refused: wrong secret')
             return fail('wrong secret')
           }
           if (connected(aedes, client.id)) log.info({ deviceId: client.id }, 'device session taken over by a new connection')
@@ -274,6 +276,25 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       await Promise.allSettled([...inFlight])
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await Promise.all(closed)
+    },
+  }
+}
+
+/**
+ * Whether a log line about `key` is due: at most one a minute per key, the table bounded (the
+ * key least recently logged goes first). Wall time: it paces the log, not the platform.
+ */
+function onceAMinute(maxKeys = 10_000) {
+  const last = new Map<string, number>()
+  return {
+    due(key: string): boolean {
+      const now = performance.now()
+      const at = last.get(key)
+      if (at !== undefined && now - at < 60_000) return false
+      last.delete(key)
+      last.set(key, now)
+      if (last.size > maxKeys) last.delete(last.keys().next().value!)
+      return true
     },
   }
 }
