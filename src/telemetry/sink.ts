@@ -106,8 +106,15 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
     return flushing
   }
 
+  /** Prunes under way (tests wait for them after moving the clock). */
+  const pruning = new Set<Promise<number>>()
   /** Deletes what is older than the retention, oldest first, a slice of time per statement. */
-  async function prune(): Promise<number> {
+  function prune(): Promise<number> {
+    const run = pruneNow().finally(() => pruning.delete(run))
+    pruning.add(run)
+    return run
+  }
+  async function pruneNow(): Promise<number> {
     try {
       const deleted = await pruneOldestFirst({ oldest: repo.oldest, deleteBefore: repo.prune, cutoff: clock.now() - retentionMs, sliceMs: PRUNE_SLICE_MS })
       if (deleted > 0) log.info({ deleted }, 'old telemetry pruned')
@@ -133,6 +140,11 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
     },
     flush,
     prune,
+    /** Resolves when every prune started so far and the buffered readings are done. */
+    async settle(): Promise<void> {
+      while (pruning.size > 0) await Promise.allSettled([...pruning])
+      await flush()
+    },
     /** Readings dropped because the store could not take them for too long. */
     stats: () => ({ buffered: buffer.length, dropped }),
   }

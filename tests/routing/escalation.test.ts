@@ -12,7 +12,7 @@ import { deviceTopic } from '../../src/contract/index.js'
 import { verifyWebhookSignature } from '../../src/delivery/channels/webhook.js'
 import { outboxRepository } from '../../src/store/outbox.js'
 import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
-import { connectDevice, connectOperator, publish, startPlatform, type TestPlatform } from '../helpers/platform.js'
+import { connectDevice, connectOperator, publish, startPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
 import { smtpServer } from '../helpers/smtp.js'
 
 const T0 = Date.UTC(2026, 10, 23, 2, 0, 0) // 10:00 in Shanghai
@@ -137,7 +137,7 @@ describe('escalation', () => {
     const id = await press(env)
     await advance(env.p, env.clock, 20 * 60_000)
     expect(await steps(env.p, id)).toEqual(['stage-0', 'stage-1', 'stage-2', 'reminder-1', 'reminder-2', 'reminder-3'])
-    await new Promise((r) => setTimeout(r, 50))
+    await waitFor(() => alerts.length >= 4, 5000, 'the consoles re-alerted')
     expect(alerts).toEqual(['stage-1', 'reminder-1', 'reminder-2', 'reminder-3'])
     // the first family contact heard at once, and again with each reminder
     expect(env.mail.mails.filter((m) => m.to === 'ming@example.com').length).toBe(5)
@@ -258,8 +258,7 @@ describe('family answers', () => {
 
     const ok = await env.p.api('POST', `/api/incidents/${id}/family-response`, { token, answer: 'on_my_way' })
     expect(ok).toMatchObject({ status: 200, body: { state: 'acknowledged', answer: 'on_my_way' } })
-    await new Promise((r) => setTimeout(r, 50))
-    expect(operator.pushes.some((v) => v.id === id && v.state === 'acknowledged')).toBe(true)
+    await waitFor(() => operator.pushes.some((v) => v.id === id && v.state === 'acknowledged'), 5000, 'the acknowledgement on the console')
     const { body } = await env.p.api<{ acknowledgedBy: string; events: { kind: string; actor: string }[] }>('GET', `/api/incidents/${id}`)
     expect(body.acknowledgedBy).toBe('family:张明')
     expect(body.events.some((e) => e.kind === 'family_response' && e.actor === 'family:张明')).toBe(true)

@@ -72,7 +72,7 @@ describe('telemetry sink', () => {
     sink.start()
     for (let h = 0; h < 25; h++) {
       clock.advance(HOUR)
-      await new Promise((r) => setTimeout(r, 5))
+      await sink.settle()
     }
     await sink.stop()
     expect(await repo.range('hh-2', ['water'], 0, clock.now())).toEqual([])
