@@ -160,6 +160,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     ingest,
     vapidPublicKey: vapid.publicKey,
     pushServices: config.ANJU_PUSH_SERVICES,
+    familyRequestsPerMin: config.ANJU_FAMILY_REQUESTS_PER_MIN,
     history: createTelemetryHistory(db),
     publicUrl: config.ANJU_PUBLIC_URL,
     familyViewTtlMs: config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000,

@@ -45,6 +45,7 @@ export const configSchema = z.object({
   ANJU_SMTP_URL: z.string().min(1).optional().describe('e-mail: smtp://user:pass@host:587 (or smtps://…)'),
   ANJU_SMTP_FROM: z.string().min(3).default('安居 Anju <noreply@anju.local>'),
   ANJU_NOTICES_PER_RECIPIENT: z.coerce.number().int().min(1).default(6).describe('at most this many notices to one person per 10 minutes (an SOS is never held back)'),
+  ANJU_FAMILY_REQUESTS_PER_MIN: z.coerce.number().int().min(10).default(300).describe('requests one address may make to the family pages and their API per minute (no login there)'),
   ANJU_PUSH_SERVICES: z
     .string()
     .default('fcm.googleapis.com,updates.push.services.mozilla.com,*.push.services.mozilla.com,web.push.apple.com,*.push.apple.com,*.notify.windows.com')

@@ -4,6 +4,7 @@
  * community) shows the elder's status and answers any unresolved incident of that household.
  * Either way a link shows one household only, and stops working when its contact is removed.
  */
+import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { pushEndpointProblem } from '../delivery/channels/webpush.js'
@@ -61,8 +62,15 @@ const FAMILY_AWAY_MAX_MS = 30 * 24 * 3_600_000
 const QUESTION_ANSWERS = ['with_us', 'phoned_safe', 'not_with_us'] as const
 
 export const familyRoutes: FastifyPluginAsyncZod<
-  ApiContext & { links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; familyViewBuilt: boolean; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }
+  ApiContext & { links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; requestsPerMin: number; familyViewBuilt: boolean; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }
 > = async (app, ctx) => {
+  // No login here, only a link: one address may not make the platform read the store without end
+  // (docs/security.md §web). Scoped to this plugin's routes.
+  await app.register(fastifyRateLimit, {
+    max: ctx.requestsPerMin,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, c) => new ApiError('TOO_MANY_ATTEMPTS', `请求过于频繁,请 ${Math.ceil(c.ttl / 1000)} 秒后再试 (too many requests from this address; try again in ${Math.ceil(c.ttl / 1000)} s)`),
+  })
 
   const familyOf = async (tok: string): Promise<FamilyAccess> => {
     const r = await familyAccess(ctx, tok, ctx.clock.now())

@@ -26,7 +26,7 @@ import { ingestRoutes } from './ingest-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
-export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; ingest: Ingest; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }) {
+export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; familyRequestsPerMin: number; ingest: Ingest; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }) {
   // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
   const app = Fastify({ loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }), bodyLimit: 64 * 1024 })
   app.setValidatorCompiler(validatorCompiler)
@@ -91,7 +91,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(fleetRoutes, { ...ctx, prefix: '/api/fleet' })
   await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })
   await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
-  await app.register(familyRoutes, { ...ctx, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
+  await app.register(familyRoutes, { ...ctx, requestsPerMin: ctx.familyRequestsPerMin, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
   await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   if (ctx.timeTravel) {

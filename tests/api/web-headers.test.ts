@@ -22,3 +22,19 @@ describe('web hygiene headers', () => {
     await res.arrayBuffer()
   })
 })
+
+describe('the family pages’ rate limit', () => {
+  it('answers an address over its requests per minute with 429 and when to retry; the operators’ API is not limited by it', async () => {
+    const limited = await startPlatform({ env: { ANJU_FAMILY_REQUESTS_PER_MIN: '10' } })
+    try {
+      for (let i = 0; i < 10; i++) expect((await fetch(`${limited.httpUrl}/api/push/key`)).status).toBe(200)
+      const over = await fetch(`${limited.httpUrl}/api/family/overview?t=x`)
+      expect(over.status).toBe(429)
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(await over.json()).toMatchObject({ error: 'TOO_MANY_ATTEMPTS', message: expect.stringContaining('请求过于频繁') })
+      for (let i = 0; i < 12; i++) expect((await limited.api('GET', '/api/incidents?state=active')).status).toBe(200)
+    } finally {
+      await limited.close()
+    }
+  })
+})
