@@ -26,6 +26,7 @@ import { createFamilyLinks } from './routing/family-links.js'
 import { createQuestions } from './routing/questions.js'
 import { QUESTION_ID_PREFIX } from './detectors/activity.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
+import { auditRepository } from './store/audit.js'
 import { outboxRepository } from './store/outbox.js'
 import { settingsRepository } from './store/settings.js'
 import { createDedupPruner } from './incidents/dedup-pruner.js'
@@ -141,6 +142,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const realtimeRef: { current?: ReturnType<typeof createRealtime> } = {}
   const familyRealtimeRef: { current?: ReturnType<typeof createFamilyRealtime> } = {}
   const http = await createHttpServer({
+    audit: auditRepository(db),
     auth,
     incidents,
     registry,

@@ -5,6 +5,7 @@ import type { PendingQuestion } from '../detectors/service.js'
 import type { Incidents } from '../incidents/service.js'
 import type { IngestStats } from '../ingest/stats.js'
 import type { Clock } from '../shared/clock.js'
+import type { AuditRepository } from '../store/audit.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { OutboxRow } from '../store/outbox.js'
 import type { UserRepository } from '../store/users.js'
@@ -16,6 +17,8 @@ export interface ApiContext {
   users: UserRepository
   stats: IngestStats
   clock: Clock
+  /** Who read an elder's profile and who changed what (api/audit-routes.ts). */
+  audit: AuditRepository
   /** The question the detectors are asking a household's family ("is she with you?"), and their answer. */
   familyQuestions: {
     question(householdId: string): PendingQuestion | null

@@ -13,6 +13,7 @@ import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_ANSWERS, FAMILY_CATEGORIES
 import { familyAccess, type FamilyAccess } from '../family/link-access.js'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
+import { audit } from './audit-routes.js'
 import { ApiError, notFound } from './errors.js'
 import type { ApiContext } from './context.js'
 import { currentUser, requireUser, visibleHousehold } from './guards.js'
@@ -117,6 +118,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
       if (!contact || contact.householdId !== h.id) throw notFound('contact', request.params.contactId)
       await ctx.registry.contacts.revokeLinks(contact.id)
       ctx.announce.familyLinksRevoked(contact.id)
+      await audit(ctx, request, 'family_links.revoked', { householdId: h.id, communityId: h.communityId }, { contactId: contact.id, name: contact.name })
       request.log.info({ householdId: h.id, contactId: contact.id, by: currentUser(request).username }, 'family links and push subscription revoked')
       return reply.code(204).send()
     },

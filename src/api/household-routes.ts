@@ -7,6 +7,7 @@ import { newId } from '../shared/ids.js'
 import { AUDIENCES, type Audience, type Contact, type Household } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
+import { audit } from './audit-routes.js'
 import { ApiError, notFound } from './errors.js'
 import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guards.js'
 import { contactView, householdView, idParam } from './views.js'
@@ -83,7 +84,12 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     },
   )
 
-  app.get('/:id', { schema: { tags, params: idParam, response: { 200: householdView } } }, async (request) => visible(currentUser(request), request.params.id))
+  app.get('/:id', { schema: { tags, params: idParam, response: { 200: householdView } } }, async (request) => {
+    const h = await visible(currentUser(request), request.params.id)
+    // The profile carries the key-safe code and the medical notes: every reading is on the trail.
+    await audit(ctx, request, 'household.viewed', { householdId: h.id, communityId: h.communityId }, { keySafe: h.keySafe !== null, medicalNotes: h.medicalNotes !== null })
+    return h
+  })
 
   app.post('/', { onRequest: requireAdmin, schema: { tags, body: householdBody, response: { 201: householdView } } }, async (request, reply) => {
     await requireCommunity(request.body.communityId)
@@ -97,8 +103,14 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   app.patch('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam, body: householdPatch, response: { 200: householdView } } }, async (request) => {
     const h = await visible(currentUser(request), request.params.id)
     if (request.body.communityId) await requireCommunity(request.body.communityId)
-    const updated = { ...h, ...stripUndefined(request.body), updatedAt: ctx.clock.now() }
+    const changes = stripUndefined(request.body)
+    const updated = { ...h, ...changes, updatedAt: ctx.clock.now() }
     await ctx.registry.households.update(updated)
+    // Field names and the values that are not secrets; a key-safe code or medical note only as "changed".
+    const secret = new Set(['keySafe', 'medicalNotes'])
+    await audit(ctx, request, 'household.changed', { householdId: updated.id, communityId: updated.communityId }, {
+      fields: Object.fromEntries(Object.keys(changes).map((f) => [f, secret.has(f) ? 'changed' : { from: (h as unknown as Record<string, unknown>)[f] ?? null, to: (changes as Record<string, unknown>)[f] ?? null }])),
+    })
     ctx.announce.householdChanged(h.id)
     if (updated.communityId !== h.communityId) {
       // A connected device carries its community from when it connected: reconnecting re-reads it,
@@ -127,7 +139,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
       if (until !== null && until > now + AWAY_MAX_MS) throw new ApiError('VALIDATION', 'until: 外出/住院模式最长 90 天 / away mode lasts at most 90 days; set it again when she is still away')
       const updated = { ...h, awayUntil: until, updatedAt: now }
       await ctx.registry.households.update(updated)
-      request.log.warn({ householdId: h.id, by: currentUser(request).username, from: h.awayUntil, until }, 'away mode changed')
+      await audit(ctx, request, 'away.changed', { householdId: h.id, communityId: h.communityId }, { from: h.awayUntil, until })
       ctx.announce.householdChanged(h.id)
       return updated
     },
@@ -155,6 +167,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     if ((body.availableFrom === null) !== (body.availableTo === null)) throw new ApiError('VALIDATION', 'availableFrom and availableTo go together')
     const contact: Contact = { id: newId('ct', now), householdId: h.id, ...body, audience: audience ?? audienceOf(body.relation), pushSubscription: null, viewLinkVersion: 0 }
     await ctx.registry.contacts.insert(contact, now)
+    await audit(ctx, request, 'contact.added', { householdId: h.id, communityId: h.communityId }, { contactId: contact.id, name: contact.name, relation: contact.relation })
     // The detectors ask the family before an operator: they must know there is someone to ask.
     ctx.announce.householdChanged(h.id)
     return reply.code(201).send(contactOut(contact))
@@ -164,8 +177,10 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     '/:id/contacts/:contactId',
     { onRequest: requireAdmin, schema: { tags, params: idParam.extend({ contactId: z.string().min(1) }) } },
     async (request, reply) => {
-      const removed = await ctx.registry.contacts.remove(request.params.id, request.params.contactId)
+      const h = await visible(currentUser(request), request.params.id)
+      const removed = await ctx.registry.contacts.remove(h.id, request.params.contactId)
       if (removed === 0) throw notFound('contact', request.params.contactId)
+      await audit(ctx, request, 'contact.removed', { householdId: h.id, communityId: h.communityId }, { contactId: request.params.contactId })
       ctx.announce.familyLinksRevoked(request.params.contactId)
       ctx.announce.householdChanged(request.params.id)
       return reply.code(204).send()

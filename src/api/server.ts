@@ -11,6 +11,7 @@ import type { FamilyLinks } from '../routing/family-links.js'
 import type { Db } from '../store/database.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
+import { auditRoutes } from './audit-routes.js'
 import { authRoutes } from './auth-routes.js'
 import { clockRoutes, type TimeTravel } from './clock-routes.js'
 import { communityRoutes } from './community-routes.js'
@@ -94,6 +95,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(familyRoutes, { ...ctx, requestsPerMin: ctx.familyRequestsPerMin, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
   await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
+  await app.register(auditRoutes, { ...ctx, prefix: '/api/audit' })
   if (ctx.timeTravel) {
     await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })
     // On the virtual clock the pages read "now" from the Date header (the family view's "tomorrow"), so it tells the platform's time.

@@ -214,6 +214,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('contacts').addColumn('view_link_version', 'integer', (c) => c.notNull().defaultTo(0)).execute()
     },
   },
+  '0006_audit_log': {
+    async up(db: Kysely<unknown>) {
+      // Who read an elder's profile (key-safe code, medical notes) and who changed what (docs/security.md §accounts).
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('household_id', 'text')
+        .addColumn('community_id', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('audit_by_household').on('audit_log').columns(['household_id', 'at']).execute()
+      await db.schema.createIndex('audit_by_time').on('audit_log').column('at').execute()
+    },
+  },
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -185,7 +185,20 @@ export interface SettingsTable {
   value: string
 }
 
+export interface AuditLogTable {
+  id: string
+  at: number
+  /** `user:<username>` or `family:<contact id>`. */
+  actor: string
+  action: string
+  household_id: string | null
+  community_id: string | null
+  /** JSON: what was read or changed (field names, from and to), never the secret values themselves. */
+  detail: string
+}
+
 export interface Database {
+  audit_log: AuditLogTable
   communities: CommunitiesTable
   households: HouseholdsTable
   devices: DevicesTable

@@ -30,6 +30,13 @@ const zh = {
   pickOutcome: '请先选择处理结果',
   details: '详情', detailsOf: '{name} 的详情', loading: '加载中…', noEvents: '暂无记录',
   trail: '事件记录', why: '检测说明', profile: '老人档案', contacts: '紧急联系人', devices: '设备状态',
+  audit: {
+    title: '访问与修改记录(管理员可见)', none: '暂无记录', entry: '{t} · {actor} {action}',
+    action: {
+      household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式',
+      contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置',
+    },
+  },
   elderAge: '{n} 岁', address: '住址', medicalNotes: '健康备注', away: '外出至 {t}',
   copy: '复制', copied: '已复制', copyPhone: '复制 {name} 的电话 {phone}', call: '拨打',
   online: '在线', offline: '离线', unknown: '未知', battery: '电量 {n}%', lastSeen: '最近上报 {t}', never: '从未上报',
@@ -142,6 +149,13 @@ const en: Messages = {
   pickOutcome: 'Choose an outcome first',
   details: 'Details', detailsOf: 'Details of {name}', loading: 'Loading…', noEvents: 'No events',
   trail: 'Event trail', why: 'Why', profile: 'Elder profile', contacts: 'Emergency contacts', devices: 'Devices',
+  audit: {
+    title: 'Who read and changed this (admins)', none: 'Nothing recorded yet', entry: '{t} · {actor} {action}',
+    action: {
+      household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode',
+      contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community',
+    },
+  },
   elderAge: 'age {n}', address: 'Address', medicalNotes: 'Medical notes', away: 'Away until {t}',
   copy: 'Copy', copied: 'Copied', copyPhone: 'Copy the phone number of {name}, {phone}', call: 'Call',
   online: 'Online', offline: 'Offline', unknown: 'Unknown', battery: 'Battery {n}%', lastSeen: 'Last seen {t}', never: 'Never seen',

@@ -1,7 +1,8 @@
 /**
  * The pages as the platform itself serves them, under its Content-Security-Policy (docs/security.md
- * §web): the console logs in and goes live over Socket.IO, the family view renders, and the
- * browser reports no violation. (The other browser tests go through a proxy site without it.)
+ * §web): the console logs in and goes live over Socket.IO, an admin reads a household's audit
+ * trail, the family view renders, and the browser reports no violation. (The other browser tests
+ * go through a proxy site without the policy.)
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -48,6 +49,24 @@ describe('pages under the platform’s Content-Security-Policy', () => {
     await page.getByTestId('login-password').fill(ADMIN_PASSWORD)
     await page.getByTestId('login-submit').click()
     await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
+    expect(await problems()).toEqual([])
+    await page.context().close()
+  })
+
+  it('an admin sees who read and changed a household, the reading she just made first', async () => {
+    const { body: c } = await p.api<{ id: string }>('POST', '/api/communities', { name: '幸福社区', street: '长寿路街道' })
+    const { body: hh } = await p.api<{ id: string }>('POST', '/api/households', { communityId: c.id, elderName: '钱秀英', address: '5号楼 101室', keySafe: '门口鞋柜,密码 1234' })
+    await p.api('PUT', `/api/households/${hh.id}/away`, { until: Date.now() + 86_400_000 })
+    const { page, problems } = await open('/')
+    await page.getByTestId('login-username').fill('admin')
+    await page.getByTestId('login-password').fill(ADMIN_PASSWORD)
+    await page.getByTestId('login-submit').click()
+    await page.getByTestId('tab-households').click()
+    await page.locator(`[data-testid="household-row"][data-household-id="${hh.id}"]`).getByTestId('household-open').click()
+    const entries = page.getByTestId('audit').getByTestId('audit-entry')
+    await expect.poll(() => entries.count()).toBe(2)
+    expect(await entries.nth(0).textContent()).toContain('admin 查看了档案(含钥匙盒与病史)')
+    expect(await entries.nth(1).textContent()).toContain('admin 设置了外出/住院模式')
     expect(await problems()).toEqual([])
     await page.context().close()
   })
