@@ -30,6 +30,15 @@ export async function audit(
   })
 }
 
+/**
+ * What a change changed, field by field, from and to; a secret field (the key-safe code, the
+ * medical notes) only as 'changed', so the trail never holds it.
+ */
+export function changedFields(before: object, changes: object, secret: ReadonlySet<string> = new Set()): Record<string, unknown> {
+  const was = before as Record<string, unknown>
+  return Object.fromEntries(Object.entries(changes).map(([f, to]) => [f, secret.has(f) ? 'changed' : { from: was[f] ?? null, to: to ?? null }]))
+}
+
 const entry = z.object({
   id: z.string(),
   at: z.number(),

@@ -7,7 +7,7 @@ import { newId } from '../shared/ids.js'
 import type { Community } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
-import { audit } from './audit-routes.js'
+import { audit, changedFields } from './audit-routes.js'
 import { ApiError, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
 import { communityView, idParam } from './views.js'
@@ -56,7 +56,7 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     if (!c) throw notFound('community', request.params.id)
     const updated = { ...c, ...request.body }
     await ctx.registry.communities.update(updated)
-    await audit(ctx, request, 'community.changed', { communityId: c.id }, { fields: Object.fromEntries(Object.entries(request.body).map(([f, to]) => [f, { from: (c as unknown as Record<string, unknown>)[f] ?? null, to: to ?? null }])) })
+    await audit(ctx, request, 'community.changed', { communityId: c.id }, { fields: changedFields(c, request.body) })
     ctx.announce.communityChanged(c.id)
     return updated
   })

@@ -7,7 +7,7 @@ import { newId } from '../shared/ids.js'
 import { AUDIENCES, type Audience, type Contact, type Household } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
-import { audit } from './audit-routes.js'
+import { audit, changedFields } from './audit-routes.js'
 import { ApiError, notFound } from './errors.js'
 import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guards.js'
 import { contactView, householdView, idParam } from './views.js'
@@ -60,6 +60,9 @@ const contactOut = (c: Contact) => {
   return { ...rest, pushSubscribed: pushSubscription !== null }
 }
 
+/** On the audit trail only as "changed". */
+const SECRET_FIELDS: ReadonlySet<string> = new Set(['keySafe', 'medicalNotes'])
+
 /** Away mode silences the wellbeing rules: at most this far ahead, set again if she is still away. */
 const AWAY_MAX_MS = 90 * 24 * 3_600_000
 
@@ -106,11 +109,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     const changes = stripUndefined(request.body)
     const updated = { ...h, ...changes, updatedAt: ctx.clock.now() }
     await ctx.registry.households.update(updated)
-    // Field names and the values that are not secrets; a key-safe code or medical note only as "changed".
-    const secret = new Set(['keySafe', 'medicalNotes'])
-    await audit(ctx, request, 'household.changed', { householdId: updated.id, communityId: updated.communityId }, {
-      fields: Object.fromEntries(Object.keys(changes).map((f) => [f, secret.has(f) ? 'changed' : { from: (h as unknown as Record<string, unknown>)[f] ?? null, to: (changes as Record<string, unknown>)[f] ?? null }])),
-    })
+    await audit(ctx, request, 'household.changed', { householdId: updated.id, communityId: updated.communityId }, { fields: changedFields(h, changes, SECRET_FIELDS) })
     ctx.announce.householdChanged(h.id)
     if (updated.communityId !== h.communityId) {
       // A connected device carries its community from when it connected: reconnecting re-reads it,

@@ -4,6 +4,7 @@
  * pure record on an injected clock; the tables are bounded, the oldest entry going first.
  */
 import type { Clock } from '../shared/clock.js'
+import { boundedMap } from '../shared/recent.js'
 
 export interface LoginThrottleSettings {
   windowMs: number
@@ -26,17 +27,18 @@ interface Entry {
 export type LoginGate = { allowed: true } | { allowed: false; until: number; by: 'account' | 'address' }
 
 export function createLoginThrottle(clock: Pick<Clock, 'now'>, s: LoginThrottleSettings = LOGIN_THROTTLE_DEFAULTS) {
-  const accounts = new Map<string, Entry>()
-  const addresses = new Map<string, Entry>()
+  type Table = ReturnType<typeof boundedMap<string, Entry>>
+  // Each forgets the least recently failed key first.
+  const accounts: Table = boundedMap(s.maxTracked)
+  const addresses: Table = boundedMap(s.maxTracked)
   const accountKey = (username: string) => username.trim().toLowerCase()
 
-  const lockedUntil = (table: Map<string, Entry>, key: string, now: number) => {
+  const lockedUntil = (table: Table, key: string, now: number) => {
     const e = table.get(key)
     return e && e.lockedUntil > now ? e.lockedUntil : null
   }
-  const fail = (table: Map<string, Entry>, key: string, max: number, now: number): boolean => {
+  const fail = (table: Table, key: string, max: number, now: number): boolean => {
     const e = table.get(key) ?? { failures: [], lockedUntil: 0 }
-    table.delete(key) // re-inserted last: the table forgets the least recently failed first
     e.failures = [...e.failures.filter((t) => t > now - s.windowMs), now]
     const locks = e.failures.length >= max
     if (locks) {
@@ -44,7 +46,6 @@ export function createLoginThrottle(clock: Pick<Clock, 'now'>, s: LoginThrottleS
       e.failures = []
     }
     table.set(key, e)
-    if (table.size > s.maxTracked) table.delete(table.keys().next().value!)
     return locks
   }
 

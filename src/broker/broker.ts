@@ -13,6 +13,7 @@ import type { Logger } from 'pino'
 import { cmdTopic, isDeviceId, parseDeviceTopic, type CommandPayload } from '../contract/index.js'
 import type { Ingest } from '../ingest/ingest.js'
 import { NOT_LOGGED_IN, type IngestStats } from '../ingest/stats.js'
+import { boundedMap } from '../shared/recent.js'
 import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
 import { decidePublish, maySubscribe } from './acl.js'
@@ -71,6 +72,13 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     }
     stats.count(NOT_LOGGED_IN, 'refused', reason)
     log.debug({ ...detail, reason }, 'connection refused before login')
+  }
+
+  /** Charged to the device if this connection logged in as one, to the shared entry if not. */
+  const refuseConnection = (client: Client, reason: string, detail: Record<string, unknown> = {}) => {
+    const identity = identities.get(client)
+    if (identity) refuse(identity.id, reason)
+    else refuseAnonymous(reason, detail, client)
   }
 
   const aedes = await Aedes.createBroker({
@@ -183,10 +191,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     // A socket's own failure (ECONNRESET, EPIPE) has a code; the rest are the client's doing:
     // a packet the parser refused, no CONNECT in time. Every one is counted.
     if ((err as NodeJS.ErrnoException).code || err instanceof PacketTooLarge || ours.has(err)) return
-    const reason = err.message === 'connect did not arrive in time' ? 'no CONNECT in time' : 'malformed MQTT packet'
-    const identity = identities.get(client)
-    if (identity) refuse(identity.id, reason)
-    else refuseAnonymous(reason, {}, client)
+    refuseConnection(client, err.message === 'connect did not arrive in time' ? 'no CONNECT in time' : 'malformed MQTT packet')
   }
   aedes.on('clientError', onError)
   aedes.on('connectionError', onError)
@@ -215,6 +220,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       if (!loggedIn) refuseAnonymous('closed before logging in', { address }, client)
     })
     limitPacketSize(client, limits.maxPacketBytes, (cmd, length) => {
+      // A device's own counter says how large; the shared one keeps a few fixed reasons.
       const identity = identities.get(client)
       if (identity) refuse(identity.id, `${cmd} packet of ${length} bytes over the limit`)
       else refuseAnonymous('packet over the size limit', { address, cmd, length }, client)
@@ -227,7 +233,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     aedes,
     disconnect,
     handle,
-    /** Open connections and the addresses they come from (for /api/stats). */
+    /** Open connections and the addresses they come from. */
     connections: () => connections.snapshot(),
 
     /** Starts the TCP listener; resolves with the bound port. */
@@ -285,15 +291,13 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
  * key least recently logged goes first). Wall time: it paces the log, not the platform.
  */
 function onceAMinute(maxKeys = 10_000) {
-  const last = new Map<string, number>()
+  const last = boundedMap<string, number>(maxKeys)
   return {
     due(key: string): boolean {
       const now = performance.now()
       const at = last.get(key)
       if (at !== undefined && now - at < 60_000) return false
-      last.delete(key)
       last.set(key, now)
-      if (last.size > maxKeys) last.delete(last.keys().next().value!)
       return true
     },
   }

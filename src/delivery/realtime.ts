@@ -11,6 +11,7 @@ import type { Incident, IncidentEvent } from '../incidents/model.js'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { RoutingEvents } from '../routing/service.js'
 import type { Clock, TimerHandle } from '../shared/clock.js'
+import { inFlight } from '../shared/in-flight.js'
 import type { EventBus } from '../shared/events.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { User } from '../store/users.js'
@@ -47,7 +48,7 @@ export function createRealtime(deps: {
 }) {
   const { httpServer, auth, incidents, registry, bus, clock, log } = deps
   /** Session checks under way (tests wait for them after moving the clock). */
-  const checks = new Set<Promise<void>>()
+  const checks = inFlight()
   // destroyUpgrade off: the same HTTP server also upgrades /mqtt for devices.
   const io = new Server<Record<string, never>, ServerToOperator, Record<string, never>, { user: User; token: string; expiresAt: number }>(httpServer, {
     destroyUpgrade: false,
@@ -81,9 +82,8 @@ export function createRealtime(deps: {
     const watch = (until: number) => {
       timer = clock.setTimeout(() => {
         timer = null
-        const check = auth
-          .session(socket.data.token)
-          .then(
+        void checks.track(
+          auth.session(socket.data.token).then(
             (s) => {
               if (!socket.connected) return
               if (s) return watch(s.expiresAt)
@@ -91,9 +91,8 @@ export function createRealtime(deps: {
               socket.disconnect(true)
             },
             (err: unknown) => log.error({ err, userId: user.id }, 'session check failed'),
-          )
-          .finally(() => checks.delete(check))
-        checks.add(check)
+          ),
+        )
       }, Math.max(0, until - clock.now()))
     }
     watch(socket.data.expiresAt)
@@ -127,9 +126,7 @@ export function createRealtime(deps: {
   return {
     io,
     /** Resolves when every session check started so far has finished. */
-    async settle(): Promise<void> {
-      while (checks.size > 0) await Promise.allSettled([...checks])
-    },
+    settle: checks.settle,
     /** A logged-out session stops receiving names, addresses and phone numbers at once. */
     disconnectUser(userId: string): void {
       io.in(userRoom(userId)).disconnectSockets(true)

@@ -13,6 +13,7 @@ import type { CheckRequest } from '../detectors/activity.js'
 import type { DetectorEvents } from '../detectors/service.js'
 import type { Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
+import { inFlight } from '../shared/in-flight.js'
 import type { Db } from '../store/database.js'
 import { outboxRepository } from '../store/outbox.js'
 import { registryRepository } from '../store/registry.js'
@@ -38,7 +39,7 @@ export function createQuestions(deps: {
   channels: ReadonlySet<ChannelName>
 }) {
   const { db, outbox, links, bus, clock, log } = deps
-  const working = new Set<Promise<void>>()
+  const working = inFlight()
 
   async function checkin(r: CheckRequest): Promise<void> {
     const command: CommandPayload = { id: r.commandId!, ts: clock.now(), cmd: 'checkin', prompt: CHECKIN_PROMPT, timeoutS: r.timeoutS! }
@@ -81,20 +82,16 @@ export function createQuestions(deps: {
   }
 
   bus.on('checkin.requested', OWNER, (r) => {
-    const work = (r.kind === 'device_checkin' ? checkin(r) : askFamily(r)).catch((err: unknown) => log.error({ err, householdId: r.householdId, checkId: r.checkId }, 'question not put'))
-    working.add(work)
-    void work.finally(() => working.delete(work))
+    void working.track((r.kind === 'device_checkin' ? checkin(r) : askFamily(r)).catch((err: unknown) => log.error({ err, householdId: r.householdId, checkId: r.checkId }, 'question not put')))
   })
 
   return {
     async stop(): Promise<void> {
       bus.removeOwner(OWNER)
-      await Promise.allSettled([...working])
+      await working.settle()
     },
     /** Resolves when every question so far has gone out (tests). */
-    async settle(): Promise<void> {
-      while (working.size > 0) await Promise.allSettled([...working])
-    },
+    settle: working.settle,
   }
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { DeviceSeen, IngestEvents, TelemetryReceived } from '../ingest/ingest.js'
 import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
+import { inFlight } from '../shared/in-flight.js'
 import type { Db } from '../store/database.js'
 import { nextTurn } from '../shared/next-turn.js'
 import { pruneOldestFirst } from '../store/prune.js'
@@ -107,13 +108,9 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
   }
 
   /** Prunes under way (tests wait for them after moving the clock). */
-  const pruning = new Set<Promise<number>>()
+  const pruning = inFlight()
   /** Deletes what is older than the retention, oldest first, a slice of time per statement. */
-  function prune(): Promise<number> {
-    const run = pruneNow().finally(() => pruning.delete(run))
-    pruning.add(run)
-    return run
-  }
+  const prune = (): Promise<number> => pruning.track(pruneNow())
   async function pruneNow(): Promise<number> {
     try {
       const deleted = await pruneOldestFirst({ oldest: repo.oldest, deleteBefore: repo.prune, cutoff: clock.now() - retentionMs, sliceMs: PRUNE_SLICE_MS })
@@ -142,7 +139,7 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
     prune,
     /** Resolves when every prune started so far and the buffered readings are done. */
     async settle(): Promise<void> {
-      while (pruning.size > 0) await Promise.allSettled([...pruning])
+      await pruning.settle()
       await flush()
     },
     /** Readings dropped because the store could not take them for too long. */

@@ -38,6 +38,18 @@ describe('packet size, connect timeout, protocol level and QoS', () => {
   })
   afterAll(() => p.close())
 
+  /** Publishes an alarm over the 2,048-byte limit and waits for the server to close the connection. */
+  async function oversizeAlarm(client: mqtt.MqttClient, id: string): Promise<{ acked: boolean }> {
+    const gone = closed(client)
+    let acked = false
+    client.publish(deviceTopic(fx.device.id, 'alarm'), JSON.stringify({ id, type: 'service', note: 'x'.repeat(3000) }), { qos: 1 }, (err) => {
+      if (!err) acked = true
+    })
+    await gone
+    client.end(true)
+    return { acked }
+  }
+
   it('closes a connection whose CONNECT declares 256 MB as soon as the header arrives, without waiting for the body', async () => {
     const before = refusedBeforeLogin(p)
     const s = await rawSocket(p)
@@ -51,15 +63,7 @@ describe('packet size, connect timeout, protocol level and QoS', () => {
 
   it('closes a logged-in device that sends an oversize PUBLISH, without a PUBACK and without recording it, and charges the device', async () => {
     const before = p.app.stats.device(fx.device.id)?.refused ?? 0
-    const client = await connectDevice(p, fx.device)
-    const gone = closed(client)
-    let acked = false
-    client.publish(deviceTopic(fx.device.id, 'alarm'), JSON.stringify({ id: 'huge', type: 'service', note: 'x'.repeat(3000) }), { qos: 1 }, (err) => {
-      if (!err) acked = true
-    })
-    await gone
-    client.end(true)
-    expect(acked).toBe(false)
+    expect(await oversizeAlarm(await connectDevice(p, fx.device), 'huge')).toEqual({ acked: false })
     expect(p.app.stats.device(fx.device.id)?.refused).toBe(before + 1)
     expect(p.app.stats.device(fx.device.id)?.lastReason).toMatch(/^publish packet of \d+ bytes over the limit$/)
     const open = await p.app.incidents.list({ state: 'active' })
@@ -72,14 +76,7 @@ describe('packet size, connect timeout, protocol level and QoS', () => {
       c.once('connect', () => resolve(c))
       c.once('error', reject)
     })
-    const gone = closed(client)
-    let acked = false
-    client.publish(deviceTopic(fx.device.id, 'alarm'), JSON.stringify({ id: 'huge-ws', type: 'service', note: 'x'.repeat(3000) }), { qos: 1 }, (err) => {
-      if (!err) acked = true
-    })
-    await gone
-    client.end(true)
-    expect(acked).toBe(false)
+    expect(await oversizeAlarm(client, 'huge-ws')).toEqual({ acked: false })
   })
 
   it('counts a packet the parser refuses, before login on the shared entry and after it on the device', async () => {
