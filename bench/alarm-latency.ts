@@ -525,6 +525,10 @@ async function platformPhase(opts: Options, tempDir: string, register: (cleanup:
       ANJU_DEMO_FLEET_FILE: join(tempDir, 'demo-fleet.json'),
       ANJU_ADMIN_PASSWORD: adminPassword,
       ANJU_LOG_LEVEL: 'warn',
+      // The whole fleet comes from one address here; in the field each device has its own
+      // (or a carrier NAT's) address, which the per-address caps are sized for (docs/security.md §broker).
+      ANJU_MQTT_MAX_CONNECTIONS_PER_ADDRESS: String(opts.devices + 100),
+      ANJU_MQTT_MAX_PENDING_PER_ADDRESS: String(Math.max(64, opts.connectRate)),
     },
     { http: /Console\s+http:\/\/[^\s:]+:(\d+)\//, mqtt: /MQTT\s+mqtt:\/\/[^\s:]+:(\d+)/ },
   )

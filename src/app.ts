@@ -34,7 +34,9 @@ import { createIncidents, type IncidentEvents } from './incidents/service.js'
 import { createDeviceHealth } from './ingest/device-health.js'
 import { createIngest, type IngestEvents } from './ingest/ingest.js'
 import { createIngestStats } from './ingest/stats.js'
+import { createMetrics } from './metrics/metrics.js'
 import { createTelemetryHistory } from './telemetry/queries.js'
+import { createInfluxWriter } from './telemetry/influx.js'
 import { createTelemetrySink } from './telemetry/sink.js'
 import { systemClock, virtualClock, type Clock, type VirtualClock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
@@ -76,12 +78,29 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const users = userRepository(db)
   const bus = new EventBus<AppEvents>(log)
   const stats = createIngestStats()
+  const metrics = createMetrics()
   const auth = createAuth({ users, clock, sessionTtlMs: config.ANJU_SESSION_TTL_HOURS * 3_600_000 })
   const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
   const dedupPruner = createDedupPruner({ db, clock, log: log.child({ component: 'incidents' }) })
   const detectors = createDetectors({ db, registry, incidents, bus, clock, log: log.child({ component: 'detectors' }) })
   const health = createDeviceHealth({ db, clock, log })
-  const telemetrySink = createTelemetrySink({ db, bus, clock, log: log.child({ component: 'telemetry' }), retentionMs: config.ANJU_TELEMETRY_RETENTION_DAYS * 86_400_000 })
+  const influx =
+    config.ANJU_INFLUX_URL && config.ANJU_INFLUX_TOKEN && config.ANJU_INFLUX_ORG && config.ANJU_INFLUX_BUCKET
+      ? createInfluxWriter({
+          settings: { url: config.ANJU_INFLUX_URL, token: config.ANJU_INFLUX_TOKEN, org: config.ANJU_INFLUX_ORG, bucket: config.ANJU_INFLUX_BUCKET },
+          clock,
+          log: log.child({ component: 'influx' }),
+          maxBuffered: config.ANJU_INFLUX_MAX_BUFFERED,
+        })
+      : null
+  const telemetrySink = createTelemetrySink({
+    db,
+    bus,
+    clock,
+    log: log.child({ component: 'telemetry' }),
+    retentionMs: config.ANJU_TELEMETRY_RETENTION_DAYS * 86_400_000,
+    ...(influx ? { forward: influx.write } : {}),
+  })
   const notes = new Set<Promise<void>>()
   const channels = channelsFromConfig(config, vapid)
   const outbox = createOutbox({
@@ -116,7 +135,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     linkTtlMs: config.ANJU_FAMILY_LINK_TTL_HOURS * 3_600_000,
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
-  const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }) })
+  const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }), metrics: metrics.ingest })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS,
     limits: {
       maxPacketBytes: config.ANJU_MQTT_MAX_PACKET_BYTES,
@@ -165,6 +184,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     familyRequestsPerMin: config.ANJU_FAMILY_REQUESTS_PER_MIN,
     history: createTelemetryHistory(db),
     publicUrl: config.ANJU_PUBLIC_URL,
+    metrics,
+    metricsToken: config.ANJU_METRICS_TOKEN,
     familyViewTtlMs: config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000,
     notices: (incidentId) => outboxRepository(db).forIncident(incidentId),
     familyQuestions: detectors,
@@ -184,7 +205,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
         }
       : {}),
   })
-  const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, clock, log: log.child({ component: 'realtime' }) })
+  const realtime = createRealtime({ httpServer: http.server, auth, incidents, registry, bus, clock, log: log.child({ component: 'realtime' }), onAlarmPushed: metrics.alarmPushed })
   realtimeRef.current = realtime
   const familyRealtime = createFamilyRealtime({ io: realtime.io, links, registry, incidents, bus, clock, log: log.child({ component: 'family-realtime' }) })
   familyRealtimeRef.current = familyRealtime
@@ -198,6 +219,23 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     if (path !== '/mqtt') return void socket.destroy()
     wss.handleUpgrade(req, socket, head, (ws) => broker.handle(createWebSocketStream(ws), req.socket.remoteAddress, req))
   })
+
+  const outboxStore = outboxRepository(db)
+  metrics.gauge('anju_connected_devices', 'devices connected to the embedded broker', [], () => [[{}, broker.aedes.connectedClients]])
+  metrics.gauge('anju_outbox_backlog', 'notices waiting to be sent, by channel', ['channel'], async () => {
+    const pending = new Map<string, number>(Object.keys(channels).map((c) => [c, 0]))
+    for (const b of await outboxStore.backlog()) pending.set(b.channel, b.pending)
+    return [...pending].map(([channel, n]) => [{ channel }, n])
+  })
+  metrics.gauge('anju_broker_messages', 'device messages since start, all devices, by counter (refused includes refusals before login)', ['counter'], () => Object.entries(stats.totals()).map(([counter, n]) => [{ counter }, n]))
+  metrics.gauge('anju_telemetry_history_buffered', 'readings waiting to be written to the history store', [], () => [[{}, telemetrySink.stats().buffered]])
+  if (influx) {
+    metrics.gauge('anju_influx_buffered', 'readings waiting to be written to InfluxDB', [], () => [[{}, influx.stats().buffered]])
+    metrics.gauge('anju_influx_written', 'readings written to InfluxDB since start', [], () => [[{}, influx.stats().written]])
+    metrics.gauge('anju_influx_dropped', 'readings dropped for InfluxDB (its buffer full, or refused as invalid)', [], () => [[{}, influx.stats().dropped]])
+    metrics.gauge('anju_influx_lag_seconds', 'age of the oldest reading not yet in InfluxDB', [], () => [[{}, influx.stats().lagMs / 1000]])
+  }
+  metrics.gauge('anju_telemetry_history_dropped', 'readings dropped because the history store could not take them', [], () => [[{}, telemetrySink.stats().dropped]])
 
   let started = false
   return {
@@ -218,7 +256,9 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     broker,
     realtime,
     telemetrySink,
+    influx,
     dedupPruner,
+    metrics,
 
     /** First-start bootstrap (admin, demo district), then listen. Resolves with the bound ports. */
     async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
@@ -236,6 +276,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
       health.start()
       telemetrySink.start()
+      influx?.start()
       dedupPruner.start()
       await detectors.start()
       await routing.start()
@@ -263,6 +304,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await Promise.allSettled([...notes])
       await health.stop()
       await telemetrySink.stop()
+      await influx?.stop()
       dedupPruner.stop()
       await db.destroy()
       started = false

@@ -53,12 +53,25 @@ export const configSchema = z.object({
     .pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/, 'a host, *.suffix or host:port')).min(1))
     .describe('push services a family browser may subscribe with (comma-separated hosts, *.suffix); no other endpoint is ever called'),
   ANJU_VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'mailto: or https: URL').default('mailto:admin@anju.local').describe('Web Push contact'),
+  ANJU_INFLUX_URL: z.string().url().optional().describe('InfluxDB 2 (or any server of its v2 write API) to write every reading to, e.g. http://influxdb:8086'),
+  ANJU_INFLUX_TOKEN: z.string().min(1).optional().describe('InfluxDB API token with write access to the bucket'),
+  ANJU_INFLUX_ORG: z.string().min(1).optional().describe('InfluxDB organisation'),
+  ANJU_INFLUX_BUCKET: z.string().min(1).optional().describe('InfluxDB bucket'),
+  ANJU_INFLUX_MAX_BUFFERED: z.coerce.number().int().min(1000).default(500_000).describe('readings held for InfluxDB while it is unreachable; past this the oldest are dropped (and counted)'),
+  ANJU_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional().describe('bearer token Prometheus scrapes /metrics with (an admin session works too)'),
   ANJU_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('how long a frozen subscriber may block delivery before it is dropped'),
   ANJU_MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(1024).max(268_435_455).default(16_384).describe('largest MQTT packet accepted (fixed header excluded); a larger one closes the connection before its body is read'),
   ANJU_MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000).describe('a connection that has not sent CONNECT within this is closed'),
   ANJU_MQTT_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(50_000).describe('MQTT connections open at once (TCP, TLS and WebSocket together)'),
   ANJU_MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(5000).describe('MQTT connections open at once from one address (devices behind a carrier NAT share one)'),
   ANJU_MQTT_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(64).describe('connections from one address that have not yet logged in'),
+}).superRefine((c, ctx) => {
+  // InfluxDB takes all four or none: a half-configured writer would fail on every batch.
+  const influx = ['ANJU_INFLUX_URL', 'ANJU_INFLUX_TOKEN', 'ANJU_INFLUX_ORG', 'ANJU_INFLUX_BUCKET'] as const
+  const given = influx.filter((k) => c[k] !== undefined)
+  if (given.length > 0 && given.length < influx.length) {
+    for (const k of influx.filter((k) => c[k] === undefined)) ctx.addIssue({ code: 'custom', path: [k], message: `required when ${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set` })
+  }
 })
 
 export type Config = z.infer<typeof configSchema>

@@ -31,6 +31,15 @@ describe('config', () => {
     expect(message).toContain('ANJU_DEMO="maybe"')
   })
 
+  it('takes InfluxDB with all four settings or none, naming what is missing', () => {
+    const all = { ANJU_INFLUX_URL: 'http://influx:8086', ANJU_INFLUX_TOKEN: 't', ANJU_INFLUX_ORG: 'anju', ANJU_INFLUX_BUCKET: 'telemetry' }
+    expect(loadConfig(all)).toMatchObject(all)
+    expect(() => loadConfig({ ANJU_INFLUX_URL: 'http://influx:8086', ANJU_INFLUX_ORG: 'anju' })).toThrow(
+      /ANJU_INFLUX_TOKEN=undefined: required when ANJU_INFLUX_URL, ANJU_INFLUX_ORG are set[\s\S]*ANJU_INFLUX_BUCKET=undefined: required/,
+    )
+    expect(() => loadConfig({ ANJU_METRICS_TOKEN: 'short' })).toThrow(/ANJU_METRICS_TOKEN="short": at least 16 characters/)
+  })
+
   it('refuses a short admin password', () => {
     expect(() => loadConfig({ ANJU_ADMIN_PASSWORD: 'short' })).toThrow(/ANJU_ADMIN_PASSWORD/)
   })

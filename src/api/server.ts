@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { Db } from '../store/database.js'
 import type { Ingest } from '../ingest/ingest.js'
+import type { Metrics } from '../metrics/metrics.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
 import { auditRoutes } from './audit-routes.js'
 import { authRoutes } from './auth-routes.js'
@@ -24,10 +25,11 @@ import { historyRoutes } from './history-routes.js'
 import { householdRoutes } from './household-routes.js'
 import { incidentRoutes } from './incident-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
+import { metricsRoutes } from './metrics-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
-export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; familyRequestsPerMin: number; ingest: Ingest; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number }) {
+export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; familyRequestsPerMin: number; ingest: Ingest; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number; metrics: Metrics; metricsToken: string | undefined }) {
   // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
   const app = Fastify({ loggerInstance: ctx.log.child({ component: 'http' }, { level: 'warn' }), bodyLimit: 64 * 1024 })
   app.setValidatorCompiler(validatorCompiler)
@@ -96,6 +98,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   await app.register(auditRoutes, { ...ctx, prefix: '/api/audit' })
+  await app.register(metricsRoutes, ctx)
   if (ctx.timeTravel) {
     await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })
     // On the virtual clock the pages read "now" from the Date header (the family view's "tomorrow"), so it tells the platform's time.

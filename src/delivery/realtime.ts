@@ -45,6 +45,8 @@ export function createRealtime(deps: {
   bus: EventBus<IncidentEvents & RoutingEvents>
   clock: Clock
   log: Logger
+  /** Seconds from an alarm's receipt to its push (metrics). */
+  onAlarmPushed?: (seconds: number) => void
 }) {
   const { httpServer, auth, incidents, registry, bus, clock, log } = deps
   /** Session checks under way (tests wait for them after moving the clock). */
@@ -115,7 +117,12 @@ export function createRealtime(deps: {
       return
     }
     view(incident)
-      .then((v) => io.to([communityRoom(incident.communityId), 'admins']).emit('incident', v, events))
+      .then((v) => {
+        io.to([communityRoom(incident.communityId), 'admins']).emit('incident', v, events)
+        // A device's alarm opens an incident or adds to one; a detector's finding has no device.
+        const alarm = events.find((e) => (e.kind === 'opened' || e.kind === 'alarm') && e.deviceId !== null)
+        if (alarm) deps.onAlarmPushed?.((clock.now() - alarm.at) / 1000)
+      })
       .catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'incident push failed'))
   })
 

@@ -17,6 +17,7 @@ import {
   type UplinkChannel,
 } from '../contract/index.js'
 import type { AlarmInput, Incidents } from '../incidents/service.js'
+import type { IngestMetrics } from '../metrics/metrics.js'
 import type { Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { DeviceIdentity } from '../store/registry.js'
@@ -71,8 +72,9 @@ export function createIngest(deps: {
   bus: EventBus<IngestEvents>
   clock: Clock
   log: Logger
+  metrics?: IngestMetrics
 }) {
-  const { incidents, health, stats, bus, clock, log } = deps
+  const { incidents, health, stats, bus, clock, log, metrics } = deps
   const recentTelemetry = new Map<string, string[]>()
 
   function seen(device: DeviceIdentity, channel: UplinkChannel, at: number, update: { online?: boolean; battery?: number; fw?: string; caps?: string[] } = {}): void {
@@ -96,6 +98,7 @@ export function createIngest(deps: {
   }
 
   async function raise(device: DeviceIdentity, messageId: string, alarm: AlarmInput['alarm'], receivedAt: number, deviceTs: number | undefined): Promise<IngestResult> {
+    const started = performance.now()
     const outcome = await incidents.raiseAlarm({
       deviceId: device.id,
       householdId: device.householdId,
@@ -105,6 +108,7 @@ export function createIngest(deps: {
       receivedAt,
       ...(deviceTs === undefined ? {} : { deviceTs }),
     })
+    metrics?.alarmCommitted((performance.now() - started) / 1000)
     if (outcome.result === 'duplicate') {
       stats.count(device.id, 'duplicate')
       return 'duplicate'
@@ -138,6 +142,12 @@ export function createIngest(deps: {
   }
 
   async function handle(device: DeviceIdentity, channel: UplinkChannel, payload: Uint8Array): Promise<IngestResult> {
+    const result = await handleMessage(device, channel, payload)
+    metrics?.counted(channel, result)
+    return result
+  }
+
+  async function handleMessage(device: DeviceIdentity, channel: UplinkChannel, payload: Uint8Array): Promise<IngestResult> {
     const receivedAt = clock.now()
     switch (channel) {
       case 'alarm': {

@@ -34,6 +34,8 @@ export function createIngestStats() {
       const c = perDevice.get(deviceId)
       return c && { ...c }
     },
+    /** Counts over every device (metrics). */
+    totals: (): Record<Counter, number> => ({ ...totals }),
     snapshot() {
       return { totals: { ...totals }, devices: Object.fromEntries([...perDevice].map(([id, c]) => [id, { ...c }])) }
     },

@@ -109,6 +109,16 @@ export function outboxRepository(db: Db) {
       const rows = await db.selectFrom('outbox').selectAll().where('incident_id', '=', incidentId).orderBy('created_at').orderBy('key').execute()
       return rows.map(toRow)
     },
+    /** Notices not yet sent, by channel (metrics). */
+    async backlog(): Promise<{ channel: string; pending: number }[]> {
+      const rows = await db
+        .selectFrom('outbox')
+        .select((eb) => ['channel', eb.fn.countAll<number>().as('n')])
+        .where('state', 'in', ['pending', 'sending'])
+        .groupBy('channel')
+        .execute()
+      return rows.map((r) => ({ channel: r.channel, pending: Number(r.n) }))
+    },
     async get(key: string): Promise<OutboxRow | undefined> {
       const r = await db.selectFrom('outbox').selectAll().where('key', '=', key).executeTakeFirst()
       return r && toRow(r)

@@ -36,6 +36,8 @@ export interface TelemetrySinkOptions {
   flushEveryMs?: number
   /** Readings held while the store cannot take them; past this the oldest are dropped (and counted). */
   maxBuffered?: number
+  /** Every reading kept is also handed here (InfluxDB, telemetry/influx.ts). */
+  forward?: (sample: Sample) => void
 }
 
 export function createTelemetrySink(options: TelemetrySinkOptions) {
@@ -51,6 +53,7 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
   const lastBattery = new Map<string, { at: number; value: number }>()
 
   function keep(sample: Sample): void {
+    options.forward?.(sample)
     buffer.push(sample)
     if (buffer.length > maxBuffered) {
       const excess = buffer.length - maxBuffered

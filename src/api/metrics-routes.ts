@@ -1,0 +1,35 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Metrics } from '../metrics/metrics.js'
+import type { ApiContext } from './context.js'
+import { bearerToken, requireAdmin, requireUser } from './guards.js'
+
+/**
+ * Prometheus scrapes `/metrics` with `Authorization: Bearer <ANJU_METRICS_TOKEN>`; an admin's
+ * session token works too (docs/operations.md §metrics). Nobody else: the figures say how
+ * many devices are connected and how busy the alarm path is.
+ */
+export const metricsRoutes: FastifyPluginAsyncZod<ApiContext & { metrics: Metrics; metricsToken: string | undefined }> = async (app, ctx) => {
+  const scraperToken = ctx.metricsToken ? Buffer.from(ctx.metricsToken) : null
+  const isScraper = (token: string | undefined) => {
+    if (!scraperToken || token === undefined) return false
+    const given = Buffer.from(token)
+    return given.length === scraperToken.length && timingSafeEqual(given, scraperToken)
+  }
+  const admin = requireUser(ctx.auth)
+  app.get(
+    '/metrics',
+    {
+      onRequest: async (request, reply) => {
+        if (isScraper(bearerToken(request))) return
+        await admin(request, reply)
+        await requireAdmin(request)
+      },
+      schema: { tags: ['stats'], summary: 'Prometheus metrics (text exposition format)' },
+    },
+    async (_request, reply) => {
+      const { contentType, body } = await ctx.metrics.scrape()
+      return reply.type(contentType).send(body)
+    },
+  )
+}
