@@ -37,7 +37,9 @@ import { createIngestStats } from './ingest/stats.js'
 import { createMetrics } from './metrics/metrics.js'
 import { createTelemetryHistory } from './telemetry/queries.js'
 import { createInfluxWriter } from './telemetry/influx.js'
+import { createHistoryWriter } from './telemetry/history-writer.js'
 import { createTelemetrySink } from './telemetry/sink.js'
+import { historyPathBeside, openHistoryStore, type HistoryLocation } from './store/history.js'
 import { systemClock, virtualClock, type Clock, type VirtualClock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
 import { openPostgres, openSqlite, type Db } from './store/database.js'
@@ -51,6 +53,8 @@ export interface AppOptions {
   log?: Logger
   /** Open a different database (tests use this to reach PostgreSQL or to inject faults). */
   db?: Db
+  /** Where readings are kept, when not where the config says (tests on PostgreSQL). */
+  history?: HistoryLocation
 }
 
 export class PortInUseError extends Error {
@@ -93,8 +97,20 @@ export async function createApp(config: Config, options: AppOptions = {}) {
           maxBuffered: config.ANJU_INFLUX_MAX_BUFFERED,
         })
       : null
+  // Readings live apart from alarms, written by a thread of their own (store/history.ts).
+  const historyLocation: HistoryLocation =
+    options.history ?? (config.ANJU_DB_URL ? { kind: 'postgres', url: config.ANJU_DB_URL } : { kind: 'sqlite', path: config.ANJU_HISTORY_DB_PATH ?? historyPathBeside(config.ANJU_DB_PATH) })
+  const historyWriter = createHistoryWriter({
+    location: historyLocation,
+    // An older version kept readings in the alarm store's file: they move once.
+    alarmStorePath: !options.db && !config.ANJU_DB_URL && historyLocation.kind === 'sqlite' ? config.ANJU_DB_PATH : null,
+    log: log.child({ component: 'history' }),
+    busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS,
+  })
+  await historyWriter.start()
+  const historyDb = await openHistoryStore(historyLocation, { writer: false, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS })
   const telemetrySink = createTelemetrySink({
-    db,
+    writer: historyWriter,
     bus,
     clock,
     log: log.child({ component: 'telemetry' }),
@@ -182,7 +198,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     vapidPublicKey: vapid.publicKey,
     pushServices: config.ANJU_PUSH_SERVICES,
     familyRequestsPerMin: config.ANJU_FAMILY_REQUESTS_PER_MIN,
-    history: createTelemetryHistory(db),
+    history: createTelemetryHistory(historyDb),
     publicUrl: config.ANJU_PUBLIC_URL,
     metrics,
     metricsToken: config.ANJU_METRICS_TOKEN,
@@ -256,6 +272,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     broker,
     realtime,
     telemetrySink,
+    historyDb,
     influx,
     dedupPruner,
     metrics,
@@ -273,7 +290,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
             )
           : null
       const admin = await ensureAdmin(users, clock, config.ANJU_ADMIN_PASSWORD)
-      const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE) : undefined
+      const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE, historyWriter.write) : undefined
       health.start()
       telemetrySink.start()
       influx?.start()
@@ -304,6 +321,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await Promise.allSettled([...notes])
       await health.stop()
       await telemetrySink.stop()
+      await historyWriter.close()
+      await historyDb.destroy()
       await influx?.stop()
       dedupPruner.stop()
       await db.destroy()

@@ -16,6 +16,7 @@ export const configSchema = z.object({
   ANJU_MQTT_TLS_CERT: z.string().min(1).optional().describe('PEM certificate file for MQTT over TLS'),
   ANJU_MQTT_TLS_KEY: z.string().min(1).optional().describe('PEM private key file for MQTT over TLS'),
   ANJU_DB_PATH: z.string().min(1).default('./data/anju.db').describe('embedded SQLite database file'),
+  ANJU_HISTORY_DB_PATH: z.string().min(1).optional().describe('embedded SQLite file for readings (charts), written by its own thread; default beside ANJU_DB_PATH (anju-history.db)'),
   ANJU_DB_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')

@@ -12,7 +12,7 @@ import { newId } from '../shared/ids.js'
 import { hashDeviceSecret, hashPassword, newDeviceSecret } from '../shared/secrets.js'
 import type { Db } from '../store/database.js'
 import { registryRepository, type DeviceKind } from '../store/registry.js'
-import { telemetryRepository } from '../store/telemetry.js'
+import type { Sample } from '../store/telemetry.js'
 import { demoHistory } from './history.js'
 import { userRepository } from '../store/users.js'
 
@@ -50,12 +50,14 @@ const DEVICES: { prefix: string; kind: DeviceKind; room: string | null; heartbea
   { prefix: 'pr', kind: 'presence', room: 'bedroom', heartbeatS: 300 },
 ]
 
-export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): Promise<DemoSeed | undefined> {
+/** `writeHistory`: the demo's week of readings goes to the history store (store/history.ts), after the registry commits. */
+export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, writeHistory: (samples: Sample[]) => Promise<void>): Promise<DemoSeed | undefined> {
   const registry = registryRepository(db)
   if ((await registry.communities.list()).length > 0) return undefined
 
   const now = clock.now()
   const seed: DemoSeed = { operators: [], devices: [], familyContact: { householdId: '', contactId: '', elderName: '' } }
+  const history: Sample[] = []
   await db.transaction().execute(async (trx) => {
     const reg = registryRepository(trx)
     const communityIds = new Map<string, string>()
@@ -117,9 +119,10 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string): 
         seed.devices.push({ id, secret, kind: d.kind, householdId, room: d.room })
       }
       const n = Number(h.n)
-      await telemetryRepository(trx).insert(demoHistory({ householdId, n, meter: `wm-${h.n}`, sensor: `pr-${h.n}`, button: `btn-${h.n}` }, now))
+      history.push(...demoHistory({ householdId, n, meter: `wm-${h.n}`, sensor: `pr-${h.n}`, button: `btn-${h.n}` }, now))
     }
   })
+  await writeHistory(history)
   await mkdir(dirname(fleetFile), { recursive: true })
   await writeFile(fleetFile, JSON.stringify({ note: 'Demo device credentials written by the demo seed. Keep private.', devices: seed.devices }, null, 2) + '\n', { mode: 0o600 })
   return seed

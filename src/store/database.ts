@@ -17,6 +17,8 @@ export interface SqliteOptions {
   path: string
   synchronous: 'FULL' | 'NORMAL'
   busyTimeoutMs: number
+  /** Brings the schema up to date; the alarm store's migrations unless told otherwise (store/history.ts). */
+  migrate?: (db: Db) => Promise<void>
 }
 
 export async function openSqlite(options: SqliteOptions): Promise<Db> {
@@ -35,7 +37,7 @@ export async function openSqlite(options: SqliteOptions): Promise<Db> {
   // halves the charts' query time with a district's week of readings (bench/history-query.ts).
   sqlite.pragma('cache_size = -65536')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
-  await migrate(db)
+  await (options.migrate ?? migrate)(db)
   return db
 }
 
@@ -43,6 +45,8 @@ export interface PostgresOptions {
   url: string
   /** A schema to use instead of `public` (the tests give each platform its own); created if missing. */
   schema?: string
+  /** As for SQLite; given the schema. */
+  migrate?: (db: Db, schema?: string) => Promise<void>
 }
 
 /** PostgreSQL's int8 (our epoch-ms columns, COUNT) as a number: epoch milliseconds fit well within 2^53. */
@@ -67,7 +71,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   if (options.schema) await db.schema.createSchema(options.schema).ifNotExists().execute()
-  await migrate(db, options.schema)
+  await (options.migrate ?? migrate)(db, options.schema)
   return db
 }
 

@@ -1,50 +1,41 @@
 /**
- * The embedded telemetry sink: keeps readings for the charts and the family view. It listens on
- * the bus after ingest has accepted a message, buffers in memory and writes once a second in one
- * transaction, so it is never on an alarm's path. Old readings are pruned on the same clock.
+ * The telemetry sink: keeps readings for the charts and the family view. It listens on the bus
+ * after ingest has accepted a message, collects in memory and hands the history worker one
+ * batch a second (history-writer.ts), which writes it to the history store on its own thread:
+ * neither the writes nor their locks are on an alarm's path. Old readings are pruned on the
+ * same clock.
  */
 import type { Logger } from 'pino'
 import type { DeviceSeen, IngestEvents, TelemetryReceived } from '../ingest/ingest.js'
 import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import { inFlight } from '../shared/in-flight.js'
-import type { Db } from '../store/database.js'
-import { nextTurn } from '../shared/next-turn.js'
-import { pruneOldestFirst } from '../store/prune.js'
-import { telemetryRepository, type Sample } from '../store/telemetry.js'
+import type { Sample } from '../store/telemetry.js'
 import { BATTERY_STEP_MS } from './history.js'
+import type { HistoryWriter } from './history-writer.js'
 
 const OWNER = 'telemetry-sink'
 const PRUNE_EVERY_MS = 3_600_000
-/**
- * Rows per transaction. better-sqlite3 runs a statement on the event loop, and an alarm's commit
- * waits for the store's one connection: a second of a 10,000-device district (400 readings) in
- * one transaction stalled the loop for 20 ms (median); in slices of 100, with a turn of the loop
- * between, for 6 ms (bench/history-query.ts). Smaller slices gain nothing: each commit's fsync
- * then dominates.
- */
-const ROWS_PER_TRANSACTION = 100
-/** Pruning deletes this much time at a statement, for the same reason. */
+/** Pruning deletes this much time at a statement, so a day's backlog does not hold the store in one DELETE. */
 const PRUNE_SLICE_MS = 5 * 60_000
 
 export interface TelemetrySinkOptions {
-  db: Db
+  writer: HistoryWriter
   bus: EventBus<IngestEvents>
   clock: Clock
   log: Logger
   retentionMs: number
   flushEveryMs?: number
-  /** Readings held while the store cannot take them; past this the oldest are dropped (and counted). */
+  /** Readings collected between two batches; past this new ones are dropped (and counted). The worker bounds what it holds itself. */
   maxBuffered?: number
   /** Every reading kept is also handed here (InfluxDB, telemetry/influx.ts). */
   forward?: (sample: Sample) => void
 }
 
 export function createTelemetrySink(options: TelemetrySinkOptions) {
-  const { db, bus, clock, log, retentionMs } = options
+  const { writer, bus, clock, log, retentionMs } = options
   const flushEveryMs = options.flushEveryMs ?? 1000
   const maxBuffered = options.maxBuffered ?? 200_000
-  const repo = telemetryRepository(db)
   let buffer: Sample[] = []
   let dropped = 0
   let timers: { stop(): void }[] = []
@@ -54,12 +45,12 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
 
   function keep(sample: Sample): void {
     options.forward?.(sample)
-    buffer.push(sample)
-    if (buffer.length > maxBuffered) {
-      const excess = buffer.length - maxBuffered
-      buffer.splice(0, excess)
-      dropped += excess
+    // O(1) either way: a full buffer under a flood must not cost more per reading than an empty one.
+    if (buffer.length >= maxBuffered) {
+      dropped++
+      return
     }
+    buffer.push(sample)
   }
 
   function onTelemetry(e: TelemetryReceived): void {
@@ -85,28 +76,11 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
     keep({ householdId: e.householdId, deviceId: e.deviceId, kind: 'battery', at: e.at, value: e.battery, value2: null })
   }
 
-  async function writeBuffered(): Promise<void> {
-    while (buffer.length > 0) {
-      const slice = buffer.splice(0, ROWS_PER_TRANSACTION)
-      try {
-        await db.transaction().execute((trx) => telemetryRepository(trx).insert(slice))
-      } catch (err) {
-        // Put them back in front of what came since, and try again on the next tick.
-        buffer = slice.concat(buffer)
-        if (buffer.length > maxBuffered) {
-          dropped += buffer.length - maxBuffered
-          buffer.splice(0, buffer.length - maxBuffered)
-        }
-        log.warn({ err, buffered: buffer.length, dropped }, 'telemetry history not written; will retry')
-        return
-      }
-      if (buffer.length > 0) await nextTurn()
-    }
-  }
-
-  /** Writes what is buffered now; concurrent calls queue behind each other. */
+  /** Hands over what is collected now; resolves when the worker has written it (or kept it to retry). */
   function flush(): Promise<void> {
-    flushing = flushing.then(writeBuffered)
+    const batch = buffer
+    buffer = []
+    flushing = flushing.then(() => writer.write(batch))
     return flushing
   }
 
@@ -116,7 +90,7 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
   const prune = (): Promise<number> => pruning.track(pruneNow())
   async function pruneNow(): Promise<number> {
     try {
-      const deleted = await pruneOldestFirst({ oldest: repo.oldest, deleteBefore: repo.prune, cutoff: clock.now() - retentionMs, sliceMs: PRUNE_SLICE_MS })
+      const deleted = await writer.prune(clock.now() - retentionMs, PRUNE_SLICE_MS)
       if (deleted > 0) log.info({ deleted }, 'old telemetry pruned')
       return deleted
     } catch (err) {
@@ -145,8 +119,11 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
       await pruning.settle()
       await flush()
     },
-    /** Readings dropped because the store could not take them for too long. */
-    stats: () => ({ buffered: buffer.length, dropped }),
+    /** Readings not yet in the store, and those dropped because it could not take them for too long. */
+    stats: () => {
+      const w = writer.stats()
+      return { buffered: buffer.length + w.buffered, dropped: dropped + w.dropped }
+    },
   }
 }
 

@@ -7,7 +7,7 @@ import { pino } from 'pino'
 import { io, type Socket } from 'socket.io-client'
 import { createApp, type App, type AppOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { onPostgres, postgresForTest } from './database.js'
+import { onPostgres, postgresForTest, TEST_PG_URL } from './database.js'
 
 export const ADMIN_PASSWORD = 'admin-test-password'
 
@@ -42,7 +42,11 @@ export async function startPlatform(options: AppOptions & { dir?: string; env?: 
   })
   // On PostgreSQL a restart on the same directory finds the same schema; the caller who chose the directory owns both.
   const pgStore = onPostgres && !options.db ? await postgresForTest(options.dir) : null
-  const app = await createApp(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(pgStore ? { db: pgStore.db } : {}), ...options })
+  const app = await createApp(config, {
+    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    ...(pgStore ? { db: pgStore.db, history: { kind: 'postgres' as const, url: TEST_PG_URL, schema: pgStore.schema } } : {}),
+    ...options,
+  })
   const { httpPort, mqttPort, mqttTlsPort } = await app.start()
   const httpUrl = `http://127.0.0.1:${httpPort}`
 

@@ -95,7 +95,7 @@ describe('household history', () => {
     const { body } = await p.api<History>('GET', `/api/households/${fx.householdId}/history`)
     const points = body.battery.devices.find((d) => d.deviceId === fx.device.id)!.points
     // A status is dated by its arrival (the platform's clock): the five 64s were kept once.
-    const rows = await telemetryRepository(p.app.db).range(fx.householdId, ['battery'], now - HOUR, Date.now())
+    const rows = await telemetryRepository(p.app.historyDb).range(fx.householdId, ['battery'], now - HOUR, Date.now())
     expect(rows.map((r) => r.value)).toEqual([64, 63])
     expect(points.at(-1)![1]).toBe(63)
   })

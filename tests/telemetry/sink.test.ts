@@ -1,6 +1,7 @@
 /**
- * The telemetry sink on its own store: it survives a store that refuses writes for a while
- * (SQLite's write lock held by another connection), and prunes by its clock.
+ * The telemetry sink and its history worker on a history store of their own: it survives a
+ * store that refuses writes for a while (SQLite's write lock held by another connection), and
+ * prunes by its clock.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,8 +10,10 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EventBus } from '../../src/shared/events.js'
 import { virtualClock } from '../../src/shared/clock.js'
-import { openSqlite, type Db } from '../../src/store/database.js'
+import type { Db } from '../../src/store/database.js'
+import { openHistoryStore } from '../../src/store/history.js'
 import { telemetryRepository } from '../../src/store/telemetry.js'
+import { createHistoryWriter, type HistoryWriter } from '../../src/telemetry/history-writer.js'
 import { createTelemetrySink } from '../../src/telemetry/sink.js'
 import type { IngestEvents } from '../../src/ingest/ingest.js'
 
@@ -19,12 +22,20 @@ const HOUR = 3_600_000
 
 describe('telemetry sink', () => {
   let dir: string
+  let path: string
+  let writer: HistoryWriter
+  /** The API's side: reads only. */
   let db: Db
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'anju-sink-'))
-    db = await openSqlite({ path: join(dir, 'anju.db'), synchronous: 'NORMAL', busyTimeoutMs: 0 })
+    path = join(dir, 'anju-history.db')
+    // No waiting for a lock: the first refusal is the one the test is about.
+    writer = createHistoryWriter({ location: { kind: 'sqlite', path }, alarmStorePath: null, log: pino({ level: 'silent' }), busyTimeoutMs: 0 })
+    await writer.start()
+    db = await openHistoryStore({ kind: 'sqlite', path }, { writer: false })
   })
   afterAll(async () => {
+    await writer.close()
     await db.destroy()
     rmSync(dir, { recursive: true, force: true })
   })
@@ -37,13 +48,13 @@ describe('telemetry sink', () => {
     const log = pino({ level: 'silent' })
     const bus = new EventBus<IngestEvents>(log)
     const clock = virtualClock(Date.UTC(2026, 11, 1))
-    const sink = createTelemetrySink({ db, bus, clock, log, retentionMs: 30 * 24 * HOUR })
+    const sink = createTelemetrySink({ writer, bus, clock, log, retentionMs: 30 * 24 * HOUR })
     sink.start()
     const t = clock.now()
     bus.emit('telemetry.received', reading('a', t, 1))
     // Another connection holds the write lock: the flush fails and the reading stays buffered.
     const { default: SQLite } = await import('better-sqlite3')
-    const other = new SQLite(join(dir, 'anju.db'))
+    const other = new SQLite(path)
     other.exec('BEGIN IMMEDIATE')
     await sink.flush()
     expect(sink.stats()).toEqual({ buffered: 1, dropped: 0 })
@@ -65,7 +76,7 @@ describe('telemetry sink', () => {
       { householdId: 'hh-2', deviceId: 'wm-2', kind: 'water', at: clock.now() - 31 * 24 * HOUR, value: 1, value2: null },
       { householdId: 'hh-2', deviceId: 'wm-2', kind: 'water', at: clock.now() - 29 * 24 * HOUR, value: 2, value2: null },
     ])
-    const sink = createTelemetrySink({ db, bus: new EventBus<IngestEvents>(log), clock, log, retentionMs: 30 * 24 * HOUR })
+    const sink = createTelemetrySink({ writer, bus: new EventBus<IngestEvents>(log), clock, log, retentionMs: 30 * 24 * HOUR })
     expect(await sink.prune()).toBe(1)
     expect((await repo.range('hh-2', ['water'], 0, clock.now())).map((r) => r.value)).toEqual([2])
     // A day later, on the hourly timer, the other one goes too.
@@ -86,8 +97,35 @@ describe('telemetry sink', () => {
     // Every minute for three hours before the cutoff, and one just after it.
     const old = Array.from({ length: 180 }, (_, i) => ({ householdId: 'hh-3', deviceId: 'wm-3', kind: 'water' as const, at: cutoff - (i + 1) * MIN, value: i, value2: null }))
     await repo.insert([...old, { householdId: 'hh-3', deviceId: 'wm-3', kind: 'water', at: cutoff + 1, value: -1, value2: null }])
-    const sink = createTelemetrySink({ db, bus: new EventBus<IngestEvents>(log), clock, log, retentionMs: 30 * 24 * HOUR })
+    const sink = createTelemetrySink({ writer, bus: new EventBus<IngestEvents>(log), clock, log, retentionMs: 30 * 24 * HOUR })
     expect(await sink.prune()).toBe(180)
     expect((await repo.range('hh-3', ['water'], 0, clock.now())).map((r) => r.value)).toEqual([-1])
+  })
+})
+
+describe('history store upgrade', () => {
+  it('moves the readings an older version kept in the alarm store, once', async () => {
+    const { openSqlite } = await import('../../src/store/database.js')
+    const dir = mkdtempSync(join(tmpdir(), 'anju-move-'))
+    const alarmStorePath = join(dir, 'anju.db')
+    const path = join(dir, 'anju-history.db')
+    const alarmStore = await openSqlite({ path: alarmStorePath, synchronous: 'NORMAL', busyTimeoutMs: 1000 })
+    const rows = [1, 2, 3].map((i) => ({ householdId: 'hh-old', deviceId: 'wm-old', kind: 'water' as const, at: Date.UTC(2026, 10, i), value: i, value2: null }))
+    await telemetryRepository(alarmStore).insert(rows)
+    const log = pino({ level: 'silent' })
+    try {
+      for (let start = 0; start < 2; start++) {
+        const writer = createHistoryWriter({ location: { kind: 'sqlite', path }, alarmStorePath, log })
+        await writer.start()
+        await writer.close()
+      }
+      const history = await openHistoryStore({ kind: 'sqlite', path }, { writer: false })
+      expect(await telemetryRepository(history).range('hh-old', ['water'], 0, Date.now())).toEqual(rows)
+      await history.destroy()
+      expect(await telemetryRepository(alarmStore).range('hh-old', ['water'], 0, Date.now())).toEqual([])
+    } finally {
+      await alarmStore.destroy()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
