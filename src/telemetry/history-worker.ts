@@ -16,7 +16,7 @@ import type { FromWorker, HistoryWorkerData, ToWorker } from './history-protocol
 /** Rows per transaction: off the alarm loop a large one costs nothing but is one commit instead of many. */
 const ROWS_PER_TRANSACTION = 5000
 
-const data = workerData as HistoryWorkerData
+const data = (workerData as { data: HistoryWorkerData }).data
 const port = parentPort!
 const send = (m: FromWorker) => port.postMessage(m)
 const log = (level: 'info' | 'warn' | 'error', msg: string, detail: Record<string, unknown> = {}) => send({ t: 'log', level, msg, detail })

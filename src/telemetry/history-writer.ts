@@ -43,7 +43,7 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
 
   function spawn(): Promise<Worker> {
     starting ??= new Promise<Worker>((resolve, reject) => {
-      const w = startWorker(WORKER, data)
+      const w = startWorker(WORKER, data, ['kysely', 'better-sqlite3', ...(data.location.kind === 'postgres' ? ['pg'] : [])])
       w.on('message', (m: FromWorker) => {
         switch (m.t) {
           case 'ready':
