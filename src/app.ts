@@ -212,6 +212,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
           timeTravel: {
             now: () => virtual.now(),
             async advance(ms: number) {
+              // Readings waiting for the detectors are seen at their time, before the clock moves past it.
+              detectors.drain()
               virtual.advance(ms)
               await detectors.settle()
               await questions.settle()
@@ -244,6 +246,9 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     return [...pending].map(([channel, n]) => [{ channel }, n])
   })
   metrics.gauge('anju_broker_messages', 'device messages since start, all devices, by counter (refused includes refusals before login)', ['counter'], () => Object.entries(stats.totals()).map(([counter, n]) => [{ counter }, n]))
+  metrics.gauge('anju_detector_queue', 'device inputs waiting for the detectors (docs/operations.md §overload)', [], () => [[{}, detectors.backlog().queued]])
+  metrics.gauge('anju_detector_queue_wait_seconds', 'how long the oldest waiting device input has waited', [], () => [[{}, detectors.backlog().oldestWaitMs / 1000]])
+  metrics.gauge('anju_detector_inputs_shed', 'device readings the detectors shed since start because too many were waiting', [], () => [[{}, detectors.backlog().shed]])
   metrics.gauge('anju_telemetry_history_buffered', 'readings waiting to be written to the history store', [], () => [[{}, telemetrySink.stats().buffered]])
   if (influx) {
     metrics.gauge('anju_influx_buffered', 'readings waiting to be written to InfluxDB', [], () => [[{}, influx.stats().buffered]])

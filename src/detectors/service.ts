@@ -48,19 +48,102 @@ export function createDetectors(deps: {
   clock: Clock
   log: Logger
   flushEveryMs?: number
+  /** docs/operations.md §overload: detector work per turn of the event loop before device inputs wait. */
+  budgetMsPerTurn?: number
+  /** Device inputs waiting at most; past this, readings are shed (and counted). */
+  maxQueued?: number
 }) {
   const { db, registry, incidents, bus, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
+  const budgetMs = deps.budgetMsPerTurn ?? 5
+  const maxQueued = deps.maxQueued ?? 50_000
   const monitors = new Map<string, Entry>()
   const dirty = new Set<string>()
   const scheduler = createScheduler(
     clock,
-    (householdId) => feed(householdId, { type: 'tick' }),
+    // Behind readings still waiting, never before them: a deadline must see what came first.
+    (householdId) => (queued() > 0 ? wait(householdId, { type: 'tick' }) : feed(householdId, { type: 'tick' })),
     (err, householdId) => log.error({ err, householdId }, 'detector check failed'),
   )
   let runningSince = clock.now()
   let commits: Promise<unknown> = Promise.resolve()
   let flushTimer: { stop(): void } | null = null
+
+  /**
+   * Alarms first (docs/operations.md §overload): a device's input is stepped at once while this
+   * turn of the event loop has spent less than `budgetMs` on them; past that it waits in order,
+   * and is stepped a budget at a time on later turns, so the broker reads what arrived meanwhile
+   * (a new connection, an SOS) in between. A flood fills the queue; past `maxQueued` readings
+   * are shed and counted. A check-in answer is never shed. Wall time: it paces work, not the platform.
+   */
+  const waiting: { householdId: string; input: MonitorInput; since: number }[] = []
+  let head = 0
+  let spent = 0
+  let turnReset = false
+  let draining = false
+  let shed = 0
+
+  const queued = () => waiting.length - head
+
+  function spend(householdId: string, input: MonitorInput): void {
+    const t0 = performance.now()
+    feed(householdId, input)
+    spent += performance.now() - t0
+    if (!turnReset) {
+      turnReset = true
+      setImmediate(() => {
+        spent = 0
+        turnReset = false
+      })
+    }
+  }
+
+  function fromDevice(householdId: string, input: MonitorInput): void {
+    if (queued() === 0 && spent < budgetMs) return spend(householdId, input)
+    if (queued() >= maxQueued && input.type !== 'checkin_ok') {
+      if (shed++ % 10_000 === 0) log.warn({ shed, queued: queued() }, 'detectors behind: device readings shed')
+      return
+    }
+    wait(householdId, input)
+  }
+
+  function wait(householdId: string, input: MonitorInput): void {
+    waiting.push({ householdId, input, since: performance.now() })
+    if (!draining) {
+      draining = true
+      setImmediate(drainSome)
+    }
+  }
+
+  function drainSome(): void {
+    const until = performance.now() + budgetMs
+    while (queued() > 0 && performance.now() < until) {
+      const next = waiting[head++]!
+      feed(next.householdId, next.input)
+    }
+    compact()
+    if (queued() > 0) setImmediate(drainSome)
+    else draining = false
+  }
+
+  /** Steps everything waiting now (before the clock moves, at shutdown). */
+  function drainAll(): void {
+    while (queued() > 0) {
+      const next = waiting[head++]!
+      feed(next.householdId, next.input)
+    }
+    compact()
+  }
+
+  function compact(): void {
+    if (head === waiting.length) {
+      waiting.length = 0
+      head = 0
+    } else if (head > 4096) {
+      waiting.splice(0, head)
+      head = 0
+    }
+  }
 
   function feed(householdId: string, input: MonitorInput): void {
     const entry = monitors.get(householdId)
@@ -121,9 +204,9 @@ export function createDetectors(deps: {
   function onTelemetry(e: IngestEvents['telemetry.received']): void {
     const room = monitors.get(e.householdId)?.state.devices[e.deviceId]?.room ?? null
     const r = e.reading
-    if (r.kind === 'water') feed(e.householdId, { type: 'water', deviceId: e.deviceId, at: e.at, totalM3: r.totalM3, flowLpm: r.flowLpm })
-    else if (r.kind === 'presence') feed(e.householdId, { type: 'presence', deviceId: e.deviceId, room, at: e.at, occupied: r.occupied, motion: r.motion })
-    else if (r.kind === 'door') feed(e.householdId, { type: 'door', deviceId: e.deviceId, room, at: e.at, open: r.open })
+    if (r.kind === 'water') fromDevice(e.householdId, { type: 'water', deviceId: e.deviceId, at: e.at, totalM3: r.totalM3, flowLpm: r.flowLpm })
+    else if (r.kind === 'presence') fromDevice(e.householdId, { type: 'presence', deviceId: e.deviceId, room, at: e.at, occupied: r.occupied, motion: r.motion })
+    else if (r.kind === 'door') fromDevice(e.householdId, { type: 'door', deviceId: e.deviceId, room, at: e.at, open: r.open })
   }
 
   async function flush(): Promise<void> {
@@ -147,12 +230,14 @@ export function createDetectors(deps: {
 
   /** The question the family of this household is being asked now, if any. */
   function question(householdId: string): PendingQuestion | null {
+    drainAll()
     const check = monitors.get(householdId)?.state.activity?.check
     if (!check || (check.stage !== 'family' && check.stage !== 'raised') || check.familyAskedAt === null || check.familyAnswer !== null) return null
     return { id: check.id, householdId, askedAt: check.familyAskedAt, place: check.place }
   }
 
   async function committed(): Promise<void> {
+    drainAll()
     for (let c = commits; ; c = commits) {
       await c
       if (c === commits) break
@@ -188,9 +273,9 @@ export function createDetectors(deps: {
       bus.on('telemetry.received', OWNER, onTelemetry)
       bus.on('device.seen', OWNER, (e) => {
         // A reading already tells the monitor its device is alive (telemetry.received).
-        if (e.channel !== 'telemetry') feed(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery, caps: e.caps })
+        if (e.channel !== 'telemetry') fromDevice(e.householdId, { type: 'seen', deviceId: e.deviceId, at: e.at, online: e.online, battery: e.battery, caps: e.caps })
       })
-      bus.on('checkin.answered', OWNER, (e) => feed(e.householdId, { type: 'checkin_ok', deviceId: e.deviceId, at: e.at, ref: e.ref }))
+      bus.on('checkin.answered', OWNER, (e) => fromDevice(e.householdId, { type: 'checkin_ok', deviceId: e.deviceId, at: e.at, ref: e.ref }))
       // An operator who closes a spell's incident as a false alarm or by phone has confirmed she is well.
       bus.on('incident.changed', OWNER, ({ incident, events }) => {
         if (incident.outcome === null || incident.outcome === 'emergency_handled' || !events.some((e) => e.kind === 'resolved')) return
@@ -207,6 +292,7 @@ export function createDetectors(deps: {
 
     async stop(): Promise<void> {
       bus.removeOwner(OWNER)
+      drainAll()
       scheduler.stop()
       flushTimer?.stop()
       flushTimer = null
@@ -214,8 +300,14 @@ export function createDetectors(deps: {
       await flush()
     },
 
-    /** Resolves when every finding so far is committed. */
+    /** Resolves when every finding so far is committed (what waits in the queue is stepped first). */
     committed,
+
+    /** Steps what waits now: the virtual clock must not move past readings not yet seen. */
+    drain: drainAll,
+
+    /** Device inputs waiting, shed since start, and how long the oldest has waited (metrics). */
+    backlog: () => ({ queued: queued(), shed, oldestWaitMs: queued() > 0 ? performance.now() - waiting[head]!.since : 0 }),
 
     /** Resolves when every finding so far is committed and every state saved (tests, shutdown). */
     async settle(): Promise<void> {
@@ -223,7 +315,10 @@ export function createDetectors(deps: {
       await flush()
     },
 
-    monitor: (householdId: string) => monitors.get(householdId)?.state,
+    monitor: (householdId: string) => {
+      drainAll()
+      return monitors.get(householdId)?.state
+    },
 
     question,
 
