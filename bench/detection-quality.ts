@@ -33,6 +33,7 @@ import { createIngestStats } from '../src/ingest/stats.js'
 import { virtualClock } from '../src/shared/clock.js'
 import { EventBus } from '../src/shared/events.js'
 import { openSqlite } from '../src/store/database.js'
+import { detectorStatesIn } from '../src/store/detector-states.js'
 import { registryRepository, type DeviceIdentity, type RegistryEvents } from '../src/store/registry.js'
 import { createDistrict, type SimHousehold, type WireMessage } from './detection/district.js'
 
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
   const incidents = createIncidents({ db, clock, bus, log })
   const health = createDeviceHealth({ db, clock, log, flushEveryMs: HOUR })
   const ingest = createIngest({ incidents, health, stats: createIngestStats(), bus, clock, log })
-  const detectors = createDetectors({ db, registry, incidents, bus, clock, log, flushEveryMs: HOUR })
+  const detectors = createDetectors({ states: detectorStatesIn(db), registry, incidents, bus, clock, log, flushEveryMs: HOUR })
 
   // ── the district, registered as an operator would ──────────────────────────
   const now = clock.now()

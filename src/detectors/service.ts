@@ -9,7 +9,7 @@ import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { IngestEvents } from '../ingest/ingest.js'
 import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
-import type { Db } from '../store/database.js'
+import type { SavedState } from '../store/detector-states.js'
 import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
 import type { CheckRequest, FamilyAnswer } from './activity.js'
 import type { Place } from './rhythm.js'
@@ -40,8 +40,14 @@ export interface PendingQuestion {
   place: Place
 }
 
+/** Where each household's state is kept (the history store's worker, store/detector-states.ts). */
+export interface DetectorStateStore {
+  load(): Promise<SavedState[]>
+  save(states: SavedState[], now: number): Promise<void>
+}
+
 export function createDetectors(deps: {
-  db: Db
+  states: DetectorStateStore
   registry: RegistryRepository
   incidents: Incidents
   bus: EventBus<IngestEvents & RegistryEvents & DetectorEvents & IncidentEvents>
@@ -53,7 +59,7 @@ export function createDetectors(deps: {
   /** Device inputs waiting at most; past this, readings are shed (and counted). */
   maxQueued?: number
 }) {
-  const { db, registry, incidents, bus, clock, log } = deps
+  const { states, registry, incidents, bus, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
   const budgetMs = deps.budgetMsPerTurn ?? 5
   const maxQueued = deps.maxQueued ?? 50_000
@@ -213,19 +219,18 @@ export function createDetectors(deps: {
     if (dirty.size === 0) return
     const ids = [...dirty]
     dirty.clear()
-    const now = clock.now()
-    await db.transaction().execute(async (trx) => {
-      for (const id of ids) {
-        const entry = monitors.get(id)
-        if (!entry) continue
-        const state = JSON.stringify(entry.state)
-        await trx
-          .insertInto('household_monitors')
-          .values({ household_id: id, state, updated_at: now })
-          .onConflict((oc) => oc.column('household_id').doUpdateSet({ state, updated_at: now }))
-          .execute()
-      }
-    })
+    const saved: SavedState[] = []
+    for (const id of ids) {
+      const entry = monitors.get(id)
+      if (entry) saved.push({ householdId: id, state: JSON.stringify(entry.state) })
+    }
+    try {
+      await states.save(saved, clock.now())
+    } catch (err) {
+      // Saved with the next flush instead: the state in memory is still the newest.
+      for (const id of ids) dirty.add(id)
+      throw err
+    }
   }
 
   /** The question the family of this household is being asked now, if any. */
@@ -255,10 +260,10 @@ export function createDetectors(deps: {
         registry.households.list(),
         registry.devices.list(),
         registry.contacts.householdsWith('family'),
-        db.selectFrom('household_monitors').select(['household_id', 'state']).execute(),
+        states.load(),
       ])
       const communityById = new Map(communities.map((c) => [c.id, c]))
-      const savedById = new Map(saved.map((r) => [r.household_id, JSON.parse(r.state) as MonitorState]))
+      const savedById = new Map(saved.map((r) => [r.householdId, JSON.parse(r.state) as MonitorState]))
       const devicesByHousehold = new Map<string, Device[]>()
       for (const d of devices) devicesByHousehold.set(d.householdId, [...(devicesByHousehold.get(d.householdId) ?? []), d])
       for (const h of households) {

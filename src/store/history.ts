@@ -1,6 +1,6 @@
 /**
- * The history store: readings for the charts, apart from the alarm store (docs/operations.md
- * §history). Embedded, it is a SQLite file of its own, written only by the history worker
+ * The history store: readings for the charts, and the detectors' saved state, apart from the
+ * alarm store (docs/operations.md §history). Embedded, it is a SQLite file of its own, written only by the history worker
  * (telemetry/history-worker.ts), so an alarm's commit never waits for a history write's lock
  * and the alarm store keeps `synchronous=FULL` while history, which can lose its last second
  * in a power cut, uses NORMAL. On PostgreSQL it is the same table in the same schema, written
@@ -34,6 +34,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('telemetry_by_age').ifNotExists().on('telemetry_samples').column('at').execute()
     },
   },
+  '0002_household_monitors': {
+    async up(db: Kysely<unknown>) {
+      // The detectors' state: saved once a second for thousands of households, it is written
+      // here, off the alarm loop and apart from the alarm store's lock. On PostgreSQL, the alarm
+      // store's migration 0002 made it already.
+      await db.schema
+        .createTable('household_monitors')
+        .ifNotExists()
+        .addColumn('household_id', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+    },
+  },
 }
 
 /** Its own migration table: on PostgreSQL it shares a schema with the alarm store's. */
@@ -62,25 +76,35 @@ export function openHistoryStore(location: HistoryLocation, options: { writer: b
   return openSqlite({ path: location.path, synchronous: 'NORMAL', busyTimeoutMs: options.busyTimeoutMs ?? 5000, migrate: options.writer ? migrateHistory : noMigration })
 }
 
+/** What an older version kept in the alarm store and now lives here. */
+const MOVED_TABLES = {
+  telemetry_samples: 'household_id, device_id, kind, at, value, value2',
+  household_monitors: 'household_id, state, updated_at',
+} as const
+
 /**
- * Readings kept in the alarm store by a version before the history store had its own file move
- * here once, in one transaction per file: copied while the history store is still empty, then
- * deleted there. A move cut short after the copy only deletes on the next start.
+ * What a version before the history store had its own file kept in the alarm store (readings,
+ * the detectors' state) moves here once, a table at a time: copied while this store's table is
+ * still empty, then deleted there. A move cut short after the copy only deletes on the next start.
  */
 export async function moveHistoryFromAlarmStore(history: Db, alarmStorePath: string): Promise<number> {
   await sql`ATTACH DATABASE ${alarmStorePath} AS alarm_store`.execute(history)
+  let moved = 0
   try {
-    const has = await sql<{ n: number }>`SELECT count(*) AS n FROM alarm_store.sqlite_master WHERE type = 'table' AND name = 'telemetry_samples'`.execute(history)
-    if (Number(has.rows[0]?.n ?? 0) === 0) return 0
-    const left = await sql<{ n: number }>`SELECT count(*) AS n FROM alarm_store.telemetry_samples`.execute(history)
-    const n = Number(left.rows[0]?.n ?? 0)
-    if (n === 0) return 0
-    const mine = await sql<{ n: number }>`SELECT count(*) AS n FROM telemetry_samples`.execute(history)
-    if (Number(mine.rows[0]?.n ?? 0) === 0) {
-      await sql`INSERT INTO main.telemetry_samples (household_id, device_id, kind, at, value, value2) SELECT household_id, device_id, kind, at, value, value2 FROM alarm_store.telemetry_samples`.execute(history)
+    for (const [table, columns] of Object.entries(MOVED_TABLES)) {
+      const has = await sql<{ n: number }>`SELECT count(*) AS n FROM alarm_store.sqlite_master WHERE type = 'table' AND name = ${table}`.execute(history)
+      if (Number(has.rows[0]?.n ?? 0) === 0) continue
+      const left = await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.raw(`alarm_store.${table}`)}`.execute(history)
+      const n = Number(left.rows[0]?.n ?? 0)
+      if (n === 0) continue
+      const mine = await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.raw(`main.${table}`)}`.execute(history)
+      if (Number(mine.rows[0]?.n ?? 0) === 0) {
+        await sql`INSERT INTO ${sql.raw(`main.${table}`)} (${sql.raw(columns)}) SELECT ${sql.raw(columns)} FROM ${sql.raw(`alarm_store.${table}`)}`.execute(history)
+      }
+      await sql`DELETE FROM ${sql.raw(`alarm_store.${table}`)}`.execute(history)
+      moved += n
     }
-    await sql`DELETE FROM alarm_store.telemetry_samples`.execute(history)
-    return n
+    return moved
   } finally {
     await sql`DETACH DATABASE alarm_store`.execute(history)
   }

@@ -1,5 +1,6 @@
 /** Messages between the history writer (main thread) and the history worker. */
 import type { HistoryLocation } from '../store/history.js'
+import type { SavedState } from '../store/detector-states.js'
 import type { Sample } from '../store/telemetry.js'
 
 export interface HistoryWorkerData {
@@ -14,6 +15,7 @@ export interface HistoryWorkerData {
 export type ToWorker =
   | { t: 'write'; id: number; samples: Sample[] }
   | { t: 'prune'; id: number; cutoff: number; sliceMs: number }
+  | { t: 'states'; id: number; states: SavedState[]; now: number }
   | { t: 'close'; id: number }
 
 export interface WorkerStats {

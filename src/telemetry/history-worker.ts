@@ -1,6 +1,6 @@
 /**
- * The history worker: the only writer of the history store (store/history.ts), on a thread of
- * its own, so neither a write's statements, its fsync nor a checkpoint ever run on the event
+ * The history worker: the only writer of the history store (store/history.ts): readings, and
+ * the detectors' state the sink-side hands it once a second. On a thread of its own, so neither a write's statements, its fsync nor a checkpoint ever run on the event
  * loop that carries the alarms. It takes readings in batches from the sink, writes them in
  * large transactions, keeps what the store refuses (bounded, oldest dropped and counted) and
  * tries again with the next batch, and prunes when told. It has no clock: the sink's is the
@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Db } from '../store/database.js'
+import { detectorStateRepository } from '../store/detector-states.js'
 import { moveHistoryFromAlarmStore, openHistoryStore } from '../store/history.js'
 import { pruneOldestFirst } from '../store/prune.js'
 import { telemetryRepository, type Sample } from '../store/telemetry.js'
@@ -96,6 +97,14 @@ async function main(): Promise<void> {
         try {
           const deleted = await pruneOldestFirst({ oldest: repo.oldest, deleteBefore: repo.prune, cutoff: m.cutoff, sliceMs: m.sliceMs })
           return send({ t: 'done', id: m.id, value: deleted, error: null, stats: stats() })
+        } catch (err) {
+          return send({ t: 'done', id: m.id, value: 0, error: String(err), stats: stats() })
+        }
+      }
+      case 'states': {
+        try {
+          await db.transaction().execute((trx) => detectorStateRepository(trx).save(m.states, m.now))
+          return send({ t: 'done', id: m.id, value: m.states.length, error: null, stats: stats() })
         } catch (err) {
           return send({ t: 'done', id: m.id, value: 0, error: String(err), stats: stats() })
         }

@@ -8,6 +8,7 @@ import type { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import { startWorker } from '../shared/worker.js'
 import type { HistoryLocation } from '../store/history.js'
+import type { SavedState } from '../store/detector-states.js'
 import type { Sample } from '../store/telemetry.js'
 import type { FromWorker, HistoryWorkerData, ToWorker, WorkerStats } from './history-protocol.js'
 
@@ -111,6 +112,12 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
       const done = await request({ t: 'prune', cutoff, sliceMs })
       if (done.error) throw new Error(done.error)
       return done.value
+    },
+
+    /** Saves the detectors' state of these households, in one transaction; rejects when the store refused it. */
+    async saveStates(states: SavedState[], now: number): Promise<void> {
+      const done = await request({ t: 'states', states, now })
+      if (done.error) throw new Error(done.error)
     },
 
     /** Writes what the worker holds, closes its store and ends it. */

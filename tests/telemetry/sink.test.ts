@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EventBus } from '../../src/shared/events.js'
 import { virtualClock } from '../../src/shared/clock.js'
 import type { Db } from '../../src/store/database.js'
+import { detectorStatesIn } from '../../src/store/detector-states.js'
 import { openHistoryStore } from '../../src/store/history.js'
 import { telemetryRepository } from '../../src/store/telemetry.js'
 import { createHistoryWriter, type HistoryWriter } from '../../src/telemetry/history-writer.js'
@@ -104,7 +105,7 @@ describe('telemetry sink', () => {
 })
 
 describe('history store upgrade', () => {
-  it('moves the readings an older version kept in the alarm store, once', async () => {
+  it('moves the readings and detector states an older version kept in the alarm store, once', async () => {
     const { openSqlite } = await import('../../src/store/database.js')
     const dir = mkdtempSync(join(tmpdir(), 'anju-move-'))
     const alarmStorePath = join(dir, 'anju.db')
@@ -112,6 +113,9 @@ describe('history store upgrade', () => {
     const alarmStore = await openSqlite({ path: alarmStorePath, synchronous: 'NORMAL', busyTimeoutMs: 1000 })
     const rows = [1, 2, 3].map((i) => ({ householdId: 'hh-old', deviceId: 'wm-old', kind: 'water' as const, at: Date.UTC(2026, 10, i), value: i, value2: null }))
     await telemetryRepository(alarmStore).insert(rows)
+    await alarmStore.insertInto('communities').values({ id: 'com-old', name: '老社区', street: '老街道', detector_settings: null, routing: null, created_at: 1 }).execute()
+    await alarmStore.insertInto('households').values({ id: 'hh-old', community_id: 'com-old', elder_name: '张桂英', age: 80, address: '1号', phone: null, medical_notes: null, key_safe: null, away_until: null, detector_settings: null, created_at: 1, updated_at: 1 }).execute()
+    await detectorStatesIn(alarmStore).save([{ householdId: 'hh-old', state: '{"householdId":"hh-old"}' }], 5)
     const log = pino({ level: 'silent' })
     try {
       for (let start = 0; start < 2; start++) {
@@ -121,8 +125,10 @@ describe('history store upgrade', () => {
       }
       const history = await openHistoryStore({ kind: 'sqlite', path }, { writer: false })
       expect(await telemetryRepository(history).range('hh-old', ['water'], 0, Date.now())).toEqual(rows)
+      expect(await detectorStatesIn(history).load()).toEqual([{ householdId: 'hh-old', state: '{"householdId":"hh-old"}' }])
       await history.destroy()
       expect(await telemetryRepository(alarmStore).range('hh-old', ['water'], 0, Date.now())).toEqual([])
+      expect(await detectorStatesIn(alarmStore).load()).toEqual([])
     } finally {
       await alarmStore.destroy()
       rmSync(dir, { recursive: true, force: true })
