@@ -321,27 +321,39 @@ export async function createApp(config: Config, options: AppOptions = {}) {
 
     /** Stops accepting, lets in-flight writes finish, closes everything. Safe to call twice. */
     async close(): Promise<void> {
+      // Each step timed: a shutdown that takes long says where (a supervisor may kill it).
+      const steps: Record<string, number> = {}
+      const step = async (name: string, run: () => unknown) => {
+        const t0 = performance.now()
+        await run()
+        steps[name] = Math.round(performance.now() - t0)
+      }
       // No new device connections over WebSocket while the broker closes.
       http.server.removeAllListeners('upgrade')
-      await broker.close()
+      await step('broker', () => broker.close())
       deviceCommands.stop()
       familyRealtime.close()
-      await realtime.close()
+      await step('realtime', () => realtime.close())
       for (const ws of wss.clients) ws.terminate()
       wss.close()
-      if (started || http.server.listening) await http.close()
-      await detectors.stop()
-      await questions.stop()
-      await routing.stop()
-      await outbox.stop()
-      await Promise.allSettled([...notes])
-      await health.stop()
-      await telemetrySink.stop()
-      await historyWriter.close()
-      await historyDb.destroy()
-      await influx?.stop()
+      await step('http', () => (started || http.server.listening ? http.close() : undefined))
+      await step('detectors', () => detectors.stop())
+      await step('questions', () => questions.stop())
+      await step('routing', () => routing.stop())
+      await step('outbox', async () => {
+        await outbox.stop()
+        await Promise.allSettled([...notes])
+      })
+      await step('health', () => health.stop())
+      await step('history', async () => {
+        await telemetrySink.stop()
+        await historyWriter.close()
+        await historyDb.destroy()
+      })
+      await step('influx', () => influx?.stop())
       dedupPruner.stop()
-      await db.destroy()
+      await step('store', () => db.destroy())
+      log.info({ ms: steps }, 'closed')
       started = false
     },
   }

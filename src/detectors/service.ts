@@ -62,7 +62,7 @@ export function createDetectors(deps: {
   const { states, registry, incidents, bus, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
   const budgetMs = deps.budgetMsPerTurn ?? 5
-  const maxQueued = deps.maxQueued ?? 50_000
+  const maxQueued = deps.maxQueued ?? 20_000
   const monitors = new Map<string, Entry>()
   const dirty = new Set<string>()
   const scheduler = createScheduler(
