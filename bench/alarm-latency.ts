@@ -768,7 +768,7 @@ function printReport(opts: Options, platform: PhaseResult, baseline: PhaseResult
     '',
     'Anju alarm latency',
     `  machine      ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`,
-    `  platform     SQLite synchronous=${process.env.ANJU_DB_SYNC ?? 'FULL'}, ${platform.devices} devices connected in ${platform.connectSeconds.toFixed(2)} s (${(platform.devices / platform.connectSeconds).toFixed(0)}/s, target ${opts.connectRate}/s)`,
+    `  platform     ${process.env.ANJU_DB_URL ? 'PostgreSQL (ANJU_DB_URL)' : `SQLite synchronous=${process.env.ANJU_DB_SYNC ?? 'FULL'}`}, ${platform.devices} devices connected in ${platform.connectSeconds.toFixed(2)} s (${(platform.devices / platform.connectSeconds).toFixed(0)}/s, target ${opts.connectRate}/s)`,
     `  baseline     bare aedes, ${baseline.devices} devices connected in ${baseline.connectSeconds.toFixed(2)} s`,
     `  telemetry    target ${opts.telemetryRate}/s; achieved ${rate(platform.telemetry)}/s on the platform, ${rate(baseline.telemetry)}/s on the bare broker`,
     `  bench client event-loop delay while timing: p99 ${platform.clientLoopDelay.p99.toFixed(1)} ms, max ${platform.clientLoopDelay.max.toFixed(1)} ms (platform phase); p99 ${baseline.clientLoopDelay.p99.toFixed(1)} ms, max ${baseline.clientLoopDelay.max.toFixed(1)} ms (baseline)`,
