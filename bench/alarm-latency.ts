@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util'
 import { io, type Socket } from 'socket.io-client'
 import { deviceTopic } from '../src/contract/index.js'
 import { connectRawDevice, SUBACK_FAILURE, type RawDevice } from '../firmware-sim/raw-device.js'
+import { createCleanup } from './lib/cleanup.js'
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const HOST = '127.0.0.1'
@@ -816,30 +817,11 @@ async function main(): Promise<number> {
     return 2
   }
 
-  const cleanups: (() => Promise<void>)[] = []
-  const register = (cleanup: () => Promise<void>) => cleanups.push(cleanup)
-  let cleaning: Promise<void> | null = null
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const fn of cleanups.reverse()) {
-        try {
-          await fn()
-        } catch (err) {
-          log(`cleanup: ${errorMessage(err)}`)
-        }
-      }
-    })())
-
+  const { register, cleanup, onSignals } = createCleanup(log)
   const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-bench-'))
-  register(async () => rmSync(tempDir, { recursive: true, force: true }))
+  register(() => rmSync(tempDir, { recursive: true, force: true }))
   let interrupted = false
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = true
-    log(`${signal}: stopping child processes and removing ${tempDir}`)
-    void cleanup().finally(() => process.exit(130))
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  onSignals(`stopping child processes and removing ${tempDir}`, { interrupted: () => void (interrupted = true) })
 
   try {
     const platform = await platformPhase(opts, tempDir, register)

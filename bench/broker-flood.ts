@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generate, parser, type Packet } from 'mqtt-packet'
 import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
+import { createCleanup } from './lib/cleanup.js'
 import { deviceTopic } from '../src/contract/index.js'
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -631,22 +632,10 @@ async function main(): Promise<number> {
     return 2
   }
   const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-flood-'))
-  let cleanups: (() => Promise<void>)[] = []
-  const register = (fn: () => Promise<void>) => void cleanups.push(fn)
-  const cleanup = async () => {
-    const fns = cleanups.reverse()
-    cleanups = []
-    for (const fn of fns) await fn().catch((err: unknown) => log(`cleanup: ${errorMessage(err)}`))
-  }
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: stopping the platform and removing ${tempDir}`)
-    void cleanup().finally(() => {
-      rmSync(tempDir, { recursive: true, force: true })
-      process.exit(130)
-    })
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const { register, cleanup, onSignals } = createCleanup(log)
+  // Removed last, after every phase's cleanup (each phase cleans up after itself).
+  const removeTemp = () => rmSync(tempDir, { recursive: true, force: true })
+  onSignals(`stopping the platform and removing ${tempDir}`, { after: removeTemp })
 
   try {
     const cpus = os.cpus()
@@ -678,7 +667,7 @@ async function main(): Promise<number> {
     return 1
   } finally {
     await cleanup()
-    rmSync(tempDir, { recursive: true, force: true })
+    removeTemp()
   }
 }
 

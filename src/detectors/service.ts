@@ -121,25 +121,23 @@ export function createDetectors(deps: {
     }
   }
 
-  function drainSome(): void {
-    const until = performance.now() + budgetMs
-    while (queued() > 0 && performance.now() < until) {
+  /** Steps what waits, until `deadline` (performance.now); another turn follows while any is left. */
+  function drainUntil(deadline: number): void {
+    while (queued() > 0 && performance.now() < deadline) {
       const next = waiting[head++]!
       feed(next.householdId, next.input)
     }
     compact()
+  }
+
+  function drainSome(): void {
+    drainUntil(performance.now() + budgetMs)
     if (queued() > 0) setImmediate(drainSome)
     else draining = false
   }
 
   /** Steps everything waiting now (before the clock moves, at shutdown). */
-  function drainAll(): void {
-    while (queued() > 0) {
-      const next = waiting[head++]!
-      feed(next.householdId, next.input)
-    }
-    compact()
-  }
+  const drainAll = () => drainUntil(Infinity)
 
   function compact(): void {
     if (head === waiting.length) {
@@ -235,7 +233,6 @@ export function createDetectors(deps: {
 
   /** The question the family of this household is being asked now, if any. */
   function question(householdId: string): PendingQuestion | null {
-    drainAll()
     const check = monitors.get(householdId)?.state.activity?.check
     if (!check || (check.stage !== 'family' && check.stage !== 'raised') || check.familyAskedAt === null || check.familyAnswer !== null) return null
     return { id: check.id, householdId, askedAt: check.familyAskedAt, place: check.place }
@@ -330,7 +327,10 @@ export function createDetectors(deps: {
     /** The family's answer; false when that question is no longer waiting for one. */
     answer(householdId: string, checkId: string, answer: FamilyAnswer): boolean {
       if (question(householdId)?.id !== checkId) return false
-      feed(householdId, { type: 'family_answer', checkId, answer, at: clock.now() })
+      // Behind readings still waiting, as a tick is.
+      const input: MonitorInput = { type: 'family_answer', checkId, answer, at: clock.now() }
+      if (queued() > 0) wait(householdId, input)
+      else feed(householdId, input)
       return true
     },
     scheduledCount: () => scheduler.size(),
