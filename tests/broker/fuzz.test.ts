@@ -1,13 +1,18 @@
 /**
- * A standing adversarial suite (docs/security.md §broker): seeded fuzz of the MQTT port from raw
- * sockets — random bytes, mutated CONNECTs and PUBLISHes, oversize headers, other protocol
- * levels, half packets — while a real button raises an SOS that must reach its operator. The
- * process stays up, its memory bounded, every connection is refused and counted exactly once,
- * and nobody gets in. Bounded in count for CI; bench/broker-flood.ts measures the long run.
+ * A standing adversarial suite (docs/security.md §broker, §counting), seeded (firmware-sim/fuzz.ts),
+ * while a real button raises an SOS that must reach its operator:
+ *  - before login, from raw sockets: random bytes, mutated CONNECTs and PUBLISHes, oversize
+ *    headers, other protocol levels, half packets. Every connection is refused and counted
+ *    exactly once on the shared entry, and nobody gets in.
+ *  - after a proper login, from a provisioned device: invalid JSON and UTF-8, schema violations,
+ *    payloads over 4 KiB, mutated packets, other devices' topics, QoS 2, oversize and malformed
+ *    packets, subscriptions it may not hold. Every packet is dropped or refused and counted on
+ *    that device, and none of it opens an incident or reaches an operator.
+ * The process stays up and its memory bounded. Bounded in count for CI; bench/broker-fuzz.ts
+ * runs 100,000 packets and watches memory over time.
  */
-import net from 'node:net'
-import mqttPacket from 'mqtt-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newTally, preLoginBytes, runLoggedInFuzz, sendPreLogin } from '../../firmware-sim/fuzz.js'
 import { Rng } from '../../firmware-sim/rng.js'
 import { deviceTopic } from '../../src/contract/index.js'
 import { NOT_LOGGED_IN } from '../../src/ingest/stats.js'
@@ -16,69 +21,18 @@ import { connectDevice, connectOperator, provision, publish, startPlatform, wait
 const CONNECTIONS = 10_000
 const AT_ONCE = 200
 const SEED = 11
-
-let p: TestPlatform
-let fx: Fixture
-beforeAll(async () => {
-  p = await startPlatform({ env: { ANJU_MQTT_CONNECT_TIMEOUT_MS: '500', ANJU_MQTT_MAX_PENDING_PER_ADDRESS: '1000', ANJU_MQTT_MAX_PACKET_BYTES: '4096' } })
-  fx = await provision(p)
-})
-afterAll(() => p.close())
-
-const gen = (packet: Record<string, unknown>) => mqttPacket.generate(packet as unknown as mqttPacket.Packet)
-
-/** One connection's worth of hostile bytes: one or more packets, some whole, some cut or mutated. */
-function hostile(rng: Rng, i: number, deviceId: string): Buffer {
-  const connect = (over: Record<string, unknown> = {}) =>
-    gen({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: deviceId, username: deviceId, password: Buffer.from(`guess-${i}`), ...over })
-  const publishTo = (topic: string, size: number, qos = 1) => gen({ cmd: 'publish', topic, payload: Buffer.alloc(size, 0x61), qos, messageId: 1, retain: false, dup: false })
-  const mutate = (b: Buffer) => {
-    const c = Buffer.from(b)
-    for (let k = rng.int(1, 4); k > 0; k--) c[rng.int(0, c.length - 1)] = rng.int(0, 255)
-    return c
-  }
-  switch (rng.weighted({ random: 3, mutatedConnect: 3, wrongSecret: 1, otherLevel: 1, publishFirst: 1, oversize: 1, half: 1, idOfAnother: 1 })) {
-    case 'random':
-      return Buffer.from(Array.from({ length: rng.int(1, 300) }, () => rng.int(0, 255)))
-    case 'mutatedConnect':
-      return mutate(connect())
-    case 'wrongSecret':
-      return Buffer.concat([connect(), publishTo(deviceTopic(deviceId, 'alarm'), 40)])
-    case 'otherLevel':
-      return connect({ protocolVersion: rng.pick([3, 5]), protocolId: 'MQIsdp' })
-    case 'publishFirst':
-      return publishTo(deviceTopic(deviceId, 'alarm'), rng.int(0, 200))
-    case 'oversize':
-      return Buffer.concat([Buffer.from([rng.pick([0x10, 0x30, 0x32, 0x82]), 0xff, 0xff, 0xff, 0x7f]), Buffer.alloc(rng.int(0, 2000))])
-    case 'half': {
-      const whole = connect()
-      return whole.subarray(0, rng.int(1, whole.length - 1))
-    }
-    default:
-      return connect({ clientId: `btn-${i}`, username: `btn-${i}` })
-  }
-}
-
-/** Sends the bytes and waits for the server to close the connection (it must, one way or another). */
-function attack(bytes: Buffer): Promise<{ closedByServer: boolean; connackOk: boolean }> {
-  const { hostname, port } = new URL(p.mqttUrl)
-  return new Promise((resolve) => {
-    const s = net.connect(Number(port), hostname)
-    let connackOk = false
-    const parser = mqttPacket.parser()
-    parser.on('packet', (packet) => {
-      if (packet.cmd === 'connack' && (packet as { returnCode?: number }).returnCode === 0) connackOk = true
-    })
-    parser.on('error', () => undefined)
-    s.on('data', (d) => parser.parse(d))
-    s.on('error', () => undefined)
-    s.once('connect', () => s.write(bytes))
-    // The server ends it: a refusal, a parser error, or the connect timeout.
-    s.once('close', () => resolve({ closedByServer: true, connackOk }))
-  })
-}
+/** The per-device publish rate is tested elsewhere; here every packet must meet its own fate. */
+const NO_RATE_LIMIT = { ANJU_DEVICE_RATE_PER_S: '100000', ANJU_DEVICE_RATE_BURST: '1000000' }
 
 describe('fuzzed MQTT from raw sockets', () => {
+  let p: TestPlatform
+  let fx: Fixture
+  beforeAll(async () => {
+    p = await startPlatform({ env: { ANJU_MQTT_CONNECT_TIMEOUT_MS: '500', ANJU_MQTT_MAX_PENDING_PER_ADDRESS: '1000', ANJU_MQTT_MAX_PACKET_BYTES: '4096', ...NO_RATE_LIMIT } })
+    fx = await provision(p)
+  })
+  afterAll(() => p.close())
+
   it(`${CONNECTIONS} hostile connections: the process stays up, memory bounded, each refused and counted once, and an SOS gets through meanwhile`, async () => {
     const operator = await connectOperator(p, p.adminToken)
     const button = await connectDevice(p, fx.device)
@@ -89,15 +43,16 @@ describe('fuzzed MQTT from raw sockets', () => {
     let sent = 0
     let admitted = 0
     let sosAt = -1
+    const { hostname, port } = new URL(p.mqttUrl)
     for (let start = 0; start < CONNECTIONS; start += AT_ONCE) {
-      const batch = Array.from({ length: Math.min(AT_ONCE, CONNECTIONS - start) }, (_, k) => hostile(rng, start + k, fx.device.id))
+      const batch = Array.from({ length: Math.min(AT_ONCE, CONNECTIONS - start) }, (_, k) => preLoginBytes(rng, start + k, fx.device.id))
       sent += batch.length
       // Half way through the storm, the real button presses SOS.
       if (start === Math.floor(CONNECTIONS / 2 / AT_ONCE) * AT_ONCE) {
         sosAt = operator.pushes.length
         void publish(button, deviceTopic(fx.device.id, 'alarm'), { id: 'during-fuzz', type: 'sos' })
       }
-      const results = await Promise.all(batch.map(attack))
+      const results = await Promise.all(batch.map((bytes) => sendPreLogin(hostname, Number(port), bytes)))
       admitted += results.filter((r) => r.connackOk).length
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
     }
@@ -114,4 +69,72 @@ describe('fuzzed MQTT from raw sockets', () => {
     await button.endAsync()
     operator.close()
   }, 240_000)
+})
+
+const LOGGED_IN_PACKETS = 3000
+/** The default (docs/security.md §broker): payloads over 4 KiB fit in a packet and are the contract's to refuse. */
+const MAX_PACKET_BYTES = 16_384
+
+describe('fuzzed MQTT from a device that logged in', () => {
+  let p: TestPlatform
+  let fx: Fixture
+  let attacker: Fixture
+  let victim: Fixture
+  beforeAll(async () => {
+    p = await startPlatform({ env: NO_RATE_LIMIT })
+    fx = await provision(p)
+    // The attacker and the device whose name it borrows live in a community of their own.
+    attacker = await provision(p, { deviceId: 'fuzz-attacker' })
+    victim = await provision(p, { communityId: attacker.communityId, deviceId: 'fuzz-victim' })
+  })
+  afterAll(() => p.close())
+
+  it(`${LOGGED_IN_PACKETS} hostile packets after a proper login: each dropped or refused and counted on the device, no incident, nothing to an operator, and an SOS gets through meanwhile`, async () => {
+    const operator = await connectOperator(p, p.adminToken)
+    const button = await connectDevice(p, fx.device)
+    const { hostname, port } = new URL(p.mqttUrl)
+    const tally = newTally()
+    const fuzzing = runLoggedInFuzz(
+      { host: hostname, port: Number(port), device: attacker.device, others: [victim.device.id, fx.device.id], rng: new Rng(SEED), packets: LOGGED_IN_PACKETS, maxPacketBytes: MAX_PACKET_BYTES },
+      tally,
+    )
+    // Half way through, the real button presses SOS, and it reaches the operator while the fuzz goes on.
+    await waitFor(() => tally.sent >= LOGGED_IN_PACKETS / 2, 30_000, 'half of the fuzz')
+    await publish(button, deviceTopic(fx.device.id, 'alarm'), { id: 'during-logged-in-fuzz', type: 'sos' })
+    await waitFor(() => operator.pushes.some((v) => v.deviceId === fx.device.id && v.type === 'sos'), 10_000, 'the SOS sent during the fuzz')
+    const sentWhenPushed = tally.sent
+    await fuzzing
+
+    expect(tally.problems).toEqual([])
+    expect(tally.sent).toBe(LOGGED_IN_PACKETS)
+    expect(sentWhenPushed).toBeLessThan(LOGGED_IN_PACKETS)
+    // Each closing packet closed its connection; the device logged in again after each (the last may have been one).
+    expect(tally.logins).toBeGreaterThan(1)
+    expect(tally.logins - tally.closed).toBeLessThanOrEqual(1)
+    // Every packet counted once on the device that sent it: dropped (the connection stayed) or refused.
+    expect(tally.expected.dropped + tally.expected.refused).toBe(LOGGED_IN_PACKETS)
+    const counted = () => {
+      const c = p.app.stats.device(attacker.device.id)
+      return (c?.dropped ?? 0) + (c?.refused ?? 0) + (c?.accepted ?? 0) + (c?.duplicate ?? 0)
+    }
+    await waitFor(() => counted() >= LOGGED_IN_PACKETS, 10_000, 'every packet to be counted')
+    expect(p.app.stats.device(attacker.device.id)).toMatchObject({ accepted: 0, duplicate: 0, dropped: tally.expected.dropped, refused: tally.expected.refused })
+    // Nothing charged to the devices whose names it borrowed, nor to the shared entry before login.
+    expect(p.app.stats.device(victim.device.id)).toBeUndefined()
+    expect(p.app.stats.device(fx.device.id)).toMatchObject({ accepted: 1, dropped: 0, refused: 0 })
+    expect(p.app.stats.device(NOT_LOGGED_IN)).toBeUndefined()
+
+    // No incident from the fuzz, and nothing of it reached the operator; the real SOS opened one.
+    const fuzzed = await p.api<unknown[]>('GET', `/api/incidents?communityId=${attacker.communityId}`)
+    expect(fuzzed.body).toEqual([])
+    const real = await p.api<{ deviceId: string; type: string }[]>('GET', `/api/incidents?communityId=${fx.communityId}`)
+    expect(real.body).toMatchObject([{ deviceId: fx.device.id, type: 'sos' }])
+    expect(operator.pushes.filter((v) => v.communityId === attacker.communityId)).toEqual([])
+
+    // The process is up: the API answers, and only the button is still connected.
+    expect((await p.api('GET', '/api/stats/ingest')).status).toBe(200)
+    await waitFor(() => p.app.broker.connections().open === 1, 10_000, 'only the button left connected')
+    await button.endAsync()
+    operator.close()
+  }, 60_000)
 })
