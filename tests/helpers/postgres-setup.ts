@@ -1,6 +1,7 @@
 /**
  * Global setup of the "postgres" project: the local PostgreSQL must answer (a clear failure, not
- * a pile of timeouts, when it does not), and the test schemas of this run are dropped at the end.
+ * a pile of timeouts, when it does not), and the test schemas of this run are dropped at the end
+ * (and those of runs killed before their end), never those of another run still going.
  */
 import pg from 'pg'
 import { dropSchemas, TEST_PG_URL } from './database.js'
@@ -15,6 +16,9 @@ export default async function setup(): Promise<() => Promise<void>> {
   } finally {
     await client.end().catch(() => undefined)
   }
-  await dropSchemas('all')
-  return () => dropSchemas('all')
+  // Workers name their schemas after this run; another run's schemas are left alone unless it is gone.
+  const run = String(process.pid)
+  process.env.ANJU_TEST_RUN = run
+  await dropSchemas('stale')
+  return () => dropSchemas({ run })
 }
