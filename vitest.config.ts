@@ -17,6 +17,7 @@ const ON_BOTH_STORES = [
   'tests/incidents/service.test.ts',
   'tests/incidents/dedup-pruner.test.ts',
   'tests/ingest/bad-input.test.ts',
+  'tests/ingest/idempotency.test.ts',
   'tests/routing/escalation.test.ts',
   'tests/store/**/*.test.ts',
   'tests/telemetry/history-api.test.ts',

@@ -33,7 +33,9 @@ import { settingsRepository } from './store/settings.js'
 import { createDedupPruner } from './incidents/dedup-pruner.js'
 import { createIncidents, type IncidentEvents } from './incidents/service.js'
 import { createDeviceHealth } from './ingest/device-health.js'
+import { createTelemetryDedup } from './ingest/dedup.js'
 import { createIngest, type IngestEvents } from './ingest/ingest.js'
+import { createDeviceRates } from './ingest/rates.js'
 import { createIngestStats } from './ingest/stats.js'
 import { createMetrics } from './metrics/metrics.js'
 import { createTelemetryHistory } from './telemetry/queries.js'
@@ -45,6 +47,7 @@ import { systemClock, virtualClock, type Clock, type VirtualClock } from './shar
 import { EventBus } from './shared/events.js'
 import { openPostgres, openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
+import { telemetryRepository } from './store/telemetry.js'
 import { userRepository } from './store/users.js'
 
 export type AppEvents = IncidentEvents & IngestEvents & RegistryEvents & RoutingEvents & DetectorEvents
@@ -162,7 +165,18 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     linkTtlMs: config.ANJU_FAMILY_LINK_TTL_HOURS * 3_600_000,
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
-  const ingest = createIngest({ incidents, health, stats, bus, clock, log: log.child({ component: 'ingest' }), metrics: metrics.ingest })
+  const ingestLog = log.child({ component: 'ingest' })
+  const ingest = createIngest({
+    incidents,
+    health,
+    stats,
+    bus,
+    clock,
+    log: ingestLog,
+    metrics: metrics.ingest,
+    dedup: createTelemetryDedup(telemetryRepository(historyDb), { onStoreError: (err) => ingestLog.warn({ err }, 'history store did not answer whether a reading was sent before; taken as new') }),
+    rates: createDeviceRates({ perSecond: config.ANJU_DEVICE_RATE_PER_S, burst: config.ANJU_DEVICE_RATE_BURST }, () => clock.now()),
+  })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS,
     limits: {
       maxPacketBytes: config.ANJU_MQTT_MAX_PACKET_BYTES,

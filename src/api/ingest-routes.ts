@@ -53,6 +53,10 @@ export const ingestRoutes: FastifyPluginAsyncZod<ApiContext & { ingest: Ingest }
         request.log.error({ err, deviceId }, 'HTTP ingest: not recorded')
         return reply.code(503).send({ error: 'UNAVAILABLE', message: 'not recorded; send the same message again' })
       }
+      if (result === 'limited') {
+        const retryAfter = ctx.ingest.retryAfterS(deviceId)
+        return reply.code(429).header('retry-after', String(retryAfter)).send({ error: 'TOO_MANY_ATTEMPTS', message: `over this device's publish rate; send it again in ${retryAfter} s` })
+      }
       if (result === 'dropped') {
         return reply.code(400).send({ error: 'VALIDATION', message: ctx.stats.device(deviceId)?.lastReason ?? 'invalid payload' })
       }

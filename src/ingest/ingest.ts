@@ -21,7 +21,9 @@ import type { IngestMetrics } from '../metrics/metrics.js'
 import type { Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { DeviceIdentity } from '../store/registry.js'
+import type { TelemetryDedup } from './dedup.js'
 import type { DeviceHealth } from './device-health.js'
+import type { DeviceRates } from './rates.js'
 import type { IngestStats } from './stats.js'
 
 export interface TelemetryReceived {
@@ -60,10 +62,10 @@ export interface IngestEvents {
   'checkin.answered': CheckinAnswered
 }
 
-export type IngestResult = 'accepted' | 'duplicate' | 'dropped'
+/** `limited`: over the device's publish rate (docs/security.md §rates), dropped and counted. */
+export type IngestResult = 'accepted' | 'duplicate' | 'dropped' | 'limited'
 
-/** How many recent telemetry ids are remembered per device to drop retransmissions. */
-const RECENT_IDS = 16
+const OVER_RATE = 'over the device publish rate'
 
 export function createIngest(deps: {
   incidents: Incidents
@@ -73,9 +75,14 @@ export function createIngest(deps: {
   clock: Clock
   log: Logger
   metrics?: IngestMetrics
+  /** A reading sent again is one reading (dedup.ts). */
+  dedup: TelemetryDedup
+  /** What one device may send; an alarm is recorded whatever its rate. */
+  rates: DeviceRates
 }) {
-  const { incidents, health, stats, bus, clock, log, metrics } = deps
-  const recentTelemetry = new Map<string, string[]>()
+  const { incidents, health, stats, bus, clock, log, metrics, dedup, rates } = deps
+  /** A device over its rate is logged once a minute of its own time at most. */
+  const rateLogged = new Map<string, number>()
 
   function seen(device: DeviceIdentity, channel: UplinkChannel, at: number, update: { online?: boolean; battery?: number; fw?: string; caps?: string[] } = {}): void {
     const { caps, ...recorded } = update
@@ -95,6 +102,16 @@ export function createIngest(deps: {
     stats.count(deviceId, 'dropped', reason)
     log.warn({ deviceId, channel, reason }, 'device message dropped')
     return 'dropped'
+  }
+
+  function limited(deviceId: string, channel: UplinkChannel, at: number): IngestResult {
+    stats.count(deviceId, 'dropped', OVER_RATE)
+    const last = rateLogged.get(deviceId)
+    if (last === undefined || at - last >= 60_000) {
+      rateLogged.set(deviceId, at)
+      log.warn({ deviceId, channel, reason: OVER_RATE, dropped: stats.device(deviceId)?.dropped }, 'device over its publish rate; its telemetry is dropped')
+    }
+    return 'limited'
   }
 
   async function raise(device: DeviceIdentity, messageId: string, alarm: AlarmInput['alarm'], receivedAt: number, deviceTs: number | undefined): Promise<IngestResult> {
@@ -121,24 +138,15 @@ export function createIngest(deps: {
    * A check-in answer is no alarm: nothing to commit before the PUBACK, only the detectors to
    * tell (contract v1.1 §cmd `checkin`). A retransmission is recognised by its id like telemetry.
    */
-  function answered(device: DeviceIdentity, messageId: string, ref: string, at: number, battery: number | undefined): IngestResult {
+  async function answered(device: DeviceIdentity, messageId: string, ref: string, at: number, battery: number | undefined): Promise<IngestResult> {
     seen(device, 'alarm', at, battery === undefined ? {} : { battery })
-    if (seenRecently(device.id, messageId)) {
+    if ((await dedup.check(device.id, messageId, null)) === 'duplicate') {
       stats.count(device.id, 'duplicate')
       return 'duplicate'
     }
     stats.count(device.id, 'accepted')
     bus.emit('checkin.answered', { deviceId: device.id, householdId: device.householdId, ref, at })
     return 'accepted'
-  }
-
-  function seenRecently(deviceId: string, messageId: string): boolean {
-    const ids = recentTelemetry.get(deviceId) ?? []
-    if (ids.includes(messageId)) return true
-    ids.push(messageId)
-    if (ids.length > RECENT_IDS) ids.shift()
-    recentTelemetry.set(deviceId, ids)
-    return false
   }
 
   async function handle(device: DeviceIdentity, channel: UplinkChannel, payload: Uint8Array): Promise<IngestResult> {
@@ -154,6 +162,8 @@ export function createIngest(deps: {
         const decoded = decodePayload(alarmPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const alarm = decoded.value
+        // Never held back by the rate: it counts toward it.
+        rates.spend(device.id)
         if (alarm.type === 'checkin_ok') return answered(device, alarm.id, alarm.ref, eventTime(alarm.ts, receivedAt).at, alarm.battery)
         const result = await raise(device, alarm.id, alarm.type, receivedAt, alarm.ts)
         // After the commit: the alarm's PUBACK and push wait for nothing else.
@@ -164,29 +174,32 @@ export function createIngest(deps: {
         const decoded = decodePayload(telemetryPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const reading = decoded.value
-        seen(device, 'telemetry', receivedAt)
         if ((reading.kind === 'smoke' || reading.kind === 'gas') && reading.alarm) {
+          seen(device, 'telemetry', receivedAt)
+          rates.spend(device.id)
           // Contract: smoke/gas `alarm: true` is handled with SOS priority, durably.
           return raise(device, reading.id, reading.kind, receivedAt, reading.ts)
         }
-        if (seenRecently(device.id, reading.id)) {
+        if (!rates.take(device.id)) return limited(device.id, channel, receivedAt)
+        seen(device, 'telemetry', receivedAt)
+        const time = eventTime(reading.ts, receivedAt)
+        // A device's own time counts as its reading's time only when it was taken (contract §4).
+        const deviceTime = reading.ts !== undefined && time.at === reading.ts ? time.at : null
+        // Mostly answered at once; only a message that could be one sent again waits for the store.
+        const verdict = dedup.check(device.id, reading.id, deviceTime)
+        if ((typeof verdict === 'string' ? verdict : await verdict) === 'duplicate') {
           stats.count(device.id, 'duplicate')
           return 'duplicate'
         }
         stats.count(device.id, 'accepted')
-        bus.emit('telemetry.received', {
-          deviceId: device.id,
-          householdId: device.householdId,
-          reading,
-          at: eventTime(reading.ts, receivedAt).at,
-          receivedAt,
-        })
+        bus.emit('telemetry.received', { deviceId: device.id, householdId: device.householdId, reading, at: time.at, receivedAt })
         return 'accepted'
       }
       case 'status': {
         const decoded = decodePayload(statusPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const s = decoded.value
+        if (!rates.take(device.id)) return limited(device.id, channel, receivedAt)
         seen(device, 'status', receivedAt, {
           online: s.online,
           ...(s.battery === undefined ? {} : { battery: s.battery }),
@@ -199,7 +212,11 @@ export function createIngest(deps: {
     }
   }
 
-  return { handle }
+  return {
+    handle,
+    /** Seconds until a device over its rate may send again (HTTP Retry-After). */
+    retryAfterS: (deviceId: string): number => rates.retryAfterS(deviceId),
+  }
 }
 
 export type Ingest = ReturnType<typeof createIngest>

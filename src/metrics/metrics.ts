@@ -27,7 +27,7 @@ export function createMetrics() {
   })
   const ingest = new Counter({
     name: 'anju_ingest_messages_total',
-    help: 'device messages by channel (alarm, telemetry, status; mqtt or http) and outcome (accepted, duplicate, dropped, refused, shed)',
+    help: 'device messages by channel (alarm, telemetry, status; mqtt or http) and outcome (accepted, duplicate, dropped, limited: over the device rate, refused, shed)',
     labelNames: ['channel', 'outcome'] as const,
     registers: [registry],
   })

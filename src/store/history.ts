@@ -48,6 +48,17 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0003_reading_ids': {
+    async up(db: Kysely<unknown>) {
+      // A reading's message id, kept as long as the reading: a device that sends it again is
+      // recognised (docs/device-contract.md §4 `id`), and the store never holds it twice. NULL
+      // (a battery level from a status, a reading kept before ids were) never conflicts.
+      await db.schema.alterTable('telemetry_samples').addColumn('msg_id', 'text').execute()
+      await db.schema.createIndex('telemetry_by_message').unique().on('telemetry_samples').columns(['device_id', 'msg_id']).execute()
+      // The newest reading of a device: whether a message could be one sent again at all.
+      await db.schema.createIndex('telemetry_by_device').on('telemetry_samples').columns(['device_id', 'at']).execute()
+    },
+  },
 }
 
 /** Its own migration table: on PostgreSQL it shares a schema with the alarm store's. */

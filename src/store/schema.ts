@@ -178,6 +178,8 @@ export interface TelemetrySamplesTable {
   at: number
   value: number
   value2: number | null
+  /** The device's message id (history store migration 0003); null for a battery level from a status. */
+  msg_id: string | null
 }
 
 export interface SettingsTable {

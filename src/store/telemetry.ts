@@ -12,6 +12,8 @@ export interface Sample {
   at: number
   value: number
   value2: number | null
+  /** The device's message id: the same reading sent again is kept once. */
+  msgId?: string | null
 }
 
 export function telemetryRepository(db: Db) {
@@ -32,8 +34,9 @@ export function telemetryRepository(db: Db) {
     async insert(samples: readonly Sample[]): Promise<void> {
       // SQLite allows 32,766 bound variables: 6 a row.
       for (let i = 0; i < samples.length; i += 1000) {
-        const rows = samples.slice(i, i + 1000).map((s) => ({ household_id: s.householdId, device_id: s.deviceId, kind: s.kind, at: s.at, value: s.value, value2: s.value2 }))
-        await db.insertInto('telemetry_samples').values(rows).execute()
+        const rows = samples.slice(i, i + 1000).map((s) => ({ household_id: s.householdId, device_id: s.deviceId, kind: s.kind, at: s.at, value: s.value, value2: s.value2, msg_id: s.msgId ?? null }))
+        // A reading sent again (the same device and message id) is kept once.
+        await db.insertInto('telemetry_samples').values(rows).onConflict((oc) => oc.columns(['device_id', 'msg_id']).doNothing()).execute()
       }
     },
 
@@ -58,6 +61,18 @@ export function telemetryRepository(db: Db) {
         .limit(1)
         .executeTakeFirst()
       return row && toSample(row)
+    },
+
+    /** Whether a reading with this message id from this device is kept. */
+    async hasMessage(deviceId: string, msgId: string): Promise<boolean> {
+      const row = await db.selectFrom('telemetry_samples').select('at').where('device_id', '=', deviceId).where('msg_id', '=', msgId).limit(1).executeTakeFirst()
+      return row !== undefined
+    },
+
+    /** The time of the newest reading kept from this device, or null. */
+    async newestOf(deviceId: string): Promise<number | null> {
+      const row = await db.selectFrom('telemetry_samples').select((eb) => eb.fn.max('at').as('at')).where('device_id', '=', deviceId).executeTakeFirst()
+      return row?.at == null ? null : Number(row.at)
     },
 
     /** The time of the oldest reading kept, or null when there is none. */

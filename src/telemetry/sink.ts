@@ -55,7 +55,7 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
 
   function onTelemetry(e: TelemetryReceived): void {
     const r = e.reading
-    const base = { householdId: e.householdId, deviceId: e.deviceId, at: e.at }
+    const base = { householdId: e.householdId, deviceId: e.deviceId, at: e.at, msgId: r.id }
     switch (r.kind) {
       case 'water':
         return keep({ ...base, kind: 'water', value: r.totalM3, value2: r.flowLpm ?? null })

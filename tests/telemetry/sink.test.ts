@@ -111,8 +111,10 @@ describe('history store upgrade', () => {
     const alarmStorePath = join(dir, 'anju.db')
     const path = join(dir, 'anju-history.db')
     const alarmStore = await openSqlite({ path: alarmStorePath, synchronous: 'NORMAL', busyTimeoutMs: 1000 })
+    // As an older version wrote them: the alarm store's table has no message ids.
     const rows = [1, 2, 3].map((i) => ({ householdId: 'hh-old', deviceId: 'wm-old', kind: 'water' as const, at: Date.UTC(2026, 10, i), value: i, value2: null }))
-    await telemetryRepository(alarmStore).insert(rows)
+    const asWritten = rows.map((r) => ({ household_id: r.householdId, device_id: r.deviceId, kind: r.kind, at: r.at, value: r.value, value2: r.value2 }))
+    await alarmStore.insertInto('telemetry_samples').columns(['household_id', 'device_id', 'kind', 'at', 'value', 'value2']).values(asWritten).execute()
     await alarmStore.insertInto('communities').values({ id: 'com-old', name: '老社区', street: '老街道', detector_settings: null, routing: null, created_at: 1 }).execute()
     await alarmStore.insertInto('households').values({ id: 'hh-old', community_id: 'com-old', elder_name: '张桂英', age: 80, address: '1号', phone: null, medical_notes: null, key_safe: null, away_until: null, detector_settings: null, created_at: 1, updated_at: 1 }).execute()
     await detectorStatesIn(alarmStore).save([{ householdId: 'hh-old', state: '{"householdId":"hh-old"}' }], 5)

@@ -1,0 +1,104 @@
+/**
+ * A reading sent again is one reading (docs/device-contract.md §4 `id`): after a reconnect, a
+ * restart of the platform, or a vendor platform's retry hours later. Three places know an id:
+ *  - the last seconds of readings, in memory, until the history worker has surely written them;
+ *  - the history store, which keeps each reading's id as long as the reading itself
+ *    (`ANJU_TELEMETRY_RETENTION_DAYS`), unique per device;
+ *  - each device's newest reading time: a message sent again carries its original `ts`, so one
+ *    newer than anything the device has sent is new, and needs no question to the store.
+ * The store is asked only when a message could be one sent again: not newer than the device's
+ * newest, without a usable `ts`, or the device's first since start. Its answer may take a
+ * moment; the device's later messages wait behind it, so a device's readings stay in order.
+ */
+export interface ReadingIds {
+  /** Whether the store keeps a reading with this message id from this device. */
+  hasMessage(deviceId: string, msgId: string): Promise<boolean>
+  /** The time of the newest reading the store keeps from this device. */
+  newestOf(deviceId: string): Promise<number | null>
+}
+
+export type Seen = 'new' | 'duplicate'
+
+/** Long enough for the sink's batch (once a second) to reach the store through its worker. */
+const UNWRITTEN_MS = 10_000
+
+/**
+ * `now`: wall time (it measures how long the worker may take to write, not the platform's day).
+ * `maxUnwritten` bounds the in-memory ids under a flood; past it the oldest go first and the
+ * store's unique key still keeps the history right.
+ */
+export function createTelemetryDedup(store: ReadingIds, options: { now?: () => number; maxUnwritten?: number; onStoreError?: (err: unknown) => void } = {}) {
+  const now = options.now ?? (() => performance.now())
+  const maxUnwritten = options.maxUnwritten ?? 200_000
+  /** `${device}\n${id}` → when it was accepted; in insertion order, so the oldest are first. */
+  const unwritten = new Map<string, number>()
+  /** Each device's newest reading time; absent until its first message since start was checked with the store. */
+  const newest = new Map<string, number | null>()
+  /** A device whose message waits for the store: its next ones wait behind it. */
+  const waiting = new Map<string, Promise<Seen>>()
+
+  function forgetWritten(): void {
+    const cutoff = now() - UNWRITTEN_MS
+    for (const [key, at] of unwritten) {
+      if (at >= cutoff && unwritten.size <= maxUnwritten) break
+      unwritten.delete(key)
+    }
+  }
+
+  function accept(deviceId: string, key: string, at: number | null): Seen {
+    unwritten.set(key, now())
+    if (at !== null) {
+      const n = newest.get(deviceId)
+      if (n === undefined || n === null || at > n) newest.set(deviceId, at)
+    }
+    forgetWritten()
+    return 'new'
+  }
+
+  /** Answers from memory when it can: undefined means the store must be asked. */
+  function fromMemory(deviceId: string, key: string, at: number | null): Seen | undefined {
+    if (unwritten.has(key)) return 'duplicate'
+    if (!newest.has(deviceId) || at === null) return undefined
+    const n = newest.get(deviceId)!
+    return n === null || at > n ? accept(deviceId, key, at) : undefined
+  }
+
+  async function fromStore(deviceId: string, msgId: string, key: string, at: number | null): Promise<Seen> {
+    if (!newest.has(deviceId)) newest.set(deviceId, await store.newestOf(deviceId))
+    const known = fromMemory(deviceId, key, at)
+    if (known) return known
+    return (await store.hasMessage(deviceId, msgId)) ? 'duplicate' : accept(deviceId, key, at)
+  }
+
+  /** A store that cannot answer must not cost the reading: taken twice is better than lost. */
+  function failOpen(deviceId: string, key: string, at: number | null) {
+    return (err: unknown): Seen => {
+      options.onStoreError?.(err)
+      return accept(deviceId, key, at)
+    }
+  }
+
+  return {
+    /**
+     * Whether this message was seen before, and if not, remembers it. `at`: the reading's time
+     * when the device's `ts` was taken (contract §4), else null. A promise only when the store is asked.
+     */
+    check(deviceId: string, msgId: string, at: number | null): Seen | Promise<Seen> {
+      const key = `${deviceId}\n${msgId}`
+      const before = waiting.get(deviceId)
+      if (!before) {
+        const known = fromMemory(deviceId, key, at)
+        if (known) return known
+      }
+      const answer = (before ?? Promise.resolve()).then(() => fromStore(deviceId, msgId, key, at)).catch(failOpen(deviceId, key, at))
+      waiting.set(deviceId, answer)
+      const done = () => {
+        if (waiting.get(deviceId) === answer) waiting.delete(deviceId)
+      }
+      answer.then(done, done)
+      return answer
+    },
+  }
+}
+
+export type TelemetryDedup = ReturnType<typeof createTelemetryDedup>

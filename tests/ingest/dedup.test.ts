@@ -1,0 +1,119 @@
+/** The decisions of telemetry idempotency and of the per-device rate, apart from any I/O (src/ingest/dedup.ts, rates.ts). */
+import { describe, expect, it } from 'vitest'
+import { createTelemetryDedup, type ReadingIds } from '../../src/ingest/dedup.js'
+import { createDeviceRates } from '../../src/ingest/rates.js'
+
+/** The history store's answers, counted: what a restarted platform would find there. */
+function storeWith(kept: Record<string, { id: string; at: number }[]> = {}) {
+  const asked = { has: 0, newest: 0 }
+  const ids: ReadingIds = {
+    async hasMessage(deviceId, msgId) {
+      asked.has++
+      return (kept[deviceId] ?? []).some((r) => r.id === msgId)
+    },
+    async newestOf(deviceId) {
+      asked.newest++
+      const rows = kept[deviceId] ?? []
+      return rows.length === 0 ? null : Math.max(...rows.map((r) => r.at))
+    },
+  }
+  return { ids, asked }
+}
+
+describe('telemetry dedup', () => {
+  it('asks the store once for a device new since start, then takes newer readings from memory', async () => {
+    const { ids, asked } = storeWith({ 'wm-1': [{ id: 'w-1', at: 1000 }] })
+    let wall = 0
+    const dedup = createTelemetryDedup(ids, { now: () => wall })
+    expect(await dedup.check('wm-1', 'w-2', 2000)).toBe('new')
+    expect(asked).toEqual({ has: 0, newest: 1 })
+    // Newer than anything the device sent: new, answered at once.
+    expect(dedup.check('wm-1', 'w-3', 3000)).toBe('new')
+    expect(dedup.check('wm-1', 'w-3', 3000)).toBe('duplicate')
+    expect(asked).toEqual({ has: 0, newest: 1 })
+    // Long after, it is no longer in memory: its time says it may be sent again, so the store is asked.
+    wall += 60_000
+    expect(await dedup.check('wm-1', 'w-1', 1000)).toBe('duplicate')
+    expect(asked.has).toBe(1)
+  })
+
+  it('takes an older reading with a new id (a batch out of order) and one without ts only after asking the store', async () => {
+    const { ids, asked } = storeWith({ 'wm-1': [{ id: 'w-9', at: 9000 }] })
+    const dedup = createTelemetryDedup(ids, { now: () => 0 })
+    expect(await dedup.check('wm-1', 'w-5', 5000)).toBe('new')
+    expect(await dedup.check('wm-1', 'w-none', null)).toBe('new')
+    expect(await dedup.check('wm-1', 'w-9', null)).toBe('duplicate')
+    expect(asked.has).toBe(3)
+  })
+
+  it("keeps a device's messages in order while one of them waits for the store", async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const ids: ReadingIds = {
+      hasMessage: async () => false,
+      newestOf: async (deviceId) => {
+        if (deviceId === 'wm-1') await gate
+        return null
+      },
+    }
+    const dedup = createTelemetryDedup(ids, { now: () => 0 })
+    const order: string[] = []
+    const first = Promise.resolve(dedup.check('wm-1', 'a', 1000)).then((v) => order.push(`a:${v}`))
+    // Newer, and answerable from memory, but it waits behind the first.
+    const second = dedup.check('wm-1', 'b', 2000)
+    expect(second).toBeInstanceOf(Promise)
+    const secondDone = Promise.resolve(second).then((v) => order.push(`b:${v}`))
+    // Another device is not held up.
+    expect(await dedup.check('wm-2', 'c', 1000)).toBe('new')
+    release()
+    await Promise.all([first, secondDone])
+    expect(order).toEqual(['a:new', 'b:new'])
+  })
+
+  it('takes the reading when the store cannot answer (twice is better than lost), and says so', async () => {
+    const errors: unknown[] = []
+    const ids: ReadingIds = { hasMessage: async () => Promise.reject(new Error('down')), newestOf: async () => Promise.reject(new Error('down')) }
+    const dedup = createTelemetryDedup(ids, { now: () => 0, onStoreError: (err) => errors.push(err) })
+    expect(await dedup.check('wm-1', 'a', 1000)).toBe('new')
+    expect(errors).toHaveLength(1)
+    // Still recognised from memory.
+    expect(await dedup.check('wm-1', 'a', 1000)).toBe('duplicate')
+  })
+
+  it('holds at most maxUnwritten ids in memory', async () => {
+    const { ids } = storeWith()
+    const dedup = createTelemetryDedup(ids, { now: () => 0, maxUnwritten: 100 })
+    await dedup.check('wm-1', 'w-0', 0)
+    for (let i = 1; i <= 1000; i++) expect(dedup.check('wm-1', `w-${i}`, i)).toBe('new')
+    // The first ids are forgotten in memory; the store (here empty, as if the sink had dropped them) decides.
+    expect(await dedup.check('wm-1', 'w-1', 1)).toBe('new')
+    expect(dedup.check('wm-1', 'w-1000', 1000)).toBe('duplicate')
+  })
+})
+
+describe('device rates', () => {
+  it('lets a burst through, then the sustained rate, on the clock it is given', () => {
+    let now = 0
+    const rates = createDeviceRates({ perSecond: 2, burst: 5 }, () => now)
+    const taken = () => Array.from({ length: 10 }, () => rates.take('pr-1')).filter(Boolean).length
+    expect(taken()).toBe(5)
+    expect(rates.retryAfterS('pr-1')).toBe(1)
+    now += 1000
+    expect(taken()).toBe(2)
+    // Another device has its own bucket.
+    expect(rates.take('pr-2')).toBe(true)
+    now += 60_000
+    expect(taken()).toBe(5)
+  })
+
+  it('counts an alarm toward the rate without ever refusing it, and recovers within a burst', () => {
+    let now = 0
+    const rates = createDeviceRates({ perSecond: 1, burst: 3 }, () => now)
+    for (let i = 0; i < 100; i++) rates.spend('btn-1')
+    expect(rates.take('btn-1')).toBe(false)
+    now += 3000
+    expect(rates.take('btn-1')).toBe(false)
+    now += 4000
+    expect(rates.take('btn-1')).toBe(true)
+  })
+})
