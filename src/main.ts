@@ -25,8 +25,10 @@ async function main(): Promise<void> {
   for (const op of demo?.operators ?? []) lines.push(`  Operator  ${op.username} / ${op.password}   (${op.community}, printed once)`)
   if (demo) {
     const { householdId, contactId, elderName } = demo.familyContact
-    const token = app.links.viewToken({ householdId, contactId, expiresAt: app.clock.now() + config.ANJU_FAMILY_VIEW_TTL_DAYS * 86_400_000, version: 0 })
-    lines.push(`  Family    http://localhost:${httpPort}/family.html?t=${encodeURIComponent(token)}   (${elderName}'s family view, printed once)`)
+    // Printed, so it may end up in a log: it lives a day, not the months of a link handed to a family (docs/security.md §links).
+    const hours = config.ANJU_FAMILY_LINK_TTL_HOURS
+    const token = app.links.viewToken({ householdId, contactId, expiresAt: app.clock.now() + hours * 3_600_000, version: 0 })
+    lines.push(`  Family    http://localhost:${httpPort}/family.html?t=${encodeURIComponent(token)}   (${elderName}'s family view, printed once, valid ${hours} h; the console's 家属查看链接 makes another)`)
     lines.push(`  Demo devices written to ${config.ANJU_DEMO_FLEET_FILE}; press an SOS with: npm run sim -- sos btn-0001`)
   }
   process.stdout.write(lines.join('\n') + '\n\n')

@@ -10,7 +10,7 @@ import type { ApiContext } from './context.js'
 import { audit, changedFields } from './audit-routes.js'
 import { ApiError, notFound } from './errors.js'
 import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guards.js'
-import { contactView, householdView, idParam } from './views.js'
+import { contactView, householdSummary, householdView, idParam, summaryOf } from './views.js'
 
 const phone = z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'a phone number: digits, spaces, dashes, optional leading +')
 const householdFields = {
@@ -77,13 +77,20 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
 
   app.get(
     '/',
-    { schema: { tags, summary: 'Households in the communities this user serves', querystring: z.object({ communityId: z.string().optional() }), response: { 200: z.array(householdView) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Households in the communities this user serves (without key-safe codes and medical notes: the profile has them)',
+        querystring: z.object({ communityId: z.string().optional() }),
+        response: { 200: z.array(householdSummary) },
+      },
+    },
     async (request) => {
       const user = currentUser(request)
       const scope = communityScope(user)
       const wanted = request.query.communityId
-      if (wanted) return ctx.registry.households.list(scope && !scope.includes(wanted) ? [] : [wanted])
-      return ctx.registry.households.list(scope)
+      const households = await ctx.registry.households.list(wanted ? (scope && !scope.includes(wanted) ? [] : [wanted]) : scope)
+      return households.map(summaryOf)
     },
   )
 
@@ -127,7 +134,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
         summary: 'Away mode: suppress inactivity, water and door findings until a time at most 90 days ahead (never SOS, fall, smoke or gas)',
         params: idParam,
         body: z.object({ until: z.number().int().positive().nullable().describe('epoch ms; null = back home') }),
-        response: { 200: householdView },
+        response: { 200: householdSummary },
       },
     },
     async (request) => {
@@ -140,7 +147,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
       await ctx.registry.households.update(updated)
       await audit(ctx, request, 'away.changed', { householdId: h.id, communityId: h.communityId }, { from: h.awayUntil, until })
       ctx.announce.householdChanged(h.id)
-      return updated
+      return summaryOf(updated)
     },
   )
 

@@ -55,6 +55,20 @@ export const householdView = z.object({
   updatedAt: z.number(),
 })
 
+/**
+ * A household in a list, or as an answer to a change: without the key-safe code and the medical
+ * notes, which only the profile (GET /api/households/{id}) carries, each reading of it audited.
+ */
+export const householdSummary = householdView.omit({ keySafe: true, medicalNotes: true }).extend({
+  hasKeySafe: z.boolean().describe('a key-safe code is on file (read it in the profile)'),
+  hasMedicalNotes: z.boolean(),
+})
+
+export function summaryOf(h: z.infer<typeof householdView>): z.infer<typeof householdSummary> {
+  const { keySafe, medicalNotes, ...rest } = h
+  return { ...rest, hasKeySafe: keySafe !== null, hasMedicalNotes: medicalNotes !== null }
+}
+
 export const deviceView = z.object({
   id: z.string(),
   householdId: z.string(),

@@ -50,6 +50,24 @@ describe('key-safe information', () => {
     expect((await p.api<Json>('GET', `/api/households/${id}`)).body).toMatchObject({ keySafe: '门口电表箱内钥匙盒,密码 4821' })
     expect((await p.api<Json>('PATCH', `/api/households/${id}`, { keySafe: null })).body).toMatchObject({ keySafe: null })
   })
+
+  it('is never in the household list nor in the answer to away mode: only the profile carries it, and that reading is audited', async () => {
+    const c = await p.api<Json>('POST', '/api/communities', { name: '名单社区', street: '新华路街道' })
+    const h = await p.api<Json>('POST', '/api/households', { communityId: c.body.id, elderName: '周金凤', address: '5号楼 202室', keySafe: '楼道消防栓旁钥匙盒,密码 0605', medicalNotes: '心脏起搏器' })
+    const id = h.body.id as string
+    const op = await createOperator(p, 'op-list', [c.body.id as string])
+    const list = await p.api<Json[]>('GET', '/api/households', undefined, op)
+    expect(list.status).toBe(200)
+    expect(list.body).toEqual([expect.objectContaining({ id, elderName: '周金凤', hasKeySafe: true, hasMedicalNotes: true })])
+    expect(JSON.stringify(list.body)).not.toMatch(/0605|起搏器|keySafe|medicalNotes/)
+    const away = await p.api<Json>('PUT', `/api/households/${id}/away`, { until: Date.now() + 86_400_000 }, op)
+    expect(away.status).toBe(200)
+    expect(JSON.stringify(away.body)).not.toMatch(/0605|起搏器/)
+    expect(away.body).toMatchObject({ id, hasKeySafe: true })
+    // Nothing of it was read, so nothing is on the trail but the away mode.
+    const trail = await p.api<{ action: string }[]>('GET', `/api/audit?householdId=${id}`)
+    expect(trail.body.map((e) => e.action)).toEqual(['away.changed'])
+  })
 })
 
 describe('communities, households and devices', () => {

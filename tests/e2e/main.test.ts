@@ -79,8 +79,11 @@ describe('npm start (src/main.ts)', () => {
     // The printed family view link opens 张桂英's status.
     expect((await fetch(`${url}${familyPath}`)).status).toBe(200)
     const t = new URL(familyPath!, url).searchParams.get('t')!
-    const family = (await (await fetch(`${url}/api/family/overview?t=${encodeURIComponent(t)}`)).json()) as { elder: { name: string }; lastActivity: unknown }
+    const family = (await (await fetch(`${url}/api/family/overview?t=${encodeURIComponent(t)}`)).json()) as { elder: { name: string }; lastActivity: unknown; linkExpiresAt: number }
     expect(family.elder.name).toBe('张桂英')
+    // Printed, it may land in a log: it lives a day, not the months of a link given to a family.
+    expect(family.linkExpiresAt - Date.now()).toBeLessThanOrEqual(24 * 3_600_000)
+    expect(family.linkExpiresAt - Date.now()).toBeGreaterThan(23 * 3_600_000)
     expect(family.lastActivity).not.toBeNull()
 
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: button.id, username: button.id, password: button.secret, reconnectPeriod: 0 })

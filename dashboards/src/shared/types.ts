@@ -10,7 +10,9 @@ export interface Incident {
 export interface IncidentEvent { incidentId: string; at: number; actor: string; kind: string; deviceId: string | null; detail: Record<string, any> }
 export interface Household {
   id: string; communityId: string; elderName: string; age: number | null; address: string; phone: string | null
-  medicalNotes: string | null; awayUntil: number | null; keySafe?: string | null
+  awayUntil: number | null
+  /** Only in the profile (GET /api/households/{id}); the list says only whether they are on file. */
+  medicalNotes?: string | null; keySafe?: string | null; hasKeySafe?: boolean; hasMedicalNotes?: boolean
 }
 export interface Contact { id: string; name: string; relation: string; phone: string; position: number; channels: string[]; availableFrom: string | null; availableTo: string | null }
 export interface Device { id: string; kind: string; room: string | null; heartbeatS: number; lastSeenAt: number | null; online: boolean | null; battery: number | null; fw: string | null }
