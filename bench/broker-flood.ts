@@ -19,22 +19,19 @@
  * sockets open until the "2 s after" sample, so that figure is what the server still holds.
  * Exits non-zero if a limits-on platform crashed or any SOS failed with limits on.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generate, parser, type Packet } from 'mqtt-packet'
 import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
+import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
 import { deviceTopic } from '../src/contract/index.js'
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const HOST = '127.0.0.1'
 const MiB = 1024 * 1024
 const CHUNK_BYTES = 64 * 1024
@@ -149,104 +146,6 @@ function remainingLength(n: number): Buffer {
     bytes.push(b)
   } while (n > 0)
   return Buffer.from(bytes)
-}
-
-/** The child's resident set in KiB, or NaN once it is gone. */
-function rssKiB(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return match ? Number(match[1]) : Number.NaN
-  } catch {
-    return Number.NaN
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The platform child process
-
-interface Platform {
-  pid: number
-  httpUrl: string
-  mqttPort: number
-  /** How it exited, if nobody asked it to. */
-  crash: string | null
-  /** Resolves (never rejects) on an exit nobody asked for. */
-  crashed: Promise<void>
-  warnings: { count: number; samples: string[] }
-  stop(): Promise<void>
-}
-
-/** Every child started; killed on exit whatever happens. */
-const children = new Set<ChildProcess>()
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
-/** Starts src/main.ts with `env` and waits for its banner (the bound ports). */
-function startPlatform(env: NodeJS.ProcessEnv): Promise<Platform> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let stderrTail = ''
-  let stopping = false
-  const ports: { http?: string; mqtt?: string } = {}
-  const warnings = { count: 0, samples: [] as string[] }
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child)
-      resolve(signal ? `signal ${signal}` : `code ${code}`)
-    }),
-  )
-  child.stderr!.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000)))
-
-  const platform: Platform = {
-    pid: child.pid!,
-    httpUrl: '',
-    mqttPort: 0,
-    crash: null,
-    crashed: exited.then((how) => {
-      if (stopping) return new Promise<void>(() => undefined)
-      platform.crash = `exited unexpectedly (${how})${stderrTail.trim() ? `: ${stderrTail.trim().slice(-600)}` : ''}`
-    }),
-    warnings,
-    async stop() {
-      if (stopping || child.exitCode !== null || child.signalCode !== null) return
-      stopping = true
-      child.kill('SIGTERM')
-      if (!(await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]))) {
-        child.kill('SIGKILL')
-        await exited
-      }
-    },
-  }
-
-  return new Promise((resolve, reject) => {
-    const fail = (err: Error) => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(err)
-    }
-    const timer = setTimeout(() => fail(new Error('platform did not print its banner within 60 s')), 60_000)
-    void exited.then((how) => fail(new Error(`platform exited before it was ready (${how}): ${stderrTail.trim()}`)))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      // pino JSON at warn (40) or above: kept for the report.
-      if (line.startsWith('{')) {
-        try {
-          const level = (JSON.parse(line) as { level?: unknown }).level
-          if (typeof level === 'number' && level >= 40 && warnings.count++ < 3) warnings.samples.push(line.slice(0, 300))
-        } catch {
-          // not a log line
-        }
-      }
-      ports.http ??= /Console\s+http:\/\/[^\s:]+:(\d+)\//.exec(line)?.[1]
-      ports.mqtt ??= /MQTT\s+mqtt:\/\/[^\s:]+:(\d+)/.exec(line)?.[1]
-      if (ports.http && ports.mqtt && !platform.httpUrl) {
-        clearTimeout(timer)
-        platform.httpUrl = `http://${HOST}:${ports.http}`
-        platform.mqttPort = Number(ports.mqtt)
-        resolve(platform)
-      }
-    })
-  })
 }
 
 // ---------------------------------------------------------------------------------------------
