@@ -7,6 +7,8 @@ import { pino } from 'pino'
 import { io, type Socket } from 'socket.io-client'
 import { createApp, type App, type AppOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { cmdTopic } from '../../src/contract/index.js'
+import type { IncidentChange } from '../../src/incidents/service.js'
 import { onPostgres, postgresForTest, TEST_PG_URL } from './database.js'
 
 export const ADMIN_PASSWORD = 'admin-test-password'
@@ -138,22 +140,59 @@ export interface OperatorView {
   type: string
 }
 
-/** A real Socket.IO operator that records the snapshot and every push. */
+/** An event of the incident's trail as a push carries it. */
+export interface PushedEvent {
+  kind: string
+  deviceId: string | null
+  detail: Record<string, unknown>
+}
+
+/** A real Socket.IO operator that records the snapshot and every push (and the trail events each carried). */
 export async function connectOperator(p: TestPlatform, token: string) {
   const socket: Socket = io(p.httpUrl, { auth: { token }, transports: ['websocket'], reconnection: false })
   const pushes: OperatorView[] = []
+  /** `events[i]` are the trail events that came with `pushes[i]`. */
+  const events: PushedEvent[][] = []
   const snapshots: OperatorView[][] = []
-  socket.on('incident', (view: OperatorView) => pushes.push(view))
+  socket.on('incident', (view: OperatorView, trail?: PushedEvent[]) => {
+    pushes.push(view)
+    events.push(trail ?? [])
+  })
   socket.on('incidents:snapshot', (views: OperatorView[]) => snapshots.push(views))
+  const snapshot = new Promise<void>((resolve) => socket.once('incidents:snapshot', () => resolve()))
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve())
     socket.once('connect_error', reject)
   })
-  await waitFor(() => snapshots.length > 0)
+  await within(snapshot, 5000, 'the snapshot')
+  /** Resolves with the index in `pushes` of the first push that matches, already here or still to come. */
+  const pushed = (match: (view: OperatorView, trail: PushedEvent[]) => boolean, timeoutMs = 5000, what = 'the push'): Promise<number> => {
+    const found = pushes.findIndex((v, i) => match(v, events[i]!))
+    if (found >= 0) return Promise.resolve(found)
+    let listener: (() => void) | undefined
+    const arrived = new Promise<number>((resolve) => {
+      // Registered after the recorder above, so the push is in `pushes` when this runs.
+      listener = () => {
+        const i = pushes.length - 1
+        if (match(pushes[i]!, events[i]!)) resolve(i)
+      }
+      socket.on('incident', listener)
+    })
+    return within(arrived, timeoutMs, what).finally(() => socket.off('incident', listener))
+  }
   return {
     socket,
     pushes,
+    events,
     snapshots,
+    pushed,
+    /**
+     * The push of the device alarm with this message id (it opened an incident or was added to
+     * one). Pushes on one socket arrive in order: as a barrier, an alarm sent after some action
+     * shows that whatever that action pushed to this operator has arrived.
+     */
+    alarmPushed: (messageId: string, timeoutMs = 5000) =>
+      pushed((_v, trail) => trail.some((e) => (e.kind === 'opened' || e.kind === 'alarm') && e.detail.messageId === messageId), timeoutMs, `the push of alarm ${messageId}`),
     close: (): void => void socket.close(),
   }
 }
@@ -167,7 +206,65 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
   }
 }
 
+/**
+ * A fixed wait. Kept for callers elsewhere; a test should not use it to let work finish or to show
+ * that nothing arrived (on a busy machine it checks nothing): wait for an event, or a barrier.
+ */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Settles as the promise does, or rejects when it has not by the deadline (a deadline to fail by, never a wait). */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+let listeners = 0
+/**
+ * The next `incident.changed` on the app's bus that matches (call it before the action). The bus
+ * calls its listeners in order, synchronously, and the app's own (operator pushes, the family
+ * channel, device commands) were registered first: when this resolves they have all handled it.
+ */
+export function nextIncidentChange(p: TestPlatform, match: (change: IncidentChange) => boolean, timeoutMs = 5000, what = 'the incident change'): Promise<IncidentChange> {
+  const owner = `test-listener-${++listeners}`
+  const seen = new Promise<IncidentChange>((resolve) =>
+    p.app.bus.on('incident.changed', owner, (change) => {
+      if (match(change)) resolve(change)
+    }),
+  )
+  return within(seen, timeoutMs, what).finally(() => p.app.bus.removeOwner(owner))
+}
+
+let barriers = 0
+/**
+ * A barrier on one device's connection: the platform sends the device a command now, and this
+ * resolves when it has arrived. The broker delivers to a connection in order, so anything sent
+ * to the device before has arrived by then. The client must be subscribed to its cmd topic.
+ * Resolves with the barrier command's id (it is among the client's messages, too).
+ */
+export async function deviceBarrier(p: TestPlatform, client: MqttClient, deviceId: string, timeoutMs = 5000): Promise<string> {
+  const id = `barrier-${++barriers}`
+  let onMessage: ((topic: string, payload: Buffer) => void) | undefined
+  const arrived = new Promise<void>((resolve) => {
+    onMessage = (topic, payload) => {
+      if (topic === cmdTopic(deviceId) && (JSON.parse(payload.toString()) as { id?: unknown }).id === id) resolve()
+    }
+    client.on('message', onMessage)
+  })
+  try {
+    await p.app.broker.sendCommand(deviceId, { id, ts: p.app.clock.now(), cmd: 'ping' })
+    await within(arrived, timeoutMs, `the barrier command to ${deviceId}`)
+  } finally {
+    client.off('message', onMessage!)
+  }
+  return id
+}
 
 export function publish(client: MqttClient, topic: string, payload: unknown, qos: 0 | 1 = 1): Promise<void> {
   const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload)
