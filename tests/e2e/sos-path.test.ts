@@ -10,7 +10,7 @@ import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../src/contract/index.js'
 import { onPostgres, TEST_PG_URL } from '../helpers/database.js'
-import { connectDevice, connectOperator, createOperator, provision, publish, sleep, startPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import { connectDevice, connectOperator, createOperator, deviceBarrier, provision, publish, startPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
 
 const ROUTING_EVENTS = new Set(['escalated', 'notification'])
 const cleanups: (() => Promise<void> | void)[] = []
@@ -61,10 +61,17 @@ describe('SOS path', () => {
 
     await publish(devB, deviceTopic(b.device.id, 'alarm'), { id: 'b-1', type: 'sos' })
     await publish(devA, deviceTopic(a.device.id, 'alarm'), { id: 'a-1', type: 'fall' })
-    await waitFor(() => opA.pushes.length === 1 && opB.pushes.length === 1 && admin.pushes.length === 2, 2000, 'pushes')
-    await sleep(200) // anything misrouted would have arrived by now
-    expect(opA.pushes.map((v) => v.deviceId)).toEqual([a.device.id])
-    expect(opB.pushes.map((v) => v.deviceId)).toEqual([b.device.id])
+    await admin.alarmPushed('b-1')
+    await admin.alarmPushed('a-1')
+    // The barrier: a second press in each community, pushed to its room after the first two were
+    // pushed (the admin has both). A socket delivers in order, so anything misrouted to an
+    // operator has arrived before that operator's own barrier push.
+    await publish(devA, deviceTopic(a.device.id, 'alarm'), { id: 'a-2', type: 'fall' })
+    await publish(devB, deviceTopic(b.device.id, 'alarm'), { id: 'b-2', type: 'sos' })
+    const lastA = await opA.alarmPushed('a-2')
+    const lastB = await opB.alarmPushed('b-2')
+    expect(opA.pushes.slice(0, lastA + 1).map((v) => v.deviceId)).toEqual([a.device.id, a.device.id])
+    expect(opB.pushes.slice(0, lastB + 1).map((v) => v.deviceId)).toEqual([b.device.id, b.device.id])
 
     // the snapshot on (re)connect is scoped the same way
     const lateA = await connectOperator(p, await createOperator(p, 'op-a2', [a.communityId]))
@@ -141,9 +148,10 @@ describe('SOS path', () => {
     await publish(device, topic, { id: 'a-1', type: 'sos' })
     await publish(device, topic, { id: 'a-1', type: 'sos' })
     await publish(device, topic, { id: 'a-2', type: 'sos' })
-    await waitFor(() => operator.pushes.length === 2)
-    await sleep(100)
-    expect(operator.pushes).toHaveLength(2) // opened, then attached; the duplicate changed nothing
+    // a-2 was sent after the duplicate's PUBACK: anything the duplicate pushed arrives before a-2's push.
+    const attached = await operator.alarmPushed('a-2')
+    expect(attached).toBe(1) // opened, then attached; the duplicate changed nothing
+    expect(operator.pushes).toHaveLength(2)
     expect(new Set(operator.pushes.map((v) => v.id)).size).toBe(1)
 
     const incidents = await p.api<{ id: string }[]>('GET', '/api/incidents?state=active')
@@ -173,8 +181,11 @@ describe('SOS path', () => {
     const again = await connectDevice(second, fx.device)
     cleanups.push(() => void again.end(true))
     await publish(again, deviceTopic(fx.device.id, 'alarm'), { id: 'a-1', type: 'sos' })
-    await sleep(100)
-    expect(operator.pushes).toHaveLength(0)
+    // The barrier: a new press after the duplicate's PUBACK; its push comes after anything the duplicate pushed.
+    await publish(again, deviceTopic(fx.device.id, 'alarm'), { id: 'a-2', type: 'sos' })
+    expect(await operator.alarmPushed('a-2')).toBe(0)
+    expect(operator.pushes).toHaveLength(1)
+    expect(operator.pushes[0]).toMatchObject({ id: operator.snapshots[0]![0]!.id })
   })
 
   // The same promise on each store, held up the way each can be: SQLite refuses (busy), PostgreSQL waits.
@@ -195,11 +206,22 @@ describe('SOS path', () => {
 
     const device = await connectDevice(p, fx.device, { reconnectPeriod: 100, clean: false })
     cleanups.push(() => void device.end(true))
+    await device.subscribeAsync(cmdTopic(fx.device.id), { qos: 1 })
     let acked = false
     const published = publish(device, deviceTopic(fx.device.id, 'alarm'), { id: 'a-locked', type: 'sos' }).then(() => {
       acked = true
     })
-    await sleep(1000)
+    // The alarm's write is waiting for the lock: the message is being recorded now ...
+    await waitFor(async () => {
+      const waiting = await locker.query(
+        `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = 'device_messages' AND NOT l.granted`,
+        [p.pgSchema],
+      )
+      return waiting.rowCount! > 0
+    }, 5000, "the alarm's write to wait for the lock")
+    // ... and a command sent to the device now reaches it after a PUBACK sent before it would have.
+    await deviceBarrier(p, device, fx.device.id)
     expect(acked).toBe(false)
     expect(operator.pushes).toHaveLength(0)
 
@@ -238,10 +260,13 @@ describe('SOS path', () => {
     locker.exec('ROLLBACK')
     await published
     expect(acked).toBe(true)
-    await waitFor(() => operator.pushes.length === 1)
-    await sleep(200)
+    // Every attempt ended before the next began, and the last one committed before its PUBACK.
     const rows = await p.app.db.selectFrom('incidents').selectAll().where('household_id', '=', fx.householdId).execute()
     expect(rows).toHaveLength(1)
-    expect(operator.pushes).toHaveLength(1)
+    // The barrier: a new press after that PUBACK; its push comes after anything the attempts pushed.
+    await publish(device, deviceTopic(fx.device.id, 'alarm'), { id: 'a-after', type: 'sos' })
+    expect(await operator.alarmPushed('a-after')).toBe(1)
+    expect(operator.pushes).toHaveLength(2)
+    expect(operator.events[0]!.map((e) => [e.kind, e.detail.messageId])).toEqual([['opened', 'a-locked']])
   }
 })
