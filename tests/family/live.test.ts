@@ -6,7 +6,7 @@
 import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deviceTopic } from '../../src/contract/index.js'
-import { connectDevice, provision, publish, sleep, startPlatform, waitFor, type Fixture, type TestPlatform } from '../helpers/platform.js'
+import { connectDevice, nextIncidentChange, provision, publish, startPlatform, waitFor, within, type Fixture, type TestPlatform } from '../helpers/platform.js'
 
 let p: TestPlatform
 const sockets: Socket[] = []
@@ -24,13 +24,22 @@ async function linkFor(fx: Fixture): Promise<{ token: string; contactId: string 
   return { token: link.body.token, contactId: c.body.id }
 }
 
-function connect(token: string): Promise<{ socket: Socket; changes: string[] }> {
+function connect(token: string): Promise<{ socket: Socket; changes: string[]; heard: (incidentId: string) => Promise<void> }> {
   const socket = io(`${p.httpUrl}/family`, { auth: { token }, transports: ['websocket'], reconnection: false })
   sockets.push(socket)
   const changes: string[] = []
-  socket.on('changed', (c: { incidentId: string }) => changes.push(c.incidentId))
+  const waiting = new Map<string, () => void>()
+  socket.on('changed', (c: { incidentId: string }) => {
+    changes.push(c.incidentId)
+    waiting.get(c.incidentId)?.()
+  })
+  /** Resolves when this page has heard that the incident changed. */
+  const heard = (incidentId: string): Promise<void> =>
+    changes.includes(incidentId)
+      ? Promise.resolve()
+      : within(new Promise<void>((resolve) => waiting.set(incidentId, resolve)), 5000, `the change of ${incidentId}`).finally(() => waiting.delete(incidentId))
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve({ socket, changes }))
+    socket.once('connect', () => resolve({ socket, changes, heard }))
     socket.once('connect_error', reject)
   })
 }
@@ -46,7 +55,7 @@ describe('family live channel', () => {
     const own = await provision(p)
     const other = await provision(p)
     const { token } = await linkFor(own)
-    const { changes } = await connect(token)
+    const { changes, heard } = await connect(token)
 
     const started = Date.now()
     await press(own, 'live-1')
@@ -64,12 +73,22 @@ describe('family live channel', () => {
 
     await press(other, 'live-other')
     // A low battery opens a maintenance task: the family sees it as a device state, not an incident.
+    const maintenance = nextIncidentChange(p, (c) => c.incident.householdId === own.householdId && c.incident.category === 'maintenance', 5000, 'the low-battery task')
     const d = await connectDevice(p, own.device)
     await publish(d, deviceTopic(own.device.id, 'status'), { online: true, battery: 5 })
     await d.endAsync()
-    await sleep(1500)
-    // Ladder steps and delivery results are not shown to the family, so they are not announced.
-    expect(changes).toEqual([incidentId, incidentId, incidentId])
+    await maintenance
+    // Ladder steps are not shown to the family, so they are not announced: the first steps of the
+    // three incidents are on their trails (and on the bus) now.
+    await p.app.routing.settle()
+
+    // The barrier: a service request from the elder's own button is news to her family, and the
+    // family channel delivers in order, so anything announced above has arrived before it.
+    const opened = nextIncidentChange(p, (c) => c.incident.householdId === own.householdId && c.incident.category === 'service', 5000, 'the service request')
+    await press(own, 'live-barrier', 'service')
+    const barrier = (await opened).incident.id
+    await heard(barrier)
+    expect(changes).toEqual([incidentId, incidentId, incidentId, barrier])
   })
 
   it('refuses a bad, expired or revoked link at the handshake', async () => {
