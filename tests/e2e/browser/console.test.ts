@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../../src/contract/index.js'
 import { virtualClock } from '../../../src/shared/clock.js'
-import { connectDevice, createOperator, provision, publish, sleep, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
+import { connectDevice, connectOperator, createOperator, provision, publish, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
 import { axeViolations, shot as harnessShot, startHarness, type Harness } from './harness.js'
 
 const PASSWORD = 'operator-password'
@@ -31,11 +31,13 @@ afterAll(async () => {
   await h?.close()
 })
 
-async function openConsole(username: string): Promise<Page> {
+/** With `clock`, the page runs on Playwright's clock: time flows as usual until the test moves it itself. */
+async function openConsole(username: string, options: { clock?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } })
   cleanups.push(() => context.close())
   const page = await context.newPage()
   page.setDefaultTimeout(10_000)
+  if (options.clock) await page.clock.install()
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(String(e)))
   cleanups.push(() => expect(errors, `page errors of ${username}`).toEqual([]))
@@ -76,6 +78,9 @@ describe('operator console in a browser', () => {
     await createOperator(p, 'op-b', [b.communityId])
     const pageA = await openConsole('op-a')
     const pageB = await openConsole('op-b')
+    // an admin's socket sees every push as it goes out (one emit reaches the community's room and the admins)
+    const watcher = await connectOperator(p, p.adminToken)
+    cleanups.push(watcher.close)
     expect(await pageA.getByTestId('incident-row').count()).toBe(0)
 
     device = await connectDevice(p, a.device)
@@ -105,9 +110,15 @@ describe('operator console in a browser', () => {
     await shot(pageA, 'sos-open')
     expect(await axeViolations(pageA)).toEqual([])
 
-    // the other community's operator never sees it
-    await sleep(300)
-    expect(await pageB.getByTestId('incident-row').count()).toBe(0)
+    // the other community's operator never sees it: an alarm of her own community, pushed to her
+    // console after this one, arrives after anything misrouted to her (one socket, in order)
+    const devB = await connectDevice(p, b.device)
+    cleanups.push(() => void devB.end(true))
+    await publish(devB, deviceTopic(b.device.id, 'alarm'), { id: 'sos-b', type: 'sos' })
+    const rowB = pageB.getByTestId('incident-row')
+    await rowB.first().waitFor()
+    const incidentB = (await rowB.first().getAttribute('data-incident-id'))!
+    expect(await rowB.count()).toBe(1)
     expect(await pageB.content()).not.toContain(incidentId)
     await shot(pageB, 'other-community')
 
@@ -141,11 +152,17 @@ describe('operator console in a browser', () => {
     const detail = await p.api<{ outcome: string; note: string; state: string }>('GET', `/api/incidents/${incidentId}`)
     expect(detail.body).toMatchObject({ state: 'resolved', outcome: 'emergency_handled', note: '已上门,老人无恙' })
     await shot(pageA, 'resolved')
+    // nor its acknowledgement or closing: once they went out, her own incident's closing comes after them
+    await watcher.pushed((v) => v.id === incidentId && v.state === 'resolved', 5000, 'the push of the closing')
+    expect((await p.api('POST', `/api/incidents/${incidentB}/acknowledge`)).status).toBe(200)
+    expect((await p.api('POST', `/api/incidents/${incidentB}/resolve`, { outcome: 'test' })).status).toBe(200)
+    await pageB.getByTestId('empty-queue').waitFor()
     expect(await pageB.getByTestId('incident-row').count()).toBe(0)
+    expect(await pageB.content()).not.toContain(incidentId)
   }, 60_000)
 
   it('switches to English and keeps the queue sorted by priority, then age', async () => {
-    const page = await openConsole('op-a')
+    const page = await openConsole('op-a', { clock: true })
     const service = await provision(p, { communityId: a.communityId })
     const svcDevice = await connectDevice(p, service.device)
     cleanups.push(() => void svcDevice.end(true))
@@ -156,17 +173,22 @@ describe('operator console in a browser', () => {
     const firstText = await page.getByTestId('incident-row').first().textContent()
     expect(firstText).toContain('跌倒') // the fall is more urgent than the older service request
 
-    // the tone repeats while the fall is open, until this operator mutes it (for 5 minutes)
+    // the tone repeats while the fall is open (every other second), until this operator mutes it
+    // (for 5 minutes); the page's clock is moved by the test, so each second is one tick
     const beeps = () => page.evaluate(() => (window as unknown as { __anjuBeeps?: number }).__anjuBeeps ?? 0)
-    await expect.poll(beeps, { timeout: 5000 }).toBeGreaterThan(0)
+    const before = await beeps()
+    await page.clock.runFor(4000)
+    expect(await beeps()).toBeGreaterThanOrEqual(before + 2)
     await page.getByTestId('mute-button').click()
+    await page.getByTestId('unmute-button').waitFor()
     const muted = await beeps()
-    await sleep(2500)
+    await page.clock.runFor(6000)
     expect(await beeps()).toBe(muted)
     expect(await page.getByTestId('unmute-button').textContent()).toMatch(/0[45]:\d\d/)
     const until = Number(await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('anju.mute.'))?.[1]))
-    expect(until - Date.now()).toBeGreaterThan(4 * 60_000)
-    expect(until - Date.now()).toBeLessThanOrEqual(5 * 60_000)
+    const pageNow = await page.evaluate(() => Date.now())
+    expect(until - pageNow).toBeGreaterThan(4 * 60_000)
+    expect(until - pageNow).toBeLessThanOrEqual(5 * 60_000 - 6000)
     await page.getByTestId('lang-toggle').click()
     await expect.poll(() => page.getByTestId('incident-row').first().textContent()).toContain('Fall')
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en')
