@@ -13,7 +13,7 @@ import type { Logger } from 'pino'
 import { cmdTopic, isDeviceId, parseDeviceTopic, type CommandPayload } from '../contract/index.js'
 import type { Ingest } from '../ingest/ingest.js'
 import { NOT_LOGGED_IN, type IngestStats } from '../ingest/stats.js'
-import { boundedMap } from '../shared/recent.js'
+import { logPacer } from '../shared/recent.js'
 import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
 import { decidePublish, maySubscribe } from './acl.js'
@@ -43,7 +43,8 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   /** Messages being recorded right now; shutdown lets them finish so their PUBACK goes out. */
   const inFlight = new Set<Promise<void>>()
   const connections = createConnectionLimits(limits)
-  const wrongSecretLog = onceAMinute()
+  const wrongSecretLog = logPacer()
+  const refusalLog = logPacer()
   /**
    * Errors the hooks below hand to aedes (a refusal, already counted; a commit that failed, not
    * the client's doing). aedes reports them again as client errors; only the others are counted there.
@@ -57,7 +58,9 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   /** Charged to a device that proved who it is. */
   const refuse = (deviceId: string, reason: string) => {
     stats.count(deviceId, 'refused', reason)
-    log.warn({ deviceId, reason }, 'device refused')
+    // Every refusal is counted; the log has a line a minute per device.
+    const held = refusalLog.due(deviceId)
+    if (held !== null) log.warn({ deviceId, reason, ...(held > 0 ? { heldBack: held } : {}) }, 'device refused')
   }
   /**
    * Before login nobody has proved who they are: refusals share one counter (by reason), so a
@@ -111,7 +114,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
           if (!verifyDeviceSecret(password.toString('utf8'), identity.secretHash)) {
             // The log names the device (its installer needs to know), once a minute at most (a
             // guesser would fill the log); the counters do not name it (anyone can try).
-            if (wrongSecretLog.due(client.id)) log.warn({ deviceId: client.id }, 'device refused: wrong secret')
+            if (wrongSecretLog.due(client.id) !== null) log.warn({ deviceId: client.id }, 'device refused: wrong secret')
             return fail('wrong secret')
           }
           if (connected(aedes, client.id)) log.info({ deviceId: client.id }, 'device session taken over by a new connection')
@@ -282,23 +285,6 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       await Promise.allSettled([...inFlight])
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await Promise.all(closed)
-    },
-  }
-}
-
-/**
- * Whether a log line about `key` is due: at most one a minute per key, the table bounded (the
- * key least recently logged goes first). Wall time: it paces the log, not the platform.
- */
-function onceAMinute(maxKeys = 10_000) {
-  const last = boundedMap<string, number>(maxKeys)
-  return {
-    due(key: string): boolean {
-      const now = performance.now()
-      const at = last.get(key)
-      if (at !== undefined && now - at < 60_000) return false
-      last.set(key, now)
-      return true
     },
   }
 }

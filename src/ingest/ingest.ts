@@ -24,6 +24,7 @@ import type { DeviceIdentity } from '../store/registry.js'
 import type { TelemetryDedup } from './dedup.js'
 import type { DeviceHealth } from './device-health.js'
 import type { DeviceRates } from './rates.js'
+import { logPacer } from '../shared/recent.js'
 import type { IngestStats } from './stats.js'
 
 export interface TelemetryReceived {
@@ -81,8 +82,8 @@ export function createIngest(deps: {
   rates: DeviceRates
 }) {
   const { incidents, health, stats, bus, clock, log, metrics, dedup, rates } = deps
-  /** A device over its rate is logged once a minute of its own time at most. */
-  const rateLogged = new Map<string, number>()
+  /** Every dropped message is counted; the log has a line a minute per device. */
+  const dropLog = logPacer()
 
   function seen(device: DeviceIdentity, channel: UplinkChannel, at: number, update: { online?: boolean; battery?: number; fw?: string; caps?: string[] } = {}): void {
     const { caps, ...recorded } = update
@@ -98,20 +99,11 @@ export function createIngest(deps: {
     })
   }
 
-  function drop(deviceId: string, channel: UplinkChannel, reason: string): IngestResult {
+  function drop(deviceId: string, channel: UplinkChannel, reason: string, result: IngestResult = 'dropped'): IngestResult {
     stats.count(deviceId, 'dropped', reason)
-    log.warn({ deviceId, channel, reason }, 'device message dropped')
-    return 'dropped'
-  }
-
-  function limited(deviceId: string, channel: UplinkChannel, at: number): IngestResult {
-    stats.count(deviceId, 'dropped', OVER_RATE)
-    const last = rateLogged.get(deviceId)
-    if (last === undefined || at - last >= 60_000) {
-      rateLogged.set(deviceId, at)
-      log.warn({ deviceId, channel, reason: OVER_RATE, dropped: stats.device(deviceId)?.dropped }, 'device over its publish rate; its telemetry is dropped')
-    }
-    return 'limited'
+    const held = dropLog.due(deviceId)
+    if (held !== null) log.warn({ deviceId, channel, reason, ...(held > 0 ? { heldBack: held } : {}) }, 'device message dropped')
+    return result
   }
 
   async function raise(device: DeviceIdentity, messageId: string, alarm: AlarmInput['alarm'], receivedAt: number, deviceTs: number | undefined): Promise<IngestResult> {
@@ -171,16 +163,18 @@ export function createIngest(deps: {
         return result
       }
       case 'telemetry': {
+        // Every message counts toward the rate, a malformed one too; only an alarm passes over it.
+        const withinRate = rates.take(device.id)
         const decoded = decodePayload(telemetryPayload, payload)
-        if (!decoded.ok) return drop(device.id, channel, decoded.reason)
+        if (!decoded.ok) return withinRate ? drop(device.id, channel, decoded.reason) : drop(device.id, channel, OVER_RATE, 'limited')
         const reading = decoded.value
         if ((reading.kind === 'smoke' || reading.kind === 'gas') && reading.alarm) {
           seen(device, 'telemetry', receivedAt)
-          rates.spend(device.id)
+          if (!withinRate) rates.spend(device.id)
           // Contract: smoke/gas `alarm: true` is handled with SOS priority, durably.
           return raise(device, reading.id, reading.kind, receivedAt, reading.ts)
         }
-        if (!rates.take(device.id)) return limited(device.id, channel, receivedAt)
+        if (!withinRate) return drop(device.id, channel, OVER_RATE, 'limited')
         seen(device, 'telemetry', receivedAt)
         const time = eventTime(reading.ts, receivedAt)
         // A device's own time counts as its reading's time only when it was taken (contract §4).
@@ -196,10 +190,10 @@ export function createIngest(deps: {
         return 'accepted'
       }
       case 'status': {
+        if (!rates.take(device.id)) return drop(device.id, channel, OVER_RATE, 'limited')
         const decoded = decodePayload(statusPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const s = decoded.value
-        if (!rates.take(device.id)) return limited(device.id, channel, receivedAt)
         seen(device, 'status', receivedAt, {
           online: s.online,
           ...(s.battery === undefined ? {} : { battery: s.battery }),
