@@ -559,9 +559,10 @@ function print(r: Run): { text: string; ok: boolean } {
   const peak = Math.max(...r.rss.filter((s) => s.phase !== 'quiet').map((s) => s.kib).filter(Number.isFinite))
   const after = r.rss.at(-1)?.kib ?? Number.NaN
   const fuzzSeconds = r.fuzzEndS - r.fuzzStartS
+  const sentAll = r.report ? r.report.preLogin.sent + r.report.loggedIn.reduce((s, d) => s + d.tally.sent, 0) : (r.rss.at(-1)?.sent ?? 0)
   out.push(
     `  RSS before the fuzz ${mib(before)} MiB, peak ${mib(peak)} MiB (+${mib(peak - before)}), ${AFTER_MS / 1000} s after ${mib(after)} MiB (+${mib(after - before)})`,
-    `  fuzz lasted ${fuzzSeconds.toFixed(1)} s (${fmt(Math.round(r.opts.packets / fuzzSeconds))} packets/s); platform CPU ${r.cpu.fuzz.toFixed(1)} s during it (${ratio(r.cpu.fuzz, fuzzSeconds)} of one core), ${r.cpu.quiet.toFixed(1)} s in the quiet ${r.opts.quietS} s`,
+    `  fuzz lasted ${fuzzSeconds.toFixed(1)} s (${fmt(sentAll)} packets, ${fmt(Math.round(sentAll / fuzzSeconds))} a second); platform CPU ${r.cpu.fuzz.toFixed(1)} s during it (${ratio(r.cpu.fuzz, fuzzSeconds)} of one core), ${r.cpu.quiet.toFixed(1)} s in the quiet ${r.opts.quietS} s`,
   )
 
   // SOS latency
@@ -606,7 +607,6 @@ function print(r: Run): { text: string; ok: boolean } {
       for (const p of tally.problems.slice(0, 3)) problems.push(`${deviceId}: ${p}`)
       if (tally.problems.length > 3) problems.push(`${deviceId}: ${tally.problems.length - 3} more problems`)
     }
-    const sentAll = rep.preLogin.sent + rep.loggedIn.reduce((s, d) => s + d.tally.sent, 0)
     out.push(`  ${'sent / counted'.padEnd(22)} ${fmt(sentAll).padStart(9)} ${fmt(counted).padStart(39)}`)
     if (sentAll !== r.opts.packets) problems.push(`${fmt(sentAll)} of ${fmt(r.opts.packets)} packets sent`)
     if (counted !== sentAll) problems.push(`${fmt(sentAll)} packets sent, ${fmt(counted)} counted`)
@@ -621,7 +621,7 @@ function print(r: Run): { text: string; ok: boolean } {
     out.push(`  pre-login connections closed by the server ${fmt(rep.preLogin.closedByServer)}, by us after ${PRE_LOGIN_GIVE_UP_MS} ms ${fmt(rep.preLogin.closedByUs)}`)
   }
   out.push(`  incidents: ${r.incidents.fuzz} in the attackers' community, ${r.incidents.sos} in the SOS button's; operator pushes about the fuzz: ${r.fromFuzz.length}`)
-  if (r.incidents.fuzz !== 0) problems.push(`${r.incidents.fuzz} incidents opened in the attackers' community`)
+  if (Number.isFinite(r.incidents.fuzz) && r.incidents.fuzz !== 0) problems.push(`${r.incidents.fuzz} incidents opened in the attackers' community`)
   if (r.fromFuzz.length > 0) problems.push(`the operator was pushed ${r.fromFuzz[0]} (and ${r.fromFuzz.length - 1} more)`)
   const topWarnings = [...r.warnings.byMessage].sort((a, b) => b[1] - a[1]).slice(0, 5)
   out.push(`  platform log lines at warn or above: ${fmt(r.warnings.count)}${topWarnings.length ? ` (${topWarnings.map(([m, n]) => `${m}: ${fmt(n)}`).join('; ')})` : ''}`)
