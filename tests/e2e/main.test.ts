@@ -32,14 +32,32 @@ function run(env: Record<string, string>, cwd: string) {
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const output = () => ({ stdout, stderr })
-  const waitForStdout = async (pattern: RegExp, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs
-    while (!pattern.test(stdout)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} in output:\n${stdout}\n${stderr}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    return stdout.match(pattern)!
-  }
+  /** Resolves on the output that matches, as it arrives; fails when the process ends first, or at the deadline. */
+  const waitForStdout = (pattern: RegExp, timeoutMs = 20_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const done = () => {
+        child.stdout!.off('data', check)
+        child.off('exit', ended)
+        clearTimeout(deadline)
+      }
+      const check = () => {
+        const m = stdout.match(pattern)
+        if (m) {
+          done()
+          resolve(m)
+        }
+      }
+      const fail = () => {
+        done()
+        reject(new Error(`no ${pattern} in output:\n${stdout}\n${stderr}`))
+      }
+      const ended = () => setImmediate(() => (pattern.test(stdout) ? check() : fail()))
+      const deadline = setTimeout(fail, timeoutMs)
+      child.stdout!.on('data', check)
+      child.once('exit', ended)
+      if (child.exitCode !== null) ended()
+      else check()
+    })
   return { child, exited, output, waitForStdout }
 }
 
