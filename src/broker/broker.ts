@@ -17,7 +17,7 @@ import { logPacer } from '../shared/recent.js'
 import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
 import { decidePublish, maySubscribe } from './acl.js'
-import { createConnectionLimits, limitPacketSize, PacketTooLarge, type ConnectionLimitSettings } from './limits.js'
+import { createConnectionLimits, limitPacketSize, onServerOnlyPacket, PacketTooLarge, type ConnectionLimitSettings } from './limits.js'
 
 export interface BrokerDeps {
   registry: RegistryRepository
@@ -53,6 +53,16 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   const own = <E extends Error>(err: E): E => {
     ours.add(err)
     return err
+  }
+  /**
+   * Connections a refusal is closing: what fails because of that close (a PUBACK still due,
+   * aedes' "connection closed") is the refusal's doing, already counted.
+   */
+  const closing = new WeakSet<Client>()
+  const refuseAndClose = (client: Client | null, deviceId: string, reason: string): Error => {
+    refuse(deviceId, reason)
+    if (client) closing.add(client)
+    return own(new Error(reason))
   }
 
   /** Charged to a device that proved who it is. */
@@ -134,20 +144,11 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       // client is null for the persisted Last Will of a device whose broker is gone.
       const deviceId = client ? client.id : parseDeviceTopic(packet.topic)?.deviceId
       if (!deviceId) return done(own(new Error('not a device topic')))
-      if (packet.topic.startsWith('$SYS/')) {
-        refuse(deviceId, '$SYS is reserved')
-        return done(own(new Error('$SYS is reserved')))
-      }
+      if (packet.topic.startsWith('$SYS/')) return done(refuseAndClose(client, deviceId, '$SYS is reserved'))
       // Contract v1: QoS 0 or 1 (a QoS 2 exchange would hold state for a device that never completes it).
-      if (packet.qos > 1) {
-        refuse(deviceId, 'QoS 2 is not part of the contract')
-        return done(own(new Error('QoS 2 is not part of the contract')))
-      }
+      if (packet.qos > 1) return done(refuseAndClose(client, deviceId, 'QoS 2 is not part of the contract'))
       const decision = decidePublish(deviceId, packet.topic)
-      if (!decision.allowed) {
-        refuse(deviceId, decision.reason)
-        return done(own(new Error(decision.reason)))
-      }
+      if (!decision.allowed) return done(refuseAndClose(client, deviceId, decision.reason))
       const known = client ? identities.get(client) : undefined
       const identity = known ? Promise.resolve(known) : registry.devices.identity(deviceId)
       const work = identity
@@ -193,7 +194,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     log.debug({ deviceId: client.id && quote(client.id), err: quote(err.message) }, 'mqtt client error')
     // A socket's own failure (ECONNRESET, EPIPE) has a code; the rest are the client's doing:
     // a packet the parser refused, no CONNECT in time. Every one is counted.
-    if ((err as NodeJS.ErrnoException).code || err instanceof PacketTooLarge || ours.has(err)) return
+    if ((err as NodeJS.ErrnoException).code || err instanceof PacketTooLarge || ours.has(err) || closing.has(client)) return
     refuseConnection(client, err.message === 'connect did not arrive in time' ? 'no CONNECT in time' : 'malformed MQTT packet')
   }
   aedes.on('clientError', onError)
@@ -225,8 +226,14 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     limitPacketSize(client, limits.maxPacketBytes, (cmd, length) => {
       // A device's own counter says how large; the shared one keeps a few fixed reasons.
       const identity = identities.get(client)
-      if (identity) refuse(identity.id, `${cmd} packet of ${length} bytes over the limit`)
+      if (identity) refuseAndClose(client, identity.id, `${cmd} packet of ${length} bytes over the limit`)
       else refuseAnonymous('packet over the size limit', { address, cmd, length }, client)
+    })
+    // aedes closes a connection that sends a server's packet without saying so: counted here.
+    onServerOnlyPacket(client, (cmd) => {
+      const identity = identities.get(client)
+      if (identity) refuseAndClose(client, identity.id, `${cmd}: only a server sends it`)
+      else refuseAnonymous('a server-only packet', { address, cmd }, client)
     })
   }
 

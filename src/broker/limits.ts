@@ -70,6 +70,18 @@ interface ParserInternals {
   packet: { length: number; cmd?: string }
   _parseLength(): boolean
   _emitError(err: Error): void
+  prependListener(event: 'packet', listener: (packet: { cmd: string }) => void): unknown
+}
+
+/** Packets only a server sends (MQTT 3.1.1 §2.2.1); aedes closes a client that sends one. */
+const SERVER_ONLY: ReadonlySet<string> = new Set(['connack', 'suback', 'unsuback', 'pingresp'])
+
+/** Calls `onServerPacket` when the client sends a packet only a server may send, before aedes closes it. */
+export function onServerOnlyPacket(client: Client, onServerPacket: (cmd: string) => void): void {
+  const parser = (client as unknown as { _parser: ParserInternals })._parser
+  parser.prependListener('packet', (packet) => {
+    if (SERVER_ONLY.has(packet.cmd)) onServerPacket(packet.cmd)
+  })
 }
 
 /**
