@@ -27,6 +27,7 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { generate, parser, type Packet } from 'mqtt-packet'
+import { remainingLength } from '../firmware-sim/fuzz.js'
 import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
 import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
@@ -135,18 +136,6 @@ function firstOf(emitter: NodeJS.EventEmitter, events: string[]): Promise<void> 
 
 /** Nearest-rank percentile of sorted values. */
 const rank = (sorted: number[], q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
-
-/** MQTT's variable-length remaining length (MQTT 3.1.1 §2.2.3). */
-function remainingLength(n: number): Buffer {
-  const bytes: number[] = []
-  do {
-    let b = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) b |= 0x80
-    bytes.push(b)
-  } while (n > 0)
-  return Buffer.from(bytes)
-}
 
 // ---------------------------------------------------------------------------------------------
 // REST: log in and provision two buttons (the SOS sender and the PUBLISH attacker)

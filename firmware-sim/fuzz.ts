@@ -339,8 +339,8 @@ function breakSchema(rng: Rng, channel: UplinkChannel): unknown {
 
 const otherId = (rng: Rng, ctx: LoggedInContext) => (ctx.others.length > 0 && rng.chance(0.7) ? rng.pick(ctx.others) : `btn-${rng.int(0, 99_999)}`)
 
-/** MQTT 3.1.1 §2.2.3 remaining length. */
-function remainingLength(n: number): Buffer {
+/** MQTT 3.1.1 §2.2.3 remaining length (also the oversize headers of bench/broker-flood.ts). */
+export function remainingLength(n: number): Buffer {
   const bytes: number[] = []
   do {
     let b = n % 128
