@@ -28,6 +28,7 @@ import { io, type Socket } from 'socket.io-client'
 import { deviceTopic } from '../src/contract/index.js'
 import { connectRawDevice, SUBACK_FAILURE, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
+import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const HOST = '127.0.0.1'
@@ -277,31 +278,6 @@ function recordWarning(line: string, warnings: { count: number; samples: string[
 // ---------------------------------------------------------------------------------------------
 // REST API
 
-interface Api {
-  <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>
-}
-
-function restClient(baseUrl: string, token?: string): Api {
-  return async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(baseUrl + path, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`)
-    return (text ? JSON.parse(text) : undefined) as T
-  }
-}
-
-interface Credentials {
-  id: string
-  secret: string
-}
-
 /** One button per household (one open incident per household and category), a few communities. */
 async function provisionButtons(api: Api, count: number): Promise<Credentials[]> {
   const communityCount = Math.min(10, Math.ceil(count / 1000))
@@ -538,8 +514,7 @@ async function platformPhase(opts: Options, tempDir: string, register: (cleanup:
   const mqttPort = Number(platform.ready.mqtt)
   const alive = <T>(work: Promise<T>) => Promise.race([work, platform.crashed])
 
-  const { token } = await alive(restClient(httpUrl)<{ token: string }>('POST', '/api/login', { username: 'admin', password: adminPassword }))
-  const api = restClient(httpUrl, token)
+  const { token, api } = await alive(loginAdmin(httpUrl, adminPassword))
 
   log(`provisioning ${opts.devices} buttons through the REST API (${REST_CONCURRENCY} requests at a time)…`)
   const provisionStarted = performance.now()

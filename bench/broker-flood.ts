@@ -31,6 +31,7 @@ import { remainingLength } from '../firmware-sim/fuzz.js'
 import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
 import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
+import { loginAdmin, type Credentials } from './lib/rest.js'
 import { deviceTopic } from '../src/contract/index.js'
 
 const HOST = '127.0.0.1'
@@ -140,29 +141,13 @@ const rank = (sorted: number[], q: number) => sorted[Math.max(0, Math.ceil(q * s
 // ---------------------------------------------------------------------------------------------
 // REST: log in and provision two buttons (the SOS sender and the PUBLISH attacker)
 
-interface Credentials {
-  id: string
-  secret: string
-}
-
-async function rest<T>(baseUrl: string, token: string | null, method: 'POST', path: string, body: unknown): Promise<T> {
-  const res = await fetch(baseUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  })
-  const text = await res.text()
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`)
-  return JSON.parse(text) as T
-}
-
 /** One community, one household per button (as bench/alarm-latency.ts provisions them). */
 async function provision(httpUrl: string, adminPassword: string): Promise<{ sos: Credentials; attacker: Credentials }> {
-  const { token } = await rest<{ token: string }>(httpUrl, null, 'POST', '/api/login', { username: 'admin', password: adminPassword })
-  const { id: communityId } = await rest<{ id: string }>(httpUrl, token, 'POST', '/api/communities', { name: '压测社区', street: '基准街道' })
+  const { api } = await loginAdmin(httpUrl, adminPassword)
+  const { id: communityId } = await api<{ id: string }>('POST', '/api/communities', { name: '压测社区', street: '基准街道' })
   const button = async (id: string, n: number) => {
-    const household = await rest<{ id: string }>(httpUrl, token, 'POST', '/api/households', { communityId, elderName: `老人 ${n}`, address: `基准路 ${n} 号` })
-    return rest<Credentials>(httpUrl, token, 'POST', '/api/devices', { id, householdId: household.id, kind: 'button' })
+    const household = await api<{ id: string }>('POST', '/api/households', { communityId, elderName: `老人 ${n}`, address: `基准路 ${n} 号` })
+    return api<Credentials>('POST', '/api/devices', { id, householdId: household.id, kind: 'button' })
   }
   return { sos: await button('flood-sos', 1), attacker: await button('flood-attacker', 2) }
 }

@@ -36,6 +36,7 @@ import { NOT_LOGGED_IN, type DeviceCounters } from '../src/ingest/stats.js'
 import { createCleanup } from './lib/cleanup.js'
 import { startAttacker, type AttackPlan, type AttackReport } from './lib/fuzz-attacker.js'
 import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
+import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
 
 const HOST = '127.0.0.1'
 const SOS_INTERVAL_MS = 200
@@ -154,26 +155,6 @@ function cpuSeconds(pid: number): number {
 // ---------------------------------------------------------------------------------------------
 // REST
 
-type Api = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => Promise<T>
-
-function restClient(baseUrl: string, token?: string): Api {
-  return async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(baseUrl + path, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`)
-    return (text ? JSON.parse(text) : undefined) as T
-  }
-}
-
-interface Credentials {
-  id: string
-  secret: string
-}
-
 interface Fleet {
   api: Api
   token: string
@@ -189,8 +170,7 @@ interface Fleet {
  * borrow (the victim) in another, each in a household of its own.
  */
 async function provision(httpUrl: string, adminPassword: string, devices: number): Promise<Fleet> {
-  const { token } = await restClient(httpUrl)<{ token: string }>('POST', '/api/login', { username: 'admin', password: adminPassword })
-  const api = restClient(httpUrl, token)
+  const { token, api } = await loginAdmin(httpUrl, adminPassword)
   const community = (name: string) => api<{ id: string }>('POST', '/api/communities', { name, street: '基准街道' }).then((c) => c.id)
   const sosCommunity = await community('压测社区')
   const fuzzCommunity = await community('攻击者社区')
