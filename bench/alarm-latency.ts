@@ -29,6 +29,7 @@ import { deviceTopic } from '../src/contract/index.js'
 import { connectRawDevice, SUBACK_FAILURE, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
 import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
+import { withTimeout } from './lib/wait.js'
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const HOST = '127.0.0.1'
@@ -110,14 +111,6 @@ function countFlag(name: string, raw: string, min: number): number {
 // Small helpers
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} not received within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
 
 /** Runs fn(0..count-1) with at most `limit` at a time; stops starting new ones after a failure. */
 async function forEachLimit(count: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {

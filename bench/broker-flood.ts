@@ -32,6 +32,8 @@ import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
 import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
 import { loginAdmin, type Credentials } from './lib/rest.js'
+import { startSosPresser } from './lib/sos.js'
+import { withTimeout } from './lib/wait.js'
 import { deviceTopic } from '../src/contract/index.js'
 
 const HOST = '127.0.0.1'
@@ -116,14 +118,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} not received within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
 /** Resolves on the first of `events` on `emitter` (never rejects), removing its listeners. */
 function firstOf(emitter: NodeJS.EventEmitter, events: string[]): Promise<void> {
   return new Promise((resolve) => {
@@ -160,31 +154,17 @@ type SosSample = { ok: true; ms: number } | { ok: false; error: string }
 /** One SOS at QoS 1 every 200 ms, each timed to its PUBACK, until stop(). */
 function startSos(device: RawDevice) {
   const topic = deviceTopic(device.deviceId, 'alarm')
-  const tag = Date.now().toString(36)
-  const samples: SosSample[] = []
-  const running: Promise<void>[] = []
-  let i = 0
-  const timer = setInterval(() => {
+  return startSosPresser(SOS_INTERVAL_MS, (id): Promise<SosSample> => {
     const t0 = performance.now()
-    const acked = device.publish(topic, { id: `sos-${tag}-${i++}`, ts: Date.now(), type: 'sos' }, 1)
-    running.push(
-      withTimeout(acked, SOS_TIMEOUT_MS, 'PUBACK').then(
-        () => void samples.push({ ok: true, ms: performance.now() - t0 }),
-        (err: unknown) => {
-          acked.catch(() => undefined)
-          samples.push({ ok: false, error: errorMessage(err) })
-        },
-      ),
+    const acked = device.publish(topic, { id, ts: Date.now(), type: 'sos' }, 1)
+    return withTimeout(acked, SOS_TIMEOUT_MS, 'PUBACK').then(
+      () => ({ ok: true, ms: performance.now() - t0 }),
+      (err: unknown) => {
+        acked.catch(() => undefined)
+        return { ok: false, error: errorMessage(err) }
+      },
     )
-  }, SOS_INTERVAL_MS)
-  return {
-    /** Stops sending and waits for the PUBACKs still due (at most 10 s). */
-    async stop(): Promise<SosSample[]> {
-      clearInterval(timer)
-      await Promise.all(running)
-      return samples
-    },
-  }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ import { createCleanup } from './lib/cleanup.js'
 import { startAttacker, type AttackPlan, type AttackReport } from './lib/fuzz-attacker.js'
 import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
 import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
+import { startSosPresser } from './lib/sos.js'
+import { withTimeout } from './lib/wait.js'
 
 const HOST = '127.0.0.1'
 const SOS_INTERVAL_MS = 200
@@ -120,14 +122,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
 const fmt = (n: number) => n.toLocaleString('en')
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} not received within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
 
 /** Nearest-rank percentile of sorted values. */
 const rank = (sorted: number[], q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
@@ -252,32 +246,20 @@ type Operator = Awaited<ReturnType<typeof connectOperator>>
 /** One SOS at QoS 1 every 200 ms, each timed to its PUBACK and to the operator's push, until stop(). */
 function startSos(device: RawDevice, operator: Operator, phase: () => Phase) {
   const topic = deviceTopic(device.deviceId, 'alarm')
-  const tag = Date.now().toString(36)
-  const samples: SosSample[] = []
-  const running: Promise<void>[] = []
-  let i = 0
-  const press = async (id: string, p: Phase) => {
+  return startSosPresser(SOS_INTERVAL_MS, async (id): Promise<SosSample> => {
+    const p = phase()
     const pushed = operator.pushOf(id)
     const t0 = performance.now()
     const acked = device.publish(topic, { id, ts: Date.now(), type: 'sos' }, 1).then(() => performance.now())
     const [ack, push] = await Promise.allSettled([withTimeout(acked, SOS_TIMEOUT_MS, 'PUBACK'), withTimeout(pushed, SOS_TIMEOUT_MS, 'operator push')])
     acked.catch(() => undefined)
-    samples.push({
+    return {
       phase: p,
       pubackMs: ack.status === 'fulfilled' ? ack.value - t0 : null,
       pushMs: push.status === 'fulfilled' ? push.value - t0 : null,
       error: ack.status === 'rejected' ? errorMessage(ack.reason) : push.status === 'rejected' ? errorMessage(push.reason) : null,
-    })
-  }
-  const timer = setInterval(() => running.push(press(`sos-${tag}-${i++}`, phase())), SOS_INTERVAL_MS)
-  return {
-    /** Stops pressing and waits for the answers still due (at most 10 s). */
-    async stop(): Promise<SosSample[]> {
-      clearInterval(timer)
-      await Promise.all(running)
-      return samples
-    },
-  }
+    }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
