@@ -28,6 +28,7 @@ import { io, type Socket } from 'socket.io-client'
 import { deviceTopic } from '../src/contract/index.js'
 import { connectRawDevice, SUBACK_FAILURE, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
+import { platformEnv } from './lib/platform.js'
 import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
 import { withTimeout } from './lib/wait.js'
 
@@ -485,16 +486,7 @@ async function platformPhase(opts: Options, tempDir: string, register: (cleanup:
     'platform',
     'src/main.ts',
     {
-      ...process.env,
-      ANJU_HTTP_HOST: HOST,
-      ANJU_HTTP_PORT: '0',
-      ANJU_MQTT_HOST: HOST,
-      ANJU_MQTT_PORT: '0',
-      ANJU_DB_PATH: join(tempDir, 'anju.db'),
-      ANJU_DEMO: 'false',
-      ANJU_DEMO_FLEET_FILE: join(tempDir, 'demo-fleet.json'),
-      ANJU_ADMIN_PASSWORD: adminPassword,
-      ANJU_LOG_LEVEL: 'warn',
+      ...platformEnv(tempDir, adminPassword),
       // The whole fleet comes from one address here; in the field each device has its own
       // (or a carrier NAT's) address, which the per-address caps are sized for (docs/security.md §broker).
       ANJU_MQTT_MAX_CONNECTIONS_PER_ADDRESS: String(opts.devices + 100),

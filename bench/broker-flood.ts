@@ -30,7 +30,7 @@ import { generate, parser, type Packet } from 'mqtt-packet'
 import { remainingLength } from '../firmware-sim/fuzz.js'
 import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
-import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
+import { platformEnv, rssKiB, startPlatform, type Platform } from './lib/platform.js'
 import { loginAdmin, type Credentials } from './lib/rest.js'
 import { startSosPresser } from './lib/sos.js'
 import { withTimeout } from './lib/wait.js'
@@ -328,18 +328,7 @@ interface Run {
 async function runPhase(kind: PhaseKind, limits: Limits, opts: Options, dir: string, register: (fn: () => Promise<void>) => void): Promise<Run> {
   mkdirSync(dir, { recursive: true })
   const adminPassword = randomBytes(12).toString('base64url')
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ANJU_HTTP_HOST: HOST,
-    ANJU_HTTP_PORT: '0',
-    ANJU_MQTT_HOST: HOST,
-    ANJU_MQTT_PORT: '0',
-    ANJU_DB_PATH: join(dir, 'anju.db'),
-    ANJU_DEMO: 'false',
-    ANJU_DEMO_FLEET_FILE: join(dir, 'demo-fleet.json'),
-    ANJU_ADMIN_PASSWORD: adminPassword,
-    ANJU_LOG_LEVEL: 'warn',
-  }
+  const env = platformEnv(dir, adminPassword)
   for (const [name, off] of Object.entries(LIMIT_VARS)) {
     if (limits === 'off') env[name] = off
     else delete env[name]
@@ -348,10 +337,7 @@ async function runPhase(kind: PhaseKind, limits: Limits, opts: Options, dir: str
   log(`${kind} / limits ${limits}: starting the platform…`)
   const platform = await startPlatform(env)
   register(() => platform.stop())
-  const alive = <T>(work: Promise<T>) =>
-    Promise.race([work, platform.crashed.then((): never => {
-      throw new Error(`platform ${platform.crash}`)
-    })])
+  const alive = platform.alive
 
   const { sos: sosCreds, attacker: attackerCreds } = await alive(provision(platform.httpUrl, adminPassword))
   const sosDevice = await alive(connectRawDevice({ host: HOST, port: platform.mqttPort, deviceId: sosCreds.id, secret: sosCreds.secret }))

@@ -35,7 +35,7 @@ import { deviceTopic } from '../src/contract/index.js'
 import { NOT_LOGGED_IN, type DeviceCounters } from '../src/ingest/stats.js'
 import { createCleanup } from './lib/cleanup.js'
 import { startAttacker, type AttackPlan, type AttackReport } from './lib/fuzz-attacker.js'
-import { rssKiB, startPlatform, type Platform } from './lib/platform.js'
+import { platformEnv, rssKiB, startPlatform, type Platform } from './lib/platform.js'
 import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
 import { startSosPresser } from './lib/sos.js'
 import { withTimeout } from './lib/wait.js'
@@ -308,27 +308,9 @@ interface Run {
 async function run(opts: Options, dir: string, register: (fn: () => Promise<void> | void) => void): Promise<Run> {
   const adminPassword = randomBytes(12).toString('base64url')
   log('starting the platform (node --import tsx src/main.ts)…')
-  const platform = await startPlatform({
-    ...process.env,
-    ANJU_HTTP_HOST: HOST,
-    ANJU_HTTP_PORT: '0',
-    ANJU_MQTT_HOST: HOST,
-    ANJU_MQTT_PORT: '0',
-    ANJU_DB_PATH: join(dir, 'anju.db'),
-    ANJU_DEMO: 'false',
-    ANJU_DEMO_FLEET_FILE: join(dir, 'demo-fleet.json'),
-    ANJU_ADMIN_PASSWORD: adminPassword,
-    ANJU_LOG_LEVEL: 'warn',
-    ...NO_RATE_LIMIT,
-  })
+  const platform = await startPlatform({ ...platformEnv(dir, adminPassword), ...NO_RATE_LIMIT })
   register(() => platform.stop())
-  const alive = <T>(work: Promise<T>) =>
-    Promise.race([
-      work,
-      platform.crashed.then((): never => {
-        throw new Error(`platform ${platform.crash}`)
-      }),
-    ])
+  const alive = platform.alive
 
   const fleet = await alive(provision(platform.httpUrl, adminPassword, opts.devices))
   const operator = await alive(connectOperator(platform.httpUrl, fleet.token, fleet.sos.id, fleet.fuzzCommunity))

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -21,6 +22,8 @@ export interface Platform {
   crashed: Promise<void>
   /** pino lines at warn (40) or above: how many, the first three, and how many of each message. */
   warnings: { count: number; samples: string[]; byMessage: Map<string, number> }
+  /** `work`, unless the platform exits unasked first: then it rejects with how. */
+  alive<T>(work: Promise<T>): Promise<T>
   stop(): Promise<void>
 }
 
@@ -32,7 +35,27 @@ process.on('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 })
 
-/** Starts src/main.ts with `env` (bind it to 127.0.0.1, ports 0) and waits for its banner. */
+/**
+ * The caller's environment for a platform of a benchmark's own: bound to 127.0.0.1 on ephemeral
+ * ports, its database and demo fleet file in `dir`, no demo data, `adminPassword` for the admin,
+ * logging at warn and above.
+ */
+export function platformEnv(dir: string, adminPassword: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ANJU_HTTP_HOST: HOST,
+    ANJU_HTTP_PORT: '0',
+    ANJU_MQTT_HOST: HOST,
+    ANJU_MQTT_PORT: '0',
+    ANJU_DB_PATH: join(dir, 'anju.db'),
+    ANJU_DEMO: 'false',
+    ANJU_DEMO_FLEET_FILE: join(dir, 'demo-fleet.json'),
+    ANJU_ADMIN_PASSWORD: adminPassword,
+    ANJU_LOG_LEVEL: 'warn',
+  }
+}
+
+/** Starts src/main.ts with `env` (bind it to 127.0.0.1, ports 0: see platformEnv) and waits for its banner. */
 export function startPlatform(env: NodeJS.ProcessEnv): Promise<Platform> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
@@ -58,6 +81,13 @@ export function startPlatform(env: NodeJS.ProcessEnv): Promise<Platform> {
       platform.crash = `exited unexpectedly (${how})${stderrTail.trim() ? `: ${stderrTail.trim().slice(-600)}` : ''}`
     }),
     warnings,
+    alive: <T>(work: Promise<T>) =>
+      Promise.race([
+        work,
+        platform.crashed.then((): never => {
+          throw new Error(`platform ${platform.crash}`)
+        }),
+      ]),
     async stop() {
       if (stopping || child.exitCode !== null || child.signalCode !== null) return
       stopping = true
