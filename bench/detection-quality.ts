@@ -28,6 +28,7 @@ import { detectorOverrideSchema, resolveSettings, type DetectorOverride } from '
 import { createIncidents, type IncidentEvents } from '../src/incidents/service.js'
 import type { Incident } from '../src/incidents/model.js'
 import { createDeviceHealth } from '../src/ingest/device-health.js'
+import { loadConfig } from '../src/config.js'
 import { createTelemetryDedup } from '../src/ingest/dedup.js'
 import { createDeviceRates } from '../src/ingest/rates.js'
 import { createIngest, type IngestEvents } from '../src/ingest/ingest.js'
@@ -161,9 +162,11 @@ async function main(): Promise<void> {
   const registry = registryRepository(db)
   const incidents = createIncidents({ db, clock, bus, log })
   const health = createDeviceHealth({ db, clock, log, flushEveryMs: HOUR })
-  // No history store here: a reading the district sends is never sent again, and the default rate holds.
+  // No history store here: a reading the district sends is never sent again. The platform's default rate holds.
   const noHistory = { hasMessage: async () => false, newestOf: async () => null }
-  const ingest = createIngest({ incidents, health, stats: createIngestStats(), bus, clock, log, dedup: createTelemetryDedup(noHistory), rates: createDeviceRates({ perSecond: 10, burst: 300 }, () => clock.now()) })
+  const defaults = loadConfig({})
+  const rates = createDeviceRates({ perSecond: defaults.ANJU_DEVICE_RATE_PER_S, burst: defaults.ANJU_DEVICE_RATE_BURST }, () => clock.now())
+  const ingest = createIngest({ incidents, health, stats: createIngestStats(), bus, clock, log, dedup: createTelemetryDedup(noHistory, { platformNow: () => clock.now() }), rates })
   const detectors = createDetectors({ states: detectorStatesIn(db), registry, incidents, bus, clock, log, flushEveryMs: HOUR })
 
   // ── the district, registered as an operator would ──────────────────────────

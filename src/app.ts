@@ -45,6 +45,7 @@ import { createTelemetrySink } from './telemetry/sink.js'
 import { historyPathBeside, openHistoryStore, type HistoryLocation } from './store/history.js'
 import { systemClock, virtualClock, type Clock, type VirtualClock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
+import { logPacer } from './shared/recent.js'
 import { openPostgres, openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
 import { telemetryRepository } from './store/telemetry.js'
@@ -166,6 +167,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
   const ingestLog = log.child({ component: 'ingest' })
+  const storeErrorLog = logPacer()
   const ingest = createIngest({
     incidents,
     health,
@@ -174,7 +176,13 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     clock,
     log: ingestLog,
     metrics: metrics.ingest,
-    dedup: createTelemetryDedup(telemetryRepository(historyDb), { onStoreError: (err) => ingestLog.warn({ err }, 'history store did not answer whether a reading was sent before; taken as new') }),
+    dedup: createTelemetryDedup(telemetryRepository(historyDb), {
+      platformNow: () => clock.now(),
+      onStoreError: (err) => {
+        const held = storeErrorLog.due('history')
+        if (held !== null) ingestLog.warn({ err, ...(held > 0 ? { heldBack: held } : {}) }, 'history store did not answer whether a reading was sent before; taken as new')
+      },
+    }),
     rates: createDeviceRates({ perSecond: config.ANJU_DEVICE_RATE_PER_S, burst: config.ANJU_DEVICE_RATE_BURST }, () => clock.now()),
   })
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS,

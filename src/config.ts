@@ -67,7 +67,7 @@ export const configSchema = z.object({
   ANJU_MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(5000).describe('MQTT connections open at once from one address (devices behind a carrier NAT share one)'),
   ANJU_MQTT_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(64).describe('connections from one address that have not yet logged in'),
   ANJU_DEVICE_RATE_PER_S: z.coerce.number().positive().max(100_000).default(10).describe("messages a second one device may send, sustained (MQTT and HTTP ingest); telemetry and status over it are dropped and counted, an alarm never is"),
-  ANJU_DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(300).describe('messages one device may send at once after a quiet spell (a meter uploading a day of buffered readings sends about 100)'),
+  ANJU_DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(1000).describe('messages one device may send at once after a quiet spell (a meter uploading four days of 15-minute readings sends 384)'),
 }).superRefine((c, ctx) => {
   // InfluxDB takes all four or none: a half-configured writer would fail on every batch.
   const influx = ['ANJU_INFLUX_URL', 'ANJU_INFLUX_TOKEN', 'ANJU_INFLUX_ORG', 'ANJU_INFLUX_BUCKET'] as const

@@ -54,7 +54,8 @@ export const ingestRoutes: FastifyPluginAsyncZod<ApiContext & { ingest: Ingest }
         return reply.code(503).send({ error: 'UNAVAILABLE', message: 'not recorded; send the same message again' })
       }
       if (result === 'limited') {
-        const retryAfter = ctx.ingest.retryAfterS(deviceId)
+        // At least a second: the bucket may have filled a little since the message was limited.
+        const retryAfter = Math.max(1, ctx.ingest.retryAfterS(deviceId))
         return reply.code(429).header('retry-after', String(retryAfter)).send({ error: 'TOO_MANY_ATTEMPTS', message: `over this device's publish rate; send it again in ${retryAfter} s` })
       }
       if (result === 'dropped') {

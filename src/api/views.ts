@@ -66,7 +66,7 @@ export const householdSummary = householdView.omit({ keySafe: true, medicalNotes
 
 export function summaryOf(h: z.infer<typeof householdView>): z.infer<typeof householdSummary> {
   const { keySafe, medicalNotes, ...rest } = h
-  return { ...rest, hasKeySafe: keySafe !== null, hasMedicalNotes: medicalNotes !== null }
+  return { ...rest, hasKeySafe: Boolean(keySafe), hasMedicalNotes: Boolean(medicalNotes) }
 }
 
 export const deviceView = z.object({

@@ -2,17 +2,22 @@
  * A reading sent again is one reading (docs/device-contract.md §4 `id`): after a reconnect, a
  * restart of the platform, or a vendor platform's retry hours later. Three places know an id:
  *  - the last seconds of readings, in memory, until the history worker has surely written them;
- *  - the history store, which keeps each reading's id as long as the reading itself
- *    (`ANJU_TELEMETRY_RETENTION_DAYS`), unique per device;
+ *  - the history store, which keeps each reading's id and time as long as the reading itself
+ *    (`ANJU_TELEMETRY_RETENTION_DAYS`);
  *  - each device's newest reading time: a message sent again carries its original `ts`, so one
  *    newer than anything the device has sent is new, and needs no question to the store.
- * The store is asked only when a message could be one sent again: not newer than the device's
- * newest, without a usable `ts`, or the device's first since start. Its answer may take a
- * moment; the device's later messages wait behind it, so a device's readings stay in order.
+ * A resend is the same id *at the same time*: a replaced unit, or firmware whose counter starts
+ * again, reuses ids with new times, and those readings are new. Without `ts` only the last
+ * RESEND_WINDOW_MS count. The store is asked only when a message could be one sent again: not
+ * newer than the device's newest, without a usable `ts`, or the device's first since start. Its
+ * answer may take a moment (at most `storeTimeoutMs`, then the reading is taken as new); the
+ * device's later messages wait behind it, so a device's readings stay in order.
  */
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js'
+
 export interface ReadingIds {
-  /** Whether the store keeps a reading with this message id from this device. */
-  hasMessage(deviceId: string, msgId: string): Promise<boolean>
+  /** Whether the store keeps a reading with this message id from this device, at `at` (or, when null, at or after `since`). */
+  hasMessage(deviceId: string, msgId: string, at: number | null, since: number): Promise<boolean>
   /** The time of the newest reading the store keeps from this device. */
   newestOf(deviceId: string): Promise<number | null>
 }
@@ -21,16 +26,33 @@ export type Seen = 'new' | 'duplicate'
 
 /** Long enough for the sink's batch (once a second) to reach the store through its worker. */
 const UNWRITTEN_MS = 10_000
+/** A reading without `ts` is a resend only this long (as an alarm's id, incidents/service.ts). */
+export const RESEND_WINDOW_MS = 24 * 3_600_000
 
 /**
  * `now`: wall time (it measures how long the worker may take to write, not the platform's day).
  * `maxUnwritten` bounds the in-memory ids under a flood; past it the oldest go first and the
  * store's unique key still keeps the history right.
  */
-export function createTelemetryDedup(store: ReadingIds, options: { now?: () => number; maxUnwritten?: number; onStoreError?: (err: unknown) => void } = {}) {
+export function createTelemetryDedup(
+  store: ReadingIds,
+  options: {
+    /** Wall time: how long the worker may take to write, and the store to answer, are physical. */
+    now?: () => number
+    timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>
+    /** The platform's clock: how long ago a reading without `ts` counts as a resend. */
+    platformNow?: () => number
+    maxUnwritten?: number
+    storeTimeoutMs?: number
+    onStoreError?: (err: unknown) => void
+  } = {},
+) {
+  const timers = options.timers ?? systemClock()
   const now = options.now ?? (() => performance.now())
+  const platformNow = options.platformNow ?? (() => Date.now())
   const maxUnwritten = options.maxUnwritten ?? 200_000
-  /** `${device}\n${id}` → when it was accepted; in insertion order, so the oldest are first. */
+  const storeTimeoutMs = options.storeTimeoutMs ?? 2000
+  /** `${device}\n${id}\n${time}` → when it was accepted; in insertion order, so the oldest are first. */
   const unwritten = new Map<string, number>()
   /** Each device's newest reading time; absent until its first message since start was checked with the store. */
   const newest = new Map<string, number | null>()
@@ -67,15 +89,21 @@ export function createTelemetryDedup(store: ReadingIds, options: { now?: () => n
     if (!newest.has(deviceId)) newest.set(deviceId, await store.newestOf(deviceId))
     const known = fromMemory(deviceId, key, at)
     if (known) return known
-    return (await store.hasMessage(deviceId, msgId)) ? 'duplicate' : accept(deviceId, key, at)
+    return (await store.hasMessage(deviceId, msgId, at, platformNow() - RESEND_WINDOW_MS)) ? 'duplicate' : accept(deviceId, key, at)
   }
 
-  /** A store that cannot answer must not cost the reading: taken twice is better than lost. */
-  function failOpen(deviceId: string, key: string, at: number | null) {
-    return (err: unknown): Seen => {
-      options.onStoreError?.(err)
-      return accept(deviceId, key, at)
-    }
+  /** A store that cannot answer in time must not cost or hold back the reading: taken twice is better than lost or late. */
+  function answerInTime(deviceId: string, msgId: string, key: string, at: number | null): Promise<Seen> {
+    let timer: TimerHandle | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = timers.setTimeout(() => reject(new Error(`the history store did not answer within ${storeTimeoutMs} ms`)), storeTimeoutMs)
+    })
+    return Promise.race([fromStore(deviceId, msgId, key, at), late])
+      .catch((err: unknown): Seen => {
+        options.onStoreError?.(err)
+        return accept(deviceId, key, at)
+      })
+      .finally(() => timer && timers.clearTimeout(timer))
   }
 
   return {
@@ -84,13 +112,14 @@ export function createTelemetryDedup(store: ReadingIds, options: { now?: () => n
      * when the device's `ts` was taken (contract §4), else null. A promise only when the store is asked.
      */
     check(deviceId: string, msgId: string, at: number | null): Seen | Promise<Seen> {
-      const key = `${deviceId}\n${msgId}`
+      // A resend carries its original time; the same id at another time is another reading.
+      const key = `${deviceId}\n${msgId}\n${at ?? '-'}`
       const before = waiting.get(deviceId)
       if (!before) {
         const known = fromMemory(deviceId, key, at)
         if (known) return known
       }
-      const answer = (before ?? Promise.resolve()).then(() => fromStore(deviceId, msgId, key, at)).catch(failOpen(deviceId, key, at))
+      const answer = (before ?? Promise.resolve()).then(() => answerInTime(deviceId, msgId, key, at))
       waiting.set(deviceId, answer)
       const done = () => {
         if (waiting.get(deviceId) === answer) waiting.delete(deviceId)

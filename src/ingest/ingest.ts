@@ -67,6 +67,8 @@ export interface IngestEvents {
 export type IngestResult = 'accepted' | 'duplicate' | 'dropped' | 'limited'
 
 const OVER_RATE = 'over the device publish rate'
+/** Check-in answers a button's retransmission is recognised among (it answers one prompt at a time). */
+const RECENT_ANSWERS = 16
 
 export function createIngest(deps: {
   incidents: Incidents
@@ -82,8 +84,10 @@ export function createIngest(deps: {
   rates: DeviceRates
 }) {
   const { incidents, health, stats, bus, clock, log, metrics, dedup, rates } = deps
-  /** Every dropped message is counted; the log has a line a minute per device. */
+  /** Every dropped message is counted; the log has a line a minute per device and topic (an alarm's, every one). */
   const dropLog = logPacer()
+  /** Check-in answers are never in the history store: each button's last ones are remembered here. */
+  const recentAnswers = new Map<string, string[]>()
 
   function seen(device: DeviceIdentity, channel: UplinkChannel, at: number, update: { online?: boolean; battery?: number; fw?: string; caps?: string[] } = {}): void {
     const { caps, ...recorded } = update
@@ -101,7 +105,13 @@ export function createIngest(deps: {
 
   function drop(deviceId: string, channel: UplinkChannel, reason: string, result: IngestResult = 'dropped'): IngestResult {
     stats.count(deviceId, 'dropped', reason)
-    const held = dropLog.due(deviceId)
+    // An alarm that could not be read may be an elder's call: its installer must see every one
+    // (within the device's rate; a flood past it is paced like any other).
+    if (channel === 'alarm' && reason !== OVER_RATE) {
+      log.error({ deviceId, channel, reason }, 'alarm message dropped')
+      return result
+    }
+    const held = dropLog.due(`${deviceId}\n${channel}`)
     if (held !== null) log.warn({ deviceId, channel, reason, ...(held > 0 ? { heldBack: held } : {}) }, 'device message dropped')
     return result
   }
@@ -128,14 +138,18 @@ export function createIngest(deps: {
 
   /**
    * A check-in answer is no alarm: nothing to commit before the PUBACK, only the detectors to
-   * tell (contract v1.1 §cmd `checkin`). A retransmission is recognised by its id like telemetry.
+   * tell (contract v1.1 §cmd `checkin`). It keeps to the device's rate like telemetry (a button
+   * answers a prompt once; a flood of answers is no elder's doing), and a retransmission is
+   * recognised among the button's last answers.
    */
-  async function answered(device: DeviceIdentity, messageId: string, ref: string, at: number, battery: number | undefined): Promise<IngestResult> {
+  function answered(device: DeviceIdentity, messageId: string, ref: string, at: number, battery: number | undefined): IngestResult {
     seen(device, 'alarm', at, battery === undefined ? {} : { battery })
-    if ((await dedup.check(device.id, messageId, null)) === 'duplicate') {
+    const recent = recentAnswers.get(device.id) ?? []
+    if (recent.includes(messageId)) {
       stats.count(device.id, 'duplicate')
       return 'duplicate'
     }
+    recentAnswers.set(device.id, [...recent.slice(-(RECENT_ANSWERS - 1)), messageId])
     stats.count(device.id, 'accepted')
     bus.emit('checkin.answered', { deviceId: device.id, householdId: device.householdId, ref, at })
     return 'accepted'
@@ -151,12 +165,13 @@ export function createIngest(deps: {
     const receivedAt = clock.now()
     switch (channel) {
       case 'alarm': {
+        // Counted toward the rate like any message; only an alarm passes over it.
+        const withinRate = rates.take(device.id)
         const decoded = decodePayload(alarmPayload, payload)
-        if (!decoded.ok) return drop(device.id, channel, decoded.reason)
+        if (!decoded.ok) return withinRate ? drop(device.id, channel, decoded.reason) : drop(device.id, channel, OVER_RATE, 'limited')
         const alarm = decoded.value
-        // Never held back by the rate: it counts toward it.
-        rates.spend(device.id)
-        if (alarm.type === 'checkin_ok') return answered(device, alarm.id, alarm.ref, eventTime(alarm.ts, receivedAt).at, alarm.battery)
+        if (alarm.type === 'checkin_ok') return withinRate ? answered(device, alarm.id, alarm.ref, eventTime(alarm.ts, receivedAt).at, alarm.battery) : drop(device.id, channel, OVER_RATE, 'limited')
+        if (!withinRate) rates.spend(device.id)
         const result = await raise(device, alarm.id, alarm.type, receivedAt, alarm.ts)
         // After the commit: the alarm's PUBACK and push wait for nothing else.
         seen(device, 'alarm', receivedAt, alarm.battery === undefined ? {} : { battery: alarm.battery })

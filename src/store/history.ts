@@ -50,11 +50,12 @@ const migrations: Record<string, Migration> = {
   },
   '0003_reading_ids': {
     async up(db: Kysely<unknown>) {
-      // A reading's message id, kept as long as the reading: a device that sends it again is
-      // recognised (docs/device-contract.md §4 `id`), and the store never holds it twice. NULL
+      // A reading's message id, kept as long as the reading: a device that sends it again (the
+      // same id at the same time) is recognised (docs/device-contract.md §4 `id`), and the store
+      // never holds it twice; a reused id at a new time (a replaced unit) is a new reading. NULL
       // (a battery level from a status, a reading kept before ids were) never conflicts.
       await db.schema.alterTable('telemetry_samples').addColumn('msg_id', 'text').execute()
-      await db.schema.createIndex('telemetry_by_message').unique().on('telemetry_samples').columns(['device_id', 'msg_id']).execute()
+      await db.schema.createIndex('telemetry_by_message').unique().on('telemetry_samples').columns(['device_id', 'msg_id', 'at']).execute()
       // The newest reading of a device: whether a message could be one sent again at all.
       await db.schema.createIndex('telemetry_by_device').on('telemetry_samples').columns(['device_id', 'at']).execute()
     },

@@ -32,11 +32,11 @@ export function telemetryRepository(db: Db) {
 
   return {
     async insert(samples: readonly Sample[]): Promise<void> {
-      // SQLite allows 32,766 bound variables: 6 a row.
+      // SQLite allows 32,766 bound variables: 7 a row.
       for (let i = 0; i < samples.length; i += 1000) {
         const rows = samples.slice(i, i + 1000).map((s) => ({ household_id: s.householdId, device_id: s.deviceId, kind: s.kind, at: s.at, value: s.value, value2: s.value2, msg_id: s.msgId ?? null }))
-        // A reading sent again (the same device and message id) is kept once.
-        await db.insertInto('telemetry_samples').values(rows).onConflict((oc) => oc.columns(['device_id', 'msg_id']).doNothing()).execute()
+        // A reading sent again (the same device, message id and time) is kept once.
+        await db.insertInto('telemetry_samples').values(rows).onConflict((oc) => oc.columns(['device_id', 'msg_id', 'at']).doNothing()).execute()
       }
     },
 
@@ -63,9 +63,10 @@ export function telemetryRepository(db: Db) {
       return row && toSample(row)
     },
 
-    /** Whether a reading with this message id from this device is kept. */
-    async hasMessage(deviceId: string, msgId: string): Promise<boolean> {
-      const row = await db.selectFrom('telemetry_samples').select('at').where('device_id', '=', deviceId).where('msg_id', '=', msgId).limit(1).executeTakeFirst()
+    /** Whether a reading with this message id from this device is kept at `at`, or (`at` null) at or after `since`. */
+    async hasMessage(deviceId: string, msgId: string, at: number | null, since: number): Promise<boolean> {
+      const q = db.selectFrom('telemetry_samples').select('at').where('device_id', '=', deviceId).where('msg_id', '=', msgId)
+      const row = await (at === null ? q.where('at', '>=', since) : q.where('at', '=', at)).limit(1).executeTakeFirst()
       return row !== undefined
     },
 

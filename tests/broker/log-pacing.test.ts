@@ -32,6 +32,18 @@ describe('log pacing', () => {
     await device.endAsync()
   })
 
+  it('logs every alarm that could not be read (within the device rate): it may be an elder calling', async () => {
+    const fx = await provision(p)
+    const device = await connectDevice(p, fx.device)
+    await publish(device, deviceTopic(fx.device.id, 'status'), { online: 'yes' })
+    await publish(device, deviceTopic(fx.device.id, 'alarm'), { id: 'a-1', type: 'SOS' })
+    await publish(device, deviceTopic(fx.device.id, 'alarm'), { id: 'a-2', type: 'help' })
+    expect(p.app.stats.device(fx.device.id)?.dropped).toBe(3)
+    expect(lines.filter((l) => l.msg === 'alarm message dropped' && l.deviceId === fx.device.id)).toHaveLength(2)
+    expect(lines.filter((l) => l.msg === 'device message dropped' && l.deviceId === fx.device.id)).toHaveLength(1)
+    await device.endAsync()
+  })
+
   it('counts every refused publish of a logged-in device and logs one line for them', async () => {
     const fx = await provision(p)
     const other = await provision(p)

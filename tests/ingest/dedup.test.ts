@@ -1,15 +1,16 @@
 /** The decisions of telemetry idempotency and of the per-device rate, apart from any I/O (src/ingest/dedup.ts, rates.ts). */
 import { describe, expect, it } from 'vitest'
-import { createTelemetryDedup, type ReadingIds } from '../../src/ingest/dedup.js'
+import { createTelemetryDedup, RESEND_WINDOW_MS, type ReadingIds } from '../../src/ingest/dedup.js'
 import { createDeviceRates } from '../../src/ingest/rates.js'
+import { virtualClock } from '../../src/shared/clock.js'
 
 /** The history store's answers, counted: what a restarted platform would find there. */
 function storeWith(kept: Record<string, { id: string; at: number }[]> = {}) {
   const asked = { has: 0, newest: 0 }
   const ids: ReadingIds = {
-    async hasMessage(deviceId, msgId) {
+    async hasMessage(deviceId, msgId, at, since) {
       asked.has++
-      return (kept[deviceId] ?? []).some((r) => r.id === msgId)
+      return (kept[deviceId] ?? []).some((r) => r.id === msgId && (at === null ? r.at >= since : r.at === at))
     },
     async newestOf(deviceId) {
       asked.newest++
@@ -39,11 +40,43 @@ describe('telemetry dedup', () => {
 
   it('takes an older reading with a new id (a batch out of order) and one without ts only after asking the store', async () => {
     const { ids, asked } = storeWith({ 'wm-1': [{ id: 'w-9', at: 9000 }] })
-    const dedup = createTelemetryDedup(ids, { now: () => 0 })
+    const dedup = createTelemetryDedup(ids, { now: () => 0, platformNow: () => 10_000 })
     expect(await dedup.check('wm-1', 'w-5', 5000)).toBe('new')
     expect(await dedup.check('wm-1', 'w-none', null)).toBe('new')
     expect(await dedup.check('wm-1', 'w-9', null)).toBe('duplicate')
     expect(asked.has).toBe(3)
+  })
+
+  it('takes a reused id at another time as a new reading (a replaced unit, firmware whose counter starts again)', async () => {
+    const { ids } = storeWith({ 'pr-1': [{ id: 'p-1', at: 1000 }] })
+    let platform = 2000
+    const dedup = createTelemetryDedup(ids, { now: () => 0, platformNow: () => platform })
+    // The same id at its original time: sent again.
+    expect(await dedup.check('pr-1', 'p-1', 1000)).toBe('duplicate')
+    // The same id at another time, even older than the device's newest: another reading.
+    expect(await dedup.check('pr-1', 'p-1', 500)).toBe('new')
+    // In memory too.
+    expect(dedup.check('pr-1', 'p-2', 3000)).toBe('new')
+    expect(await dedup.check('pr-1', 'p-2', 2500)).toBe('new')
+    // Without ts, an id counts as sent again only within a day of the reading kept.
+    platform = 1000 + RESEND_WINDOW_MS + 1
+    expect(await dedup.check('pr-1', 'p-1', null)).toBe('new')
+  })
+
+  it('takes the reading when the store does not answer in time, and says so', async () => {
+    const clock = virtualClock(0)
+    const errors: unknown[] = []
+    const ids: ReadingIds = { hasMessage: () => new Promise(() => undefined), newestOf: async () => 5000 }
+    const dedup = createTelemetryDedup(ids, { now: () => 0, timers: clock, storeTimeoutMs: 2000, onStoreError: (err) => errors.push(err) })
+    const answer = dedup.check('wm-1', 'w-1', 1000)
+    // The store was asked and is silent: the next reading of the device waits behind it.
+    const next = dedup.check('wm-1', 'w-2', 9000)
+    await Promise.resolve()
+    await Promise.resolve()
+    clock.advance(2000)
+    expect(await answer).toBe('new')
+    expect(await next).toBe('new')
+    expect(String(errors[0])).toMatch(/did not answer within 2000 ms/)
   })
 
   it("keeps a device's messages in order while one of them waits for the store", async () => {

@@ -72,6 +72,41 @@ describe('a reading sent again is one reading', () => {
     expect((await post(p, fx, water('w-nots', undefined, 5))).body.result).toBe('duplicate')
   })
 
+  it('a unit that reuses its ids at new times (replaced, or its counter started again) is heard', async () => {
+    const p = await platform()
+    const fx = await provision(p, { kind: 'presence' })
+    const inputs = detectorInputs(p)
+    const t0 = Date.now() - 3_600_000
+    const presence = (id: string, ts: number) => ({ id, ts, kind: 'presence', occupied: true, motion: true })
+    for (let i = 1; i <= 3; i++) expect((await post(p, fx, presence(`p-${i}`, t0 + i * 1000))).body.result).toBe('accepted')
+    await p.app.telemetrySink.settle()
+    // The new unit counts from 1 again, an hour later.
+    for (let i = 1; i <= 3; i++) expect((await post(p, fx, presence(`p-${i}`, t0 + 3_600_000 + i * 1000))).body.result).toBe('accepted')
+    expect(inputs).toEqual(['p-1', 'p-2', 'p-3', 'p-1', 'p-2', 'p-3'])
+    // And the old unit's resend is still one reading.
+    expect((await post(p, fx, presence('p-2', t0 + 2000))).body.result).toBe('duplicate')
+    await p.app.telemetrySink.settle()
+    const rows = await p.app.historyDb.selectFrom('telemetry_samples').select('msg_id').where('device_id', '=', fx.device.id).execute()
+    expect(rows).toHaveLength(6)
+  })
+
+  it("a button's check-in answer sent again after others is one answer", async () => {
+    const p = await platform()
+    const fx = await provision(p)
+    const answers: string[] = []
+    p.app.bus.on('checkin.answered', 'test-answers', (e) => answers.push(e.ref))
+    const answer = (id: string, ref: string) =>
+      fetch(`${p.httpUrl}/ingest/v1/dev/${fx.device.id}/alarm`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${fx.device.id}:${fx.device.secret}`).toString('base64')}` },
+        body: JSON.stringify({ id, type: 'checkin_ok', ref }),
+      }).then(async (r) => ((await r.json()) as { result: string }).result)
+    expect(await answer('k-1', 'c-1')).toBe('accepted')
+    for (let i = 2; i <= 10; i++) expect(await answer(`k-${i}`, `c-${i}`)).toBe('accepted')
+    expect(await answer('k-1', 'c-1')).toBe('duplicate')
+    expect(answers).toHaveLength(10)
+  })
+
   it('across a restart: the same message is recognised, a newer one and an older one with a new id are taken', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anju-idem-'))
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
