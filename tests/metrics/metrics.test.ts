@@ -33,8 +33,10 @@ describe('metrics', () => {
 
       await publish(device, deviceTopic(f.device.id, 'alarm'), { id: 'm-1', ts: Date.now(), type: 'sos' })
       await waitFor(() => operator.pushes.length > 0, 5000, 'the operator push')
-      await publish(device, deviceTopic(f.device.id, 'telemetry'), { id: 't-1', ts: Date.now(), kind: 'water', totalM3: 1.5 })
-      await publish(device, deviceTopic(f.device.id, 'telemetry'), { id: 't-1', ts: Date.now(), kind: 'water', totalM3: 1.5 })
+      // Sent again: the same message, its id and its time.
+      const reading = { id: 't-1', ts: Date.now(), kind: 'water', totalM3: 1.5 }
+      await publish(device, deviceTopic(f.device.id, 'telemetry'), reading)
+      await publish(device, deviceTopic(f.device.id, 'telemetry'), reading)
       await publish(device, deviceTopic(f.device.id, 'telemetry'), '{"id":')
 
       const { status, type, text } = await scrape(SCRAPER_TOKEN)
