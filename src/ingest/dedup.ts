@@ -7,12 +7,13 @@
  *  - each device's newest reading time: a message sent again carries its original `ts`, so one
  *    newer than anything the device has sent is new, and needs no question to the store.
  * A resend is the same id *at the same time*: a replaced unit, or firmware whose counter starts
- * again, reuses ids with new times, and those readings are new. Without `ts` only the last
- * RESEND_WINDOW_MS count. The store is asked only when a message could be one sent again: not
+ * again, reuses ids with new times, and those readings are new. Without `ts`, an id counts as
+ * sent again for as long as an alarm's does (DEDUP_WINDOW_MS). The store is asked only when a message could be one sent again: not
  * newer than the device's newest, without a usable `ts`, or the device's first since start. Its
  * answer may take a moment (at most `storeTimeoutMs`, then the reading is taken as new); the
  * device's later messages wait behind it, so a device's readings stay in order.
  */
+import { DEDUP_WINDOW_MS } from '../incidents/service.js'
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js'
 
 export interface ReadingIds {
@@ -26,14 +27,7 @@ export type Seen = 'new' | 'duplicate'
 
 /** Long enough for the sink's batch (once a second) to reach the store through its worker. */
 const UNWRITTEN_MS = 10_000
-/** A reading without `ts` is a resend only this long (as an alarm's id, incidents/service.ts). */
-export const RESEND_WINDOW_MS = 24 * 3_600_000
 
-/**
- * `now`: wall time (it measures how long the worker may take to write, not the platform's day).
- * `maxUnwritten` bounds the in-memory ids under a flood; past it the oldest go first and the
- * store's unique key still keeps the history right.
- */
 export function createTelemetryDedup(
   store: ReadingIds,
   options: {
@@ -42,6 +36,7 @@ export function createTelemetryDedup(
     timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>
     /** The platform's clock: how long ago a reading without `ts` counts as a resend. */
     platformNow?: () => number
+    /** Ids held in memory under a flood; past it the oldest go first (the store's unique key still keeps the history right). */
     maxUnwritten?: number
     storeTimeoutMs?: number
     onStoreError?: (err: unknown) => void
@@ -89,7 +84,7 @@ export function createTelemetryDedup(
     if (!newest.has(deviceId)) newest.set(deviceId, await store.newestOf(deviceId))
     const known = fromMemory(deviceId, key, at)
     if (known) return known
-    return (await store.hasMessage(deviceId, msgId, at, platformNow() - RESEND_WINDOW_MS)) ? 'duplicate' : accept(deviceId, key, at)
+    return (await store.hasMessage(deviceId, msgId, at, platformNow() - DEDUP_WINDOW_MS)) ? 'duplicate' : accept(deviceId, key, at)
   }
 
   /** A store that cannot answer in time must not cost or hold back the reading: taken twice is better than lost or late. */

@@ -20,11 +20,11 @@ import type { AlarmInput, Incidents } from '../incidents/service.js'
 import type { IngestMetrics } from '../metrics/metrics.js'
 import type { Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
+import { logPacer } from '../shared/recent.js'
 import type { DeviceIdentity } from '../store/registry.js'
 import type { TelemetryDedup } from './dedup.js'
 import type { DeviceHealth } from './device-health.js'
 import type { DeviceRates } from './rates.js'
-import { logPacer } from '../shared/recent.js'
 import type { IngestStats } from './stats.js'
 
 export interface TelemetryReceived {
@@ -103,17 +103,24 @@ export function createIngest(deps: {
     })
   }
 
-  function drop(deviceId: string, channel: UplinkChannel, reason: string, result: IngestResult = 'dropped'): IngestResult {
-    stats.count(deviceId, 'dropped', reason)
-    // An alarm that could not be read may be an elder's call: its installer must see every one
-    // (within the device's rate; a flood past it is paced like any other).
-    if (channel === 'alarm' && reason !== OVER_RATE) {
-      log.error({ deviceId, channel, reason }, 'alarm message dropped')
-      return result
-    }
+  function logPaced(deviceId: string, channel: UplinkChannel, reason: string): void {
     const held = dropLog.due(`${deviceId}\n${channel}`)
     if (held !== null) log.warn({ deviceId, channel, reason, ...(held > 0 ? { heldBack: held } : {}) }, 'device message dropped')
-    return result
+  }
+
+  function drop(deviceId: string, channel: UplinkChannel, reason: string): IngestResult {
+    stats.count(deviceId, 'dropped', reason)
+    // An alarm that could not be read may be an elder's call: its installer must see every one.
+    if (channel === 'alarm') log.error({ deviceId, channel, reason }, 'alarm message dropped')
+    else logPaced(deviceId, channel, reason)
+    return 'dropped'
+  }
+
+  /** Over the device's rate: counted, and logged like any repeat (a flood past the rate on the alarm topic too). */
+  function limited(deviceId: string, channel: UplinkChannel): IngestResult {
+    stats.count(deviceId, 'dropped', OVER_RATE)
+    logPaced(deviceId, channel, OVER_RATE)
+    return 'limited'
   }
 
   async function raise(device: DeviceIdentity, messageId: string, alarm: AlarmInput['alarm'], receivedAt: number, deviceTs: number | undefined): Promise<IngestResult> {
@@ -168,9 +175,9 @@ export function createIngest(deps: {
         // Counted toward the rate like any message; only an alarm passes over it.
         const withinRate = rates.take(device.id)
         const decoded = decodePayload(alarmPayload, payload)
-        if (!decoded.ok) return withinRate ? drop(device.id, channel, decoded.reason) : drop(device.id, channel, OVER_RATE, 'limited')
+        if (!decoded.ok) return withinRate ? drop(device.id, channel, decoded.reason) : limited(device.id, channel)
         const alarm = decoded.value
-        if (alarm.type === 'checkin_ok') return withinRate ? answered(device, alarm.id, alarm.ref, eventTime(alarm.ts, receivedAt).at, alarm.battery) : drop(device.id, channel, OVER_RATE, 'limited')
+        if (alarm.type === 'checkin_ok') return withinRate ? answered(device, alarm.id, alarm.ref, eventTime(alarm.ts, receivedAt).at, alarm.battery) : limited(device.id, channel)
         if (!withinRate) rates.spend(device.id)
         const result = await raise(device, alarm.id, alarm.type, receivedAt, alarm.ts)
         // After the commit: the alarm's PUBACK and push wait for nothing else.
@@ -181,7 +188,7 @@ export function createIngest(deps: {
         // Every message counts toward the rate, a malformed one too; only an alarm passes over it.
         const withinRate = rates.take(device.id)
         const decoded = decodePayload(telemetryPayload, payload)
-        if (!decoded.ok) return withinRate ? drop(device.id, channel, decoded.reason) : drop(device.id, channel, OVER_RATE, 'limited')
+        if (!decoded.ok) return withinRate ? drop(device.id, channel, decoded.reason) : limited(device.id, channel)
         const reading = decoded.value
         if ((reading.kind === 'smoke' || reading.kind === 'gas') && reading.alarm) {
           seen(device, 'telemetry', receivedAt)
@@ -189,7 +196,7 @@ export function createIngest(deps: {
           // Contract: smoke/gas `alarm: true` is handled with SOS priority, durably.
           return raise(device, reading.id, reading.kind, receivedAt, reading.ts)
         }
-        if (!withinRate) return drop(device.id, channel, OVER_RATE, 'limited')
+        if (!withinRate) return limited(device.id, channel)
         seen(device, 'telemetry', receivedAt)
         const time = eventTime(reading.ts, receivedAt)
         // A device's own time counts as its reading's time only when it was taken (contract §4).
@@ -205,7 +212,7 @@ export function createIngest(deps: {
         return 'accepted'
       }
       case 'status': {
-        if (!rates.take(device.id)) return drop(device.id, channel, OVER_RATE, 'limited')
+        if (!rates.take(device.id)) return limited(device.id, channel)
         const decoded = decodePayload(statusPayload, payload)
         if (!decoded.ok) return drop(device.id, channel, decoded.reason)
         const s = decoded.value

@@ -1,6 +1,7 @@
 /** The decisions of telemetry idempotency and of the per-device rate, apart from any I/O (src/ingest/dedup.ts, rates.ts). */
 import { describe, expect, it } from 'vitest'
-import { createTelemetryDedup, RESEND_WINDOW_MS, type ReadingIds } from '../../src/ingest/dedup.js'
+import { createTelemetryDedup, type ReadingIds } from '../../src/ingest/dedup.js'
+import { DEDUP_WINDOW_MS } from '../../src/incidents/service.js'
 import { createDeviceRates } from '../../src/ingest/rates.js'
 import { virtualClock } from '../../src/shared/clock.js'
 
@@ -59,7 +60,7 @@ describe('telemetry dedup', () => {
     expect(dedup.check('pr-1', 'p-2', 3000)).toBe('new')
     expect(await dedup.check('pr-1', 'p-2', 2500)).toBe('new')
     // Without ts, an id counts as sent again only within a day of the reading kept.
-    platform = 1000 + RESEND_WINDOW_MS + 1
+    platform = 1000 + DEDUP_WINDOW_MS + 1
     expect(await dedup.check('pr-1', 'p-1', null)).toBe('new')
   })
 
