@@ -10,6 +10,9 @@ import { ApiError, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireUser } from './guards.js'
 import { idParam, incidentEventView, incidentView } from './views.js'
 
+/** Display names of the people in a trail, by actor (`user:{username}`). */
+const actorNames = z.record(z.string(), z.string())
+
 export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) => {
   app.addHook('onRequest', requireUser(ctx.auth))
   const tags = ['incidents']
@@ -92,10 +95,17 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
 
   app.get(
     '/:id',
-    { schema: { tags, summary: 'An incident with its audit trail', params: idParam, response: { 200: incidentView.extend({ events: z.array(incidentEventView) }) } } },
+    { schema: { tags, summary: 'An incident with its audit trail', params: idParam, response: { 200: incidentView.extend({ events: z.array(incidentEventView), names: actorNames }) } } },
     async (request) => {
       const incident = await visibleIncident(currentUser(request), request.params.id)
-      return { ...incident, events: await ctx.incidents.events(incident.id) }
+      const events = await ctx.incidents.events(incident.id)
+      // The trail names people, not login names: `user:op-meiyuan` reads 王敏 (梅园值班) on the console.
+      const names: Record<string, string> = {}
+      for (const actor of new Set(events.map((e) => e.actor).filter((a) => a.startsWith('user:')))) {
+        const name = await ctx.users.displayName(actor.slice('user:'.length))
+        if (name) names[actor] = name
+      }
+      return { ...incident, events, names }
     },
   )
 

@@ -9,6 +9,6 @@ export async function ensureAdmin(users: UserRepository, clock: Clock, password:
   if ((await users.count()) > 0) return { created: false }
   const chosen = password ?? randomBytes(9).toString('base64url')
   const now = clock.now()
-  await users.insert({ id: newId('usr', now), username: 'admin', displayName: '管理员 Administrator', role: 'admin', communityIds: [] }, await hashPassword(chosen), now)
+  await users.insert({ id: newId('usr', now), username: 'admin', displayName: '管理员', role: 'admin', communityIds: [] }, await hashPassword(chosen), now)
   return password ? { created: true } : { created: true, generatedPassword: chosen }
 }

@@ -65,7 +65,10 @@ const zh = {
   },
   err: {
     UNAUTHORIZED: '用户名或密码错误', ALREADY_ACKNOWLEDGED: '该事件已被其他值班员接警',
-    NOT_ACKNOWLEDGED: '该事件尚未接警', NOT_FOUND: '事件不存在', NETWORK: '网络错误,请稍后重试',
+    NOT_ACKNOWLEDGED: '该事件尚未接警', NOT_FOUND: '找不到这条记录,可能已被删除', NETWORK: '网络错误,请稍后重试',
+    VALIDATION: '填写的内容有误,请检查后再试', FORBIDDEN: '没有权限做这项操作', CONFLICT: '情况已有变化,请刷新后再试',
+    ALREADY_RESOLVED: '该事件已处理完毕', TOO_MANY_ATTEMPTS: '尝试次数过多,请稍后再试', INTERNAL: '系统出错,请稍后重试或联系管理员',
+    other: '操作没有成功(代码 {n}),请稍后重试',
   },
   family: {
     invalid: '链接无效或已过期,请直接致电社区值班室。', onMyWay: '我去看看', calledFine: '已电话联系,老人平安',
@@ -115,6 +118,35 @@ const zh = {
     title: '近期情况', water: '近 7 天每小时用水(升)', presence: '近 48 小时各房间活动', battery: '设备电量趋势(%)',
     noData: '暂无数据', failed: '历史数据暂不可用', alert: '告警时段', litres: '用水(升)',
     motion: '有人活动', occupied: '有人(静止)', empty: '无人', unknownRoom: '未标注房间',
+  },
+  // Issue 14 (plain words): the trail, the findings, the charts' descriptions, names instead of ids.
+  words: {
+    admin: '管理员', serial: '编号', detectors: '自动检测',
+    step: '第 {n} 级通知:{who}', stepNobody: '第 {n} 级通知:无人可通知',
+    reminded: '已提醒{who} {n} 次(首次 {first},最近 {last})', remindedOnce: '已提醒{who}(第 {n} 次)',
+    repeated: '共 {n} 次(首次 {first},最近 {last})',
+    stopped: '已停止通知:{why}', stoppedAck: '{who}已接警', stoppedResolved: '事件已处理', withdrawn: ',撤回 {n} 条未发出的通知',
+    target: {
+      operators: '值班台', supervisors: '值班主管', first_family: '家属', family: '家属', neighbour: '邻居', building_lead: '楼长',
+      property: '物业', doctor: '医生', maintenance: '维修人员', webhooks: '对接系统',
+    },
+    channel: { sms: '短信', email: '邮件', webpush: '手机推送', webhook: '系统对接' },
+    notice: '{who}({channel})', later: '{t} 后发送', notOpen: '未开通{channel},未发送', noOne: '未登记{target}',
+    result: { sent: '已发送', retrying: '发送失败,稍后重试', failed: '发送失败', deferred: '发送太频繁,稍后再发' },
+    noticeResult: '{who}({channel}):{result}',
+    noChannel: '未开通该渠道', tries: '已试 {n} 次',
+    reopened: '已接警后再次报警,重新通知',
+    cleared: '{type}已恢复正常', allCleared: '全部恢复,请确认后处理',
+    findingAt: '{t} {type}', clearedMark: '(已恢复)',
+    chart: {
+      water: '近 7 天每小时用水量,单位升:共 {total} 升,最高 {max} 升({at}),{n} 个小时有读数',
+      presence: '近 48 小时各房间活动:{rooms}',
+      presenceRoom: '{room} 有人活动 {motion},有人静止 {occupied},无人 {empty}',
+      battery: '设备电量,单位百分比:{devices}',
+      batteryDevice: '{name} 最近 {last}%(最低 {min}%)',
+      queue: '待处理事件按类型:{list}', queueType: '{type} 待接警 {open} 起、已接警 {acked} 起',
+      litres: '{n} 升', percent: '{n}%', hours: '{n} 小时', minutes: '{n} 分钟',
+    },
   },
 }
 
@@ -184,7 +216,10 @@ const en: Messages = {
   },
   err: {
     UNAUTHORIZED: 'Wrong username or password', ALREADY_ACKNOWLEDGED: 'Another operator has acknowledged this incident',
-    NOT_ACKNOWLEDGED: 'This incident is not acknowledged yet', NOT_FOUND: 'No such incident', NETWORK: 'Network error, please try again',
+    NOT_ACKNOWLEDGED: 'This incident is not acknowledged yet', NOT_FOUND: 'Not found; it may have been deleted', NETWORK: 'Network error, please try again',
+    VALIDATION: 'Something in the form is not right', FORBIDDEN: 'You may not do this', CONFLICT: 'Things have changed; refresh and try again',
+    ALREADY_RESOLVED: 'This incident is already resolved', TOO_MANY_ATTEMPTS: 'Too many attempts; try again later', INTERNAL: 'Server error; try again or call the administrator',
+    other: 'That did not work (code {n}); please try again',
   },
   family: {
     invalid: 'This link is not valid or has expired. Please call the community duty room.', onMyWay: "I'm on my way", calledFine: "I called, she's fine",
@@ -234,6 +269,34 @@ const en: Messages = {
     title: 'Recent history', water: 'Water use per hour, last 7 days (litres)', presence: 'Activity per room, last 48 h', battery: 'Battery trend (%)',
     noData: 'No data yet', failed: 'History unavailable', alert: 'Alert window', litres: 'Water (litres)',
     motion: 'Moving', occupied: 'Present (still)', empty: 'Empty', unknownRoom: 'No room set',
+  },
+  words: {
+    admin: 'Administrator', serial: 'No.', detectors: 'Detection',
+    step: 'Step {n}: {who}', stepNobody: 'Step {n}: nobody to notify',
+    reminded: 'Reminded {who} {n} times (first {first}, latest {last})', remindedOnce: 'Reminded {who} (reminder {n})',
+    repeated: '{n} times (first {first}, latest {last})',
+    stopped: 'Notices stopped: {why}', stoppedAck: '{who} acknowledged', stoppedResolved: 'incident resolved', withdrawn: ', {n} unsent notices withdrawn',
+    target: {
+      operators: 'the consoles', supervisors: 'supervisors', first_family: 'family', family: 'family', neighbour: 'neighbour', building_lead: 'building lead',
+      property: 'property manager', doctor: 'doctor', maintenance: 'maintenance', webhooks: 'linked systems',
+    },
+    channel: { sms: 'SMS', email: 'e-mail', webpush: 'push', webhook: 'webhook' },
+    notice: '{who} ({channel})', later: 'sent after {t}', notOpen: '{channel} not set up, not sent', noOne: 'no {target} registered',
+    result: { sent: 'sent', retrying: 'failed, retrying', failed: 'failed', deferred: 'too many, sent later' },
+    noticeResult: '{who} ({channel}): {result}',
+    noChannel: 'channel not set up', tries: '{n} attempts',
+    reopened: 'alarm again after acknowledgement: notifying again',
+    cleared: '{type}: back to normal', allCleared: 'all clear, please confirm and resolve',
+    findingAt: '{t} {type}', clearedMark: ' (cleared)',
+    chart: {
+      water: 'Water use per hour, last 7 days, in litres: {total} L in all, highest {max} L ({at}), {n} hours with readings',
+      presence: 'Activity per room, last 48 hours: {rooms}',
+      presenceRoom: '{room} moving {motion}, present {occupied}, empty {empty}',
+      battery: 'Battery, in percent: {devices}',
+      batteryDevice: '{name} now {last}% (lowest {min}%)',
+      queue: 'Active incidents by type: {list}', queueType: '{type} {open} open, {acked} acknowledged',
+      litres: '{n} L', percent: '{n}%', hours: '{n} h', minutes: '{n} min',
+    },
   },
 }
 
