@@ -145,7 +145,7 @@ const zh = {
       battery: '设备电量,单位百分比:{devices}',
       batteryDevice: '{name} 最近 {last}%(最低 {min}%)',
       queue: '待处理事件按类型:{list}', queueType: '{type} 待接警 {open} 起、已接警 {acked} 起',
-      litres: '{n} 升', percent: '{n}%', hours: '{n} 小时', minutes: '{n} 分钟',
+      litres: '{n} 升', percent: '{n}%', hours: '{n} 小时', minutes: '{n} 分钟', count: '{n} 起',
     },
   },
 }
@@ -295,7 +295,7 @@ const en: Messages = {
       battery: 'Battery, in percent: {devices}',
       batteryDevice: '{name} now {last}% (lowest {min}%)',
       queue: 'Active incidents by type: {list}', queueType: '{type} {open} open, {acked} acknowledged',
-      litres: '{n} L', percent: '{n}%', hours: '{n} h', minutes: '{n} min',
+      litres: '{n} L', percent: '{n}%', hours: '{n} h', minutes: '{n} min', count: '{n}',
     },
   },
 }
