@@ -85,7 +85,7 @@ function reached(d: Record<string, any>, c: TrailContext): string {
   // (a skipped notice does not say its audience: then nothing is claimed about the others)
   const covered = new Set(notices.map((n) => n.audience))
   if (!skipped.length) for (const a of notify) if (a !== 'operators' && !covered.has(a)) parts.push(t('words.noOne', { target: target(a) }))
-  return parts.join('、')
+  return parts.join(t('words.sep'))
 }
 
 const stepOf = (label: unknown): { stage: number } | { reminder: number } | 'stopped' | null => {
@@ -167,7 +167,9 @@ function lineOf(ev: IncidentEvent, c: TrailContext): TrailLine {
  */
 export function trailLines(events: readonly IncidentEvent[], c: TrailContext): TrailLine[] {
   const out: TrailLine[] = []
-  const folds = new Map<string, { line: TrailLine; first: number; last: number; who: string; step: number }>()
+  type Fold = { line: TrailLine; first: number; last: number; who: string; step: number }
+  const folds = new Map<string, Fold>()
+  const all: [string, Fold][] = []
   for (const ev of events) {
     const step = ev.kind === 'escalated' ? stepOf(ev.detail?.step) : null
     if (step && typeof step === 'object' && 'stage' in step && step.stage === 0) {
@@ -179,7 +181,9 @@ export function trailLines(events: readonly IncidentEvent[], c: TrailContext): T
     if (!key) { out.push(line); continue }
     const fold = folds.get(key)
     if (!fold) {
-      folds.set(key, { line, first: ev.at, last: ev.at, who: line.text, step: step && typeof step === 'object' && 'reminder' in step ? step.reminder : 0 })
+      const fold = { line, first: ev.at, last: ev.at, who: line.text, step: step && typeof step === 'object' && 'reminder' in step ? step.reminder : 0 }
+      folds.set(key, fold)
+      all.push([key, fold])
       out.push(line)
       continue
     }
@@ -187,7 +191,7 @@ export function trailLines(events: readonly IncidentEvent[], c: TrailContext): T
     fold.last = ev.at
     if (line.error) fold.line.error = line.error
   }
-  for (const [key, f] of folds) {
+  for (const [key, f] of all) {
     const range = { n: f.line.count, first: fmtWhen(f.first, c.now, c.lang), last: fmtWhen(f.last, c.now, c.lang) }
     if (key.startsWith('reminder')) {
       const who = f.who || c.t('words.target.operators')

@@ -121,7 +121,7 @@ const zh = {
   },
   // Issue 14 (plain words): the trail, the findings, the charts' descriptions, names instead of ids.
   words: {
-    admin: '管理员', serial: '编号', detectors: '自动检测',
+    admin: '管理员', serial: '编号', detectors: '自动检测', sep: '、',
     step: '第 {n} 级通知:{who}', stepNobody: '第 {n} 级通知:无人可通知',
     reminded: '已提醒{who} {n} 次(首次 {first},最近 {last})', remindedOnce: '已提醒{who}(第 {n} 次)',
     repeated: '共 {n} 次(首次 {first},最近 {last})',
@@ -271,7 +271,7 @@ const en: Messages = {
     motion: 'Moving', occupied: 'Present (still)', empty: 'Empty', unknownRoom: 'No room set',
   },
   words: {
-    admin: 'Administrator', serial: 'No.', detectors: 'Detection',
+    admin: 'Administrator', serial: 'No.', detectors: 'Detection', sep: ', ',
     step: 'Step {n}: {who}', stepNobody: 'Step {n}: nobody to notify',
     reminded: 'Reminded {who} {n} times (first {first}, latest {last})', remindedOnce: 'Reminded {who} (reminder {n})',
     repeated: '{n} times (first {first}, latest {last})',
