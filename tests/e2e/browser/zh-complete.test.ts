@@ -219,6 +219,18 @@ describe('zh-CN is plain Chinese on every screen', () => {
     await page.getByTestId('login-submit').click()
     await expect.poll(() => page.getByTestId('login-error').textContent()).toBe('用户名或密码错误')
     await expectPlainChinese(page, 'login-wrong-password')
+    // the check itself sees what issue 14 saw: a step label, a result, an epoch, NaN, a code, an unmarked serial
+    const planted = ['通知升级 — 系统 — stage-0 (0)', '已停止 stopped', '近 7 天 1796621357458', '最高 NaN 升', 'no_water', '设备 btn-0001']
+    await page.evaluate((lines) => {
+      const box = document.createElement('div')
+      box.id = 'planted'
+      for (const l of lines) box.append(Object.assign(document.createElement('p'), { textContent: l }))
+      box.append(Object.assign(document.createElement('p'), { textContent: '图表' }))
+      box.lastElementChild!.setAttribute('aria-label', '用水 reminder-34')
+      document.body.append(box)
+    }, planted)
+    expect(await leaks(page)).toHaveLength(planted.length + 1)
+    await page.evaluate(() => document.getElementById('planted')!.remove())
 
     // the queue: four incidents
     await page.getByTestId('login-password').fill(ADMIN_PASSWORD)
