@@ -2,7 +2,7 @@
 import { createI18n } from 'vue-i18n'
 import { describe, expect, it } from 'vitest'
 import { ApiFailure } from '../../dashboards/src/shared/api'
-import { chinesePart, errorText, userName } from '../../dashboards/src/console/format'
+import { chinesePart, errorText, fmtAgo, userName } from '../../dashboards/src/console/format'
 import { messages } from '../../dashboards/src/shared/messages'
 
 type T = (key: string, vars?: Record<string, unknown>) => string
@@ -30,5 +30,13 @@ describe('error words', () => {
   it('names the administrator of an older database by role, not 管理员 Administrator', () => {
     expect(userName(t('zh-CN'), { displayName: '管理员 Administrator', role: 'admin' })).toBe('管理员')
     expect(userName(t('zh-CN'), { displayName: '王敏 (梅园值班)', role: 'operator' })).toBe('王敏 (梅园值班)')
+  })
+})
+
+describe('how long ago', () => {
+  it('says minutes, hours and days in words', () => {
+    expect(fmtAgo(47 * 60_000, 'zh-CN')).toBe('47分钟前')
+    expect(fmtAgo(3 * 3_600_000 + 5 * 60_000, 'zh-CN')).toBe('3小时前')
+    expect(fmtAgo(3 * 86_400_000, 'en')).toBe('3 days ago')
   })
 })

@@ -50,3 +50,12 @@ export function fmtWhen(at: number, now: number, lang: string): string {
     ? d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hour12: false })
     : d.toLocaleString(lang, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false })
 }
+/** How long ago, as people say it: 47 分钟前, 3 小时前, 2 天前 (never 47:00 前). */
+export function fmtAgo(ms: number, lang: string): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' })
+  if (s < 60) return rtf.format(-s, 'second')
+  if (s < 3600) return rtf.format(-Math.floor(s / 60), 'minute')
+  if (s < 86_400) return rtf.format(-Math.floor(s / 3600), 'hour')
+  return rtf.format(-Math.floor(s / 86_400), 'day')
+}

@@ -282,6 +282,7 @@ describe('zh-CN is plain Chinese on every screen', () => {
     // the health tab: devices by kind and room, serial numbers marked as such
     await page.getByTestId('tab-health').click()
     await poll(() => page.getByTestId('health-row').count()).toBe(5)
+    expect(await page.getByTestId('health-row').filter({ hasText: 'btn-0101' }).textContent()).toMatch(/\(\d+分钟前\)/)
     await expectPlainChinese(page, 'health')
 
     // the households tab, with a household open
