@@ -4,6 +4,7 @@ import { communityScope } from '../auth/auth.js'
 import { startOfLocalDay } from '../detectors/local-time.js'
 import { OUTCOMES } from '../incidents/model.js'
 import type { ActionResult } from '../incidents/service.js'
+import { serviceLevel } from '../incidents/service-level.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
@@ -56,15 +57,23 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
     {
       schema: {
         tags,
-        summary: "Today's service level (local day): open incidents, time to acknowledge (median, 90th percentile), share acknowledged within 60 s",
+        summary: "Today's service level (local day): open incidents, time to acknowledge an emergency (median, 90th percentile), share answered within 60 s",
+        description:
+          'Emergencies (SOS, fall, smoke, gas) still unacknowledged past 60 s count as misses as soon as they are late. ' +
+          "Only an operator's acknowledgement answers an alarm. See docs/operations.md §service level.",
         querystring: z.object({ communityId: z.string().optional() }),
         response: {
           200: z.object({
             open: z.number(),
             acknowledgedToday: z.number(),
+            counted: z.number().describe('emergencies decided today: answered, or unanswered past 60 s'),
+            missed: z.number().describe('of those, answered after 60 s or still unanswered past it'),
+            overdueNow: z.number().describe('emergencies unanswered past 60 s right now'),
             medianAckS: z.number().nullable(),
             p90AckS: z.number().nullable(),
             within60sShare: z.number().nullable().describe('0..1; the UK telecare benchmark is 0.975'),
+            benchmark: z.number(),
+            meetsBenchmark: z.boolean().nullable(),
           }),
         },
       },
@@ -75,21 +84,10 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
       const communityIds = wanted ? (scope && !scope.includes(wanted) ? [] : [wanted]) : scope
       const filter = communityIds ? { communityIds } : {}
       const now = ctx.clock.now()
-      const dayStart = startOfLocalDay(now, 'Asia/Shanghai')
       const active = await ctx.incidents.list({ state: 'active', ...filter, limit: 10_000 })
       const recent = await ctx.incidents.list({ ...filter, limit: 10_000 })
-      const waits = recent
-        .filter((i) => i.acknowledgedAt !== null && i.acknowledgedAt >= dayStart)
-        .map((i) => (i.acknowledgedAt! - i.openedAt) / 1000)
-        .sort((a, b) => a - b)
-      const at = (q: number) => (waits.length ? waits[Math.min(waits.length - 1, Math.ceil(q * waits.length) - 1)]! : null)
-      return {
-        open: active.filter((i) => i.state === 'open').length,
-        acknowledgedToday: waits.length,
-        medianAckS: at(0.5),
-        p90AckS: at(0.9),
-        within60sShare: waits.length ? waits.filter((w) => w <= 60).length / waits.length : null,
-      }
+      const all = new Map([...recent, ...active].map((i) => [i.id, i]))
+      return serviceLevel([...all.values()], { now, dayStart: startOfLocalDay(now, 'Asia/Shanghai') })
     },
   )
 

@@ -35,6 +35,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorateRequest('user', null)
+  app.decorateRequest('sessionExpiresAt', null)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: err.code, message: err.message })

@@ -148,6 +148,17 @@ const zh = {
       litres: '{n} 升', percent: '{n}%', hours: '{n} 小时', minutes: '{n} 分钟', count: '{n} 起',
     },
   },
+  triage: {
+    overdue: '已超时 {t}', left: '剩余 {n} 秒', targetHint: '目标 60 秒内接警',
+    band: { within: '目标时间内', overdue: '已超时', long: '严重超时' },
+    filter: '筛选', all: '全部 {n}', open: '待接警 {n}', acknowledged: '已接警 {n}',
+    shown: '显示 {n} / 共 {total} 条', more: '显示更多', none: '没有符合筛选的事件',
+    bannerEmergency: '紧急呼叫', bannerCare: '需关注', bannerLabel: '未接警提醒', bannerMore: '另有 {n} 条未接警',
+    bannerSelect: '查看 {what}', dismissAll: '全部收起',
+    expiring: '登录即将过期(剩余 {t}),过期后将收不到告警。', keepOn: '继续值班', renewFailed: '续期失败,请重新登录',
+    expired: '登录已过期,告警已暂停', expiredHelp: '重新登录之前,不会收到任何新告警。请立即在下方重新登录。',
+    missed: '超时 {n} 起', overdueNow: '其中 {n} 起仍未接警',
+  },
 }
 
 type Messages = typeof zh
@@ -297,6 +308,17 @@ const en: Messages = {
       queue: 'Active incidents by type: {list}', queueType: '{type} {open} open, {acked} acknowledged',
       litres: '{n} L', percent: '{n}%', hours: '{n} h', minutes: '{n} min', count: '{n}',
     },
+  },
+  triage: {
+    overdue: 'Overdue {t}', left: '{n} s left', targetHint: 'Target: answer within 60 s',
+    band: { within: 'Within target', overdue: 'Overdue', long: 'Long overdue' },
+    filter: 'Filter', all: 'All {n}', open: 'Waiting {n}', acknowledged: 'Acknowledged {n}',
+    shown: 'Showing {n} of {total}', more: 'Show more', none: 'No incidents match this filter',
+    bannerEmergency: 'Emergency call', bannerCare: 'Needs attention', bannerLabel: 'Unanswered alerts', bannerMore: '{n} more unanswered',
+    bannerSelect: 'Show {what}', dismissAll: 'Hide all',
+    expiring: 'Your login ends soon ({t} left); after that no alarms reach this console.', keepOn: 'Stay on duty', renewFailed: 'Could not renew; please log in again',
+    expired: 'Login expired: alarms paused', expiredHelp: 'No new alarms reach this console until you log in again. Log in below now.',
+    missed: '{n} late', overdueNow: '{n} still unanswered',
   },
 }
 

@@ -16,7 +16,11 @@ export interface Household {
 }
 export interface Contact { id: string; name: string; relation: string; phone: string; position: number; channels: string[]; availableFrom: string | null; availableTo: string | null }
 export interface Device { id: string; kind: string; room: string | null; heartbeatS: number; lastSeenAt: number | null; online: boolean | null; battery: number | null; fw: string | null }
-export interface ServiceLevel { open: number; acknowledgedToday: number; medianAckS: number | null; p90AckS: number | null; within60sShare: number | null }
+export interface ServiceLevel {
+  open: number; acknowledgedToday: number; medianAckS: number | null; p90AckS: number | null; within60sShare: number | null
+  /** Emergencies decided today, those late (answered after 60 s or still waiting past it), those waiting past it now. */
+  counted: number; missed: number; overdueNow: number; benchmark: number; meetsBenchmark: boolean | null
+}
 export interface DeviceRow extends Device { householdId: string }
 
 /** GET /api/households/{id}/history (docs/history-and-family-api.md). */
