@@ -10,7 +10,7 @@ const device = (over: Partial<Device>): Device => ({ id: 'd', householdId: 'hh',
 const incident = (over: Partial<Incident>): Incident => ({
   id: 'inc', householdId: 'hh', communityId: 'c', deviceId: 'd', category: 'emergency', type: 'sos', priority: 1, state: 'open', cancelledByResident: false,
   openedAt: NOW, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, outcome: null, note: null, updatedAt: NOW,
-  conditions: [], conditionCleared: false, explanation: null, ...over,
+  conditions: [], conditionCleared: false, explanation: null, familyResponse: null, ...over,
 })
 const answered = (at: number, contact: string, answer: string): IncidentEvent => ({ incidentId: 'inc', at, actor: `family:${contact}`, kind: 'family_response', deviceId: null, detail: { answer, contact, relation: '子女' } })
 
