@@ -257,7 +257,7 @@ export function transition(incident: Incident, command: Command, actor: string, 
       const f = incident.familyResponse
       // Arrived meanwhile, or on the way again with a later time: nothing is late.
       if (!f || f.state !== 'en_route' || f.dueAt === null || f.dueAt > now) return { ok: true, incident, events: [] }
-      const minutes = Math.round((now - f.since) / 60_000)
+      const minutes = Math.round((f.dueAt - f.since) / 60_000)
       return {
         ok: true,
         // At least high priority: an open incident sounds on the consoles again (docs/operations.md §family).
