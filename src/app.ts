@@ -23,6 +23,7 @@ import { createOutbox } from './delivery/outbox.js'
 import { createFamilyRealtime } from './delivery/family-realtime.js'
 import { createRealtime } from './delivery/realtime.js'
 import { createFamilyLinks } from './routing/family-links.js'
+import { createFamilyWatch } from './routing/family-watch.js'
 import { createQuestions } from './routing/questions.js'
 import { QUESTION_ID_PREFIX } from './detectors/activity.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
@@ -166,6 +167,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     linkTtlMs: config.ANJU_FAMILY_LINK_TTL_HOURS * 3_600_000,
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
+  // A family member on the way who does not arrive in time: back to the operators (docs/operations.md §family).
+  const familyWatch = createFamilyWatch({ incidents, bus, clock, log: log.child({ component: 'family-watch' }) })
   const ingestLog = log.child({ component: 'ingest' })
   const storeErrorLog = logPacer()
   const ingest = createIngest({
@@ -251,6 +254,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
               await detectors.settle()
               await questions.settle()
               await routing.settle()
+              await familyWatch.settle()
             },
           },
         }
@@ -303,6 +307,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     incidents,
     detectors,
     routing,
+    familyWatch,
     questions,
     outbox,
     links,
@@ -335,6 +340,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       dedupPruner.start()
       await detectors.start()
       await routing.start()
+      await familyWatch.start()
       await outbox.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
@@ -362,6 +368,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await step('detectors', () => detectors.stop())
       await step('questions', () => questions.stop())
       await step('routing', () => routing.stop())
+      await step('family-watch', () => familyWatch.stop())
       await step('outbox', async () => {
         await outbox.stop()
         await Promise.allSettled([...notes])

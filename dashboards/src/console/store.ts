@@ -182,9 +182,10 @@ function connect(): void {
   s.on('incident:events', (id: string) => {
     if (id === state.selectedId) state.trailVersion++
   })
-  s.on('incident:alert', ({ incidentId }: { incidentId: string }) => {
+  s.on('incident:alert', ({ incidentId, step }: { incidentId: string; step: string }) => {
     const inc = state.incidents.get(incidentId)
-    if (inc && inc.state === 'open') announce([inc])
+    // A family member who did not arrive in time brings the incident back even when it was taken (docs/operations.md §family).
+    if (inc && (inc.state === 'open' || step === 'family_overdue')) announce([inc])
   })
 }
 

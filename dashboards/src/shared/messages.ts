@@ -17,9 +17,10 @@ const zh = {
   kind: {
     opened: '事件创建', alarm: '报警', cancelled_by_resident: '居民取消', acknowledged: '已接警', resolved: '处理完成',
     finding: '检测发现', condition_cleared: '情况恢复', escalated: '通知升级', notification: '通知结果', family_response: '家属回复',
+    family_en_route: '家属前往中', family_arrived: '家属已到达', family_overdue: '家属未按时到达',
   },
   actor: { device: '设备', user: '值班员', family: '家属', system: '系统' },
-  outcome: { emergency_handled: '紧急情况已处理', false_alarm: '误报', test: '测试', resolved_by_phone: '电话确认已解决' },
+  outcome: { emergency_handled: '紧急情况已处理', false_alarm: '误报', test: '测试', resolved_by_phone: '电话确认已解决', settled_by_family: '家属确认平安' },
   priority: '优先级 {n}',
   kindOf: { button: '一键通', water: '水表', presence: '人体感应', door: '门磁', smoke: '烟感', gas: '燃气探测' },
   room: { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '入户门' },
@@ -159,6 +160,15 @@ const zh = {
     expired: '登录已过期,告警已暂停', expiredHelp: '重新登录之前,不会收到任何新告警。请立即在下方重新登录。',
     missed: '超时 {n} 起', overdueNow: '其中 {n} 起仍未接警',
   },
+  /** Family answers as a closed loop (docs/operations.md §family): the console badge and the family page. */
+  familyLoop: {
+    badge: { en_route: '家属前往中', arrived: '家属已到达', overdue: '家属未按时到达' },
+    badgeTitle: '{name}({relation}):{state}',
+    going: '{name} 正在前往,请在 {t} 前到达后点“已到达”', arrivedAt: '{name} 已于 {t} 到达',
+    overdue: '{name} 没有在 {t} 前确认到达,已重新通知值班员。到达后仍请点“已到达”。',
+    arrived: '已到达', arrivedSafe: '已到达,老人平安', safe: '老人平安',
+    sentGoing: '已告知值班员您正在前往,谢谢。到达后请点“已到达”。', sentArrived: '已告知值班员您已到达,谢谢',
+  },
 }
 
 type Messages = typeof zh
@@ -179,9 +189,10 @@ const en: Messages = {
   kind: {
     opened: 'Opened', alarm: 'Alarm', cancelled_by_resident: 'Cancelled by resident', acknowledged: 'Acknowledged', resolved: 'Resolved',
     finding: 'Finding', condition_cleared: 'Condition cleared', escalated: 'Escalated', notification: 'Notice', family_response: 'Family answer',
+    family_en_route: 'Family on the way', family_arrived: 'Family arrived', family_overdue: 'Family not there in time',
   },
   actor: { device: 'Device', user: 'Operator', family: 'Family', system: 'System' },
-  outcome: { emergency_handled: 'Emergency handled', false_alarm: 'False alarm', test: 'Test', resolved_by_phone: 'Resolved by phone' },
+  outcome: { emergency_handled: 'Emergency handled', false_alarm: 'False alarm', test: 'Test', resolved_by_phone: 'Resolved by phone', settled_by_family: 'Family confirmed she is safe' },
   priority: 'Priority {n}',
   kindOf: { button: 'Emergency button', water: 'Water meter', presence: 'Presence sensor', door: 'Door sensor', smoke: 'Smoke detector', gas: 'Gas detector' },
   room: { bathroom: 'Bathroom', bedroom: 'Bedroom', living_room: 'Living room', kitchen: 'Kitchen', entrance: 'Entrance' },
@@ -319,6 +330,14 @@ const en: Messages = {
     expiring: 'Your login ends soon ({t} left); after that no alarms reach this console.', keepOn: 'Stay on duty', renewFailed: 'Could not renew; please log in again',
     expired: 'Login expired: alarms paused', expiredHelp: 'No new alarms reach this console until you log in again. Log in below now.',
     missed: '{n} late', overdueNow: '{n} still unanswered',
+  },
+  familyLoop: {
+    badge: { en_route: 'Family on the way', arrived: 'Family arrived', overdue: 'Family not there in time' },
+    badgeTitle: '{name} ({relation}): {state}',
+    going: '{name} is on the way; press "I\'m there" on arrival, by {t}', arrivedAt: '{name} arrived at {t}',
+    overdue: '{name} did not confirm arrival by {t}; the duty operator has been told again. Please still press "I\'m there" when you arrive.',
+    arrived: "I'm there", arrivedSafe: "I'm there, she's fine", safe: "She's fine",
+    sentGoing: 'The operator knows you are on the way, thank you. Press "I\'m there" when you arrive.', sentArrived: 'The operator knows you are there, thank you',
   },
 }
 

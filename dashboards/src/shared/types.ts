@@ -6,7 +6,11 @@ export interface Incident {
   state: 'open' | 'acknowledged' | 'resolved'; cancelledByResident: boolean; openedAt: number; acknowledgedAt: number | null
   acknowledgedBy: string | null; updatedAt: number; conditions: string[]; conditionCleared: boolean
   explanation: { zh: string; en: string } | null; household?: HouseholdBrief | null
+  /** A family member who said 我去看看: not an acknowledgement (docs/history-and-family-api.md). */
+  familyResponse?: FamilyResponse | null
 }
+export type FamilyState = 'en_route' | 'arrived' | 'overdue'
+export interface FamilyResponse { contactId: string; contactName: string; relation: string; state: FamilyState; since: number; dueAt: number | null; arrivedAt: number | null }
 export interface IncidentEvent { incidentId: string; at: number; actor: string; kind: string; deviceId: string | null; detail: Record<string, any> }
 export interface Household {
   id: string; communityId: string; elderName: string; age: number | null; address: string; phone: string | null
@@ -39,8 +43,11 @@ export interface FamilyIncident {
   openedAt: number; acknowledgedAt: number | null; resolvedAt: number | null; outcome: string | null
   handledBy: string | null; handledByKind: 'operator' | 'family' | null; answerable: boolean
   /** Family members' answers, oldest first. */
-  responses: { by: string; relation: string; answer: 'on_my_way' | 'called_fine'; at: number }[]
+  responses: { by: string; relation: string; answer: FamilyAnswer; at: number }[]
+  /** A family member on the way, arrived, or overdue. */
+  familyResponse: { by: string; relation: string; state: FamilyState; since: number; dueAt: number | null; arrivedAt: number | null } | null
 }
+export type FamilyAnswer = 'on_my_way' | 'arrived' | 'arrived_safe' | 'called_fine'
 export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: 'offline' | 'low_battery' | 'never_seen'; battery: number | null; lastSeenAt: number | null }
 export interface FamilyOverview {
   elder: { name: string; address: string }
