@@ -43,8 +43,7 @@ async function main(): Promise<void> {
     store: config.ANJU_DB_URL ? 'the PostgreSQL database' : config.ANJU_DB_PATH,
     ...(note ? { logNote: note } : {}),
   })
-  // After every start-up log line (JSON lines are written asynchronously: flushed first), so it is the last thing on screen.
-  await new Promise<void>((resolve) => log.flush(() => resolve()))
+  // After every start-up log line (the logger writes synchronously), so it is the last thing on screen.
   process.stdout.write(lines.join('\n') + '\n\n')
 
   let closing = false

@@ -19,18 +19,20 @@ export function logFormat(setting: 'auto' | 'pretty' | 'json' | undefined, stdou
 }
 
 /**
- * The process's logger. Pretty output goes through pino-pretty, written synchronously so every
- * start-up line is on screen before the banner; without pino-pretty installed it stays JSON and says why.
+ * The process's logger, written synchronously so every start-up line is out before the banner.
+ * Pretty output goes through pino-pretty; without pino-pretty installed it stays JSON and says why.
  */
 export async function createLogger(level: Config['ANJU_LOG_LEVEL'], format: LogFormat): Promise<{ log: Logger; note?: string }> {
-  if (format === 'json') return { log: pino({ level }) }
+  // Synchronous: pino's default stdout writes asynchronously, and a line still in flight would land
+  // after the banner (its flush does not wait for it). The volume is modest (per-finding lines are debug).
+  if (format === 'json') return { log: pino({ level }, pino.destination({ dest: 1, sync: true })) }
   // A variable, so the type-check does not require the package (it is optional at run time).
   const name = 'pino-pretty'
   try {
     const pretty = ((await import(name)) as { default: (o: Record<string, unknown>) => DestinationStream }).default
     return { log: pino({ level }, pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' })) }
   } catch {
-    return { log: pino({ level }), note: 'pino-pretty is not installed: logs stay JSON (npm install restores it)' }
+    return { log: pino({ level }, pino.destination({ dest: 1, sync: true })), note: 'pino-pretty is not installed: logs stay JSON (npm install restores it)' }
   }
 }
 
