@@ -23,6 +23,26 @@ async function main(): Promise<void> {
     throw err
   }
   const { httpPort, mqttPort, mqttTlsPort, admin, demo } = started
+  // Before the banner: whoever reads it may stop the platform at once, and that must close it cleanly.
+  let closing = false
+  const shutdown = (signal: string) => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'shutting down')
+    app.close().then(
+      () => {
+        removeTimeWarpDir()
+        process.exit(0)
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+
   let family
   if (demo) {
     const { householdId, contactId, elderName } = demo.familyContact
@@ -45,25 +65,6 @@ async function main(): Promise<void> {
   })
   // After every start-up log line (the logger writes synchronously), so it is the last thing on screen.
   process.stdout.write(lines.join('\n') + '\n\n')
-
-  let closing = false
-  const shutdown = (signal: string) => {
-    if (closing) return
-    closing = true
-    app.log.info({ signal }, 'shutting down')
-    app.close().then(
-      () => {
-        removeTimeWarpDir()
-        process.exit(0)
-      },
-      (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
 }
 
 main().catch((err: unknown) => {
