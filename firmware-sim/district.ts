@@ -395,7 +395,7 @@ export function renderProgress(s: DistrictStats, width = 30): string {
 
 /** A line for a log or a pipe (no bar, no carriage return): the same figures as renderProgress. */
 export function progressLine(s: DistrictStats): string {
-  return `${s.elapsedS.toFixed(0)} s: ${renderProgress(s).replace(/^\[[#-]*\] /, '')}`
+  return renderProgress(s).replace(/^\[[#-]*\] /, '')
 }
 
 /**
