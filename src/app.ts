@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { createHttpServer } from './api/server.js'
 import { createAuth } from './auth/auth.js'
-import { ensureAdmin } from './auth/bootstrap.js'
+import { ensureAdmin, type AdminBootstrap } from './auth/bootstrap.js'
 import { createBroker } from './broker/broker.js'
 import type { Config } from './config.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
@@ -321,7 +321,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     metrics,
 
     /** First-start bootstrap (admin, demo district), then listen. Resolves with the bound ports. */
-    async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
+    async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: AdminBootstrap; demo?: DemoSeed }> {
       // Bind first: a generated admin password must not be created by a start that then fails.
       await listen('ANJU_HTTP_PORT', config.ANJU_HTTP_PORT, () => http.listen({ host: config.ANJU_HTTP_HOST, port: config.ANJU_HTTP_PORT }))
       const mqttPort = await listen('ANJU_MQTT_PORT', config.ANJU_MQTT_PORT, () => broker.listenTcp(config.ANJU_MQTT_HOST, config.ANJU_MQTT_PORT))
@@ -333,6 +333,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
             )
           : null
       const admin = await ensureAdmin(users, clock, config.ANJU_ADMIN_PASSWORD)
+      if (admin.passwordIgnored) log.warn('ANJU_ADMIN_PASSWORD is not the admin password of this database: it only sets the first admin password, when there are no users yet')
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE, historyWriter.write) : undefined
       health.start()
       telemetrySink.start()

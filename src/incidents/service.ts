@@ -138,7 +138,8 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
       return out
     })
     for (const change of changes) {
-      log.info({ incidentId: change.incident.id, householdId: change.incident.householdId, events: change.events.map((e) => e.kind) }, 'finding recorded')
+      // Debug, not info: a district run records thousands, and the incident's trail keeps each one.
+      log.debug({ incidentId: change.incident.id, householdId: change.incident.householdId, events: change.events.map((e) => e.kind) }, 'finding recorded')
       bus.emit('incident.changed', change)
     }
     return changes
