@@ -26,6 +26,7 @@ import { householdRoutes } from './household-routes.js'
 import { incidentRoutes } from './incident-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { metricsRoutes } from './metrics-routes.js'
+import { declareStructuralErrors } from './openapi.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
@@ -35,6 +36,8 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorateRequest('user', null)
+  // Before any route: every route's 400 and 401 are declared from its schema (api/openapi.ts).
+  app.addHook('onRoute', declareStructuralErrors)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: err.code, message: err.message })
