@@ -19,6 +19,7 @@ import { communityRoutes } from './community-routes.js'
 import type { ApiContext } from './context.js'
 import { deviceRoutes } from './device-routes.js'
 import { ApiError } from './errors.js'
+import { asyncApiRoutes } from './asyncapi.js'
 import { familyRoutes } from './family-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
 import { historyRoutes } from './history-routes.js'
@@ -81,13 +82,15 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Anju API', description: 'Elder-safety platform: households, devices, incidents', version: '1.0.0' },
+      info: { title: 'Anju API', description: 'Elder-safety platform: households, devices, incidents. The live channels (Socket.IO) are in /docs/asyncapi.json and docs/realtime.md.\n\n安居平台接口;实时推送见 /docs/asyncapi.json。', version: '1.0.0' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  // The live channels (Socket.IO), beside the REST document.
+  await app.register(asyncApiRoutes)
 
   await app.register(authRoutes, { ...ctx, prefix: '/api' })
   await app.register(communityRoutes, { ...ctx, prefix: '/api/communities' })
