@@ -9,15 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServerToFamily } from '../delivery/family-realtime.js'
 import type { ServerToOperator } from '../delivery/realtime.js'
-import { incidentEventView, incidentView } from './views.js'
-
-/** An incident as the console receives it live: the REST view with the household's name, address and phone. */
-export const liveIncidentView = incidentView.extend({
-  household: z
-    .object({ elderName: z.string(), address: z.string(), phone: z.string().nullable() })
-    .nullable()
-    .describe('null when the household has since been deleted'),
-})
+import { incidentEventView, liveIncidentView } from './views.js'
 
 /** Each event's arguments, in order (Socket.IO events carry a list of arguments). */
 export const operatorEvents = {

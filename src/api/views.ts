@@ -109,6 +109,14 @@ export const incidentView = z.object({
   explanation: z.object({ zh: z.string(), en: z.string() }).nullable(),
 })
 
+/** An incident as the console receives it live (Socket.IO, api/asyncapi.ts): the REST view with the household's name, address and phone. */
+export const liveIncidentView = incidentView.extend({
+  household: z
+    .object({ elderName: z.string(), address: z.string(), phone: z.string().nullable() })
+    .nullable()
+    .describe('null when the household has since been deleted'),
+})
+
 export const incidentEventView = z.object({
   incidentId: z.string(),
   at: z.number(),
