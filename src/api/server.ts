@@ -18,7 +18,7 @@ import { clockRoutes, type TimeTravel } from './clock-routes.js'
 import { communityRoutes } from './community-routes.js'
 import type { ApiContext } from './context.js'
 import { deviceRoutes } from './device-routes.js'
-import { ApiError } from './errors.js'
+import { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js'
 import { asyncApiRoutes } from './asyncapi.js'
 import { familyRoutes } from './family-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
@@ -49,7 +49,9 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
       return reply.code(400).send({ error: 'VALIDATION', message })
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: 'VALIDATION', message: err.message })
+      // The code of that status where there is one (the declared error body of a 401 says UNAUTHORIZED).
+      const code = (Object.keys(API_ERRORS) as ApiErrorCode[]).find((c) => API_ERRORS[c] === err.statusCode) ?? 'VALIDATION'
+      return reply.code(err.statusCode).send({ error: code, message: err.message })
     }
     request.log.error({ err }, 'request failed')
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' })
