@@ -1,15 +1,6 @@
 /**
  * firmware-sim: devices without hardware, through the device contract and the REST API only.
- *
- *   npm run sim -- sos|fall|service|cancel <device>   press a button (demo devices by default)
- *   npm run sim -- household [--hours 24] [--seed 1] [--warp]
- *   npm run sim -- scenario <name> [--seed 1]          time-warp a scenario and check its incident
- *   npm run sim -- district --households 1000 [--connect-rate 500] [--duration 60] [--interval 60]
- *   npm run sim -- provision --households 100 --out fleet.json
- *   npm run sim -- flaky-network | bad-device
- *
- * Common options: --url mqtt://localhost:1883, --api http://localhost:8080, --user admin,
- * --password (default $ANJU_ADMIN_PASSWORD), --fleet ./data/demo-fleet.json.
+ * `npm run sim -- --help` lists every command and option (usage.ts); `<command> --help` one command's.
  */
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
@@ -21,43 +12,20 @@ import { deviceId, HOUSEHOLD_DEVICES, SCENARIOS, type Scenario } from './househo
 import { realTime, virtualTime } from './player.js'
 import { householdIncidents, runHousehold } from './run-household.js'
 import { checkOutcome, RUN_HOURS } from './scenarios.js'
-
-const USAGE = `usage: npm run sim -- <command> [options]
-  ${ALARM_TYPES.join('|')} <device>     press a button (credentials from --fleet or --secret)
-  household                      one home with button, water meter, presence sensors and door
-                                 [--hours 24] [--seed 1] [--warp: on the platform's virtual clock]
-  scenario <${SCENARIOS.join('|')}>
-                                 time-warp a scenario (platform started with ANJU_CLOCK=virtual) and check its incident
-  district --households N        connect N homes (6 devices each) from this process
-                                 [--connect-rate 500] [--duration 60] [--interval 60] [--fleet fleet.json: reuse a provisioned fleet]
-  provision --households N       create N simulated homes through the API [--out fleet.json]
-  flaky-network                  an SOS through dropped connections and retransmissions: one incident
-  bad-device                     malformed payloads, a wrong secret, another device's topics: all refused
-options: --url mqtt://localhost:1883  --api http://localhost:8080  --user admin  --password $ANJU_ADMIN_PASSWORD`
+import { parseOptions, usage } from './usage.js'
 
 class UsageError extends Error {}
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: 'string', default: `mqtt://localhost:${process.env.ANJU_MQTT_PORT ?? '1883'}` },
-    api: { type: 'string', default: `http://localhost:${process.env.ANJU_HTTP_PORT ?? '8080'}` },
-    user: { type: 'string', default: 'admin' },
-    password: { type: 'string', default: process.env.ANJU_ADMIN_PASSWORD ?? '' },
-    fleet: { type: 'string', default: process.env.ANJU_DEMO_FLEET_FILE ?? './data/demo-fleet.json' },
-    secret: { type: 'string' },
-    wait: { type: 'string', default: '60' },
-    hours: { type: 'string' },
-    seed: { type: 'string', default: '1' },
-    warp: { type: 'boolean', default: false },
-    households: { type: 'string', default: '100' },
-    'connect-rate': { type: 'string', default: '500' },
-    duration: { type: 'string', default: '60' },
-    interval: { type: 'string', default: '60' },
-    out: { type: 'string', default: './fleet.json' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-})
+function parse() {
+  try {
+    return parseArgs({ allowPositionals: true, options: parseOptions() })
+  } catch (err) {
+    // An unknown or malformed option: the same short answer as any other usage mistake.
+    console.error(`sim: ${(err as Error).message}\n${usage()}`)
+    process.exit(2)
+  }
+}
+const { positionals, values } = parse()
 
 function positiveNumber(name: string, raw: string | undefined): number {
   const n = Number(raw)
@@ -159,12 +127,12 @@ async function provisionDistrictFleet() {
 }
 
 async function district(): Promise<void> {
-  const { runDistrict, renderProgress } = await import('./district.js')
+  const { runDistrict, progressReporter, renderSummary } = await import('./district.js')
   const fleet = districtFleetFile ? readFleet(districtFleetFile) : await provisionDistrictFleet()
   console.log(`${fleet.devices.length} devices${districtFleetFile ? ` from ${districtFleetFile}` : ''}`)
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
-  const tty = process.stdout.isTTY
+  const progress = progressReporter({ tty: process.stdout.isTTY === true, everyS: positiveNumber('progress-every', values['progress-every']), write: (t) => process.stdout.write(t) })
   const stats = await runDistrict({
     url: values.url,
     devices: fleet.devices,
@@ -172,10 +140,10 @@ async function district(): Promise<void> {
     durationS: positiveNumber('duration', values.duration),
     telemetryIntervalS: positiveNumber('interval', values.interval),
     signal: controller.signal,
-    progress: (s) => (tty ? process.stdout.write(`\r${renderProgress(s)}`) : undefined),
+    progress: progress.update,
   })
-  if (tty) process.stdout.write('\n')
-  console.log(`summary: ${JSON.stringify(stats)}`)
+  progress.end()
+  console.log(renderSummary(stats))
   if (stats.refusals > 0 || stats.errors > 0) process.exitCode = 1
 }
 
@@ -188,8 +156,8 @@ async function provision(): Promise<void> {
 
 async function main(): Promise<void> {
   const [command, arg] = positionals
-  if (values.help || !command) {
-    console.log(USAGE)
+  if (values.help || !command || command === 'help') {
+    console.log(usage(command === 'help' ? arg : command))
     return
   }
   if ((ALARM_TYPES as readonly string[]).includes(command)) {
@@ -224,7 +192,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const e = err as Error & { code?: number }
   if (err instanceof UsageError) {
-    console.error(`sim: ${e.message}\n${USAGE}`)
+    console.error(`sim: ${e.message}\n${usage(positionals[0])}`)
     process.exit(2)
   }
   console.error(`sim: ${e.code === 5 ? 'the platform refused the device (not authorized): wrong secret or unknown device' : e.message}`)

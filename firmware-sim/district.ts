@@ -393,6 +393,61 @@ export function renderProgress(s: DistrictStats, width = 30): string {
   return parts.join(' · ')
 }
 
+/** A line for a log or a pipe (no bar, no carriage return): the same figures as renderProgress. */
+export function progressLine(s: DistrictStats): string {
+  return renderProgress(s).replace(/^\[[#-]*\] /, '')
+}
+
+/**
+ * Progress as it goes: a live bar on a terminal (rewritten in place), and where nobody watches a
+ * terminal (CI, a pipe, a log file) a plain line every `everyS` seconds, so a long run is not silent.
+ */
+export function progressReporter(o: { tty: boolean; everyS: number; write: (text: string) => void }): { update(s: DistrictStats): void; end(): void } {
+  let lastAt = Number.NEGATIVE_INFINITY
+  let drawn = false
+  return {
+    update(s) {
+      if (o.tty) {
+        o.write(`\r${renderProgress(s)}`)
+        drawn = true
+      } else if (o.everyS > 0 && s.elapsedS - lastAt >= o.everyS) {
+        lastAt = s.elapsedS
+        o.write(`${progressLine(s)}\n`)
+      }
+    },
+    end() {
+      if (drawn) o.write('\n')
+    },
+  }
+}
+
+const int = (n: number) => n.toLocaleString('en-US')
+
+/** The end of a district run as a table a person reads (the figures of DistrictStats). */
+export function renderSummary(s: DistrictStats): string {
+  const rows: [string, string, string?][] = [
+    ['devices', int(s.target)],
+    ['connected', int(s.connected), s.connectS === null ? 'still connecting at the end' : `all attempts settled in ${s.connectS.toFixed(1)} s`],
+    ['refused (CONNACK)', int(s.refusals), s.refusals > 0 ? 'wrong secret or unknown device' : undefined],
+    ['failed to connect', int(s.connectFailures), s.connectFailures > 0 ? 'timeout or closed socket' : undefined],
+    ['connections lost', int(s.disconnects)],
+    ['messages sent', int(s.published), 'QoS 1'],
+    ['acknowledged', int(s.pubacks), 'PUBACK: recorded by the platform'],
+    ['errors', int(s.errors), s.errors > 0 ? 'publishes never acknowledged or refused subscriptions' : undefined],
+    ['messages / s', int(s.messagesPerS), 'while sending'],
+    ['commands received', int(s.commands)],
+    ['elapsed', `${s.elapsedS.toFixed(1)} s`],
+  ]
+  if (s.lastError) rows.push(['last error', s.lastError])
+  const label = Math.max(...rows.map((r) => r.length && r[0].length))
+  const value = Math.max(...rows.map((r) => r[1].length))
+  const ok = s.refusals === 0 && s.errors === 0
+  return [
+    `district summary: ${ok ? 'OK' : 'PROBLEMS (exit code 1)'}`,
+    ...rows.map(([k, v, note]) => `  ${k.padEnd(label)}  ${v.padStart(value)}${note ? `  ${note}` : ''}`),
+  ].join('\n')
+}
+
 /** The devices of one household, as the district provisions them. */
 export const HOUSEHOLD_KIT: readonly { kind: string; room: string | null; prefix: string; suffix: string }[] = [
   { kind: 'button', room: null, prefix: 'btn', suffix: '' },

@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { createHttpServer } from './api/server.js'
 import { createAuth } from './auth/auth.js'
-import { ensureAdmin } from './auth/bootstrap.js'
+import { ensureAdmin, type AdminBootstrap } from './auth/bootstrap.js'
 import { createBroker } from './broker/broker.js'
 import type { Config } from './config.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
@@ -23,6 +23,7 @@ import { createOutbox } from './delivery/outbox.js'
 import { createFamilyRealtime } from './delivery/family-realtime.js'
 import { createRealtime } from './delivery/realtime.js'
 import { createFamilyLinks } from './routing/family-links.js'
+import { createFamilyWatch } from './routing/family-watch.js'
 import { createQuestions } from './routing/questions.js'
 import { QUESTION_ID_PREFIX } from './detectors/activity.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
@@ -166,6 +167,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     linkTtlMs: config.ANJU_FAMILY_LINK_TTL_HOURS * 3_600_000,
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
+  // A family member on the way who does not arrive in time: back to the operators (docs/operations.md §family).
+  const familyWatch = createFamilyWatch({ incidents, bus, clock, log: log.child({ component: 'family-watch' }) })
   const ingestLog = log.child({ component: 'ingest' })
   const storeErrorLog = logPacer()
   const ingest = createIngest({
@@ -251,6 +254,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
               await detectors.settle()
               await questions.settle()
               await routing.settle()
+              await familyWatch.settle()
             },
           },
         }
@@ -303,6 +307,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     incidents,
     detectors,
     routing,
+    familyWatch,
     questions,
     outbox,
     links,
@@ -316,7 +321,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     metrics,
 
     /** First-start bootstrap (admin, demo district), then listen. Resolves with the bound ports. */
-    async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: { generatedPassword?: string }; demo?: DemoSeed }> {
+    async start(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort: number | null; admin: AdminBootstrap; demo?: DemoSeed }> {
       // Bind first: a generated admin password must not be created by a start that then fails.
       await listen('ANJU_HTTP_PORT', config.ANJU_HTTP_PORT, () => http.listen({ host: config.ANJU_HTTP_HOST, port: config.ANJU_HTTP_PORT }))
       const mqttPort = await listen('ANJU_MQTT_PORT', config.ANJU_MQTT_PORT, () => broker.listenTcp(config.ANJU_MQTT_HOST, config.ANJU_MQTT_PORT))
@@ -328,6 +333,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
             )
           : null
       const admin = await ensureAdmin(users, clock, config.ANJU_ADMIN_PASSWORD)
+      if (admin.passwordIgnored) log.warn('ANJU_ADMIN_PASSWORD is not the admin password of this database: it only sets the first admin password, when there are no users yet')
       const demo = config.ANJU_DEMO ? await seedDemoIfEmpty(db, clock, config.ANJU_DEMO_FLEET_FILE, historyWriter.write) : undefined
       health.start()
       telemetrySink.start()
@@ -335,6 +341,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       dedupPruner.start()
       await detectors.start()
       await routing.start()
+      await familyWatch.start()
       await outbox.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
@@ -362,6 +369,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await step('detectors', () => detectors.stop())
       await step('questions', () => questions.stop())
       await step('routing', () => routing.stop())
+      await step('family-watch', () => familyWatch.stop())
       await step('outbox', async () => {
         await outbox.stop()
         await Promise.allSettled([...notes])

@@ -29,6 +29,7 @@ export const configSchema = z.object({
   ANJU_DEMO_FLEET_FILE: z.string().min(1).default('./data/demo-fleet.json').describe('where the demo seed writes its device credentials for the simulator'),
   ANJU_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(12).describe('operator login lifetime'),
   ANJU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ANJU_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto').describe('auto: readable lines on a terminal, JSON otherwise'),
   ANJU_CLOCK: z
     .enum(['system', 'virtual'])
     .default('system')

@@ -40,7 +40,32 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
 
   app.get(
     '/me',
-    { schema: { tags: ['auth'], summary: 'The logged-in user', description: 'Who this token belongs to: role and the communities served.\n\n当前登录的用户。', response: { 200: userView } }, onRequest: requireUser(ctx.auth) },
-    async (request) => currentUser(request),
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The logged-in user, and when the session ends',
+        description: 'Renews the session past half its life (docs/security.md §accounts): the console calls it while its operator works, and for 继续值班.\n\n当前登录的用户及本次登录的到期时间;值班中调用会续期。',
+        response: { 200: userView.extend({ sessionExpiresAt: z.number().describe('epoch ms, platform clock') }) },
+      },
+      onRequest: requireUser(ctx.auth),
+    },
+    async (request) => ({ ...currentUser(request), sessionExpiresAt: request.sessionExpiresAt! }),
+  )
+
+  app.get(
+    '/session',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "When this session ends, and the platform's time; never renews it",
+        description: 'The console asks every few seconds, to warn before the end (登录即将过期) and to keep its clock on the platform\'s (the virtual clock too). 401 when the session has ended.\n\n查询本次登录何时到期(不续期)。',
+        response: { 200: z.object({ expiresAt: z.number(), now: z.number() }), ...errorResponses(401) },
+      },
+    },
+    async (request) => {
+      const s = await ctx.auth.session(bearerToken(request))
+      if (!s) throw new ApiError('UNAUTHORIZED', 'log in first: POST /api/login, then send Authorization: Bearer <token>')
+      return { expiresAt: s.expiresAt, now: ctx.clock.now() }
+    },
   )
 }

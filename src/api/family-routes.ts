@@ -9,7 +9,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { pushEndpointProblem } from '../delivery/channels/webpush.js'
 import { resolveSettings } from '../detectors/settings.js'
-import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_ANSWERS, FAMILY_CATEGORIES, familyIncidentRow, handlerOf } from '../family/status.js'
+import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_ANSWERS, FAMILY_CATEGORIES, familyCommand, familyIncidentRow, handlerOf } from '../family/status.js'
+import { resolveRouting } from '../routing/settings.js'
 import { familyAccess, type FamilyAccess } from '../family/link-access.js'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
@@ -19,7 +20,10 @@ import type { ApiContext } from './context.js'
 import { currentUser, requireUser, visibleHousehold } from './guards.js'
 import { idParam } from './views.js'
 
-const ANSWER_TEXT = { on_my_way: { zh: '我去看看', en: "I'm on my way" }, called_fine: { zh: '已电话联系,老人平安', en: "I called, she's fine" } }
+/** What a family member reads when their link does not work: plain Chinese first (docs/history-and-family-api.md). */
+const LINK_EXPIRED = '链接已过期,请直接致电社区值班室 (this link has expired)'
+const LINK_INVALID = '链接无效,请直接致电社区值班室 (this link is not valid)'
+const OTHER_INCIDENT = '这个链接不能回复这件事 (this link is for another incident)'
 /** Resolved incidents stay in the family's list this long. */
 const RECENT_MS = 7 * 24 * 3_600_000
 const token = z.string().min(10).max(2000)
@@ -48,6 +52,10 @@ const overviewView = z.object({
       handledByKind: z.enum(['operator', 'family']).nullable(),
       answerable: z.boolean(),
       responses: z.array(z.object({ by: z.string(), relation: z.string(), answer: z.enum(FAMILY_ANSWERS), at: z.number() })).describe("family members' answers, oldest first"),
+      familyResponse: z
+        .object({ by: z.string(), relation: z.string(), state: z.enum(['en_route', 'arrived', 'overdue']), since: z.number(), dueAt: z.number().nullable(), arrivedAt: z.number().nullable() })
+        .nullable()
+        .describe('a family member on the way (我去看看), arrived (已到达), or overdue (no arrival in time: the operators were alerted again)'),
     }),
   ),
   linkIncidentId: z.string().nullable(),
@@ -75,7 +83,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
 
   const familyOf = async (tok: string): Promise<FamilyAccess> => {
     const r = await familyAccess(ctx, tok, ctx.clock.now())
-    if (!r.ok) throw new ApiError('FORBIDDEN', r.reason === 'expired' ? 'this link has expired' : 'this link is not valid')
+    if (!r.ok) throw new ApiError('FORBIDDEN', r.reason === 'expired' ? LINK_EXPIRED : LINK_INVALID)
     return r.access
   }
 
@@ -134,25 +142,33 @@ export const familyRoutes: FastifyPluginAsyncZod<
         tags: ['family'],
         summary: "A family member's answer from their link; no login",
         description:
-          'An incident link answers its own incident; a view link answers any unresolved incident of its household. 403 when the link is not valid, has expired or does not cover this incident.\n\n家属通过链接回复事件(我去看看 / 已电话联系)。',
+          'An incident link answers its own incident; a view link answers any unresolved incident of its household. ' +
+          '`on_my_way` (我去看看) marks the incident 家属前往中: it is not an acknowledgement, the operators keep it and its ladder; ' +
+          '`arrived` / `arrived_safe` (已到达) close the loop; no arrival within the community\'s `routing.family.arriveWithinMin` alerts the operators again. ' +
+          '`arrived_safe` and `called_fine` close a wellbeing or visit incident where the community allows it (`routing.family.maySettleWellbeing`). ' +
+          'See docs/history-and-family-api.md. 403 when the link is not valid, has expired or does not cover this incident.\n\n家属通过链接回复事件(我去看看 / 已到达 / 已电话联系)。',
         security: [],
         params: idParam,
         body: z.object({ token, answer: z.enum(FAMILY_ANSWERS) }),
-        response: { 200: z.object({ incidentId: z.string(), state: z.string(), answer: z.enum(FAMILY_ANSWERS) }), ...errorResponses(403, 409, 429) },
+        response: { 200: z.object({ incidentId: z.string(), state: z.string(), answer: z.enum(FAMILY_ANSWERS), familyState: z.enum(['en_route', 'arrived', 'overdue']).nullable() }), ...errorResponses(403, 409, 429) },
       },
     },
     async (request) => {
       const { claims, contact, household } = await familyOf(request.body.token)
-      if (claims.kind === 'incident' && claims.incidentId !== request.params.id) throw new ApiError('FORBIDDEN', 'this link is for another incident')
+      if (claims.kind === 'incident' && claims.incidentId !== request.params.id) throw new ApiError('FORBIDDEN', OTHER_INCIDENT)
       const incident = await ctx.incidents.get(request.params.id)
-      if (!incident || incident.householdId !== household.id) throw new ApiError('FORBIDDEN', 'this link is for another incident')
-      if (claims.kind === 'household' && !ANSWERABLE_CATEGORIES.has(incident.category)) throw new ApiError('FORBIDDEN', 'this link is for another incident')
-      if (claims.kind === 'household' && incident.state === 'resolved') throw new ApiError('CONFLICT', 'this incident is already closed')
-      const actor = `family:${contact.name}`
-      if (incident.state === 'open') await ctx.incidents.acknowledge(incident.id, actor)
-      await ctx.incidents.note(incident.id, 'family_response', actor, { answer: request.body.answer, text: ANSWER_TEXT[request.body.answer], contact: contact.name, relation: contact.relation })
-      const now = await ctx.incidents.get(incident.id)
-      return { incidentId: incident.id, state: now!.state, answer: request.body.answer }
+      if (!incident || incident.householdId !== household.id) throw new ApiError('FORBIDDEN', OTHER_INCIDENT)
+      if (!ANSWERABLE_CATEGORIES.has(incident.category)) throw new ApiError('FORBIDDEN', OTHER_INCIDENT)
+      if (incident.state === 'resolved') throw new ApiError('CONFLICT', '这件事已经处理完毕 (this incident is already closed)')
+      const community = await ctx.registry.communities.get(incident.communityId)
+      const policy = resolveRouting(community?.routing).family
+      const who = { contactId: contact.id, name: contact.name, relation: contact.relation }
+      const command = familyCommand(incident, request.body.answer, who, policy, ctx.clock.now())
+      const result = await ctx.incidents.familyAnswer(incident.id, command, `family:${contact.name}`)
+      // Resolved between the read and the answer (an operator closed it meanwhile).
+      if (!result.ok) throw new ApiError('CONFLICT', '这件事已经处理完毕 (this incident is already closed)')
+      request.log.info({ incidentId: incident.id, answer: request.body.answer, by: contact.name, state: result.incident.state }, 'family answered')
+      return { incidentId: incident.id, state: result.incident.state, answer: request.body.answer, familyState: result.incident.familyResponse?.state ?? null }
     },
   )
 
@@ -193,7 +209,7 @@ export const familyRoutes: FastifyPluginAsyncZod<
     },
     async (request) => {
       const { household, linkIncident } = await familyOf(request.query.t)
-      if (!linkIncident) throw new ApiError('FORBIDDEN', 'this link is not for an incident')
+      if (!linkIncident) throw new ApiError('FORBIDDEN', '这个链接不是某件事的回复链接 (this link is not for an incident)')
       return { incidentId: linkIncident.id, elder: household.elderName, address: household.address, state: linkIncident.state }
     },
   )
@@ -322,11 +338,12 @@ function page(info: { incidentId: string; token: string; elder: string; address:
     ? `<h1>${escape(info.elder)}</h1><p>${escape(info.address)}</p>
 <p id="status">${info.state === 'resolved' ? '此事件已处理完毕 · This incident is closed' : '请告诉值班员您的安排 · Tell the operator what you will do'}</p>
 <button data-answer="on_my_way">我去看看<br><small>I'm on my way</small></button>
+<button data-answer="arrived">已到达<br><small>I'm there</small></button>
 <button data-answer="called_fine">已电话联系,老人平安<br><small>I called, she's fine</small></button>
 <script>
 for (const b of document.querySelectorAll('button')) b.onclick = async () => {
   const r = await fetch('/api/incidents/${escape(info.incidentId)}/family-response', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: ${JSON.stringify(info.token)}, answer: b.dataset.answer }) })
-  document.getElementById('status').textContent = r.ok ? '已告知值班员,谢谢 · The operator has your answer, thank you' : '链接无效或已过期 · This link is not valid'
+  document.getElementById('status').textContent = r.ok ? '已告知值班员,谢谢 · The operator has your answer, thank you' : r.status === 409 ? '此事件已处理完毕 · This incident is closed' : '链接无效或已过期 · This link is not valid'
 }
 </script>`
     : '<h1>链接无效或已过期</h1><p>This link is not valid or has expired. 请直接致电社区值班室。</p>'

@@ -8,6 +8,8 @@ import { ApiError, notFound } from './errors.js'
 declare module 'fastify' {
   interface FastifyRequest {
     user: User | null
+    /** When the caller's session ends (after any renewal this request made). */
+    sessionExpiresAt: number | null
   }
 }
 
@@ -16,15 +18,21 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7) : undefined
 }
 
+/** Sent by the console on requests no person made (its timed refreshes): they do not renew a session. */
+export const BACKGROUND_HEADER = 'x-anju-background'
+
 /**
  * Registered as `onRequest` hooks: they run before the body is parsed and validated, so an
  * anonymous caller learns nothing of a route's schema from its 400s (docs/security.md §web).
+ * A request renews the session past half its life, unless it says it is a background refresh:
+ * a console left alone must still end (docs/security.md §accounts).
  */
 export function requireUser(auth: Auth) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const user = await auth.userForToken(bearerToken(request))
-    if (!user) throw new ApiError('UNAUTHORIZED', 'log in first: POST /api/login, then send Authorization: Bearer <token>')
-    request.user = user
+    const s = await auth.session(bearerToken(request), { renew: request.headers[BACKGROUND_HEADER] === undefined })
+    if (!s) throw new ApiError('UNAUTHORIZED', 'log in first: POST /api/login, then send Authorization: Bearer <token>')
+    request.user = s.user
+    request.sessionExpiresAt = s.expiresAt
   }
 }
 

@@ -37,6 +37,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorateRequest('user', null)
+  app.decorateRequest('sessionExpiresAt', null)
   // Before any route: every route's 400 and 401 are declared from its schema (api/openapi.ts).
   app.addHook('onRoute', declareStructuralErrors)
 

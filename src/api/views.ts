@@ -4,7 +4,7 @@ import { CHANNEL_NAMES } from '../delivery/channels/channel.js'
 import { detectorOverrideSchema } from '../detectors/settings.js'
 import { routingSettingsSchema } from '../routing/settings.js'
 import { AUDIENCES } from '../store/registry.js'
-import { CATEGORY, OUTCOMES, PRIORITY, type Category, type IncidentType } from '../incidents/model.js'
+import { ALL_OUTCOMES, CATEGORY, PRIORITY, type Category, type IncidentType } from '../incidents/model.js'
 import { DEVICE_KINDS } from '../store/registry.js'
 import { ROLES } from '../store/users.js'
 
@@ -101,12 +101,24 @@ export const incidentView = z.object({
   acknowledgedBy: z.string().nullable(),
   resolvedAt: z.number().nullable(),
   resolvedBy: z.string().nullable(),
-  outcome: z.enum(OUTCOMES).nullable(),
+  outcome: z.enum(ALL_OUTCOMES).nullable().describe('settled_by_family: a wellbeing or visit incident the family closed, where the community allows it'),
   note: z.string().nullable(),
   updatedAt: z.number(),
   conditions: z.array(z.string()).describe('detector conditions true now'),
   conditionCleared: z.boolean().describe('every condition has cleared; an operator confirms and closes'),
   explanation: z.object({ zh: z.string(), en: z.string() }).nullable(),
+  familyResponse: z
+    .object({
+      contactId: z.string(),
+      contactName: z.string(),
+      relation: z.string(),
+      state: z.enum(['en_route', 'arrived', 'overdue']).describe('家属前往中 / 家属已到达 / 家属未按时到达'),
+      since: z.number(),
+      dueAt: z.number().nullable().describe('arrival expected by then; null once arrived'),
+      arrivedAt: z.number().nullable(),
+    })
+    .nullable()
+    .describe('a family member who said 我去看看 (not an acknowledgement: the incident stays with the operators)'),
 })
 
 /** An incident as the console receives it live (Socket.IO, api/asyncapi.ts): the REST view with the household's name, address and phone. */

@@ -4,7 +4,14 @@
  * incident that is not yet resolved.
  */
 import type { Condition, ConditionKind } from '../detectors/model.js'
-import { CATEGORY, PRIORITY, type AlarmKind, type Incident, type IncidentEvent, type IncidentType, type Outcome } from './model.js'
+import { CATEGORY, FAMILY_OUTCOME, PRIORITY, type AlarmKind, type Incident, type IncidentEvent, type IncidentType, type Outcome } from './model.js'
+
+/** The family member answering, as their link names them. */
+export interface FamilyMember {
+  contactId: string
+  name: string
+  relation: string
+}
 
 export type Command =
   | { kind: 'acknowledge' }
@@ -13,6 +20,17 @@ export type Command =
   | { kind: 'cancel'; deviceId: string; messageId: string }
   | { kind: 'finding'; condition: Condition }
   | { kind: 'condition_cleared'; key: string }
+  /** 我去看看: on the way, expected by `dueAt`. The incident stays with the operators. */
+  | { kind: 'family_en_route'; who: FamilyMember; dueAt: number; detail: Record<string, unknown> }
+  /** 已到达 (`safe`: and she is well); `settle` closes the incident (the community's policy, decided by the caller). */
+  | { kind: 'family_arrived'; who: FamilyMember; safe: boolean; settle: boolean; detail: Record<string, unknown> }
+  /** 已电话联系,老人平安: a note on the trail, or the incident's end where `settle`. */
+  | { kind: 'family_called'; who: FamilyMember; settle: boolean; detail: Record<string, unknown> }
+  /** The time to arrive has passed with no arrival: the operators are alerted again. */
+  | { kind: 'family_overdue' }
+
+/** The commands a family member's answer becomes (family/status.ts familyCommand). */
+export type FamilyCommand = Extract<Command, { kind: 'family_en_route' | 'family_arrived' | 'family_called' }>
 
 export type RefusalCode = 'ALREADY_ACKNOWLEDGED' | 'ALREADY_RESOLVED' | 'NOT_ACKNOWLEDGED'
 
@@ -57,6 +75,7 @@ function freshIncident(
     note: null,
     updatedAt: now,
     conditionCleared: false,
+    familyResponse: null,
   }
 }
 
@@ -207,7 +226,59 @@ export function transition(incident: Incident, command: Command, actor: string, 
         events: [event('condition_cleared', null, { condition: command.key, allCleared: conditions.length === 0 })],
       }
     }
+
+    case 'family_en_route': {
+      const { who } = command
+      const familyResponse = { contactId: who.contactId, contactName: who.name, relation: who.relation, state: 'en_route' as const, since: now, dueAt: command.dueAt, arrivedAt: null }
+      return {
+        ok: true,
+        incident: { ...incident, familyResponse, updatedAt: now },
+        events: [event('family_en_route', null, { ...command.detail, dueAt: command.dueAt })],
+      }
+    }
+
+    case 'family_arrived': {
+      const { who } = command
+      const since = incident.familyResponse?.contactId === who.contactId ? incident.familyResponse.since : now
+      const familyResponse = { contactId: who.contactId, contactName: who.name, relation: who.relation, state: 'arrived' as const, since, dueAt: null, arrivedAt: now }
+      const arrived = { ...incident, familyResponse, updatedAt: now }
+      const events = [event('family_arrived', null, { ...command.detail, safe: command.safe })]
+      if (!command.settle) return { ok: true, incident: arrived, events }
+      return { ok: true, incident: settled(arrived, actor, now), events: [...events, event('resolved', null, { outcome: FAMILY_OUTCOME, note: null })] }
+    }
+
+    case 'family_called': {
+      const events = [event('family_response', null, command.detail)]
+      if (!command.settle) return { ok: true, incident, events }
+      return { ok: true, incident: settled(incident, actor, now), events: [...events, event('resolved', null, { outcome: FAMILY_OUTCOME, note: null })] }
+    }
+
+    case 'family_overdue': {
+      const f = incident.familyResponse
+      // Arrived meanwhile, or on the way again with a later time: nothing is late.
+      if (!f || f.state !== 'en_route' || f.dueAt === null || f.dueAt > now) return { ok: true, incident, events: [] }
+      const minutes = Math.round((f.dueAt - f.since) / 60_000)
+      return {
+        ok: true,
+        // At least high priority: an open incident sounds on the consoles again (docs/operations.md §family).
+        incident: { ...incident, familyResponse: { ...f, state: 'overdue' }, priority: Math.min(incident.priority, 2), updatedAt: now },
+        events: [
+          event('family_overdue', null, {
+            contact: f.contactName,
+            relation: f.relation,
+            since: f.since,
+            dueAt: f.dueAt,
+            text: { zh: `家属 ${f.contactName} ${minutes} 分钟内未确认到达`, en: `${f.contactName} (family) has not confirmed arrival within ${minutes} min` },
+          }),
+        ],
+      }
+    }
   }
+}
+
+/** Closed by the family's word (only where the caller's policy allows): resolvedBy is the family member, acknowledgedAt stays the operators'. */
+function settled(incident: Incident, actor: string, now: number): Incident {
+  return { ...incident, state: 'resolved', resolvedAt: now, resolvedBy: actor, outcome: FAMILY_OUTCOME, note: null, updatedAt: now }
 }
 
 function refuse(code: RefusalCode, message: string): TransitionResult {

@@ -9,8 +9,12 @@ export type Category = 'emergency' | 'service' | 'wellbeing' | 'property' | 'vis
 export type IncidentType = AlarmKind | ConditionKind
 export type IncidentState = 'open' | 'acknowledged' | 'resolved'
 
+/** What an operator may choose when closing an incident. */
 export const OUTCOMES = ['emergency_handled', 'false_alarm', 'test', 'resolved_by_phone'] as const
-export type Outcome = (typeof OUTCOMES)[number]
+/** A wellbeing incident the family settled (已到达/已电话联系,老人平安), where the community allows it (docs/operations.md §family). */
+export const FAMILY_OUTCOME = 'settled_by_family'
+export const ALL_OUTCOMES = [...OUTCOMES, FAMILY_OUTCOME] as const
+export type Outcome = (typeof ALL_OUTCOMES)[number]
 
 /**
  * 1 critical, 2 high, 3 medium, 4 low. Smoke and gas are handled with SOS priority (contract
@@ -63,6 +67,23 @@ export const CATEGORY: Record<IncidentType, Category> = {
   low_battery: 'maintenance',
 }
 
+/**
+ * A family member's answer that they are going to the elder (我去看看), closed by their arrival
+ * (已到达). It is not an acknowledgement: the operators keep the incident and its ladder until
+ * they take it themselves; no arrival by `dueAt` marks it overdue and alerts them again.
+ */
+export interface FamilyResponse {
+  contactId: string
+  contactName: string
+  relation: string
+  state: 'en_route' | 'arrived' | 'overdue'
+  /** When they said they were going (or arrived, if they never said so first). */
+  since: number
+  /** Arrival expected by then (the community's `routing.family.arriveWithinMin`); null once arrived. */
+  dueAt: number | null
+  arrivedAt: number | null
+}
+
 export interface Incident {
   id: string
   householdId: string
@@ -89,6 +110,8 @@ export interface Incident {
   conditionCleared: boolean
   /** The detectors' latest explanation, with the numbers. */
   explanation: Explanation | null
+  /** A family member on the way, arrived, or overdue; null when no family member said they would go. */
+  familyResponse: FamilyResponse | null
 }
 
 export type EventKind =
@@ -103,8 +126,14 @@ export type EventKind =
   | 'escalated'
   /** One notice's delivery result. */
   | 'notification'
-  /** A family member answered from their link ("我去看看"). */
+  /** A family member answered from their link without going (已电话联系,老人平安); before family_en_route existed, also 我去看看. */
   | 'family_response'
+  /** A family member is on the way (我去看看): not an acknowledgement. */
+  | 'family_en_route'
+  /** A family member confirmed arrival (已到达), perhaps that she is safe. */
+  | 'family_arrived'
+  /** Nobody confirmed arrival in time: back to the operators (家属未按时到达). */
+  | 'family_overdue'
 
 export interface IncidentEvent {
   incidentId: string

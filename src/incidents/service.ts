@@ -11,7 +11,7 @@ import type { Db } from '../store/database.js'
 import { incidentRepository, type IncidentFilter } from '../store/incidents.js'
 import { eventTime } from '../contract/index.js'
 import type { Finding } from '../detectors/model.js'
-import { openFromFinding, openIncident, transition, type Command, type Refusal } from './lifecycle.js'
+import { openFromFinding, openIncident, transition, type Command, type FamilyCommand, type Refusal } from './lifecycle.js'
 import { CATEGORY, type AlarmKind, type Incident, type IncidentEvent, type Outcome } from './model.js'
 
 export interface IncidentChange {
@@ -138,7 +138,8 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
       return out
     })
     for (const change of changes) {
-      log.info({ incidentId: change.incident.id, householdId: change.incident.householdId, events: change.events.map((e) => e.kind) }, 'finding recorded')
+      // Debug, not info: a district run records thousands, and the incident's trail keeps each one.
+      log.debug({ incidentId: change.incident.id, householdId: change.incident.householdId, events: change.events.map((e) => e.kind) }, 'finding recorded')
       bus.emit('incident.changed', change)
     }
     return changes
@@ -150,12 +151,13 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
       const incident = await tx.get(id)
       if (!incident) return { ok: false, error: { code: 'NOT_FOUND', message: `incident ${id} does not exist` } } as const
       const next = transition(incident, command, actor, clock.now())
-      if (!next.ok) return next
+      if (!next.ok || next.events.length === 0) return next
       await tx.update(next.incident)
       await tx.appendEvents(next.events)
       return next
     })
     if (!result.ok) return result
+    if (result.events.length === 0) return { ok: true, incident: result.incident }
     log.info({ incidentId: id, actor, state: result.incident.state }, 'incident updated')
     bus.emit('incident.changed', { incident: result.incident, events: result.events })
     return { ok: true, incident: result.incident }
@@ -181,6 +183,11 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
     note,
     acknowledge: (id: string, actor: string) => act(id, { kind: 'acknowledge' }, actor),
     resolve: (id: string, actor: string, outcome: Outcome, note: string | null) => act(id, { kind: 'resolve', outcome, note }, actor),
+    /** A family member's answer from their link (family/status.ts familyCommand): never an acknowledgement. */
+    familyAnswer: (id: string, command: FamilyCommand, actor: string) => act(id, command, actor),
+    /** Their time to arrive has passed (routing/family-watch.ts); nothing happens if they arrived meanwhile. */
+    familyOverdue: (id: string) => act(id, { kind: 'family_overdue' }, 'system:family-watch'),
+    familyAwaited: () => repo.familyAwaited(),
     get: (id: string) => repo.get(id),
     list: (filter: IncidentFilter) => repo.list(filter),
     events: (id: string) => repo.events(id),

@@ -73,6 +73,18 @@ export const routingSettingsSchema = z.object({
   ladders: z
     .object(Object.fromEntries(LADDER_NAMES.map((n) => [n, ladder.default(DEFAULT_LADDERS[n])])) as Record<LadderName, z.ZodDefault<typeof ladder>>)
     .prefault({}),
+  /**
+   * Family answers as a closed loop (docs/operations.md §family): a family member who said 我去看看
+   * confirms arrival within `arriveWithinMin`, or the operators are alerted again; where
+   * `maySettleWellbeing`, their word that she is safe closes a wellbeing or visit incident
+   * (never an SOS, fall, smoke or gas alarm).
+   */
+  family: z
+    .object({
+      arriveWithinMin: z.number().int().min(5).max(240).default(30),
+      maySettleWellbeing: z.boolean().default(false),
+    })
+    .prefault({}),
 })
 export type RoutingSettings = z.infer<typeof routingSettingsSchema>
 export type RoutingOverride = z.input<typeof routingSettingsSchema>

@@ -1,7 +1,7 @@
 /** Incident persistence: rows ↔ domain objects. Accepts a transaction or the database. */
 import type { Selectable } from 'kysely'
 import type { Explanation } from '../detectors/model.js'
-import type { Category, Incident, IncidentEvent, IncidentState, IncidentType, Outcome } from '../incidents/model.js'
+import type { Category, FamilyResponse, Incident, IncidentEvent, IncidentState, IncidentType, Outcome } from '../incidents/model.js'
 import type { Db } from './database.js'
 import type { IncidentsTable } from './schema.js'
 
@@ -102,6 +102,12 @@ export function incidentRepository(db: Db) {
       }))
     },
 
+    /** Active incidents a family member is on the way to (their arrival is awaited; routing/family-watch.ts). */
+    async familyAwaited(): Promise<Incident[]> {
+      const rows = await db.selectFrom('incidents').selectAll().where('state', '<>', 'resolved').where('family_response', 'is not', null).execute()
+      return rows.map(toIncident).filter((i) => i.familyResponse?.state === 'en_route')
+    },
+
     /** Every device that raised an alarm in this incident: they all get its commands. */
     async alarmDevices(incidentId: string): Promise<string[]> {
       const rows = await db
@@ -141,6 +147,7 @@ function toIncident(r: Selectable<IncidentsTable>): Incident {
     conditions: JSON.parse(r.conditions) as string[],
     conditionCleared: Number(r.condition_cleared) === 1,
     explanation: r.explanation ? (JSON.parse(r.explanation) as Explanation) : null,
+    familyResponse: r.family_response ? (JSON.parse(r.family_response) as FamilyResponse) : null,
   }
 }
 
@@ -166,5 +173,6 @@ function toRow(i: Incident): IncidentsTable {
     conditions: JSON.stringify(i.conditions),
     condition_cleared: i.conditionCleared ? 1 : 0,
     explanation: i.explanation ? JSON.stringify(i.explanation) : null,
+    family_response: i.familyResponse ? JSON.stringify(i.familyResponse) : null,
   }
 }

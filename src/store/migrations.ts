@@ -231,6 +231,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_by_time').on('audit_log').column('at').execute()
     },
   },
+  '0007_family_response': {
+    async up(db: Kysely<unknown>) {
+      // A family member on the way or arrived (JSON, incidents/model.ts FamilyResponse); their
+      // arrival is awaited across restarts (routing/family-watch.ts).
+      await db.schema.alterTable('incidents').addColumn('family_response', 'text').execute()
+    },
+  },
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -110,6 +110,8 @@ export interface IncidentsTable {
   condition_cleared: number
   /** JSON `{ zh, en }` or null. */
   explanation: string | null
+  /** JSON FamilyResponse (incidents/model.ts) or null; added by migration 0007. */
+  family_response: string | null
 }
 
 export interface IncidentEventsTable {

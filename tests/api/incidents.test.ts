@@ -31,6 +31,11 @@ describe('incidents API', () => {
     expect((await p.api('POST', `/api/incidents/${ia!.id}/resolve`, { outcome: 'test', note: '演练' })).status).toBe(200)
     expect((await p.api('POST', `/api/incidents/${ia!.id}/resolve`, { outcome: 'test' })).body).toMatchObject({ error: 'ALREADY_RESOLVED' })
 
+    // the trail names people: the admin who acknowledged and resolved it, by display name
+    const detail = await p.api<{ events: { actor: string }[]; names: Record<string, string> }>('GET', `/api/incidents/${ia!.id}`)
+    expect(detail.body.events.map((e) => e.actor)).toContain('user:admin')
+    expect(detail.body.names).toEqual({ 'user:admin': '管理员' })
+
     expect((await p.api<View[]>('GET', '/api/incidents?state=resolved')).body.map((i) => i.id)).toEqual([ia!.id])
     expect((await p.api<View[]>('GET', '/api/incidents?state=active')).body.map((i) => i.communityId)).toEqual([b.communityId])
     expect((await p.api('GET', '/api/incidents/inc_missing')).status).toBe(404)

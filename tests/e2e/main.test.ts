@@ -33,7 +33,7 @@ function run(env: Record<string, string>, cwd: string) {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const output = () => ({ stdout, stderr })
   /** Resolves on the output that matches, as it arrives; fails when the process ends first, or at the deadline. */
-  const waitForStdout = (pattern: RegExp, timeoutMs = 20_000) =>
+  const waitForStdout = (pattern: RegExp, timeoutMs = 90_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const done = () => {
         child.stdout!.off('data', check)
@@ -68,7 +68,7 @@ function tempDir(): string {
 }
 
 describe('npm start (src/main.ts)', () => {
-  it('starts on embedded defaults, seeds the demo district, takes an SOS, and stops on SIGTERM', async () => {
+  it('starts on embedded defaults, seeds the demo district, takes an SOS, and stops on SIGTERM', { timeout: 180_000 }, async () => {
     const cwd = tempDir()
     const proc = run({ ANJU_HTTP_PORT: '0', ANJU_MQTT_PORT: '0', ANJU_HTTP_HOST: '127.0.0.1', ANJU_MQTT_HOST: '127.0.0.1' }, cwd)
     const [, httpPort] = await proc.waitForStdout(/Console\s+http:\/\/localhost:(\d+)\//)
@@ -112,6 +112,56 @@ describe('npm start (src/main.ts)', () => {
 
     proc.child.kill('SIGTERM')
     expect(await proc.exited).toBe(0)
+  })
+
+  it('prints the banner after every start-up log line, and logs JSON when stdout is not a terminal', { timeout: 180_000 }, async () => {
+    const ports = { ANJU_HTTP_PORT: '0', ANJU_MQTT_PORT: '0', ANJU_HTTP_HOST: '127.0.0.1', ANJU_MQTT_HOST: '127.0.0.1' }
+    const proc = run({ ...ports, ANJU_LOG_LEVEL: 'info' }, tempDir())
+    await proc.waitForStdout(/Demo devices written to .*\n\n/)
+    proc.child.kill('SIGTERM')
+    expect(await proc.exited, proc.output().stderr).toBe(0)
+    // Start-up logs, then the banner, then only what the shutdown logged: nothing in between scrolls the passwords away.
+    const lines = proc.output().stdout.split('\n')
+    const first = lines.indexOf('  安居 Anju is running')
+    const last = lines.findIndex((l) => l.startsWith('  Demo devices written to'))
+    expect(first).toBeGreaterThan(0)
+    const json = (ls: string[]) => ls.filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string })
+    expect(json(lines.slice(0, first)).map((l) => l.msg)).toContain('detectors started')
+    expect(lines.slice(first, last + 1).every((l) => !l.startsWith('{'))).toBe(true)
+    expect(json(lines.slice(last + 1)).map((l) => l.msg)).toEqual(['shutting down', 'closed'])
+  })
+
+  it('follows the README: after the quick start, ANJU_ADMIN_PASSWORD is refused with a warning, and time-warp gets a fresh store', { timeout: 400_000 }, async () => {
+    const cwd = tempDir()
+    const ports = { ANJU_HTTP_PORT: '0', ANJU_MQTT_PORT: '0', ANJU_HTTP_HOST: '127.0.0.1', ANJU_MQTT_HOST: '127.0.0.1' }
+    const login = async (port: string, password: string) =>
+      (await fetch(`http://127.0.0.1:${port}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })).status
+
+    // The quick start: a generated admin password in ./data.
+    const quick = run(ports, cwd)
+    await quick.waitForStdout(/Admin\s+admin \/ (\S+)/)
+    quick.child.kill('SIGTERM')
+    expect(await quick.exited).toBe(0)
+
+    // The same ./data with ANJU_ADMIN_PASSWORD: not used, and said so with what to do.
+    const again = run({ ...ports, ANJU_ADMIN_PASSWORD: 'admin-password' }, cwd)
+    const [, httpPort] = await again.waitForStdout(/Console\s+http:\/\/localhost:(\d+)\//)
+    await again.waitForStdout(/WARNING\s+ANJU_ADMIN_PASSWORD was not used: \.\/data\/anju\.db already has users[\s\S]*start afresh/)
+    expect(await login(httpPort!, 'admin-password')).toBe(401)
+    again.child.kill('SIGTERM')
+    expect(await again.exited).toBe(0)
+
+    // Time-warp as the README gives it: a fresh store of its own, where the password is the admin's.
+    const warp = run({ ...ports, ANJU_CLOCK: 'virtual', ANJU_ADMIN_PASSWORD: 'admin-password' }, cwd)
+    const [, warpPort] = await warp.waitForStdout(/Console\s+http:\/\/localhost:(\d+)\//)
+    const [, dataDir] = await warp.waitForStdout(/Data\s+(\S+) \(fresh for this time-warp run/)
+    await warp.waitForStdout(/Demo devices written to/)
+    expect(warp.output().stdout).not.toContain('WARNING')
+    expect(existsSync(join(dataDir!, 'anju.db'))).toBe(true)
+    expect(await login(warpPort!, 'admin-password')).toBe(200)
+    warp.child.kill('SIGTERM')
+    expect(await warp.exited).toBe(0)
+    expect(existsSync(dataDir!)).toBe(false)
   })
 
   it('stops with a message naming the variable when a port is taken', async () => {

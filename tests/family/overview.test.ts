@@ -111,13 +111,14 @@ describe('family overview', () => {
     expect((await overview(token)).body.incidents[0]).toMatchObject({ state: 'acknowledged', handledBy: 'op-fam-handler', handledByKind: 'operator', answerable: true })
 
     const answer = await p.api<Json>('POST', `/api/incidents/${incidentId}/family-response`, { token, answer: 'on_my_way' })
-    expect(answer).toMatchObject({ status: 200, body: { state: 'acknowledged', answer: 'on_my_way' } })
+    expect(answer).toMatchObject({ status: 200, body: { state: 'acknowledged', answer: 'on_my_way', familyState: 'en_route' } })
     const trail = (await p.api<{ events: Json[] }>('GET', `/api/incidents/${incidentId}`)).body.events
-    expect(trail.at(-1)).toMatchObject({ kind: 'family_response', actor: 'family:张小红' })
-    // The operator still handles it; the family sees their own answer beside it.
+    expect(trail.at(-1)).toMatchObject({ kind: 'family_en_route', actor: 'family:张小红' })
+    // The operator still handles it; the family sees their own answer beside it, and that they are on the way.
     expect((await overview(token)).body.incidents[0]).toMatchObject({
       handledBy: 'op-fam-handler',
       responses: [{ by: '张小红', relation: '子女', answer: 'on_my_way', at: expect.any(Number) }],
+      familyResponse: { by: '张小红', relation: '子女', state: 'en_route', arrivedAt: null },
     })
 
     expect((await p.api('POST', `/api/incidents/${incidentId}/resolve`, { outcome: 'emergency_handled' }, operator)).status).toBe(200)
@@ -150,9 +151,9 @@ describe('family overview', () => {
     const [, mac] = token.split('.')
     // Same signature, body pointing at another household: the signature no longer matches.
     const forged = Buffer.from(JSON.stringify(['view', other.householdId, contactId, Date.now() + 3_600_000, 0])).toString('base64url')
-    expect(await overview(`${forged}.${mac}`)).toMatchObject({ status: 403, body: { error: 'FORBIDDEN', message: 'this link is not valid' } })
+    expect(await overview(`${forged}.${mac}`)).toMatchObject({ status: 403, body: { error: 'FORBIDDEN', message: expect.stringContaining('链接无效') } })
     const expired = p.app.links.viewToken({ householdId: fx.householdId, contactId, expiresAt: Date.now() - 1, version: 0 })
-    expect(await overview(expired)).toMatchObject({ status: 403, body: { message: 'this link has expired' } })
+    expect(await overview(expired)).toMatchObject({ status: 403, body: { message: expect.stringContaining('链接已过期') } })
     // A validly signed link naming a contact of another household is refused too.
     const otherContact = await contactOf(other.householdId)
     expect((await overview(p.app.links.viewToken({ householdId: fx.householdId, contactId: otherContact, expiresAt: Date.now() + 60_000, version: 0 }))).status).toBe(403)
@@ -164,12 +165,12 @@ describe('family overview', () => {
     expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}/family-links`, undefined, stranger)).status).toBe(404)
     expect((await overview(token)).status).toBe(200)
     expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}/family-links`)).status).toBe(204)
-    expect(await overview(token)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
+    expect(await overview(token)).toMatchObject({ status: 403, body: { message: expect.stringContaining('链接无效') } })
     const fresh = (await viewLink(fx.householdId, contactId)).body.token
     expect((await overview(fresh)).status).toBe(200)
     expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}`)).status).toBe(204)
-    expect(await overview(fresh)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
-    expect(await overview(token)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
+    expect(await overview(fresh)).toMatchObject({ status: 403, body: { message: expect.stringContaining('链接无效') } })
+    expect(await overview(token)).toMatchObject({ status: 403, body: { message: expect.stringContaining('链接无效') } })
   })
 
   it('opens from an incident link too, which answers only its own incident', async () => {
@@ -201,8 +202,8 @@ describe('family overview', () => {
     expect((await overview(incidentLink)).status).toBe(200)
 
     expect((await p.api('DELETE', `/api/households/${fx.householdId}/contacts/${contactId}/family-links`)).status).toBe(204)
-    expect(await overview(incidentLink)).toMatchObject({ status: 403, body: { message: 'this link is not valid' } })
-    // It can no longer acknowledge the SOS (which would stop its escalation).
+    expect(await overview(incidentLink)).toMatchObject({ status: 403, body: { message: expect.stringContaining('链接无效') } })
+    // It can no longer answer the SOS.
     expect((await p.api('POST', `/api/incidents/${incidentId}/family-response`, { token: incidentLink, answer: 'on_my_way' })).status).toBe(403)
     expect((await p.api<Json>('GET', `/api/incidents/${incidentId}`)).body.state).toBe('open')
     expect((await p.app.registry.contacts.get(contactId))?.pushSubscription).toBeNull()

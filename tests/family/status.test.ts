@@ -1,6 +1,6 @@
 /** What the family is shown, decided purely: device problems and incidents as the family reads them. */
 import { describe, expect, it } from 'vitest'
-import { deviceProblem, familyIncidentRow } from '../../src/family/status.js'
+import { deviceProblem, familyCommand, familyIncidentRow } from '../../src/family/status.js'
 import type { Incident, IncidentEvent } from '../../src/incidents/model.js'
 import type { Device } from '../../src/store/registry.js'
 
@@ -10,7 +10,7 @@ const device = (over: Partial<Device>): Device => ({ id: 'd', householdId: 'hh',
 const incident = (over: Partial<Incident>): Incident => ({
   id: 'inc', householdId: 'hh', communityId: 'c', deviceId: 'd', category: 'emergency', type: 'sos', priority: 1, state: 'open', cancelledByResident: false,
   openedAt: NOW, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, outcome: null, note: null, updatedAt: NOW,
-  conditions: [], conditionCleared: false, explanation: null, ...over,
+  conditions: [], conditionCleared: false, explanation: null, familyResponse: null, ...over,
 })
 const answered = (at: number, contact: string, answer: string): IncidentEvent => ({ incidentId: 'inc', at, actor: `family:${contact}`, kind: 'family_response', deviceId: null, detail: { answer, contact, relation: '子女' } })
 
@@ -54,5 +54,41 @@ describe('an incident as the family reads it', () => {
     expect(familyIncidentRow(incident({ category: 'service', type: 'service' }), [], null, true).answerable).toBe(false)
     expect(familyIncidentRow(incident({ category: 'wellbeing', type: 'no_water' }), [], null, true).answerable).toBe(true)
     expect(familyIncidentRow(incident({ category: 'visit', type: 'door_idle' }), [], null, true).answerable).toBe(true)
+  })
+})
+
+describe('a family answer as a command (the closed loop, docs/operations.md §family)', () => {
+  const who = { contactId: 'c-1', name: '李明', relation: '子女' }
+  const off = { arriveWithinMin: 30, maySettleWellbeing: false }
+  const on = { arriveWithinMin: 20, maySettleWellbeing: true }
+  const sos = { category: 'emergency' as const }
+  const wellbeing = { category: 'wellbeing' as const }
+
+  it('on the way is due after the community\'s time; never settles anything', () => {
+    expect(familyCommand(sos, 'on_my_way', who, off, NOW)).toMatchObject({ kind: 'family_en_route', dueAt: NOW + 30 * 60_000, detail: { answer: 'on_my_way', text: { zh: '我去看看' }, contact: '李明' } })
+    expect(familyCommand(wellbeing, 'on_my_way', who, on, NOW)).toMatchObject({ kind: 'family_en_route', dueAt: NOW + 20 * 60_000 })
+  })
+
+  it('settles a wellbeing or visit matter on her being safe only where allowed, never an emergency', () => {
+    expect(familyCommand(wellbeing, 'arrived_safe', who, on, NOW)).toMatchObject({ kind: 'family_arrived', safe: true, settle: true })
+    expect(familyCommand({ category: 'visit' }, 'called_fine', who, on, NOW)).toMatchObject({ kind: 'family_called', settle: true })
+    expect(familyCommand(wellbeing, 'arrived', who, on, NOW)).toMatchObject({ kind: 'family_arrived', safe: false, settle: false })
+    expect(familyCommand(wellbeing, 'arrived_safe', who, off, NOW)).toMatchObject({ settle: false })
+    expect(familyCommand(wellbeing, 'called_fine', who, off, NOW)).toMatchObject({ settle: false })
+    expect(familyCommand(sos, 'arrived_safe', who, on, NOW)).toMatchObject({ settle: false })
+    expect(familyCommand(sos, 'called_fine', who, on, NOW)).toMatchObject({ settle: false })
+  })
+
+  it('shows who is on the way, without their id, and their answers of every kind', () => {
+    const f = { contactId: 'c-1', contactName: '李明', relation: '子女', state: 'en_route' as const, since: NOW, dueAt: NOW + 1800_000, arrivedAt: null }
+    const events: IncidentEvent[] = [
+      { ...answered(NOW, '李明', 'on_my_way'), kind: 'family_en_route' },
+      { ...answered(NOW + 5, '李明', 'arrived'), kind: 'family_arrived' },
+      { incidentId: 'inc', at: NOW + 6, actor: 'system:family-watch', kind: 'family_overdue', deviceId: null, detail: { contact: '李明' } },
+    ]
+    const row = familyIncidentRow(incident({ familyResponse: f }), events, null, true)
+    expect(row.familyResponse).toEqual({ by: '李明', relation: '子女', state: 'en_route', since: NOW, dueAt: NOW + 1800_000, arrivedAt: null })
+    expect(row.responses.map((r) => r.answer)).toEqual(['on_my_way', 'arrived'])
+    expect(row.handledBy).toBeNull()
   })
 })

@@ -94,3 +94,38 @@ describe('incident lifecycle', () => {
     expect(opened).toEqual(copy)
   })
 })
+
+describe('family answers (docs/operations.md §family)', () => {
+  const who = { contactId: 'c-1', name: '李明', relation: '子女' }
+  const detail = { answer: 'on_my_way' }
+  const going = () => must(open('fall').incident, { kind: 'family_en_route', who, dueAt: T0 + 1800_000, detail }, 'family:李明', T0)
+
+  it('on the way is not an acknowledgement: the incident stays open for the operators', () => {
+    const r = going()
+    expect(r.incident).toMatchObject({ state: 'open', acknowledgedAt: null, acknowledgedBy: null, familyResponse: { contactName: '李明', state: 'en_route', since: T0, dueAt: T0 + 1800_000, arrivedAt: null } })
+    expect(r.events).toEqual([{ incidentId: 'inc_1', at: T0, actor: 'family:李明', kind: 'family_en_route', deviceId: null, detail: { answer: 'on_my_way', dueAt: T0 + 1800_000 } }])
+  })
+
+  it('is overdue only once the time has passed without an arrival, and raises the priority to at least 2', () => {
+    const early = must(going().incident, { kind: 'family_overdue' }, 'system:family-watch', T0 + 1799_999)
+    expect(early.events).toEqual([])
+    const late = must(going().incident, { kind: 'family_overdue' }, 'system:family-watch', T0 + 1800_000)
+    expect(late.incident).toMatchObject({ state: 'open', priority: 2, familyResponse: { state: 'overdue' } })
+    expect(late.events[0]).toMatchObject({ kind: 'family_overdue', detail: { text: { zh: '家属 李明 30 分钟内未确认到达' } } })
+    expect(must(late.incident, { kind: 'family_overdue' }, 'system:family-watch', T0 + 3600_000).events).toEqual([])
+    const arrived = must(going().incident, { kind: 'family_arrived', who, safe: false, settle: false, detail: {} }, 'family:李明', T0 + 600_000)
+    expect(arrived.incident.familyResponse).toMatchObject({ state: 'arrived', since: T0, arrivedAt: T0 + 600_000, dueAt: null })
+    expect(must(arrived.incident, { kind: 'family_overdue' }, 'system:family-watch', T0 + 3600_000).events).toEqual([])
+  })
+
+  it('settles only when told to (the policy is decided outside), as the family, without an acknowledgement', () => {
+    const settled = must(going().incident, { kind: 'family_arrived', who, safe: true, settle: true, detail: {} }, 'family:李明', T0 + 600_000)
+    expect(settled.incident).toMatchObject({ state: 'resolved', outcome: 'settled_by_family', resolvedBy: 'family:李明', acknowledgedAt: null })
+    expect(settled.events.map((e) => e.kind)).toEqual(['family_arrived', 'resolved'])
+    const noted = must(open().incident, { kind: 'family_called', who, settle: false, detail: { answer: 'called_fine' } }, 'family:李明')
+    expect(noted.incident).toMatchObject({ state: 'open', familyResponse: null })
+    expect(noted.events.map((e) => e.kind)).toEqual(['family_response'])
+    const resolved = must(must(open().incident, { kind: 'acknowledge' }).incident, { kind: 'resolve', outcome: 'false_alarm', note: null })
+    expect(transition(resolved.incident, { kind: 'family_en_route', who, dueAt: T0, detail }, 'family:李明', T0)).toMatchObject({ ok: false, error: { code: 'ALREADY_RESOLVED' } })
+  })
+})

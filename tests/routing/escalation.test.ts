@@ -232,7 +232,7 @@ describe('delivery', () => {
 })
 
 describe('family answers', () => {
-  it('acknowledge from their link, live for the operator; a link cannot act on another incident or after it expires', async () => {
+  it('我去看看 from their link is live for the operator but acknowledges nothing: the SOS stays open and its ladder climbs; a link cannot act on another incident or after it expires', async () => {
     const env = await setUp({ linkTtlHours: '0.01' }) // 36 s
     const operator = await connectOperator(env.p, env.p.adminToken)
     cleanups.push(operator.close)
@@ -249,7 +249,7 @@ describe('family answers', () => {
     await publish(other, deviceTopic(d2.id, 'alarm'), { id: 'o-1', type: 'sos' })
     const otherId = (await env.p.api<{ id: string; householdId: string }[]>('GET', '/api/incidents?state=active')).body.find((i) => i.householdId === h2.id)!.id
     const wrong = await env.p.api('POST', `/api/incidents/${otherId}/family-response`, { token, answer: 'on_my_way' })
-    expect(wrong).toMatchObject({ status: 403, body: { message: 'this link is for another incident' } })
+    expect(wrong).toMatchObject({ status: 403, body: { message: expect.stringContaining('不能回复这件事') } })
 
     const about = await fetch(`${env.p.httpUrl}/api/family/incident?t=${encodeURIComponent(token)}`)
     expect(await about.json()).toEqual({ incidentId: id, elder: '张桂英', address: '3号楼 201室', state: 'open' })
@@ -257,14 +257,24 @@ describe('family answers', () => {
     expect((await fetch(`${env.p.httpUrl}/family/respond?t=${encodeURIComponent(token)}`)).status).toBe(200) // the family view (or its plain fallback)
 
     const ok = await env.p.api('POST', `/api/incidents/${id}/family-response`, { token, answer: 'on_my_way' })
-    expect(ok).toMatchObject({ status: 200, body: { state: 'acknowledged', answer: 'on_my_way' } })
-    await waitFor(() => operator.pushes.some((v) => v.id === id && v.state === 'acknowledged'), 5000, 'the acknowledgement on the console')
-    const { body } = await env.p.api<{ acknowledgedBy: string; events: { kind: string; actor: string }[] }>('GET', `/api/incidents/${id}`)
-    expect(body.acknowledgedBy).toBe('family:张明')
-    expect(body.events.some((e) => e.kind === 'family_response' && e.actor === 'family:张明')).toBe(true)
+    expect(ok).toMatchObject({ status: 200, body: { state: 'open', answer: 'on_my_way', familyState: 'en_route' } })
+    await operator.pushed((v) => v.id === id && (v as { familyResponse?: { state: string } }).familyResponse?.state === 'en_route', 5000, '家属前往中 on the console')
+    const { body } = await env.p.api<{ state: string; acknowledgedBy: string | null; events: { kind: string; actor: string }[] }>('GET', `/api/incidents/${id}`)
+    expect(body).toMatchObject({ state: 'open', acknowledgedBy: null })
+    expect(body.events.some((e) => e.kind === 'family_en_route' && e.actor === 'family:张明')).toBe(true)
+    await env.p.app.routing.settle()
+    // The operator ladder was not stopped: the supervisor tier still comes at 60 s.
+    expect(await env.p.app.routing.nextStep(id)).toMatchObject({ stopped: false })
+    await advance(env.p, env.clock, 61_000)
+    expect(await steps(env.p, id)).toContain('stage-1')
 
-    await advance(env.p, env.clock, 37_000)
-    const expired = await env.p.api('POST', `/api/incidents/${id}/family-response`, { token, answer: 'called_fine' })
-    expect(expired).toMatchObject({ status: 403, body: { message: 'this link has expired' } })
+    // (61 s later the 36 s link has expired: a clear error, and nothing changes)
+    const familyEvents = (events: { kind: string }[]) => events.filter((e) => e.kind.startsWith('family_')).length
+    const before = familyEvents((await env.p.api<{ events: { kind: string }[] }>('GET', `/api/incidents/${id}`)).body.events)
+    const expired = await env.p.api('POST', `/api/incidents/${id}/family-response`, { token, answer: 'arrived' })
+    expect(expired).toMatchObject({ status: 403, body: { message: expect.stringContaining('链接已过期') } })
+    const after = (await env.p.api<{ familyResponse: { state: string }; events: { kind: string }[] }>('GET', `/api/incidents/${id}`)).body
+    expect(after.familyResponse.state).toBe('en_route')
+    expect(familyEvents(after.events)).toBe(before)
   })
 })

@@ -6,10 +6,14 @@ import { io, type Socket } from 'socket.io-client'
 import { computed, reactive, ref } from 'vue'
 import { api, session } from '../shared/api'
 import type { Community, Incident, User } from '../shared/types'
+import { triageOrder } from './triage'
 
-export const EMERGENCY_TYPES = new Set(['sos', 'fall', 'smoke', 'gas'])
-export const TARGET_MS = 60_000
+export { EMERGENCY_TYPES, TARGET_MS } from './triage'
 export const MUTE_MS = 5 * 60_000
+/** 登录即将过期 shows this long before the session ends (docs/security.md §accounts). */
+export const SESSION_WARNING_MS = 10 * 60_000
+/** How often the console reads its session's end and the platform's time (never renewing it). */
+const SESSION_CHECK_MS = 10_000
 
 export const isAlarming = (i: Incident) => i.state === 'open' && i.priority <= 2
 
@@ -20,7 +24,10 @@ export const state = reactive({
   communities: new Map<string, string>(),
   incidents: new Map<string, Incident>(),
   selectedId: null as string | null,
-  banner: null as Incident[] | null,
+  /** Incidents announced in the banner, newest first; an entry shows while its incident is still open. */
+  alertIds: [] as string[],
+  /** When the session ends, on the platform's clock (login reply, /api/me, /api/session). */
+  sessionExpiresAt: null as number | null,
   mutedUntil: 0,
   audioRunning: false,
   /** bumped when the selected incident's trail may have grown */
@@ -28,27 +35,41 @@ export const state = reactive({
   /** bumped on every incident snapshot or change (the service strip and households refresh on it) */
   incidentsVersion: 0,
   view: 'queue' as 'queue' | 'health' | 'households',
-  /** The server ended the session (expired, logged out elsewhere): the login page says so. */
+  /** The server ended the session (expired, logged out elsewhere): a red bar, a tone, the login form under it. */
   sessionEnded: false,
 })
 session.token = state.token
 
 export const now = ref(Date.now())
+/** The platform's time (the virtual clock too): offsets from the Date header, /api/session and pushes. */
 const clientNow = () => Date.now() + session.clockOffset
 setInterval(() => { now.value = clientNow() }, 1000)
+/** Never behind a time the platform has shown us (a push's updatedAt): the virtual clock may have jumped. */
+function notBefore(at: number): void {
+  if (at > clientNow()) {
+    session.clockOffset = at - Date.now()
+    now.value = clientNow()
+  }
+}
 
-export const sortedIncidents = computed(() =>
-  [...state.incidents.values()].sort((a, b) => a.priority - b.priority || a.openedAt - b.openedAt),
+/** What needs a human now comes first (triage.ts). */
+export const sortedIncidents = computed(() => triageOrder(state.incidents.values()))
+/** The banner: one entry per announced incident still waiting for an operator. */
+export const bannerEntries = computed(() =>
+  state.alertIds.map((id) => state.incidents.get(id)).filter((i): i is Incident => i !== undefined && i.state === 'open'),
 )
+export const sessionLeftMs = computed(() => (state.token && state.sessionExpiresAt !== null ? state.sessionExpiresAt - now.value : null))
+export const sessionExpiring = computed(() => sessionLeftMs.value !== null && sessionLeftMs.value <= SESSION_WARNING_MS)
 export const alarming = computed(() => Boolean(state.token) && sortedIncidents.value.some(isAlarming))
 
 let socket: Socket | null = null
 
 export async function login(username: string, password: string): Promise<void> {
   enableAudio()
-  const s = await api<{ token: string; user: User }>('POST', '/api/login', { username, password })
+  const s = await api<{ token: string; user: User; expiresAt: number }>('POST', '/api/login', { username, password })
   state.token = session.token = s.token
   state.user = s.user
+  state.sessionExpiresAt = s.expiresAt
   state.sessionEnded = false
   sessionStorage.setItem('anju.token', s.token)
   sessionStorage.setItem('anju.user', JSON.stringify(s.user))
@@ -70,9 +91,12 @@ export function signOut(): void {
   socket = null
   if (renewer) clearInterval(renewer)
   renewer = null
+  if (sessionCheck) clearInterval(sessionCheck)
+  sessionCheck = null
+  state.sessionExpiresAt = null
   state.incidents = new Map()
   state.selectedId = null
-  state.banner = null
+  state.alertIds = []
   state.view = 'queue'
 }
 /** Signed out by the server, not by her: the login page tells her why. */
@@ -93,14 +117,33 @@ const ACTIVE_WITHIN_MS = 30 * 60_000
 let lastInput = Date.now()
 for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) window.addEventListener(type, () => { lastInput = Date.now() }, { passive: true })
 let renewer: ReturnType<typeof setInterval> | null = null
+let sessionCheck: ReturnType<typeof setInterval> | null = null
+
+/** Renews the session (past half its life) and learns its new end: the renewer, and 继续值班. */
+export async function renew(): Promise<void> {
+  const me = await api<User & { sessionExpiresAt: number }>('GET', '/api/me')
+  state.sessionExpiresAt = me.sessionExpiresAt
+}
+
+/** Reads the session's end and the platform's time without renewing: the warning and the row ages follow. */
+async function checkSession(): Promise<void> {
+  const s = await api<{ expiresAt: number; now: number }>('GET', '/api/session', undefined, { background: true })
+  session.clockOffset = s.now - Date.now()
+  now.value = clientNow()
+  state.sessionExpiresAt = s.expiresAt
+}
 
 export function enter(): void {
   loadMute()
   connect()
   if (renewer) clearInterval(renewer)
   renewer = setInterval(() => {
-    if (state.token && Date.now() - lastInput < ACTIVE_WITHIN_MS) api('GET', '/api/me').catch(() => { /* a 401 signs out */ })
+    if (state.token && Date.now() - lastInput < ACTIVE_WITHIN_MS) renew().catch(() => { /* a 401 signs out */ })
   }, RENEW_EVERY_MS)
+  if (sessionCheck) clearInterval(sessionCheck)
+  const check = () => { if (state.token) checkSession().catch(() => { /* a 401 signs out; a network error retries */ }) }
+  sessionCheck = setInterval(check, SESSION_CHECK_MS)
+  check()
   api<Community[]>('GET', '/api/communities')
     .then((list) => { state.communities = new Map(list.map((c) => [c.id, c.name])) })
     .catch(() => { /* 401 already signed out; otherwise the header just lacks names */ })
@@ -122,6 +165,7 @@ function connect(): void {
   })
   s.on('incidents:snapshot', (list: Incident[]) => {
     const fresh = list.filter((i) => isAlarming(i) && !wasAlarming(i.id))
+    for (const i of list) notBefore(i.updatedAt)
     state.incidents = new Map(list.filter((i) => i.state !== 'resolved').map((i) => [i.id, i]))
     if (state.selectedId && !state.incidents.has(state.selectedId)) state.selectedId = null
     if (fresh.length) announce(fresh)
@@ -138,9 +182,10 @@ function connect(): void {
   s.on('incident:events', (id: string) => {
     if (id === state.selectedId) state.trailVersion++
   })
-  s.on('incident:alert', ({ incidentId }: { incidentId: string }) => {
+  s.on('incident:alert', ({ incidentId, step }: { incidentId: string; step: string }) => {
     const inc = state.incidents.get(incidentId)
-    if (inc && inc.state === 'open') announce([inc])
+    // A family member who did not arrive in time brings the incident back even when it was taken (docs/operations.md §family).
+    if (inc && (inc.state === 'open' || step === 'family_overdue')) announce([inc])
   })
 }
 
@@ -150,6 +195,7 @@ const wasAlarming = (id: string) => { const i = state.incidents.get(id); return 
 export function apply(incoming: Incident): boolean {
   const old = state.incidents.get(incoming.id)
   if (old && old.updatedAt > incoming.updatedAt) return false
+  notBefore(incoming.updatedAt)
   if (incoming.state === 'resolved') {
     state.incidents.delete(incoming.id)
     if (state.selectedId === incoming.id) state.selectedId = null
@@ -165,11 +211,13 @@ export async function act(id: string, action: 'acknowledge' | 'resolve', body?: 
   state.incidentsVersion++
 }
 
-let bannerTimer: ReturnType<typeof setTimeout> | undefined
+/** Puts incidents at the top of the banner; each leaves it once acknowledged or resolved, by anyone. */
 function announce(list: Incident[]): void {
-  state.banner = list
-  clearTimeout(bannerTimer)
-  bannerTimer = setTimeout(() => { state.banner = null }, 30_000)
+  const ids = list.map((i) => i.id)
+  state.alertIds = [...ids, ...state.alertIds.filter((id) => !ids.includes(id) && state.incidents.get(id)?.state === 'open')]
+}
+export function dismissBanner(): void {
+  state.alertIds = []
 }
 
 // ---- the tone: repeats while an emergency is open, unless this operator muted it (5 minutes) ----
@@ -201,28 +249,45 @@ export function enableAudio(): void {
 document.addEventListener('pointerdown', enableAudio)
 document.addEventListener('keydown', enableAudio)
 
+function tone(frequency: number, start: number): void {
+  const osc = audio!.createOscillator()
+  const gain = audio!.createGain()
+  const at = audio!.currentTime + start
+  osc.frequency.value = frequency
+  gain.gain.setValueAtTime(0.0001, at)
+  gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02)
+  gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.25)
+  osc.connect(gain).connect(audio!.destination)
+  osc.start(at)
+  osc.stop(at + 0.3)
+}
+
 function beep(): void {
   try {
     if (audio?.state !== 'running') return
-    const osc = audio.createOscillator()
-    const gain = audio.createGain()
-    const at = audio.currentTime
-    osc.frequency.value = 880
-    gain.gain.setValueAtTime(0.0001, at)
-    gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02)
-    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.25)
-    osc.connect(gain).connect(audio.destination)
-    osc.start(at)
-    osc.stop(at + 0.3)
+    tone(880, 0)
     ;(window as any).__anjuBeeps = ((window as any).__anjuBeeps ?? 0) + 1
   } catch { /* sound is a bonus; the banner and colours carry the alert */ }
+}
+
+/** Logged out by the server: a falling two-note tone, unlike the alarm's, until she logs in again. */
+function expiredBeep(): void {
+  try {
+    if (audio?.state !== 'running') return
+    tone(660, 0)
+    tone(440, 0.3)
+    ;(window as any).__anjuExpiredBeeps = ((window as any).__anjuExpiredBeeps ?? 0) + 1
+  } catch { /* the red bar carries it */ }
 }
 
 let ticks = 0
 setInterval(() => {
   if (state.mutedUntil && !isMuted()) unmute()
   state.audioRunning = audio?.state === 'running'
-  if (alarming.value && !isMuted() && ticks++ % 2 === 0) beep()
+  const tick = ticks++ % 2 === 0
+  if (alarming.value && !isMuted() && tick) beep()
+  // not mutable: nobody hears the alarms until she logs in again
+  if (!state.token && state.sessionEnded && tick) expiredBeep()
 }, 1000)
 
 if (state.token && state.user) enter()

@@ -8,9 +8,11 @@ export class ApiFailure extends Error {
 export interface Session { token: string | null; onUnauthorized: () => void; clockOffset: number }
 export const session: Session = { token: null, onUnauthorized: () => {}, clockOffset: 0 }
 
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+/** `background`: a timed refresh nobody asked for; it does not renew the session (docs/security.md §accounts). */
+export async function api<T = unknown>(method: string, path: string, body?: unknown, opts: { background?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = {}
   if (session.token) headers.Authorization = `Bearer ${session.token}`
+  if (opts.background) headers['X-Anju-Background'] = '1'
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   let res: Response
   try {

@@ -14,6 +14,9 @@ type LiveIncident = z.infer<typeof liveIncidentView>
 export type HouseholdBrief = NonNullable<LiveIncident['household']>
 /** From the REST API without `household`; live (Socket.IO) with it. */
 export type Incident = Omit<LiveIncident, 'household'> & { household?: LiveIncident['household'] }
+/** A family member who said 我去看看: not an acknowledgement (docs/history-and-family-api.md). */
+export type FamilyResponse = NonNullable<Incident['familyResponse']>
+export type FamilyState = FamilyResponse['state']
 /** `detail` differs by `kind` (docs/realtime.md); the views read it loosely. */
 export type IncidentEvent = Omit<z.infer<typeof incidentEventView>, 'detail'> & { detail: Record<string, any> }
 type HouseholdProfile = z.infer<typeof householdView>
@@ -23,7 +26,11 @@ export type Household = Omit<HouseholdProfile, 'keySafe' | 'medicalNotes'> &
   Partial<Pick<z.infer<typeof householdSummary>, 'hasKeySafe' | 'hasMedicalNotes'>>
 export type Contact = z.infer<typeof contactView>
 export type Device = z.infer<typeof deviceView>
-export interface ServiceLevel { open: number; acknowledgedToday: number; medianAckS: number | null; p90AckS: number | null; within60sShare: number | null }
+export interface ServiceLevel {
+  open: number; acknowledgedToday: number; medianAckS: number | null; p90AckS: number | null; within60sShare: number | null
+  /** Emergencies decided today, those late (answered after 60 s or still waiting past it), those waiting past it now. */
+  counted: number; missed: number; overdueNow: number; benchmark: number; meetsBenchmark: boolean | null
+}
 export type DeviceRow = Device
 
 /** GET /api/households/{id}/history (docs/history-and-family-api.md). */
@@ -42,8 +49,11 @@ export interface FamilyIncident {
   openedAt: number; acknowledgedAt: number | null; resolvedAt: number | null; outcome: string | null
   handledBy: string | null; handledByKind: 'operator' | 'family' | null; answerable: boolean
   /** Family members' answers, oldest first. */
-  responses: { by: string; relation: string; answer: 'on_my_way' | 'called_fine'; at: number }[]
+  responses: { by: string; relation: string; answer: FamilyAnswer; at: number }[]
+  /** A family member on the way, arrived, or overdue. */
+  familyResponse: { by: string; relation: string; state: FamilyState; since: number; dueAt: number | null; arrivedAt: number | null } | null
 }
+export type FamilyAnswer = 'on_my_way' | 'arrived' | 'arrived_safe' | 'called_fine'
 export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: 'offline' | 'low_battery' | 'never_seen'; battery: number | null; lastSeenAt: number | null }
 export interface FamilyOverview {
   elder: { name: string; address: string }

@@ -296,9 +296,9 @@ describe('family view', () => {
 
     // 我去看看 on the acknowledged SOS: the operators hear it; the operator who took it still handles it
     await card.getByTestId('answer-on-my-way').click()
-    await expect.poll(() => card.getByTestId('family-status').textContent()).toBe('已告知值班员,谢谢')
+    await expect.poll(() => card.getByTestId('family-status').textContent()).toBe('已告知值班员您正在前往,谢谢。到达后请点“已到达”。')
     const detail = await p.api<{ events: { kind: string; actor: string }[] }>('GET', `/api/incidents/${incidentId}`)
-    expect(detail.body.events.map((e) => [e.kind, e.actor])).toContainEqual(['family_response', 'family:李明'])
+    expect(detail.body.events.map((e) => [e.kind, e.actor])).toContainEqual(['family_en_route', 'family:李明'])
     // the answer stands on the card beside the operator who handles it
     await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
     await expect.poll(() => card.getByTestId('incident-responses').textContent()).toContain('李明')
@@ -312,7 +312,8 @@ describe('family view', () => {
     expect(await card.getByTestId('incident-outcome').textContent()).toBe('结果:紧急情况已处理')
     expect(await card.getByTestId('answer-on-my-way').count()).toBe(0)
 
-    // a fall nobody has taken yet: the family member answers 我去看看 and is now the one handling it
+    // a fall nobody has taken yet: 我去看看 says the family member is on the way, but the fall stays
+    // with the operators (not an acknowledgement); the card now offers 已到达
     await publish(button, deviceTopic(home.device.id, 'alarm'), { id: 'fall-f', ts: Date.now(), type: 'fall', battery: 90 })
     const fallId = await activeIncidentOf(home.device.id)
     await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
@@ -320,11 +321,13 @@ describe('family view', () => {
     await fall.waitFor()
     expect(await fall.getAttribute('data-handled-by-kind')).toBe('')
     await fall.getByTestId('answer-on-my-way').click()
-    await expect.poll(() => fall.getByTestId('family-status').textContent()).toBe('已告知值班员,谢谢')
-    await expect.poll(() => fall.getAttribute('data-handled-by-kind')).toBe('family')
-    expect(await fall.getByTestId('incident-handler').textContent()).toContain('李明')
-    expect(await fall.getByTestId('answer-called-fine').isDisabled()).toBe(true)
-    expect((await p.api<{ state: string }>('GET', `/api/incidents/${fallId}`)).body.state).toBe('acknowledged')
+    await expect.poll(() => fall.getAttribute('data-family-state')).toBe('en_route')
+    expect(await fall.getByTestId('family-going').textContent()).toContain('李明 正在前往')
+    expect(await fall.getAttribute('data-handled-by-kind')).toBe('')
+    expect(await fall.getByTestId('incident-handler').textContent()).toContain('还没有人接手')
+    expect(await fall.getByTestId('answer-called-fine').count()).toBe(0)
+    expect(await fall.getByTestId('answer-arrived').isEnabled()).toBe(true)
+    expect((await p.api<{ state: string }>('GET', `/api/incidents/${fallId}`)).body.state).toBe('open')
 
     // 关怀版: much larger type, pressed state announced, remembered across visits
     const toggle = page.getByTestId('care-toggle')
@@ -337,7 +340,7 @@ describe('family view', () => {
     expect(await toggle.getAttribute('aria-pressed')).toBe('true')
     expect(await fontSize()).toBeGreaterThanOrEqual(before * 1.4)
     expect(await bodyText()).toBeGreaterThanOrEqual(textBefore * 1.4)
-    expect(await fall.getByTestId('incident-state').textContent()).toBe('有人在处理')
+    expect(await fall.getByTestId('incident-state').textContent()).toBe('还没有人处理') // (on the way is not handling it)
     expect(await axeViolations(page)).toEqual([])
     await shot(page, 'family-view-care')
     await page.reload()
@@ -350,7 +353,7 @@ describe('family view', () => {
     // in English too
     await page.getByTestId('lang-toggle').click()
     await expect.poll(() => page.getByTestId('last-activity').textContent()).toContain('Living room')
-    expect(await fall.getByTestId('incident-state').textContent()).toBe('Someone is handling it')
+    expect(await fall.getByTestId('incident-state').textContent()).toBe('Waiting for the duty operator')
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en')
     expect(await axeViolations(page)).toEqual([])
     await page.getByTestId('lang-toggle').click()
