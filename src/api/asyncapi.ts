@@ -23,13 +23,13 @@ export const operatorEvents = {
     args: z.tuple([liveIncidentView, z.array(incidentEventView).describe('the trail entries this change added')]),
     summary: 'An incident opened or changed',
     description:
-      'An alarm or a finding opened or added to an incident, or it was acknowledged, resolved or cleared. First argument: the incident as it is now; second: the trail entries of this change (an SOS push carries its `opened` or `alarm` entry with `detail.messageId`).\n\n事件新开或变化:参数一为事件现状,参数二为本次新增的处理记录。',
+      'An alarm or a finding opened or added to an incident, or it was acknowledged, resolved or cleared, or a family member said they are on the way, arrived or is overdue (`familyResponse`). First argument: the incident as it is now; second: the trail entries of this change (an SOS push carries its `opened` or `alarm` entry with `detail.messageId`).\n\n事件新开或变化:参数一为事件现状,参数二为本次新增的处理记录。',
   },
   'incident:events': {
     args: z.tuple([z.string().describe('incidentId'), z.array(incidentEventView)]),
     summary: 'The trail grew; the incident itself did not change',
     description:
-      'A ladder step notified someone (`escalated`), a notice was delivered or failed (`notification`), or a family member answered (`family_response`). Append the entries to the incident\'s trail.\n\n处理记录新增(通知、送达结果、家属回复),事件状态未变。',
+      'A ladder step notified someone (`escalated`), a notice was delivered or failed (`notification`), or a family member called back without going (`family_response`). Append the entries to the incident\'s trail.\n\n处理记录新增(通知、送达结果、家属回复),事件状态未变。',
   },
   'incident:alert': {
     args: z.tuple([z.object({ incidentId: z.string(), step: z.string().describe('the escalation step that ran, e.g. reminder-1') })]),

@@ -111,7 +111,8 @@ describe('the AsyncAPI document', () => {
     await waitFor(seen('/', 'incident', 2), 5000, 'the acknowledgement on the console')
     const answer = await p.api('POST', `/api/incidents/${incidentId}/family-response`, { token: link.body.token, answer: 'on_my_way' }, '')
     expect(answer.status).toBe(200)
-    await waitFor(() => heard['/'].some((h) => h.event.startsWith('incident') && JSON.stringify(h.args).includes('family_response')), 5000, 'the family answer on the console')
+    // 我去看看 (family_en_route) changes the incident: the console's row says 家属前往中.
+    await waitFor(() => heard['/'].some((h) => h.event === 'incident' && JSON.stringify(h.args).includes('"kind":"family_')), 5000, 'the family answer on the console')
 
     // The session ends 12 h later, unrenewed: the console is told before the socket closes.
     const closed = new Promise<void>((resolve) => operator.once('disconnect', () => resolve()))
