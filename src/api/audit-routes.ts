@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { randomBytes } from 'node:crypto'
 import { AUDIT_ACTIONS, type AuditAction } from '../store/audit.js'
 import type { ApiContext } from './context.js'
+import { errorResponses } from './errors.js'
 import { currentUser, requireAdmin, requireUser } from './guards.js'
 
 /** Within one millisecond the trail keeps the order things happened in (ids sort by time, then this). */
@@ -57,8 +58,9 @@ export const auditRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =
       schema: {
         tags: ['audit'],
         summary: "Who read an elder's profile and who changed what, newest first (admins)",
+        description: 'Page back with `before` (the `at` of the last entry seen).\n\n操作留痕:谁查看了老人档案、谁改了什么(仅管理员)。',
         querystring: z.object({ householdId: z.string().max(100).optional(), before: z.coerce.number().int().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
-        response: { 200: z.array(entry) },
+        response: { 200: z.array(entry), ...errorResponses(403) },
       },
     },
     async (request) => ctx.audit.list(request.query),

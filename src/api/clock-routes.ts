@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ApiContext } from './context.js'
+import { errorResponses } from './errors.js'
 import { requireAdmin, requireUser } from './guards.js'
 
 export interface TimeTravel {
@@ -20,7 +21,14 @@ export const clockRoutes: FastifyPluginAsyncZod<ApiContext & { timeTravel: TimeT
   const clockView = z.object({ now: z.number(), iso: z.string() })
   const view = () => ({ now: ctx.timeTravel.now(), iso: new Date(ctx.timeTravel.now()).toISOString() })
 
-  app.get('/', { schema: { tags, summary: 'The virtual clock (test mode only)', response: { 200: clockView } } }, async () => view())
+  app.get('/', {
+      schema: {
+        tags,
+        summary: 'The virtual clock (test mode only)',
+        description: 'Admins only; only with ANJU_CLOCK=virtual.\n\n虚拟时钟的当前时间(仅测试模式)。',
+        response: { 200: clockView, ...errorResponses(403) },
+      },
+    }, async () => view())
 
   app.post(
     '/advance',
@@ -28,8 +36,9 @@ export const clockRoutes: FastifyPluginAsyncZod<ApiContext & { timeTravel: TimeT
       schema: {
         tags,
         summary: 'Advance the virtual clock (test mode only); due checks run before it answers',
+        description: 'Admins only; only with ANJU_CLOCK=virtual. At most 31 days at a time.\n\n拨快虚拟时钟(仅测试模式),到期的检查在返回前完成。',
         body: z.object({ ms: z.number().int().positive().max(31 * 24 * 3_600_000) }),
-        response: { 200: clockView },
+        response: { 200: clockView, ...errorResponses(403) },
       },
     },
     async (request) => {

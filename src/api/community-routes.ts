@@ -8,7 +8,7 @@ import type { Community } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { audit, changedFields } from './audit-routes.js'
-import { ApiError, notFound } from './errors.js'
+import { ApiError, errorResponses, noContent, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
 import { communityView, idParam } from './views.js'
 
@@ -32,26 +32,52 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   // Routing holds webhook secrets and staff phone numbers: for admins only.
   const forUser = (user: User, c: Community): Community => (user.role === 'admin' ? c : { ...c, routing: null })
 
-  app.get('/', { schema: { tags, summary: 'Communities this user serves', response: { 200: z.array(communityView) } } }, async (request) => {
+  app.get('/', {
+      schema: {
+        tags,
+        summary: 'Communities this user serves',
+        description: 'Admins see all, with their routing settings; operators see theirs without routing (it holds webhook secrets and staff phone numbers).\n\n本人负责的社区列表。',
+        response: { 200: z.array(communityView) },
+      },
+    }, async (request) => {
     const user = currentUser(request)
     return (await ctx.registry.communities.list(communityScope(user))).map((c) => forUser(user, c))
   })
 
-  app.get('/:id', { schema: { tags, params: idParam, response: { 200: communityView } } }, async (request) => {
+  app.get('/:id', { schema: { tags, summary: 'A community', description: 'Its detector thresholds and (admins) routing settings.\n\n单个社区的设置。', params: idParam, response: { 200: communityView, ...errorResponses(404) } } }, async (request) => {
     const c = await ctx.registry.communities.get(request.params.id)
     if (!c) throw notFound('community', request.params.id)
     assertCommunityVisible(currentUser(request), c.id, 'community', c.id)
     return forUser(currentUser(request), c)
   })
 
-  app.post('/', { onRequest: requireAdmin, schema: { tags, body: communityBody, response: { 201: communityView } } }, async (request, reply) => {
+  app.post('/', {
+      onRequest: requireAdmin,
+      schema: {
+        tags,
+        summary: 'Create a community',
+        description: 'Admins only. Detector thresholds and routing (escalation ladders, quiet hours, webhooks) are optional; the defaults apply without them.\n\n新建社区。',
+        body: communityBody,
+        response: { 201: communityView, ...errorResponses(403) },
+      },
+    }, async (request, reply) => {
     const now = ctx.clock.now()
     const c = { id: newId('com', now), ...request.body, createdAt: now }
     await ctx.registry.communities.insert(c)
     return reply.code(201).send(c)
   })
 
-  app.patch('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam, body: communityPatch, response: { 200: communityView } } }, async (request) => {
+  app.patch('/:id', {
+      onRequest: requireAdmin,
+      schema: {
+        tags,
+        summary: 'Change a community',
+        description: 'Admins only. A field left out stays as it is; the change is on the audit trail and the detectors take it at once.\n\n修改社区设置。',
+        params: idParam,
+        body: communityPatch,
+        response: { 200: communityView, ...errorResponses(403, 404) },
+      },
+    }, async (request) => {
     const c = await ctx.registry.communities.get(request.params.id)
     if (!c) throw notFound('community', request.params.id)
     const updated = { ...c, ...request.body }
@@ -61,7 +87,16 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return updated
   })
 
-  app.delete('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+  app.delete('/:id', {
+      onRequest: requireAdmin,
+      schema: {
+        tags,
+        summary: 'Delete an empty community',
+        description: 'Admins only. 409 while it still has households.\n\n删除社区(须先移走其住户)。',
+        params: idParam,
+        response: { 204: noContent, ...errorResponses(403, 404, 409) },
+      },
+    }, async (request, reply) => {
     const c = await ctx.registry.communities.get(request.params.id)
     if (!c) throw notFound('community', request.params.id)
     if ((await ctx.registry.communities.householdCount(c.id)) > 0) {

@@ -6,7 +6,7 @@ import { hashDeviceSecret, newDeviceSecret } from '../shared/secrets.js'
 import { DEVICE_KINDS, ROOMS, type Device } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
-import { ApiError, notFound } from './errors.js'
+import { ApiError, errorResponses, noContent, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
 import { deviceView, deviceWithSecret, idParam } from './views.js'
 
@@ -43,18 +43,33 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
 
   app.get(
     '/',
-    { schema: { tags, querystring: z.object({ householdId: z.string().optional() }), response: { 200: z.array(deviceView) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Devices in the communities this user serves',
+        description: 'With `householdId`, the devices of one household. `online` is null until the device first connects.\n\n设备列表,可按住户筛选。',
+        querystring: z.object({ householdId: z.string().optional() }),
+        response: { 200: z.array(deviceView) },
+      },
+    },
     async (request) => {
       const scope = communityScope(currentUser(request))
       return ctx.registry.devices.list({ ...(request.query.householdId ? { householdId: request.query.householdId } : {}), ...(scope ? { communityIds: scope } : {}) })
     },
   )
 
-  app.get('/:id', { schema: { tags, params: idParam, response: { 200: deviceView } } }, async (request) => visibleDevice(currentUser(request), request.params.id))
+  app.get('/:id', { schema: { tags, summary: 'A device', description: 'Its kind, room, heartbeat, battery and when it was last heard.\n\n单个设备的状态。', params: idParam, response: { 200: deviceView, ...errorResponses(404) } } }, async (request) => visibleDevice(currentUser(request), request.params.id))
 
   app.post(
     '/',
-    { onRequest: requireAdmin, schema: { tags, summary: 'Provision a device; its secret is returned only in this response', body: deviceBody, response: { 201: deviceWithSecret } } },
+    { onRequest: requireAdmin, schema: {
+        tags,
+        summary: 'Provision a device; its secret is returned only in this response',
+        description: 'Admins only. The device logs in to MQTT (or HTTP ingest) with its id and this secret (docs/device-contract.md). 409 when the id is taken; 400 when the household does not exist.\n\n登记设备;设备密码只在此时显示一次。',
+        body: deviceBody,
+        response: { 201: deviceWithSecret, ...errorResponses(403, 409) },
+      },
+    },
     async (request, reply) => {
       const body = request.body
       await requireHousehold(body.householdId)
@@ -78,7 +93,17 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     },
   )
 
-  app.patch('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam, body: devicePatch, response: { 200: deviceView } } }, async (request) => {
+  app.patch('/:id', {
+    onRequest: requireAdmin,
+    schema: {
+      tags,
+      summary: 'Move a device to another household or room, or change its heartbeat',
+      description: 'Admins only. A field left out stays as it is.\n\n修改设备:换住户、换房间或改心跳间隔。',
+      params: idParam,
+      body: devicePatch,
+      response: { 200: deviceView, ...errorResponses(403, 404) },
+    },
+  }, async (request) => {
     const d = await visibleDevice(currentUser(request), request.params.id)
     if (request.body.householdId) await requireHousehold(request.body.householdId)
     const updated = {
@@ -96,7 +121,14 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
 
   app.post(
     '/:id/rotate-secret',
-    { onRequest: requireAdmin, schema: { tags, summary: 'Issue a new secret; the old one stops working at the next connect', params: idParam, response: { 200: deviceWithSecret } } },
+    { onRequest: requireAdmin, schema: {
+        tags,
+        summary: 'Issue a new secret; the old one stops working at the next connect',
+        description: 'Admins only. The device is disconnected and must log in with the new secret.\n\n重新生成设备密码。',
+        params: idParam,
+        response: { 200: deviceWithSecret, ...errorResponses(403, 404) },
+      },
+    },
     async (request) => {
       const d = await visibleDevice(currentUser(request), request.params.id)
       const secret = newDeviceSecret()
@@ -106,7 +138,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     },
   )
 
-  app.delete('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+  app.delete('/:id', { onRequest: requireAdmin, schema: { tags, summary: 'Remove a device', description: 'Admins only. It is disconnected and can no longer log in.\n\n删除设备。', params: idParam, response: { 204: noContent, ...errorResponses(403, 404) } } }, async (request, reply) => {
     const d = await visibleDevice(currentUser(request), request.params.id)
     await ctx.registry.devices.remove(d.id)
     ctx.announce.deviceChanged(d.id)

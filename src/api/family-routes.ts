@@ -15,7 +15,7 @@ import { familyAccess, type FamilyAccess } from '../family/link-access.js'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
 import { audit } from './audit-routes.js'
-import { ApiError, notFound } from './errors.js'
+import { ApiError, errorResponses, noContent, notFound } from './errors.js'
 import type { ApiContext } from './context.js'
 import { currentUser, requireUser, visibleHousehold } from './guards.js'
 import { idParam } from './views.js'
@@ -94,9 +94,10 @@ export const familyRoutes: FastifyPluginAsyncZod<
       schema: {
         tags: ['family'],
         summary: "A view link for one of the household's contacts: their elder's status and incidents, without a login",
-        description: 'Hand it to the family member yourself (it is a key to the family view). It works until it expires or the contact is removed.',
+        description:
+          'Hand it to the family member yourself (it is a key to the family view). It works until it expires or the contact is removed.\n\n为联系人生成家属查看链接(免登录),请亲自交给家属。',
         params: idParam.extend({ contactId: z.string().min(1).max(100) }),
-        response: { 201: z.object({ url: z.string(), token: z.string(), expiresAt: z.number() }) },
+        response: { 201: z.object({ url: z.string(), token: z.string(), expiresAt: z.number() }), ...errorResponses(404, 429) },
       },
     },
     async (request, reply) => {
@@ -117,7 +118,9 @@ export const familyRoutes: FastifyPluginAsyncZod<
       schema: {
         tags: ['family'],
         summary: "Revoke every link given to this contact (view links and the incident links of notices) and their Web Push subscription (a lost phone); their next link is a new one",
+        description: 'Their open family pages close at once.\n\n作废该联系人的全部家属链接和推送订阅(如手机丢失)。',
         params: idParam.extend({ contactId: z.string().min(1).max(100) }),
+        response: { 204: noContent, ...errorResponses(404, 429) },
       },
     },
     async (request, reply) => {
@@ -143,11 +146,11 @@ export const familyRoutes: FastifyPluginAsyncZod<
           '`on_my_way` (我去看看) marks the incident 家属前往中: it is not an acknowledgement, the operators keep it and its ladder; ' +
           '`arrived` / `arrived_safe` (已到达) close the loop; no arrival within the community\'s `routing.family.arriveWithinMin` alerts the operators again. ' +
           '`arrived_safe` and `called_fine` close a wellbeing or visit incident where the community allows it (`routing.family.maySettleWellbeing`). ' +
-          'See docs/history-and-family-api.md.',
+          'See docs/history-and-family-api.md. 403 when the link is not valid, has expired or does not cover this incident.\n\n家属通过链接回复事件(我去看看 / 已到达 / 已电话联系)。',
         security: [],
         params: idParam,
         body: z.object({ token, answer: z.enum(FAMILY_ANSWERS) }),
-        response: { 200: z.object({ incidentId: z.string(), state: z.string(), answer: z.enum(FAMILY_ANSWERS), familyState: z.enum(['en_route', 'arrived', 'overdue']).nullable() }) },
+        response: { 200: z.object({ incidentId: z.string(), state: z.string(), answer: z.enum(FAMILY_ANSWERS), familyState: z.enum(['en_route', 'arrived', 'overdue']).nullable() }), ...errorResponses(403, 409, 429) },
       },
     },
     async (request) => {
@@ -175,7 +178,9 @@ export const familyRoutes: FastifyPluginAsyncZod<
       schema: {
         tags: ['family'],
         summary: "Remember a family member's browser for Web Push; the link identifies them",
+        description: 'A new browser replaces the previous one. 400 when the push service is not one the platform delivers to.\n\n登记家属浏览器的推送订阅。',
         security: [],
+        response: { 204: noContent, ...errorResponses(403, 429) },
         body: z.object({ token, subscription: z.object({ endpoint: z.string().url(), keys: z.object({ p256dh: z.string().min(10), auth: z.string().min(8) }) }) }),
       },
     },
@@ -196,9 +201,10 @@ export const familyRoutes: FastifyPluginAsyncZod<
       schema: {
         tags: ['family'],
         summary: 'What an incident link is about: the elder, the address and the state; no login',
+        description: '403 when the link is not valid, has expired or is a view link.\n\n事件链接对应的老人、地址与处理状态。',
         security: [],
         querystring: z.object({ t: token }),
-        response: { 200: z.object({ incidentId: z.string(), elder: z.string(), address: z.string(), state: z.string() }) },
+        response: { 200: z.object({ incidentId: z.string(), elder: z.string(), address: z.string(), state: z.string() }), ...errorResponses(403, 429) },
       },
     },
     async (request) => {
@@ -214,9 +220,11 @@ export const familyRoutes: FastifyPluginAsyncZod<
       schema: {
         tags: ['family'],
         summary: "The elder's status at a glance and their incidents, for either kind of family link; no login",
+        description:
+          'What the family page shows: last activity, water use, device problems, incidents of the last 7 days and any question waiting for an answer. The page reads it again when the `/family` Socket.IO namespace says `changed` (/docs/asyncapi.json).\n\n家属页面的全部内容:老人近况、设备问题、近 7 天事件。',
         security: [],
         querystring: z.object({ t: token }),
-        response: { 200: overviewView },
+        response: { 200: overviewView, ...errorResponses(403, 429) },
       },
     },
     async (request) => {
@@ -272,11 +280,11 @@ export const familyRoutes: FastifyPluginAsyncZod<
         tags: ['family'],
         summary: 'The family answers "is she with you?"; a view link only, no login',
         description:
-          '`with_us` needs `until` (epoch ms, in the future, at most 30 days ahead): the household is then away until then and nothing is raised for it meanwhile (SOS, fall, smoke and gas still are). `phoned_safe`: the family called and the elder is fine. `not_with_us`: the operators are alerted at once.',
+          '`with_us` needs `until` (epoch ms, in the future, at most 30 days ahead): the household is then away until then and nothing is raised for it meanwhile (SOS, fall, smoke and gas still are). `phoned_safe`: the family called and the elder is fine. `not_with_us`: the operators are alerted at once. 403 when the link is not a valid view link; 409 when the question is no longer waiting.\n\n家属回答“老人今天在您那里吗?”。',
         security: [],
         params: idParam,
         body: z.object({ token, answer: z.enum(QUESTION_ANSWERS), until: z.number().int().positive().optional() }),
-        response: { 200: z.object({ questionId: z.string(), answer: z.enum(QUESTION_ANSWERS), awayUntil: z.number().nullable() }) },
+        response: { 200: z.object({ questionId: z.string(), answer: z.enum(QUESTION_ANSWERS), awayUntil: z.number().nullable() }), ...errorResponses(403, 409, 429) },
       },
     },
     async (request) => {
@@ -302,7 +310,15 @@ export const familyRoutes: FastifyPluginAsyncZod<
     },
   )
 
-  app.get('/api/push/key', { schema: { tags: ['family'], security: [], response: { 200: z.object({ publicKey: z.string() }) } } }, async () => ({ publicKey: ctx.vapidPublicKey }))
+  app.get('/api/push/key', {
+      schema: {
+        tags: ['family'],
+        summary: 'The Web Push (VAPID) public key',
+        description: "What a browser needs to subscribe to the platform's push notices.\n\n浏览器订阅推送所需的公钥。",
+        security: [],
+        response: { 200: z.object({ publicKey: z.string() }), ...errorResponses(429) },
+      },
+    }, async () => ({ publicKey: ctx.vapidPublicKey }))
 
   app.get('/family/respond', { schema: { hide: true, querystring: z.object({ t: z.string().default('') }) } }, async (request, reply) => {
     // The family view, when the dashboards are built; this plain page otherwise.

@@ -11,7 +11,7 @@ import type { Db } from '../store/database.js'
 import { DEVICE_KINDS, ROOMS, registryRepository } from '../store/registry.js'
 import type { ApiContext } from './context.js'
 import { defaultHeartbeatS } from './device-routes.js'
-import { ApiError } from './errors.js'
+import { ApiError, errorResponses } from './errors.js'
 import { requireAdmin, requireUser } from './guards.js'
 
 const fleetDevice = z.object({ id: z.string(), secret: z.string(), kind: z.enum(DEVICE_KINDS), householdId: z.string(), room: z.string().nullable() })
@@ -28,6 +28,7 @@ export const fleetRoutes: FastifyPluginAsyncZod<ApiContext & { db: Db }> = async
       schema: {
         tags: ['devices'],
         summary: 'Create households with their devices in one go; returns the fleet file with each device secret (shown only now)',
+        description: 'Admins only; up to 1,000 households in one transaction (all or nothing). 409 when a device id is taken; 400 when the community does not exist or an id appears twice. The simulator reads the fleet file (firmware-sim).\n\n批量登记住户及其设备,一次全部成功或全部不变;设备密码只在此时显示。',
         body: z.object({
           communityId: z.string().min(1),
           households: z
@@ -51,7 +52,7 @@ export const fleetRoutes: FastifyPluginAsyncZod<ApiContext & { db: Db }> = async
             .min(1)
             .max(1000),
         }),
-        response: { 201: fleetFile.extend({ householdIds: z.array(z.string()) }) },
+        response: { 201: fleetFile.extend({ householdIds: z.array(z.string()) }), ...errorResponses(403, 409) },
       },
     },
     async (request, reply) => {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { TelemetryHistory } from '../telemetry/queries.js'
 import type { ApiContext } from './context.js'
+import { errorResponses } from './errors.js'
 import { currentUser, requireUser, visibleHousehold } from './guards.js'
 import { idParam } from './views.js'
 
@@ -34,13 +35,14 @@ export const historyRoutes: FastifyPluginAsyncZod<ApiContext & { history: Teleme
       schema: {
         tags: ['households'],
         summary: "The household's history for the charts: water per hour, presence per room, battery per device, and its incidents as alert windows",
+        description: 'Hourly water use, presence spans per room, battery readings, and incidents as windows over the chosen spans (docs/history-and-family-api.md).\n\n住户历史数据:用水、活动、电量及告警时段,供图表使用。',
         params: idParam,
         querystring: z.object({
           waterDays: z.coerce.number().int().min(1).max(31).default(7),
           presenceHours: z.coerce.number().int().min(1).max(168).default(48),
           batteryDays: z.coerce.number().int().min(1).max(90).default(7),
         }),
-        response: { 200: historyView },
+        response: { 200: historyView, ...errorResponses(404) },
       },
     },
     async (request) => {

@@ -8,7 +8,7 @@ import { AUDIENCES, type Audience, type Contact, type Household } from '../store
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { audit, changedFields } from './audit-routes.js'
-import { ApiError, notFound } from './errors.js'
+import { ApiError, errorResponses, noContent, notFound } from './errors.js'
 import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guards.js'
 import { contactView, householdSummary, householdView, idParam, summaryOf } from './views.js'
 
@@ -81,6 +81,7 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
       schema: {
         tags,
         summary: 'Households in the communities this user serves (without key-safe codes and medical notes: the profile has them)',
+        description: 'Optionally for one community.\n\n本人负责社区的住户列表(不含钥匙盒密码和病史)。',
         querystring: z.object({ communityId: z.string().optional() }),
         response: { 200: z.array(householdSummary) },
       },
@@ -94,14 +95,31 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     },
   )
 
-  app.get('/:id', { schema: { tags, params: idParam, response: { 200: householdView } } }, async (request) => {
+  app.get('/:id', {
+    schema: {
+      tags,
+      summary: "A household's profile, with the key-safe code and the medical notes",
+      description: 'Each reading is recorded on the audit trail (GET /api/audit).\n\n住户档案(含钥匙盒与病史),每次查看都会留痕。',
+      params: idParam,
+      response: { 200: householdView, ...errorResponses(404) },
+    },
+  }, async (request) => {
     const h = await visible(currentUser(request), request.params.id)
     // The profile carries the key-safe code and the medical notes: every reading is on the trail.
     await audit(ctx, request, 'household.viewed', { householdId: h.id, communityId: h.communityId }, { keySafe: h.keySafe !== null, medicalNotes: h.medicalNotes !== null })
     return h
   })
 
-  app.post('/', { onRequest: requireAdmin, schema: { tags, body: householdBody, response: { 201: householdView } } }, async (request, reply) => {
+  app.post('/', {
+    onRequest: requireAdmin,
+    schema: {
+      tags,
+      summary: 'Register a household',
+      description: 'Admins only. 400 when the community does not exist.\n\n登记住户。',
+      body: householdBody,
+      response: { 201: householdView, ...errorResponses(403) },
+    },
+  }, async (request, reply) => {
     await requireCommunity(request.body.communityId)
     const now = ctx.clock.now()
     const h: Household = { id: newId('hh', now), ...request.body, awayUntil: null, createdAt: now, updatedAt: now }
@@ -110,7 +128,17 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return reply.code(201).send(h)
   })
 
-  app.patch('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam, body: householdPatch, response: { 200: householdView } } }, async (request) => {
+  app.patch('/:id', {
+    onRequest: requireAdmin,
+    schema: {
+      tags,
+      summary: 'Change a household',
+      description: 'Admins only. A field left out stays as it is; every change is on the audit trail (secret fields only as "changed").\n\n修改住户档案。',
+      params: idParam,
+      body: householdPatch,
+      response: { 200: householdView, ...errorResponses(403, 404) },
+    },
+  }, async (request) => {
     const h = await visible(currentUser(request), request.params.id)
     if (request.body.communityId) await requireCommunity(request.body.communityId)
     const changes = stripUndefined(request.body)
@@ -132,9 +160,10 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
       schema: {
         tags,
         summary: 'Away mode: suppress inactivity, water and door findings until a time at most 90 days ahead (never SOS, fall, smoke or gas)',
+        description: 'For a stay in hospital or with family; `null` ends it.\n\n外出/住院模式:期间不因无活动、用水、门磁报警(求救、跌倒、烟雾、燃气照常)。',
         params: idParam,
         body: z.object({ until: z.number().int().positive().nullable().describe('epoch ms; null = back home') }),
-        response: { 200: householdSummary },
+        response: { 200: householdSummary, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -151,7 +180,16 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     },
   )
 
-  app.delete('/:id', { onRequest: requireAdmin, schema: { tags, params: idParam } }, async (request, reply) => {
+  app.delete('/:id', {
+    onRequest: requireAdmin,
+    schema: {
+      tags,
+      summary: 'Delete a household that has no devices and no incidents',
+      description: 'Admins only. 409 when it has devices or incidents: it is kept for the record.\n\n删除住户(有设备或事件记录的不能删除)。',
+      params: idParam,
+      response: { 204: noContent, ...errorResponses(403, 404, 409) },
+    },
+  }, async (request, reply) => {
     const h = await visible(currentUser(request), request.params.id)
     const deps = await ctx.registry.households.dependents(h.id)
     if (deps.devices > 0 || deps.incidents > 0) {
@@ -161,12 +199,30 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return reply.code(204).send()
   })
 
-  app.get('/:id/contacts', { schema: { tags, params: idParam, response: { 200: z.array(contactView) } } }, async (request) => {
+  app.get('/:id/contacts', {
+    schema: {
+      tags,
+      summary: "The household's contacts, in calling order",
+      description: 'Family, neighbours and others the platform notifies, with their channels and hours.\n\n住户的联系人,按呼叫顺序。',
+      params: idParam,
+      response: { 200: z.array(contactView), ...errorResponses(404) },
+    },
+  }, async (request) => {
     const h = await visible(currentUser(request), request.params.id)
     return (await ctx.registry.contacts.list(h.id)).map(contactOut)
   })
 
-  app.post('/:id/contacts', { onRequest: requireAdmin, schema: { tags, params: idParam, body: contactBody, response: { 201: contactView } } }, async (request, reply) => {
+  app.post('/:id/contacts', {
+    onRequest: requireAdmin,
+    schema: {
+      tags,
+      summary: 'Add a contact',
+      description: 'Admins only. `audience` (what routing reads) follows from the relation when left out.\n\n添加联系人。',
+      params: idParam,
+      body: contactBody,
+      response: { 201: contactView, ...errorResponses(403, 404) },
+    },
+  }, async (request, reply) => {
     const h = await visible(currentUser(request), request.params.id)
     const now = ctx.clock.now()
     const { audience, ...body } = request.body
@@ -181,7 +237,16 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
 
   app.delete(
     '/:id/contacts/:contactId',
-    { onRequest: requireAdmin, schema: { tags, params: idParam.extend({ contactId: z.string().min(1) }) } },
+    {
+      onRequest: requireAdmin,
+      schema: {
+        tags,
+        summary: 'Remove a contact',
+        description: 'Admins only. Their family links stop working and their open family pages close.\n\n删除联系人,其家属链接随即失效。',
+        params: idParam.extend({ contactId: z.string().min(1) }),
+        response: { 204: noContent, ...errorResponses(403, 404) },
+      },
+    },
     async (request, reply) => {
       const h = await visible(currentUser(request), request.params.id)
       const removed = await ctx.registry.contacts.remove(h.id, request.params.contactId)

@@ -7,7 +7,7 @@ import type { ActionResult } from '../incidents/service.js'
 import { serviceLevel } from '../incidents/service-level.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
-import { ApiError, notFound } from './errors.js'
+import { ApiError, errorResponses, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireUser } from './guards.js'
 import { idParam, incidentEventView, incidentView } from './views.js'
 
@@ -36,6 +36,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
       schema: {
         tags,
         summary: 'Incidents, most urgent first',
+        description: "Incidents in the communities this user serves (admins: all). The live console takes the same views over Socket.IO (/docs/asyncapi.json).\n\n本人负责社区的事件,最紧急的在前。",
         querystring: z.object({
           state: z.enum(['open', 'acknowledged', 'resolved', 'active']).optional().describe('active = open or acknowledged'),
           communityId: z.string().optional(),
@@ -60,7 +61,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
         summary: "Today's service level (local day): open incidents, time to acknowledge an emergency (median, 90th percentile), share answered within 60 s",
         description:
           'Emergencies (SOS, fall, smoke, gas) still unacknowledged past 60 s count as misses as soon as they are late. ' +
-          "Only an operator's acknowledgement answers an alarm. See docs/operations.md §service level.",
+          "Only an operator's acknowledgement answers an alarm. See docs/operations.md §service level.\n\n今日服务水平:待接警数、紧急事件接警用时、60 秒内接警占比(超时未接即计为未达标)。",
         querystring: z.object({ communityId: z.string().optional() }),
         response: {
           200: z.object({
@@ -93,7 +94,15 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
 
   app.get(
     '/:id',
-    { schema: { tags, summary: 'An incident with its audit trail', params: idParam, response: { 200: incidentView.extend({ events: z.array(incidentEventView), names: actorNames }) } } },
+    {
+      schema: {
+        tags,
+        summary: 'An incident with its audit trail',
+        description: 'Everything that happened to it, oldest first: the alarm, findings, notices, family answers, acknowledgement, outcome; `names` gives the people behind `user:` actors.\n\n事件详情及完整处理记录。',
+        params: idParam,
+        response: { 200: incidentView.extend({ events: z.array(incidentEventView), names: actorNames }), ...errorResponses(404) },
+      },
+    },
     async (request) => {
       const incident = await visibleIncident(currentUser(request), request.params.id)
       const events = await ctx.incidents.events(incident.id)
@@ -113,6 +122,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
       schema: {
         tags,
         summary: 'Who was notified about this incident, by which channel, and the result',
+        description: 'One row per notice in the outbox: its channel (SMS, voice, email, push, webhook), its state and the last delivery error.\n\n此事件通知了谁、经哪个渠道、结果如何。',
         params: idParam,
         response: {
           200: z.array(
@@ -129,6 +139,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
               nextAttemptAt: z.number(),
             }),
           ),
+          ...errorResponses(404),
         },
       },
     },
@@ -151,7 +162,15 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
 
   app.post(
     '/:id/acknowledge',
-    { schema: { tags, summary: 'Take the call: the device is told someone is handling it', params: idParam, response: { 200: incidentView } } },
+    {
+      schema: {
+        tags,
+        summary: 'Take the call: the device is told someone is handling it',
+        description: 'Stops the escalation ladder and tells the button (its LED) that help is coming. 409 when it is already acknowledged or closed.\n\n接警:停止升级提醒,并告知按钮已有人处理。',
+        params: idParam,
+        response: { 200: incidentView, ...errorResponses(404, 409) },
+      },
+    },
     async (request) => {
       const user = currentUser(request)
       await visibleIncident(user, request.params.id)
@@ -165,9 +184,10 @@ export const incidentRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx
       schema: {
         tags,
         summary: 'Close an acknowledged incident with its outcome',
+        description: 'Only an acknowledged incident can be closed (409 otherwise); the outcome counts in the statistics.\n\n结案:填写处理结果,只能关闭已接警的事件。',
         params: idParam,
         body: z.object({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(2000).nullable().default(null) }),
-        response: { 200: incidentView },
+        response: { 200: incidentView, ...errorResponses(404, 409) },
       },
     },
     async (request) => {

@@ -12,6 +12,7 @@ import type { Ingest } from '../ingest/ingest.js'
 import { NOT_LOGGED_IN } from '../ingest/stats.js'
 import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { ApiContext } from './context.js'
+import { errorResponses } from './errors.js'
 
 function basicAuth(request: FastifyRequest): { user: string; password: string } | null {
   const header = request.headers.authorization
@@ -32,8 +33,11 @@ export const ingestRoutes: FastifyPluginAsyncZod<ApiContext & { ingest: Ingest }
       schema: {
         tags: ['devices'],
         summary: 'HTTP ingest for vendor platforms (NB-IoT): the MQTT payloads of contract v1, authenticated with HTTP Basic (device id : secret)',
+        description:
+          'Contract v1 §Vendor platforms (docs/device-contract.md). 200 means recorded; 400 names what is wrong with the payload; 429 asks to send the same message again after Retry-After; 503 means not recorded, send the same message again.\n\n供运营商平台(NB-IoT)经 HTTP 上报设备消息,用设备号和密码认证。',
         security: [{ basic: [] }],
         params: z.object({ deviceId: z.string().max(64), channel: z.enum(UPLINK_CHANNELS) }),
+        response: { 200: z.object({ result: z.enum(['accepted', 'duplicate']) }), ...errorResponses(400, 401, 429, 503) },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,9 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import type { Metrics } from '../metrics/metrics.js'
 import type { ApiContext } from './context.js'
+import { errorResponses } from './errors.js'
 import { bearerToken, requireAdmin, requireUser } from './guards.js'
 
 /**
@@ -25,7 +27,12 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiContext & { metrics: Metric
         await admin(request, reply)
         await requireAdmin(request)
       },
-      schema: { tags: ['stats'], summary: 'Prometheus metrics (text exposition format)' },
+      schema: {
+        tags: ['stats'],
+        summary: 'Prometheus metrics (text exposition format)',
+        description: 'With `Authorization: Bearer <ANJU_METRICS_TOKEN>` or an admin session (docs/operations.md §metrics). The 200 body is text, not JSON.\n\nPrometheus 监控指标。',
+        response: { 200: z.string().describe('Prometheus text exposition format'), ...errorResponses(403) },
+      },
     },
     async (_request, reply) => {
       const { contentType, body } = await ctx.metrics.scrape()

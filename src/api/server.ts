@@ -18,7 +18,8 @@ import { clockRoutes, type TimeTravel } from './clock-routes.js'
 import { communityRoutes } from './community-routes.js'
 import type { ApiContext } from './context.js'
 import { deviceRoutes } from './device-routes.js'
-import { ApiError } from './errors.js'
+import { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js'
+import { asyncApiRoutes } from './asyncapi.js'
 import { familyRoutes } from './family-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
 import { historyRoutes } from './history-routes.js'
@@ -26,6 +27,7 @@ import { householdRoutes } from './household-routes.js'
 import { incidentRoutes } from './incident-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { metricsRoutes } from './metrics-routes.js'
+import { declareStructuralErrors } from './openapi.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
@@ -36,6 +38,8 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   app.setSerializerCompiler(serializerCompiler)
   app.decorateRequest('user', null)
   app.decorateRequest('sessionExpiresAt', null)
+  // Before any route: every route's 400 and 401 are declared from its schema (api/openapi.ts).
+  app.addHook('onRoute', declareStructuralErrors)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: err.code, message: err.message })
@@ -46,7 +50,9 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
       return reply.code(400).send({ error: 'VALIDATION', message })
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: 'VALIDATION', message: err.message })
+      // The code of that status where there is one (the declared error body of a 401 says UNAUTHORIZED).
+      const code = (Object.keys(API_ERRORS) as ApiErrorCode[]).find((c) => API_ERRORS[c] === err.statusCode) ?? 'VALIDATION'
+      return reply.code(err.statusCode).send({ error: code, message: err.message })
     }
     request.log.error({ err }, 'request failed')
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' })
@@ -79,13 +85,15 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Anju API', description: 'Elder-safety platform: households, devices, incidents', version: '1.0.0' },
+      info: { title: 'Anju API', description: 'Elder-safety platform: households, devices, incidents. The live channels (Socket.IO) are in /docs/asyncapi.json and docs/realtime.md.\n\n安居平台接口;实时推送见 /docs/asyncapi.json。', version: '1.0.0' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  // The live channels (Socket.IO), beside the REST document.
+  await app.register(asyncApiRoutes)
 
   await app.register(authRoutes, { ...ctx, prefix: '/api' })
   await app.register(communityRoutes, { ...ctx, prefix: '/api/communities' })

@@ -4,7 +4,7 @@ import { newId } from '../shared/ids.js'
 import { hashPassword } from '../shared/secrets.js'
 import { ROLES } from '../store/users.js'
 import type { ApiContext } from './context.js'
-import { ApiError } from './errors.js'
+import { ApiError, errorResponses } from './errors.js'
 import { requireAdmin, requireUser } from './guards.js'
 import { userView } from './views.js'
 
@@ -13,7 +13,7 @@ export const userRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
   app.addHook('onRequest', requireAdmin)
   const tags = ['users']
 
-  app.get('/', { schema: { tags, response: { 200: z.array(userView) } } }, async () => ctx.users.list())
+  app.get('/', { schema: { tags, summary: 'Every user', description: 'Admins only.\n\n全部用户(仅管理员)。', response: { 200: z.array(userView), ...errorResponses(403) } } }, async () => ctx.users.list())
 
   app.post(
     '/',
@@ -21,6 +21,7 @@ export const userRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
       schema: {
         tags,
         summary: 'Create an operator (serving some communities) or an admin',
+        description: 'Admins only. 409 when the username is taken; 400 when a community does not exist.\n\n新建值班员或管理员账号。',
         body: z.object({
           username: z.string().regex(/^[a-z0-9_.-]{3,32}$/, '3 to 32 characters of a-z 0-9 _ . -'),
           displayName: z.string().trim().min(1).max(50),
@@ -28,7 +29,7 @@ export const userRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
           role: z.enum(ROLES).default('operator'),
           communityIds: z.array(z.string()).default([]),
         }),
-        response: { 201: userView },
+        response: { 201: userView, ...errorResponses(403, 409) },
       },
     },
     async (request, reply) => {

@@ -121,6 +121,14 @@ export const incidentView = z.object({
     .describe('a family member who said 我去看看 (not an acknowledgement: the incident stays with the operators)'),
 })
 
+/** An incident as the console receives it live (Socket.IO, api/asyncapi.ts): the REST view with the household's name, address and phone. */
+export const liveIncidentView = incidentView.extend({
+  household: z
+    .object({ elderName: z.string(), address: z.string(), phone: z.string().nullable() })
+    .nullable()
+    .describe('null when the household has since been deleted'),
+})
+
 export const incidentEventView = z.object({
   incidentId: z.string(),
   at: z.number(),

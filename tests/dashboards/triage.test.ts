@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ageBand, bannerKind, compareTriage, matchesFilter, triageOrder } from '../../dashboards/src/console/triage'
+import type { Incident } from '../../dashboards/src/shared/types'
 
 const NOW = Date.UTC(2026, 11, 1, 3)
 const S = 1000
-type Row = { id: string; type: string; state: 'open' | 'acknowledged' | 'resolved'; priority: number; openedAt: number }
+type Row = Pick<Incident, 'id' | 'type' | 'state' | 'priority' | 'openedAt'>
 const row = (id: string, o: Partial<Row>): Row => ({ id, type: 'sos', state: 'open', priority: 1, openedAt: NOW, ...o })
 
 describe('triage order', () => {
@@ -58,8 +59,8 @@ describe('age bands', () => {
 
 describe('banner words and filters', () => {
   it('calls SOS, fall, smoke and gas emergencies and everything else a care alert', () => {
-    expect(['sos', 'fall', 'smoke', 'gas'].map((type) => bannerKind({ type }))).toEqual(['emergency', 'emergency', 'emergency', 'emergency'])
-    expect(['suspected_collapse', 'continuous_flow', 'wandering', 'bathroom_dwell'].map((type) => bannerKind({ type }))).toEqual(['care', 'care', 'care', 'care'])
+    expect((['sos', 'fall', 'smoke', 'gas'] as const).map((type) => bannerKind({ type }))).toEqual(['emergency', 'emergency', 'emergency', 'emergency'])
+    expect((['suspected_collapse', 'continuous_flow', 'wandering', 'bathroom_dwell'] as const).map((type) => bannerKind({ type }))).toEqual(['care', 'care', 'care', 'care'])
   })
 
   it('filters by state', () => {

@@ -1,31 +1,37 @@
-export interface User { id: string; username: string; displayName: string; role: string; communityIds: string[] }
-export interface Community { id: string; name: string; street: string }
-export interface HouseholdBrief { elderName: string; address: string; phone?: string | null }
-export interface Incident {
-  id: string; householdId: string; communityId: string; deviceId: string; category: string; type: string; priority: number
-  state: 'open' | 'acknowledged' | 'resolved'; cancelledByResident: boolean; openedAt: number; acknowledgedAt: number | null
-  acknowledgedBy: string | null; updatedAt: number; conditions: string[]; conditionCleared: boolean
-  explanation: { zh: string; en: string } | null; household?: HouseholdBrief | null
-  /** A family member who said 我去看看: not an acknowledgement (docs/history-and-family-api.md). */
-  familyResponse?: FamilyResponse | null
-}
-export type FamilyState = 'en_route' | 'arrived' | 'overdue'
-export interface FamilyResponse { contactId: string; contactName: string; relation: string; state: FamilyState; since: number; dueAt: number | null; arrivedAt: number | null }
-export interface IncidentEvent { incidentId: string; at: number; actor: string; kind: string; deviceId: string | null; detail: Record<string, any> }
-export interface Household {
-  id: string; communityId: string; elderName: string; age: number | null; address: string; phone: string | null
-  awayUntil: number | null
-  /** Only in the profile (GET /api/households/{id}); the list says only whether they are on file. */
-  medicalNotes?: string | null; keySafe?: string | null; hasKeySafe?: boolean; hasMedicalNotes?: boolean
-}
-export interface Contact { id: string; name: string; relation: string; phone: string; position: number; channels: string[]; availableFrom: string | null; availableTo: string | null }
-export interface Device { id: string; kind: string; room: string | null; heartbeatS: number; lastSeenAt: number | null; online: boolean | null; battery: number | null; fw: string | null }
+/**
+ * What the API and the live channels send, as the dashboards read it. The views are the server's
+ * zod schemas (src/api/views.ts: the same ones the routes serialize with and /docs and
+ * /docs/asyncapi.json are generated from), imported as types only: nothing of the server is
+ * bundled, and a field added to a view is here at once. Types below without a view are still
+ * copied by hand.
+ */
+import type { z } from 'zod'
+import type { communityView, contactView, deviceView, householdSummary, householdView, incidentEventView, liveIncidentView, userView } from '../../../src/api/views.js'
+
+export type User = z.infer<typeof userView>
+export type Community = z.infer<typeof communityView>
+type LiveIncident = z.infer<typeof liveIncidentView>
+export type HouseholdBrief = NonNullable<LiveIncident['household']>
+/** From the REST API without `household`; live (Socket.IO) with it. */
+export type Incident = Omit<LiveIncident, 'household'> & { household?: LiveIncident['household'] }
+/** A family member who said 我去看看: not an acknowledgement (docs/history-and-family-api.md). */
+export type FamilyResponse = NonNullable<Incident['familyResponse']>
+export type FamilyState = FamilyResponse['state']
+/** `detail` differs by `kind` (docs/realtime.md); the views read it loosely. */
+export type IncidentEvent = Omit<z.infer<typeof incidentEventView>, 'detail'> & { detail: Record<string, any> }
+type HouseholdProfile = z.infer<typeof householdView>
+/** A household from the list (GET /api/households: `hasKeySafe`, `hasMedicalNotes`) or its profile (GET /api/households/{id}: `keySafe`, `medicalNotes`). */
+export type Household = Omit<HouseholdProfile, 'keySafe' | 'medicalNotes'> &
+  Partial<Pick<HouseholdProfile, 'keySafe' | 'medicalNotes'>> &
+  Partial<Pick<z.infer<typeof householdSummary>, 'hasKeySafe' | 'hasMedicalNotes'>>
+export type Contact = z.infer<typeof contactView>
+export type Device = z.infer<typeof deviceView>
 export interface ServiceLevel {
   open: number; acknowledgedToday: number; medianAckS: number | null; p90AckS: number | null; within60sShare: number | null
   /** Emergencies decided today, those late (answered after 60 s or still waiting past it), those waiting past it now. */
   counted: number; missed: number; overdueNow: number; benchmark: number; meetsBenchmark: boolean | null
 }
-export interface DeviceRow extends Device { householdId: string }
+export type DeviceRow = Device
 
 /** GET /api/households/{id}/history (docs/history-and-family-api.md). */
 export type PresenceState = 'motion' | 'occupied' | 'empty'
