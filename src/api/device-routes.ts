@@ -8,6 +8,7 @@ import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
+import { withStates } from './device-states.js'
 import { deviceView, deviceWithSecret, idParam } from './views.js'
 
 /** Contract v1 §status: default heartbeat 3600 s for buttons, 300 s for sensors. */
@@ -46,11 +47,14 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     { schema: { tags, querystring: z.object({ householdId: z.string().optional() }), response: { 200: z.array(deviceView) } } },
     async (request) => {
       const scope = communityScope(currentUser(request))
-      return ctx.registry.devices.list({ ...(request.query.householdId ? { householdId: request.query.householdId } : {}), ...(scope ? { communityIds: scope } : {}) })
+      const devices = await ctx.registry.devices.list({ ...(request.query.householdId ? { householdId: request.query.householdId } : {}), ...(scope ? { communityIds: scope } : {}) })
+      return withStates(ctx.registry, devices, ctx.clock.now())
     },
   )
 
-  app.get('/:id', { schema: { tags, params: idParam, response: { 200: deviceView } } }, async (request) => visibleDevice(currentUser(request), request.params.id))
+  const one = async (d: Device) => (await withStates(ctx.registry, [d], ctx.clock.now()))[0]!
+
+  app.get('/:id', { schema: { tags, params: idParam, response: { 200: deviceView } } }, async (request) => one(await visibleDevice(currentUser(request), request.params.id)))
 
   app.post(
     '/',
@@ -74,7 +78,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       }
       await ctx.registry.devices.insert(device, hashDeviceSecret(secret))
       ctx.announce.householdChanged(device.householdId)
-      return reply.code(201).send({ ...device, secret })
+      return reply.code(201).send({ ...(await one(device)), secret })
     },
   )
 
@@ -91,7 +95,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     ctx.announce.deviceChanged(d.id)
     ctx.announce.householdChanged(d.householdId)
     if (updated.householdId !== d.householdId) ctx.announce.householdChanged(updated.householdId)
-    return updated
+    return one(updated)
   })
 
   app.post(
@@ -102,7 +106,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       const secret = newDeviceSecret()
       await ctx.registry.devices.setSecretHash(d.id, hashDeviceSecret(secret))
       ctx.announce.deviceChanged(d.id)
-      return { ...d, secret }
+      return { ...(await one(d)), secret }
     },
   )
 
