@@ -179,6 +179,14 @@ export function createDetectors(deps: {
         feed(id, { type: 'device', deviceId: d.id, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, registeredAt: d.createdAt })
       }
     }
+    // What the registry knows was heard (a reading in the demo's history, a message before this
+    // monitor existed) is heard here too: the health tab and the detectors decide from the same facts.
+    for (const d of devices) {
+      const heard = entry.state.health.devices[d.id]?.lastSeenAt ?? null
+      if (d.lastSeenAt !== null && (heard === null || d.lastSeenAt > heard)) {
+        feed(id, { type: 'seen', deviceId: d.id, at: d.lastSeenAt, ...(d.online === false ? { online: false } : {}), ...(d.battery === null ? {} : { battery: d.battery }) })
+      }
+    }
     if (awayUntil !== entry.state.awayUntil) feed(id, { type: 'away', until: awayUntil })
     if (familyReachable !== (entry.state.activity?.familyReachable ?? false)) feed(id, { type: 'family_reach', reachable: familyReachable })
     feed(id, { type: 'tick' })
