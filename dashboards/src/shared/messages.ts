@@ -12,6 +12,7 @@ const zh = {
     continuous_flow: '持续用水', inactivity: '长时间无活动', morning_check: '早间无活动', bathroom_dwell: '卫生间停留过久',
     suspected_collapse: '疑似倒地(问询未应答)', unusual_inactivity: '异常长时间无活动', long_absence: '外出未归(上门探访)',
     door_idle: '多日未出门(上门探访)', wandering: '夜间外出未归', device_offline: '设备离线', low_battery: '设备电量低',
+    device_not_installed: '安装未完成',
   },
   state: { open: '待接警', acknowledged: '已接警', resolved: '已处理' },
   kind: {
@@ -116,6 +117,12 @@ const zh = {
     noData: '暂无数据', failed: '历史数据暂不可用', alert: '告警时段', litres: '用水(升)',
     motion: '有人活动', occupied: '有人(静止)', empty: '无人', unknownRoom: '未标注房间',
   },
+  /** Device states as the server decides them (GET /api/devices `state`; docs/operations.md §device states). */
+  deviceState: {
+    not_reporting_yet: '已安装,尚未上报', online: '在线', silent: '无信号', offline: '离线', low_battery: '电量低',
+    silentHint: '(超过两个心跳周期未上报)', installOverdue: '安装未完成,请安装人员检查', lowBattery: '电量低',
+    caption: '设备按严重程度排序:离线、无信号、电量低、尚未上报、在线',
+  },
 }
 
 type Messages = typeof zh
@@ -131,6 +138,7 @@ const en: Messages = {
     continuous_flow: 'Water running', inactivity: 'No activity', morning_check: 'No activity this morning', bathroom_dwell: 'Long bathroom stay',
     suspected_collapse: 'Possible collapse (check-in unanswered)', unusual_inactivity: 'Unusually long inactivity', long_absence: 'Out and not back (visit)',
     door_idle: 'Not out for days (visit)', wandering: 'Left at night', device_offline: 'Device offline', low_battery: 'Low battery',
+    device_not_installed: 'Installation not finished',
   },
   state: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' },
   kind: {
@@ -234,6 +242,11 @@ const en: Messages = {
     title: 'Recent history', water: 'Water use per hour, last 7 days (litres)', presence: 'Activity per room, last 48 h', battery: 'Battery trend (%)',
     noData: 'No data yet', failed: 'History unavailable', alert: 'Alert window', litres: 'Water (litres)',
     motion: 'Moving', occupied: 'Present (still)', empty: 'Empty', unknownRoom: 'No room set',
+  },
+  deviceState: {
+    not_reporting_yet: 'Installed, not reporting yet', online: 'Online', silent: 'No signal', offline: 'Offline', low_battery: 'Low battery',
+    silentHint: '(nothing for over two heartbeats)', installOverdue: 'Installation not finished: installer to check', lowBattery: 'Low battery',
+    caption: 'Devices worst first: offline, no signal, low battery, not reporting yet, online',
   },
 }
 

@@ -15,7 +15,12 @@ export interface Household {
   medicalNotes?: string | null; keySafe?: string | null; hasKeySafe?: boolean; hasMedicalNotes?: boolean
 }
 export interface Contact { id: string; name: string; relation: string; phone: string; position: number; channels: string[]; availableFrom: string | null; availableTo: string | null }
-export interface Device { id: string; kind: string; room: string | null; heartbeatS: number; lastSeenAt: number | null; online: boolean | null; battery: number | null; fw: string | null }
+/** The server's verdict on a device (src/detectors/device-state.ts): shown as it is, never recomputed here. */
+export type DeviceState = 'not_reporting_yet' | 'online' | 'silent' | 'offline' | 'low_battery'
+export interface Device {
+  id: string; kind: string; room: string | null; heartbeatS: number; lastSeenAt: number | null; online: boolean | null; battery: number | null; fw: string | null
+  state: DeviceState; installOverdue: boolean; lowBattery: boolean
+}
 export interface ServiceLevel { open: number; acknowledgedToday: number; medianAckS: number | null; p90AckS: number | null; within60sShare: number | null }
 export interface DeviceRow extends Device { householdId: string }
 
@@ -37,7 +42,7 @@ export interface FamilyIncident {
   /** Family members' answers, oldest first. */
   responses: { by: string; relation: string; answer: 'on_my_way' | 'called_fine'; at: number }[]
 }
-export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: 'offline' | 'low_battery' | 'never_seen'; battery: number | null; lastSeenAt: number | null }
+export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: Exclude<DeviceState, 'online'>; battery: number | null; lastSeenAt: number | null }
 export interface FamilyOverview {
   elder: { name: string; address: string }
   contact: { name: string; relation: string }
