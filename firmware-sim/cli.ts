@@ -31,6 +31,7 @@ const USAGE = `usage: npm run sim -- <command> [options]
   district --households N        connect N homes (6 devices each) from this process
                                  [--connect-rate 500] [--duration 60] [--interval 60] [--fleet fleet.json: reuse a provisioned fleet]
   provision --households N       create N simulated homes through the API [--out fleet.json]
+  remove-district [community]    delete the simulated districts (or the one named by id or name) with their homes, devices and incidents
   flaky-network                  an SOS through dropped connections and retransmissions: one incident
   bad-device                     malformed payloads, a wrong secret, another device's topics: all refused
 options: --url mqtt://localhost:1883  --api http://localhost:8080  --user admin  --password $ANJU_ADMIN_PASSWORD`
@@ -206,6 +207,11 @@ async function main(): Promise<void> {
       return district()
     case 'provision':
       return provision()
+    case 'remove-district': {
+      const { removeDistricts, removedSummary } = await import('./remove-district.js')
+      console.log(removedSummary(await removeDistricts(api(), arg)))
+      return
+    }
     case 'flaky-network':
       return flakyNetwork(api(), values.url).then((r) => {
         console.log(r.summary)
