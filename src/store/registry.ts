@@ -231,9 +231,10 @@ export function registryRepository(db: Db) {
             room: d.room,
             secret_hash: secretHash,
             heartbeat_s: d.heartbeatS,
-            last_seen_at: null,
-            online: null,
-            battery: null,
+            // A new device is unheard; the demo seed's devices come with their history's last reading.
+            last_seen_at: d.lastSeenAt,
+            online: d.online === null ? null : d.online ? 1 : 0,
+            battery: d.battery,
             fw: null,
             created_at: d.createdAt,
           })
