@@ -52,6 +52,7 @@ export function createApiClient(o: ApiClientOptions) {
   return {
     get: <T>(path: string) => request<T>('GET', path),
     post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
+    delete: <T>(path: string) => request<T>('DELETE', path),
   }
 }
 

@@ -174,6 +174,11 @@ async function main(): Promise<void> {
       return district()
     case 'provision':
       return provision()
+    case 'remove-district': {
+      const { removeDistricts, removedSummary } = await import('./remove-district.js')
+      console.log(removedSummary(await removeDistricts(api(), arg)))
+      return
+    }
     case 'flaky-network':
       return flakyNetwork(api(), values.url).then((r) => {
         console.log(r.summary)

@@ -36,9 +36,12 @@ export interface HouseholdPlan {
   devices: { id: string; kind: string; room: string | null; heartbeatS?: number }[]
 }
 
+/** The street of every community the simulator makes: how `remove-district` knows them. */
+export const SIM_STREET = '模拟街道'
+
 /** Creates a community and the households through the platform's API, 200 at a time. */
 export async function provisionFleet(api: ApiClient, communityName: string, households: HouseholdPlan[]): Promise<Fleet> {
-  const community = await api.post<{ id: string }>('/api/communities', { name: communityName, street: '模拟街道' })
+  const community = await api.post<{ id: string }>('/api/communities', { name: communityName, street: SIM_STREET })
   const devices: FleetDevice[] = []
   for (let i = 0; i < households.length; i += 200) {
     const batch = households.slice(i, i + 200)

@@ -60,6 +60,7 @@ export const COMMANDS: CommandHelp[] = [
     options: ['households', 'connect-rate', 'duration', 'interval', 'fleet', 'progress-every', 'url', ...API],
   },
   { name: 'provision', synopsis: 'provision', what: 'create N simulated homes through the API and write their credentials', options: ['households', 'out', ...API] },
+  { name: 'remove-district', synopsis: 'remove-district [community]', what: 'delete the simulated districts (or the one named by id or name) with their homes, devices and incidents', options: [...API] },
   { name: 'flaky-network', synopsis: 'flaky-network', what: 'an SOS through dropped connections and retransmissions: one incident', options: ['url', ...API] },
   { name: 'bad-device', synopsis: 'bad-device', what: "malformed payloads, a wrong secret, another device's topics: all refused and counted", options: ['url', ...API] },
 ]

@@ -13,6 +13,7 @@ import { createAuth } from './auth/auth.js'
 import { ensureAdmin, type AdminBootstrap } from './auth/bootstrap.js'
 import { createBroker } from './broker/broker.js'
 import type { Config } from './config.js'
+import { createDemoKeeper } from './demo/keeper.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
 import { createDetectors, type DetectorEvents } from './detectors/service.js'
 import { createDeviceCommands } from './delivery/device-commands.js'
@@ -188,6 +189,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     }),
     rates: createDeviceRates({ perSecond: config.ANJU_DEVICE_RATE_PER_S, burst: config.ANJU_DEVICE_RATE_BURST }, () => clock.now()),
   })
+  const demoKeeper = config.ANJU_DEMO ? createDemoKeeper({ registry, ingest, clock, log: log.child({ component: 'demo' }) }) : null
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS,
     limits: {
       maxPacketBytes: config.ANJU_MQTT_MAX_PACKET_BYTES,
@@ -343,6 +345,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await routing.start()
       await familyWatch.start()
       await outbox.start()
+      await demoKeeper?.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
       return { httpPort, mqttPort, mqttTlsPort, admin, ...(demo ? { demo } : {}) }
@@ -359,6 +362,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       }
       // No new device connections over WebSocket while the broker closes.
       http.server.removeAllListeners('upgrade')
+      demoKeeper?.stop()
       await step('broker', () => broker.close())
       deviceCommands.stop()
       familyRealtime.close()

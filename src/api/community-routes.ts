@@ -87,22 +87,46 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     return updated
   })
 
-  app.delete('/:id', {
+  app.delete(
+    '/:id',
+    {
       onRequest: requireAdmin,
       schema: {
         tags,
-        summary: 'Delete an empty community',
-        description: 'Admins only. 409 while it still has households.\n\n删除社区(须先移走其住户)。',
+        summary: 'Delete a community; with purge=true also everything in it (a simulated district: npm run sim -- remove-district)',
+        description:
+          'Without purge, refused (409) while households remain. With purge=true its open incidents are first closed as tests, then its households, contacts, devices (their connections are closed) and incidents with their trails are deleted in one transaction; the audit log keeps a line saying so. docs/operations.md §simulated districts.\n\n删除社区;purge=true 时连同其住户、设备和事件一并删除(用于清理模拟小区)。',
         params: idParam,
-        response: { 204: noContent, ...errorResponses(403, 404, 409) },
+        querystring: z.object({ purge: z.enum(['true', 'false']).default('false').describe('delete the households, devices and incidents too') }),
+        response: {
+          200: z.object({ communityId: z.string(), name: z.string(), households: z.number(), devices: z.number(), incidents: z.number() }).describe('purged: what was removed'),
+          204: noContent,
+          ...errorResponses(403, 404, 409),
+        },
       },
-    }, async (request, reply) => {
-    const c = await ctx.registry.communities.get(request.params.id)
-    if (!c) throw notFound('community', request.params.id)
-    if ((await ctx.registry.communities.householdCount(c.id)) > 0) {
-      throw new ApiError('CONFLICT', `community ${c.id} still has households; move or delete them first`)
-    }
-    await ctx.registry.communities.remove(c.id)
-    return reply.code(204).send()
-  })
+    },
+    async (request, reply) => {
+      const c = await ctx.registry.communities.get(request.params.id)
+      if (!c) throw notFound('community', request.params.id)
+      if (request.query.purge !== 'true') {
+        if ((await ctx.registry.communities.householdCount(c.id)) > 0) {
+          throw new ApiError('CONFLICT', `community ${c.id} still has households; move or delete them first, or delete with purge=true`)
+        }
+        await ctx.registry.communities.remove(c.id)
+        return reply.code(204).send(null)
+      }
+      // Closed through the lifecycle first: ladders and reminders stop, consoles drop them from the queue.
+      const actor = `user:${currentUser(request).username}`
+      for (const i of await ctx.incidents.list({ state: 'active', communityIds: [c.id] })) {
+        await ctx.incidents.resolve(i.id, actor, 'test', '社区已删除(模拟数据)')
+      }
+      const gone = await ctx.registry.communities.purge(c.id)
+      for (const d of gone.devices) ctx.announce.deviceChanged(d)
+      for (const h of gone.households) ctx.announce.householdChanged(h)
+      ctx.announce.communityChanged(c.id)
+      const counts = { households: gone.households.length, devices: gone.devices.length, incidents: gone.incidents }
+      await audit(ctx, request, 'community.removed', { communityId: c.id }, { name: c.name, ...counts })
+      return reply.code(200).send({ communityId: c.id, name: c.name, ...counts })
+    },
+  )
 }

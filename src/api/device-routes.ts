@@ -8,6 +8,7 @@ import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { ApiError, errorResponses, noContent, notFound } from './errors.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
+import { withStates } from './device-states.js'
 import { deviceView, deviceWithSecret, idParam } from './views.js'
 
 /** Contract v1 §status: default heartbeat 3600 s for buttons, 300 s for sensors. */
@@ -54,11 +55,14 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     },
     async (request) => {
       const scope = communityScope(currentUser(request))
-      return ctx.registry.devices.list({ ...(request.query.householdId ? { householdId: request.query.householdId } : {}), ...(scope ? { communityIds: scope } : {}) })
+      const devices = await ctx.registry.devices.list({ ...(request.query.householdId ? { householdId: request.query.householdId } : {}), ...(scope ? { communityIds: scope } : {}) })
+      return withStates(ctx.registry, devices, ctx.clock.now())
     },
   )
 
-  app.get('/:id', { schema: { tags, summary: 'A device', description: 'Its kind, room, heartbeat, battery and when it was last heard.\n\n单个设备的状态。', params: idParam, response: { 200: deviceView, ...errorResponses(404) } } }, async (request) => visibleDevice(currentUser(request), request.params.id))
+  const one = async (d: Device) => (await withStates(ctx.registry, [d], ctx.clock.now()))[0]!
+
+  app.get('/:id', { schema: { tags, summary: 'A device', description: 'Its kind, room, heartbeat, battery, when it was last heard and its state (docs/operations.md §device states).\n\n单个设备的状态。', params: idParam, response: { 200: deviceView, ...errorResponses(404) } } }, async (request) => one(await visibleDevice(currentUser(request), request.params.id)))
 
   app.post(
     '/',
@@ -89,7 +93,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       }
       await ctx.registry.devices.insert(device, hashDeviceSecret(secret))
       ctx.announce.householdChanged(device.householdId)
-      return reply.code(201).send({ ...device, secret })
+      return reply.code(201).send({ ...(await one(device)), secret })
     },
   )
 
@@ -116,7 +120,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     ctx.announce.deviceChanged(d.id)
     ctx.announce.householdChanged(d.householdId)
     if (updated.householdId !== d.householdId) ctx.announce.householdChanged(updated.householdId)
-    return updated
+    return one(updated)
   })
 
   app.post(
@@ -134,7 +138,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       const secret = newDeviceSecret()
       await ctx.registry.devices.setSecretHash(d.id, hashDeviceSecret(secret))
       ctx.announce.deviceChanged(d.id)
-      return { ...d, secret }
+      return { ...(await one(d)), secret }
     },
   )
 

@@ -9,12 +9,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { pushEndpointProblem } from '../delivery/channels/webpush.js'
 import { resolveSettings } from '../detectors/settings.js'
-import { ANSWERABLE_CATEGORIES, deviceProblem, FAMILY_ANSWERS, FAMILY_CATEGORIES, familyCommand, familyIncidentRow, handlerOf } from '../family/status.js'
+import { ANSWERABLE_CATEGORIES, FAMILY_ANSWERS, FAMILY_CATEGORIES, familyCommand, familyIncidentRow, handlerOf } from '../family/status.js'
 import { resolveRouting } from '../routing/settings.js'
 import { familyAccess, type FamilyAccess } from '../family/link-access.js'
 import type { FamilyLinks } from '../routing/family-links.js'
 import type { TelemetryHistory } from '../telemetry/queries.js'
 import { audit } from './audit-routes.js'
+import { withStates } from './device-states.js'
+import { DEVICE_STATES } from '../detectors/device-state.js'
 import { ApiError, errorResponses, noContent, notFound } from './errors.js'
 import type { ApiContext } from './context.js'
 import { currentUser, requireUser, visibleHousehold } from './guards.js'
@@ -36,7 +38,7 @@ const overviewView = z.object({
   devices: z.object({
     total: z.number(),
     ok: z.number(),
-    problems: z.array(z.object({ deviceId: z.string(), kind: z.string(), room: z.string().nullable(), problem: z.enum(['offline', 'never_seen', 'low_battery']), battery: z.number().nullable(), lastSeenAt: z.number().nullable() })),
+    problems: z.array(z.object({ deviceId: z.string(), kind: z.string(), room: z.string().nullable(), problem: z.enum(DEVICE_STATES).exclude(['online']).describe('the device state (docs/operations.md §device states), never online here'), battery: z.number().nullable(), lastSeenAt: z.number().nullable() })),
   }),
   incidents: z.array(
     z.object({
@@ -236,12 +238,9 @@ export const familyRoutes: FastifyPluginAsyncZod<
         ctx.history.lastActivity(household.id, now),
         ctx.history.lastWaterUse(household.id, now),
       ])
-      const community = await ctx.registry.communities.get(household.communityId)
-      const { health } = resolveSettings(community?.detectorSettings, household.detectorSettings)
-      const problems = devices.flatMap((d) => {
-        const problem = deviceProblem(d, now, health)
-        return problem ? [{ deviceId: d.id, kind: d.kind, room: d.room, problem, battery: d.battery, lastSeenAt: d.lastSeenAt }] : []
-      })
+      // The reading shown as the last activity is a sighting of its device too.
+      const states = await withStates(ctx.registry, devices, now, activity ? new Map([[activity.deviceId, activity.at]]) : undefined)
+      const problems = states.flatMap((d) => (d.state === 'online' ? [] : [{ deviceId: d.id, kind: d.kind, room: d.room, problem: d.state, battery: d.battery, lastSeenAt: d.lastSeenAt }]))
       const shown = incidents.filter((i) => FAMILY_CATEGORIES.has(i.category))
       const listed = linkIncident && !shown.some((i) => i.id === linkIncident.id) ? [...shown, linkIncident] : shown
       const rows = await Promise.all(

@@ -1,6 +1,7 @@
 /** Response schemas: what the API shows of each resource (never a secret hash). */
 import { z } from 'zod'
 import { CHANNEL_NAMES } from '../delivery/channels/channel.js'
+import { DEVICE_STATES } from '../detectors/device-state.js'
 import { detectorOverrideSchema } from '../detectors/settings.js'
 import { routingSettingsSchema } from '../routing/settings.js'
 import { AUDIENCES } from '../store/registry.js'
@@ -80,6 +81,9 @@ export const deviceView = z.object({
   battery: z.number().nullable(),
   fw: z.string().nullable(),
   createdAt: z.number(),
+  state: z.enum(DEVICE_STATES).describe('the server\'s verdict (docs/operations.md §device states): not_reporting_yet, offline (Last Will), silent (heartbeat overdue), low_battery, online'),
+  installOverdue: z.boolean().describe('never heard past the installation grace period (detectorSettings.health.installGraceH)'),
+  lowBattery: z.boolean(),
 })
 
 export const deviceWithSecret = deviceView.extend({

@@ -32,6 +32,8 @@ export interface DemoSeed {
 }
 
 const STREET = '新华路街道'
+/** The demo's communities: their devices are kept alive by the demo keeper (keeper.ts). */
+export const DEMO_COMMUNITY_IDS = ['com-meiyuan', 'com-lanting'] as const
 const COMMUNITIES = [
   { key: 'meiyuan', name: '梅园社区', operator: 'op-meiyuan', operatorName: '王敏 (梅园值班)' },
   { key: 'lanting', name: '兰亭社区', operator: 'op-lanting', operatorName: '李强 (兰亭值班)' },
@@ -109,21 +111,35 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
         },
         now,
       )
+      const week = demoHistory({ householdId, n: Number(h.n), meter: `wm-${h.n}`, sensor: `pr-${h.n}`, button: `btn-${h.n}` }, now)
+      history.push(...week)
+      const heard = lastHeard(week)
       for (const d of DEVICES) {
         const id = `${d.prefix}-${h.n}`
         const secret = newDeviceSecret()
+        // Its week of readings says it was heard, and how its battery was (never "从未上报" beside its charts).
+        const last = heard.get(id)
         await reg.devices.insert(
-          { id, householdId, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, lastSeenAt: null, online: null, battery: null, fw: null, createdAt: now },
+          { id, householdId, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, lastSeenAt: last?.at ?? null, online: null, battery: last?.battery ?? null, fw: null, createdAt: now - 7 * 24 * 3_600_000 },
           hashDeviceSecret(secret),
         )
         seed.devices.push({ id, secret, kind: d.kind, householdId, room: d.room })
       }
-      const n = Number(h.n)
-      history.push(...demoHistory({ householdId, n, meter: `wm-${h.n}`, sensor: `pr-${h.n}`, button: `btn-${h.n}` }, now))
     }
   })
   await writeHistory(history)
   await mkdir(dirname(fleetFile), { recursive: true })
   await writeFile(fleetFile, JSON.stringify({ note: 'Demo device credentials written by the demo seed. Keep private.', devices: seed.devices }, null, 2) + '\n', { mode: 0o600 })
   return seed
+}
+
+/** Each device's newest reading in the history, and its newest battery figure. */
+function lastHeard(samples: readonly Sample[]): Map<string, { at: number; battery: number | null }> {
+  const out = new Map<string, { at: number; battery: number | null; batteryAt: number }>()
+  for (const x of samples) {
+    const prev = out.get(x.deviceId) ?? { at: -Infinity, battery: null, batteryAt: -Infinity }
+    const newerBattery = x.kind === 'battery' && x.at >= prev.batteryAt
+    out.set(x.deviceId, { at: Math.max(prev.at, x.at), battery: newerBattery ? x.value : prev.battery, batteryAt: newerBattery ? x.at : prev.batteryAt })
+  }
+  return out
 }

@@ -2,8 +2,12 @@
  * Device health, pure: a device is offline when its Last Will says so or its heartbeat is
  * overdue by more than two intervals (contract §status); its battery is low under 20 %.
  * Both clear when the device recovers. These go to the maintenance queue, not the emergency one.
+ * A device never heard is not offline: past the installation grace period it is an unfinished
+ * installation (`device_not_installed`, docs/operations.md §device states). The rules are
+ * detectors/device-state.ts's, which the API shows.
  */
 import { MINUTE, type EvalContext } from './context.js'
+import { installGraceMs, silenceAllowanceMs } from './device-state.js'
 import type { Evaluation } from './model.js'
 
 export interface DeviceHealthState {
@@ -40,7 +44,7 @@ export function applyDeviceSeen(
 
 /** A device is offline once silent for this long (contract §status: two heartbeat intervals by default). */
 export function offlineAllowanceMs(info: { heartbeatS: number }, settings: Pick<EvalContext['settings'], 'health'>): number {
-  return settings.health.offlineAfterIntervals * info.heartbeatS * 1000
+  return silenceAllowanceMs(info.heartbeatS, settings.health)
 }
 
 export function forgetDevice(state: HealthState, deviceId: string): HealthState {
@@ -70,13 +74,26 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation
     const info = ctx.devices[deviceId]!
     const device = state.devices[deviceId]
     const offlineKey = `device_offline:${deviceId}`
-    const overdueAt = offlineAt(state, deviceId, ctx)
-    if (device && !device.online) {
-      out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info.kind, device.lastSeenAt, 'will', ctx) })
-    } else if (ctx.now > overdueAt) {
-      out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info.kind, device?.lastSeenAt ?? null, 'heartbeat', ctx) })
-    } else {
+    const installKey = `device_not_installed:${deviceId}`
+    if (!device || device.lastSeenAt === null) {
+      // Never heard: an installation to finish, never "offline" (and never "recovered" by a restart).
       out.push({ key: offlineKey, status: 'false' })
+      const due = info.registeredAt + installGraceMs(ctx.settings.health)
+      out.push(ctx.now > due ? { key: installKey, status: 'true', condition: notInstalled(deviceId, info, ctx) } : { key: installKey, status: 'false' })
+    } else {
+      out.push({ key: installKey, status: 'false' })
+      const overdueAt = offlineAt(state, deviceId, ctx)
+      if (!device.online) {
+        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info.kind, device.lastSeenAt, 'will', ctx) })
+      } else if (ctx.now > overdueAt) {
+        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info.kind, device.lastSeenAt, 'heartbeat', ctx) })
+      } else if (device.lastSeenAt < Math.max(ctx.observedFrom, ctx.runningSince ?? 0)) {
+        // Not heard since the platform restarted (or away mode ended): a silence not yet long
+        // enough to count proves nothing either way, so an offline device stays offline.
+        out.push({ key: offlineKey, status: 'unknown' })
+      } else {
+        out.push({ key: offlineKey, status: 'false' })
+      }
     }
 
     const batteryKey = `low_battery:${deviceId}`
@@ -100,9 +117,25 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation
   return out
 }
 
+const KIND_ZH: Record<string, string> = { button: '一键通', water: '水表', presence: '人体感应', door: '门磁', smoke: '烟感', gas: '燃气报警器' }
+
+function notInstalled(deviceId: string, info: EvalContext['devices'][string], ctx: EvalContext) {
+  const hours = Math.floor((ctx.now - info.registeredAt) / (60 * MINUTE))
+  const what = KIND_ZH[info.kind] ?? '设备'
+  return {
+    key: `device_not_installed:${deviceId}`,
+    kind: 'device_not_installed' as const,
+    explanation: {
+      zh: `${what} ${deviceId} 登记 ${hours} 小时后仍未上报:安装未完成,请安装人员上门检查`,
+      en: `${info.kind} ${deviceId} has not reported ${hours} h after it was registered: installation not finished`,
+    },
+    data: { deviceId, deviceKind: info.kind, registeredAt: info.registeredAt },
+  }
+}
+
 function offline(deviceId: string, kind: string, lastSeenAt: number | null, reason: 'will' | 'heartbeat', ctx: EvalContext) {
   const silentMin = lastSeenAt === null ? null : Math.round((ctx.now - lastSeenAt) / MINUTE)
-  const since = silentMin === null ? { zh: '从未上线', en: 'never connected' } : { zh: `已 ${silentMin} 分钟无消息`, en: `silent for ${silentMin} min` }
+  const since = silentMin === null ? { zh: '从未上报', en: 'never reported' } : { zh: `已 ${silentMin} 分钟无消息`, en: `silent for ${silentMin} min` }
   const why = reason === 'will' ? { zh: '连接断开(遗嘱消息)', en: 'connection lost (Last Will)' } : { zh: '心跳超时', en: 'heartbeat overdue' }
   return {
     key: `device_offline:${deviceId}`,
@@ -115,7 +148,8 @@ function offline(deviceId: string, kind: string, lastSeenAt: number | null, reas
 export function nextHealthCheck(state: HealthState, ctx: EvalContext): number | null {
   let next: number | null = null
   for (const deviceId of Object.keys(ctx.devices)) {
-    const at = offlineAt(state, deviceId, ctx) + 1
+    const seen = state.devices[deviceId]?.lastSeenAt != null
+    const at = (seen ? offlineAt(state, deviceId, ctx) : ctx.devices[deviceId]!.registeredAt + installGraceMs(ctx.settings.health)) + 1
     if (at > ctx.now && (next === null || at < next)) next = at
   }
   return next

@@ -16,6 +16,7 @@ export const CONDITION_KINDS = [
   'door_idle',
   'wandering',
   'device_offline',
+  'device_not_installed',
   'low_battery',
   'suspected_collapse',
   'unusual_inactivity',

@@ -143,7 +143,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor } }
 }
 
-const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('low_battery:')
+const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('device_not_installed:') || key.startsWith('low_battery:')
 const anyKey = () => true
 
 /** A heartbeat changes only device health, unless another rule is already due. */

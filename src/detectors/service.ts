@@ -173,6 +173,14 @@ export function createDetectors(deps: {
     for (const deviceId of Object.keys(entry.state.devices)) {
       if (!registered.has(deviceId)) feed(id, { type: 'device_removed', deviceId })
     }
+    // What the registry knows was heard (a reading in the demo's history, a message before this
+    // monitor existed) is heard here too, before the device is evaluated: the health tab and the detectors decide from the same facts.
+    for (const d of devices) {
+      const heard = entry.state.health.devices[d.id]?.lastSeenAt ?? null
+      if (d.lastSeenAt !== null && (heard === null || d.lastSeenAt > heard)) {
+        feed(id, { type: 'seen', deviceId: d.id, at: d.lastSeenAt, ...(d.online === false ? { online: false } : {}), ...(d.battery === null ? {} : { battery: d.battery }) })
+      }
+    }
     for (const d of devices) {
       const known = entry.state.devices[d.id]
       if (!known || known.room !== d.room || known.heartbeatS !== d.heartbeatS || known.kind !== d.kind) {

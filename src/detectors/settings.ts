@@ -105,6 +105,8 @@ export const detectorSettingsSchema = z.object({
       /** A device is offline when its heartbeat is overdue by more than this many intervals. */
       offlineAfterIntervals: z.number().positive().default(2),
       lowBatteryBelow: z.number().min(0).max(100).default(20),
+      /** A device never heard this long after it was registered is an unfinished installation (docs/operations.md §device states). */
+      installGraceH: z.number().positive().default(24),
     })
     .prefault({}),
 })

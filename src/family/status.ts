@@ -1,22 +1,10 @@
 /**
  * What a family member is shown of their elder's home, decided purely from the registry's
- * devices and the incidents: which devices need attention, and who is handling an incident.
+ * incidents: who is handling an incident (device states come from detectors/device-state.ts).
  * The family sees states and names only, never secrets, medical notes or key-safe codes.
  */
-import type { DetectorSettings } from '../detectors/settings.js'
 import type { FamilyCommand, FamilyMember } from '../incidents/lifecycle.js'
 import type { Category, FamilyResponse, Incident, IncidentEvent } from '../incidents/model.js'
-import type { Device } from '../store/registry.js'
-
-export type DeviceProblem = 'offline' | 'never_seen' | 'low_battery'
-
-/** Offline by Last Will or by a heartbeat overdue by more than the allowed intervals (contract §status), with the health detector's settings. */
-export function deviceProblem(d: Device, now: number, health: Pick<DetectorSettings['health'], 'offlineAfterIntervals' | 'lowBatteryBelow'>): DeviceProblem | null {
-  if (d.lastSeenAt === null) return 'never_seen'
-  if (d.online === false || now - d.lastSeenAt > health.offlineAfterIntervals * d.heartbeatS * 1000) return 'offline'
-  if (d.battery !== null && d.battery < health.lowBatteryBelow) return 'low_battery'
-  return null
-}
 
 export type HandlerKind = 'operator' | 'family'
 

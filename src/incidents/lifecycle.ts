@@ -3,7 +3,7 @@
  * typed refusal. open → acknowledged → resolved; alarms and a resident's cancel attach to an
  * incident that is not yet resolved.
  */
-import type { Condition, ConditionKind } from '../detectors/model.js'
+import { CONDITION_KINDS, type Condition, type ConditionKind } from '../detectors/model.js'
 import { CATEGORY, FAMILY_OUTCOME, PRIORITY, type AlarmKind, type Incident, type IncidentEvent, type IncidentType, type Outcome } from './model.js'
 
 /** The family member answering, as their link names them. */
@@ -211,7 +211,8 @@ export function transition(incident: Incident, command: Command, actor: string, 
       const type: IncidentType = PRIORITY[condition.kind] < PRIORITY[incident.type] ? condition.kind : incident.type
       return {
         ok: true,
-        incident: { ...incident, conditions, priority, type, conditionCleared: false, explanation: condition.explanation, updatedAt: now },
+        // A detector's incident names the device its latest explanation is about: the row and its text agree.
+        incident: { ...incident, deviceId: findingDevice(incident, condition), conditions, priority, type, conditionCleared: false, explanation: condition.explanation, updatedAt: now },
         events: [event('finding', null, { condition: condition.key, explanation: condition.explanation, data: condition.data })],
       }
     }
@@ -279,6 +280,11 @@ export function transition(incident: Incident, command: Command, actor: string, 
 /** Closed by the family's word (only where the caller's policy allows): resolvedBy is the family member, acknowledgedAt stays the operators'. */
 function settled(incident: Incident, actor: string, now: number): Incident {
   return { ...incident, state: 'resolved', resolvedAt: now, resolvedBy: actor, outcome: FAMILY_OUTCOME, note: null, updatedAt: now }
+}
+
+function findingDevice(incident: Incident, condition: Condition): string {
+  const alarmOpened = !(CONDITION_KINDS as readonly string[]).includes(incident.type)
+  return !alarmOpened && typeof condition.data.deviceId === 'string' ? condition.data.deviceId : incident.deviceId
 }
 
 function refuse(code: RefusalCode, message: string): TransitionResult {

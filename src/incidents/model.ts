@@ -5,7 +5,7 @@ import type { ConditionKind, Explanation } from '../detectors/model.js'
 /** What can raise an incident through the alarm path: contract alarm types plus smoke/gas `alarm: true`. */
 export type AlarmKind = 'sos' | 'fall' | 'service' | 'smoke' | 'gas'
 /** One active incident per (household, category): a repeat signal updates it, never duplicates it. */
-export type Category = 'emergency' | 'service' | 'wellbeing' | 'property' | 'visit' | 'maintenance'
+export type Category = 'emergency' | 'service' | 'wellbeing' | 'property' | 'visit' | 'maintenance' | 'installation'
 export type IncidentType = AlarmKind | ConditionKind
 export type IncidentState = 'open' | 'acknowledged' | 'resolved'
 
@@ -40,6 +40,7 @@ export const PRIORITY: Record<IncidentType, number> = {
   leak: 4,
   door_idle: 4,
   device_offline: 4,
+  device_not_installed: 4,
   low_battery: 4,
 }
 
@@ -64,6 +65,8 @@ export const CATEGORY: Record<IncidentType, Category> = {
   leak: 'property',
   door_idle: 'visit',
   device_offline: 'maintenance',
+  // A device never heard since it was registered: the installer's task, kept apart from breakdowns.
+  device_not_installed: 'installation',
   low_battery: 'maintenance',
 }
 

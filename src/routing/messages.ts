@@ -22,6 +22,7 @@ const TYPE_ZH: Record<string, string> = {
   door_idle: '多日未出门',
   wandering: '夜间外出未归',
   device_offline: '设备离线',
+  device_not_installed: '安装未完成',
   low_battery: '设备电量低',
 }
 
@@ -45,6 +46,7 @@ const TYPE_EN: Record<string, string> = {
   door_idle: 'not out for days',
   wandering: 'left home at night',
   device_offline: 'device offline',
+  device_not_installed: 'installation not finished',
   low_battery: 'low battery',
 }
 

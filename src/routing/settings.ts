@@ -96,6 +96,8 @@ export function resolveRouting(override: RoutingOverride | null | undefined): Ro
 /** Which ladder an incident climbs: by category, and a possible fall climbs the urgent one. */
 export function ladderFor(category: string, priority: number): LadderName {
   if (category === 'emergency' || (category === 'wellbeing' && priority <= 2)) return 'urgent'
+  // An unfinished installation goes to whoever maintains the devices.
+  if (category === 'installation') return 'maintenance'
   if (category === 'wellbeing' || category === 'property' || category === 'visit' || category === 'maintenance' || category === 'service') return category
   return 'service'
 }

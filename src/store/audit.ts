@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'contact.removed',
   'family_links.revoked',
   'community.changed',
+  'community.removed',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

@@ -123,6 +123,39 @@ export function registryRepository(db: Db) {
         await db.deleteFrom('user_communities').where('community_id', '=', id).execute()
         await db.deleteFrom('communities').where('id', '=', id).execute()
       },
+      /**
+       * Deletes the community with everything in it: households, contacts, devices, incidents and
+       * their trails and notices (a simulated district, docs/operations.md §simulated districts).
+       * One transaction; the audit log and the history store keep their rows. Returns what went.
+       */
+      async purge(id: string): Promise<{ households: string[]; devices: string[]; incidents: number }> {
+        return db.transaction().execute(async (trx) => {
+          const households = (await trx.selectFrom('households').select('id').where('community_id', '=', id).execute()).map((r) => r.id)
+          const devices = households.length
+            ? (await trx.selectFrom('devices').select('id').where('household_id', 'in', households).execute()).map((r) => r.id)
+            : []
+          const incidents = trx.selectFrom('incidents').select('id').where('community_id', '=', id)
+          await trx.deleteFrom('outbox').where('incident_id', 'in', incidents).execute()
+          await trx.deleteFrom('incident_ladders').where('incident_id', 'in', incidents).execute()
+          await trx.deleteFrom('incident_events').where('incident_id', 'in', incidents).execute()
+          const gone = await trx.deleteFrom('incidents').where('community_id', '=', id).executeTakeFirst()
+          // In slices: a district of thousands of devices stays under the databases' parameter limits.
+          for (let i = 0; i < devices.length; i += 500) {
+            const slice = devices.slice(i, i + 500)
+            await trx.deleteFrom('device_messages').where('device_id', 'in', slice).execute()
+            await trx.deleteFrom('devices').where('id', 'in', slice).execute()
+          }
+          for (let i = 0; i < households.length; i += 500) {
+            const slice = households.slice(i, i + 500)
+            await trx.deleteFrom('contacts').where('household_id', 'in', slice).execute()
+            await trx.deleteFrom('household_monitors').where('household_id', 'in', slice).execute()
+          }
+          await trx.deleteFrom('households').where('community_id', '=', id).execute()
+          await trx.deleteFrom('user_communities').where('community_id', '=', id).execute()
+          await trx.deleteFrom('communities').where('id', '=', id).execute()
+          return { households, devices, incidents: Number(gone.numDeletedRows) }
+        })
+      },
       async householdCount(id: string): Promise<number> {
         const row = await db
           .selectFrom('households')
@@ -198,9 +231,10 @@ export function registryRepository(db: Db) {
             room: d.room,
             secret_hash: secretHash,
             heartbeat_s: d.heartbeatS,
-            last_seen_at: null,
-            online: null,
-            battery: null,
+            // A new device is unheard; the demo seed's devices come with their history's last reading.
+            last_seen_at: d.lastSeenAt,
+            online: d.online === null ? null : d.online ? 1 : 0,
+            battery: d.battery,
             fw: null,
             created_at: d.createdAt,
           })

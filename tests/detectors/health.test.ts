@@ -22,6 +22,7 @@ describe('device health', () => {
   it('marks a device offline when its heartbeat is overdue by more than two intervals', () => {
     let s = initialHealthState()
     s = applyDeviceSeen(s, { deviceId: 'wm-1', at: T0 })
+    s = applyDeviceSeen(s, { deviceId: 'btn-1', at: T0 })
     expect(status(s, T0 + 10 * MIN)['device_offline:wm-1']).toBe('false') // exactly two intervals
     expect(status(s, T0 + 10 * MIN + 1)['device_offline:wm-1']).toBe('true')
     // a button's interval is an hour
@@ -54,7 +55,10 @@ describe('device health', () => {
   it('does not count silence while the platform itself was down', () => {
     const s = applyDeviceSeen(initialHealthState(), { deviceId: 'wm-1', at: T0 })
     const restartedAt = T0 + 60 * MIN
-    expect(status(s, restartedAt + 5 * MIN, { runningSince: restartedAt })['device_offline:wm-1']).toBe('false')
+    // Not heard since the restart and not yet overdue: unknown, so an offline verdict from before stands.
+    expect(status(s, restartedAt + 5 * MIN, { runningSince: restartedAt })['device_offline:wm-1']).toBe('unknown')
+    const heard = applyDeviceSeen(s, { deviceId: 'wm-1', at: restartedAt + 5 * MIN })
+    expect(status(heard, restartedAt + 5 * MIN, { runningSince: restartedAt })['device_offline:wm-1']).toBe('false')
     expect(status(s, restartedAt + 10 * MIN + 1, { runningSince: restartedAt })['device_offline:wm-1']).toBe('true')
   })
 
@@ -70,5 +74,31 @@ describe('device health', () => {
     expect(next).toBe(T0 + 10 * MIN + 1)
     expect(status(s, next - 1)['device_offline:wm-1']).toBe('false')
     expect(status(s, next)['device_offline:wm-1']).toBe('true')
+  })
+
+  it('never calls a device that was never heard offline: past the installation grace period it is an unfinished installation', () => {
+    const s = applyDeviceSeen(initialHealthState(), { deviceId: 'btn-1', at: T0 })
+    const grace = 24 * 60 * MIN
+    const early = status(s, T0 + grace)
+    expect(early['device_offline:wm-1']).toBe('false')
+    expect(early['device_not_installed:wm-1']).toBe('false')
+    const late = evaluateHealth(s, ctx(T0 + grace + 1))
+    expect(late.find((e) => e.key === 'device_offline:wm-1')?.status).toBe('false')
+    const install = late.find((e) => e.key === 'device_not_installed:wm-1')!
+    expect(install.status).toBe('true')
+    expect(install.status === 'true' && install.condition).toMatchObject({ kind: 'device_not_installed', data: { deviceId: 'wm-1' } })
+    expect(install.status === 'true' && install.condition.explanation.zh).toContain('安装未完成')
+    // A heard device is never an installation task.
+    expect(status(s, T0 + grace + 1)['device_not_installed:btn-1']).toBe('false')
+    // The grace period is a setting; a restart does not move it.
+    const short = { ...resolveSettings({ health: { installGraceH: 1 } }) }
+    expect(status(s, T0 + 60 * MIN + 1, { settings: short, runningSince: T0 + 60 * MIN })['device_not_installed:wm-1']).toBe('true')
+    // The first message ends it.
+    expect(status(applyDeviceSeen(s, { deviceId: 'wm-1', at: T0 + grace + 2 }), T0 + grace + 2)['device_not_installed:wm-1']).toBe('false')
+  })
+
+  it('wakes for the installation deadline of a device never heard', () => {
+    const s = applyDeviceSeen(initialHealthState(), { deviceId: 'btn-1', at: T0 + 23 * 60 * MIN })
+    expect(nextHealthCheck(s, ctx(T0 + 23 * 60 * MIN))).toBe(T0 + 24 * 60 * MIN + 1)
   })
 })

@@ -96,7 +96,7 @@ describe('family overview', () => {
     expect(first.body.devices.problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ deviceId: 'btn-fam-1', problem: 'low_battery', battery: 12 }),
-        expect.objectContaining({ deviceId: 'dr-fam-1', problem: 'never_seen', room: 'entrance' }),
+        expect.objectContaining({ deviceId: 'dr-fam-1', problem: 'not_reporting_yet', room: 'entrance' }),
       ]),
     )
     // Operators' secrets stay with the operators.

@@ -1,29 +1,15 @@
 /** What the family is shown, decided purely: device problems and incidents as the family reads them. */
 import { describe, expect, it } from 'vitest'
-import { deviceProblem, familyCommand, familyIncidentRow } from '../../src/family/status.js'
+import { familyCommand, familyIncidentRow } from '../../src/family/status.js'
 import type { Incident, IncidentEvent } from '../../src/incidents/model.js'
-import type { Device } from '../../src/store/registry.js'
 
 const NOW = Date.UTC(2026, 11, 1, 12)
-const health = { offlineAfterIntervals: 2, lowBatteryBelow: 20 }
-const device = (over: Partial<Device>): Device => ({ id: 'd', householdId: 'hh', kind: 'button', room: null, heartbeatS: 300, lastSeenAt: NOW, online: true, battery: 80, fw: null, createdAt: 0, ...over })
 const incident = (over: Partial<Incident>): Incident => ({
   id: 'inc', householdId: 'hh', communityId: 'c', deviceId: 'd', category: 'emergency', type: 'sos', priority: 1, state: 'open', cancelledByResident: false,
   openedAt: NOW, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, outcome: null, note: null, updatedAt: NOW,
   conditions: [], conditionCleared: false, explanation: null, familyResponse: null, ...over,
 })
 const answered = (at: number, contact: string, answer: string): IncidentEvent => ({ incidentId: 'inc', at, actor: `family:${contact}`, kind: 'family_response', deviceId: null, detail: { answer, contact, relation: '子女' } })
-
-describe('device problems for the family', () => {
-  it('says never seen, offline (Last Will or two missed heartbeats, not at exactly two), or low battery, in that order', () => {
-    expect(deviceProblem(device({ lastSeenAt: null }), NOW, health)).toBe('never_seen')
-    expect(deviceProblem(device({ online: false }), NOW, health)).toBe('offline')
-    expect(deviceProblem(device({ lastSeenAt: NOW - 600_000 }), NOW, health)).toBeNull()
-    expect(deviceProblem(device({ lastSeenAt: NOW - 600_001 }), NOW, health)).toBe('offline')
-    expect(deviceProblem(device({ battery: 19 }), NOW, health)).toBe('low_battery')
-    expect(deviceProblem(device({ battery: 20 }), NOW, health)).toBeNull()
-  })
-})
 
 describe('an incident as the family reads it', () => {
   it("names the operator who took it, or their login name when the display name is gone, and nobody before", () => {

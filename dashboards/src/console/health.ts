@@ -1,27 +1,17 @@
-/** Device health: offline (reported, or silent for more than two heartbeats), low battery, never seen. */
-import type { DeviceRow } from '../shared/types'
+/** Device health as the server decides it (state on every device view): only the order is made here. */
+import type { DeviceRow, DeviceState } from '../shared/types'
 
-export const LOW_BATTERY = 20
-export type Health = 'offline' | 'never' | 'low' | 'ok'
-const RANK: Record<Health, number> = { offline: 0, never: 1, low: 2, ok: 3 }
+const RANK: Record<DeviceState, number> = { offline: 0, silent: 1, low_battery: 2, not_reporting_yet: 3, online: 4 }
 
-export function healthOf(d: DeviceRow, now: number): { status: Health; stale: boolean; low: boolean } {
-  const stale = d.lastSeenAt !== null && now - d.lastSeenAt > 2 * d.heartbeatS * 1000
-  const low = d.battery !== null && d.battery < LOW_BATTERY
-  const status: Health = d.online === false || stale ? 'offline' : d.lastSeenAt === null && d.online === null ? 'never' : low ? 'low' : 'ok'
-  return { status, stale, low }
-}
-
-/** Worst first: offline, never seen, low battery, healthy; then lower battery, then longest silent. */
-export function sortWorstFirst<T extends DeviceRow>(list: T[], now: number): (T & { health: ReturnType<typeof healthOf> })[] {
-  return list
-    .map((d) => ({ ...d, health: healthOf(d, now) }))
-    .sort((a, b) =>
-      RANK[a.health.status] - RANK[b.health.status] ||
-      Number(b.health.low) - Number(a.health.low) ||
-      (a.battery ?? 101) - (b.battery ?? 101) ||
-      (a.lastSeenAt ?? 0) - (b.lastSeenAt ?? 0),
-    )
+/** Worst first: offline, no signal, low battery, not reporting yet (overdue installations first), online; then lower battery, then longest silent. */
+export function sortWorstFirst<T extends DeviceRow>(list: T[]): T[] {
+  return [...list].sort((a, b) =>
+    RANK[a.state] - RANK[b.state] ||
+    Number(b.installOverdue) - Number(a.installOverdue) ||
+    Number(b.lowBattery) - Number(a.lowBattery) ||
+    (a.battery ?? 101) - (b.battery ?? 101) ||
+    (a.lastSeenAt ?? 0) - (b.lastSeenAt ?? 0),
+  )
 }
 
 /** The building of an address: the text up to '号楼' (e.g. "3号楼"), else its first token. */

@@ -12,6 +12,7 @@ const zh = {
     continuous_flow: '持续用水', inactivity: '长时间无活动', morning_check: '早间无活动', bathroom_dwell: '卫生间停留过久',
     suspected_collapse: '疑似倒地(问询未应答)', unusual_inactivity: '异常长时间无活动', long_absence: '外出未归(上门探访)',
     door_idle: '多日未出门(上门探访)', wandering: '夜间外出未归', device_offline: '设备离线', low_battery: '设备电量低',
+    device_not_installed: '安装未完成',
   },
   state: { open: '待接警', acknowledged: '已接警', resolved: '已处理' },
   kind: {
@@ -35,7 +36,7 @@ const zh = {
     title: '访问与修改记录(管理员可见)', none: '暂无记录', entry: '{t} · {actor} {action}',
     action: {
       household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式',
-      contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置',
+      contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置', community_removed: '删除了社区及其全部数据',
     },
   },
   elderAge: '{n} 岁', address: '住址', medicalNotes: '健康备注', away: '外出至 {t}',
@@ -169,6 +170,12 @@ const zh = {
     arrived: '已到达', arrivedSafe: '已到达,老人平安', safe: '老人平安',
     sentGoing: '已告知值班员您正在前往,谢谢。到达后请点“已到达”。', sentArrived: '已告知值班员您已到达,谢谢',
   },
+  /** Device states as the server decides them (GET /api/devices `state`; docs/operations.md §device states). */
+  deviceState: {
+    not_reporting_yet: '已安装,尚未上报', online: '在线', silent: '无信号', offline: '离线', low_battery: '电量低',
+    silentHint: '(超过两个心跳周期未上报)', installOverdue: '安装未完成,请安装人员检查', lowBattery: '电量低',
+    caption: '设备按严重程度排序:离线、无信号、电量低、尚未上报、在线',
+  },
 }
 
 type Messages = typeof zh
@@ -184,6 +191,7 @@ const en: Messages = {
     continuous_flow: 'Water running', inactivity: 'No activity', morning_check: 'No activity this morning', bathroom_dwell: 'Long bathroom stay',
     suspected_collapse: 'Possible collapse (check-in unanswered)', unusual_inactivity: 'Unusually long inactivity', long_absence: 'Out and not back (visit)',
     door_idle: 'Not out for days (visit)', wandering: 'Left at night', device_offline: 'Device offline', low_battery: 'Low battery',
+    device_not_installed: 'Installation not finished',
   },
   state: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' },
   kind: {
@@ -207,7 +215,7 @@ const en: Messages = {
     title: 'Who read and changed this (admins)', none: 'Nothing recorded yet', entry: '{t} · {actor} {action}',
     action: {
       household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode',
-      contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community',
+      contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community', community_removed: 'deleted the community and everything in it',
     },
   },
   elderAge: 'age {n}', address: 'Address', medicalNotes: 'Medical notes', away: 'Away until {t}',
@@ -338,6 +346,11 @@ const en: Messages = {
     overdue: '{name} did not confirm arrival by {t}; the duty operator has been told again. Please still press "I\'m there" when you arrive.',
     arrived: "I'm there", arrivedSafe: "I'm there, she's fine", safe: "She's fine",
     sentGoing: 'The operator knows you are on the way, thank you. Press "I\'m there" when you arrive.', sentArrived: 'The operator knows you are there, thank you',
+  },
+  deviceState: {
+    not_reporting_yet: 'Installed, not reporting yet', online: 'Online', silent: 'No signal', offline: 'Offline', low_battery: 'Low battery',
+    silentHint: '(nothing for over two heartbeats)', installOverdue: 'Installation not finished: installer to check', lowBattery: 'Low battery',
+    caption: 'Devices worst first: offline, no signal, low battery, not reporting yet, online',
   },
 }
 

@@ -32,6 +32,8 @@ export interface ServiceLevel {
   counted: number; missed: number; overdueNow: number; benchmark: number; meetsBenchmark: boolean | null
 }
 export type DeviceRow = Device
+/** The server's verdict on a device (src/detectors/device-state.ts): shown as it is, never recomputed here. */
+export type DeviceState = Device['state']
 
 /** GET /api/households/{id}/history (docs/history-and-family-api.md). */
 export type PresenceState = 'motion' | 'occupied' | 'empty'
@@ -54,7 +56,7 @@ export interface FamilyIncident {
   familyResponse: { by: string; relation: string; state: FamilyState; since: number; dueAt: number | null; arrivedAt: number | null } | null
 }
 export type FamilyAnswer = 'on_my_way' | 'arrived' | 'arrived_safe' | 'called_fine'
-export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: 'offline' | 'low_battery' | 'never_seen'; battery: number | null; lastSeenAt: number | null }
+export interface DeviceProblem { deviceId: string; kind: string; room: string | null; problem: Exclude<DeviceState, 'online'>; battery: number | null; lastSeenAt: number | null }
 export interface FamilyOverview {
   elder: { name: string; address: string }
   contact: { name: string; relation: string }

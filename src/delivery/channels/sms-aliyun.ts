@@ -47,6 +47,7 @@ export const INCIDENT_TYPE_ZH: Record<IncidentType, string> = {
   wandering: '夜间外出未归',
   door_idle: '长时间未出门',
   device_offline: '设备离线',
+  device_not_installed: '安装未完成',
   low_battery: '设备电量低',
 }
 

@@ -249,15 +249,15 @@ describe('operator console in a browser', () => {
     await page.getByTestId('tab-health').click()
     await page.getByTestId('health-board').waitFor()
     const row = page.locator(`[data-testid="health-row"][data-device-id="${silent.device.id}"]`)
-    await expect.poll(() => row.getAttribute('data-status')).toBe('offline')
+    await expect.poll(() => row.getAttribute('data-state')).toBe('offline')
     expect(await row.textContent()).toContain('离线')
     expect(await row.textContent()).toContain(elder)
     const weakRow = page.locator(`[data-testid="health-row"][data-device-id="${weak.device.id}"]`)
-    expect(await weakRow.getAttribute('data-status')).toBe('low')
+    expect(await weakRow.getAttribute('data-state')).toBe('low_battery')
     expect(await weakRow.textContent()).toContain('12%')
     // worst first: every offline row comes before the first low-battery or healthy one
-    const statuses = await page.getByTestId('health-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')))
-    const rank: Record<string, number> = { offline: 0, never: 1, low: 2, ok: 3 }
+    const statuses = await page.getByTestId('health-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))
+    const rank: Record<string, number> = { offline: 0, silent: 1, low_battery: 2, not_reporting_yet: 3, online: 4 }
     const ranks = statuses.map((x) => rank[x ?? ''] ?? 9)
     expect(ranks).toEqual([...ranks].sort((x, y) => x - y))
     expect(await page.getByTestId('service-strip').isVisible()).toBe(true)
