@@ -113,7 +113,7 @@ export const communityRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
           throw new ApiError('CONFLICT', `community ${c.id} still has households; move or delete them first, or delete with purge=true`)
         }
         await ctx.registry.communities.remove(c.id)
-        return reply.code(204).send(null)
+        return reply.code(204).send()
       }
       // Closed through the lifecycle first: ladders and reminders stop, consoles drop them from the queue.
       const actor = `user:${currentUser(request).username}`
