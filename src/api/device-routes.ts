@@ -7,6 +7,7 @@ import { DEVICE_KINDS, ROOMS, type Device } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
+import { BOARD_FILTERS, boardPage, boardView, pageQuery, searchQuery } from './lists.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
 import { deviceView, deviceWithSecret, idParam } from './views.js'
 
@@ -47,6 +48,24 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
     async (request) => {
       const scope = communityScope(currentUser(request))
       return ctx.registry.devices.list({ ...(request.query.householdId ? { householdId: request.query.householdId } : {}), ...(scope ? { communityIds: scope } : {}) })
+    },
+  )
+
+  app.get(
+    '/board',
+    {
+      schema: {
+        tags,
+        summary: 'The device health board: one page of devices, problems first, with counts per state',
+        description: 'Paged (docs/operations.md §scale): `state` (all, problem, offline, never_seen, low_battery, ok), `q` (device id, elder, address), `limit` (default 50, at most 500), `offset`. `counts` covers every device in scope.',
+        querystring: z.object({ state: z.enum(BOARD_FILTERS).default('all'), q: searchQuery, ...pageQuery }),
+        response: { 200: boardView },
+      },
+    },
+    async (request) => {
+      const scope = communityScope(currentUser(request))
+      const [devices, communities] = await Promise.all([ctx.registry.devices.withHouseholds(scope), ctx.registry.communities.list(scope)])
+      return boardPage(devices, new Map(communities.map((c) => [c.id, c.detectorSettings])), ctx.clock.now(), request.query)
     },
   )
 
