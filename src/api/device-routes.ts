@@ -57,15 +57,22 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       schema: {
         tags,
         summary: 'The device health board: one page of devices, problems first, with counts per state',
-        description: 'Paged (docs/operations.md §scale): `state` (all, problem, offline, never_seen, low_battery, ok), `q` (device id, elder, address), `limit` (default 50, at most 500), `offset`. `counts` covers every device in scope.',
+        description: 'Paged (docs/operations.md §scale): `state` (all, problem, offline, never_seen, low_battery, ok), `q` (device id, elder, address), `limit` (default 50, at most 500), `offset`. `counts` covers every device in scope and search, whatever the state.',
         querystring: z.object({ state: z.enum(BOARD_FILTERS).default('all'), q: searchQuery, ...pageQuery }),
         response: { 200: boardView },
       },
     },
     async (request) => {
       const scope = communityScope(currentUser(request))
-      const [devices, communities] = await Promise.all([ctx.registry.devices.withHouseholds(scope), ctx.registry.communities.list(scope)])
-      return boardPage(devices, new Map(communities.map((c) => [c.id, c.detectorSettings])), ctx.clock.now(), request.query)
+      const { q, ...page } = request.query
+      const [devices, communities] = await Promise.all([
+        ctx.registry.devices.healthFacts({ ...(scope ? { communityIds: scope } : {}), ...(q ? { q } : {}) }),
+        ctx.registry.communities.list(scope),
+      ])
+      const board = boardPage(devices, new Map(communities.map((c) => [c.id, c.detectorSettings])), ctx.clock.now(), page)
+      const rows = await ctx.registry.devices.boardRows(board.items.map((d) => d.id))
+      const stateOf = new Map(board.items.map((d) => [d.id, d.state]))
+      return { ...board, items: rows.map((d) => ({ ...d, state: stateOf.get(d.id)! })) }
     },
   )
 

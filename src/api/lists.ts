@@ -6,8 +6,8 @@
  */
 import { z } from 'zod'
 import { resolveSettings, type DetectorOverride } from '../detectors/settings.js'
-import { deviceProblem, type DeviceProblem } from '../family/status.js'
-import type { DeviceWithHousehold, HouseholdPlace } from '../store/registry.js'
+import { deviceProblem } from '../family/status.js'
+import type { DeviceFacts, HouseholdPlace } from '../store/registry.js'
 import { deviceView } from './views.js'
 
 export const DEFAULT_PAGE = 50
@@ -107,45 +107,46 @@ export const boardRow = deviceView.extend({
 export type BoardRow = z.infer<typeof boardRow>
 export const boardView = pageOf(boardRow).extend({
   counts: z.object(Object.fromEntries(['all', ...DEVICE_STATES].map((s) => [s, z.number().int()])) as Record<'all' | DeviceState, z.ZodNumber>)
-    .describe('devices in each state over the whole scope, whatever the filter'),
+    .describe('devices in each state over the scope and search, whatever the state filter'),
 })
 export type Board = z.infer<typeof boardView>
 
 /**
  * The health board's page: problem devices first (offline, never reported, low battery), then the
- * lowest battery and the longest silent, filtered by state and by a fragment of the device id,
- * the elder's name or the address; counts over every device in scope.
+ * lowest battery and the longest silent, filtered by state; counts per state over every device
+ * given (the scope and search, whatever the state filter). Returns the page's ids and states:
+ * the caller reads those rows only. Thousands of devices: states in an array, indices sorted.
  */
 export function boardPage(
-  devices: readonly DeviceWithHousehold[],
+  devices: readonly DeviceFacts[],
   communitySettings: ReadonlyMap<string, DetectorOverride | null>,
   now: number,
-  query: { state: BoardFilter; q?: string | undefined; limit: number; offset: number },
-): Board {
+  query: { state: BoardFilter; limit: number; offset: number },
+): Omit<Board, 'items'> & { items: { id: string; state: DeviceState }[] } {
   const healthOf = new Map<string, ReturnType<typeof resolveSettings>['health']>()
-  const rows: BoardRow[] = devices.map((d) => {
+  const states: DeviceState[] = new Array(devices.length)
+  const counts = { all: devices.length, offline: 0, never_seen: 0, low_battery: 0, ok: 0 }
+  const matching: number[] = []
+  devices.forEach((d, i) => {
     // Most households have no override of their own: resolve once per community.
     const key = d.householdSettings ? `h:${d.householdId}` : `c:${d.communityId}`
     let health = healthOf.get(key)
     if (!health) healthOf.set(key, (health = resolveSettings(communitySettings.get(d.communityId), d.householdSettings).health))
-    const problem: DeviceProblem | null = deviceProblem(d, now, health)
-    const { householdSettings: _settings, ...rest } = d
-    return { ...rest, state: problem ?? 'ok' }
+    const state: DeviceState = deviceProblem(d, now, health) ?? 'ok'
+    states[i] = state
+    counts[state]++
+    if (query.state === 'all' || (query.state === 'problem' ? state !== 'ok' : state === query.state)) matching.push(i)
   })
-  const counts = { all: rows.length, offline: 0, never_seen: 0, low_battery: 0, ok: 0 }
-  for (const r of rows) counts[r.state]++
-  const q = query.q?.trim().toLowerCase()
-  const matching = rows.filter(
-    (r) =>
-      (query.state === 'all' || (query.state === 'problem' ? r.state !== 'ok' : r.state === query.state)) &&
-      (!q || r.id.toLowerCase().includes(q) || r.elderName.toLowerCase().includes(q) || r.address.toLowerCase().includes(q)),
-  )
-  matching.sort(
-    (a, b) =>
-      RANK[a.state] - RANK[b.state] ||
+  matching.sort((i, j) => {
+    const a = devices[i]!
+    const b = devices[j]!
+    return (
+      RANK[states[i]!] - RANK[states[j]!] ||
       (a.battery ?? 101) - (b.battery ?? 101) ||
       (a.lastSeenAt ?? 0) - (b.lastSeenAt ?? 0) ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  )
-  return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length, limit: query.limit, offset: query.offset, counts }
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    )
+  })
+  const items = matching.slice(query.offset, query.offset + query.limit).map((i) => ({ id: devices[i]!.id, state: states[i]! }))
+  return { items, total: matching.length, limit: query.limit, offset: query.offset, counts }
 }

@@ -10,7 +10,7 @@ import type { Device } from '../store/registry.js'
 export type DeviceProblem = 'offline' | 'never_seen' | 'low_battery'
 
 /** Offline by Last Will or by a heartbeat overdue by more than the allowed intervals (contract §status), with the health detector's settings. */
-export function deviceProblem(d: Device, now: number, health: Pick<DetectorSettings['health'], 'offlineAfterIntervals' | 'lowBatteryBelow'>): DeviceProblem | null {
+export function deviceProblem(d: Pick<Device, 'lastSeenAt' | 'online' | 'heartbeatS' | 'battery'>, now: number, health: Pick<DetectorSettings['health'], 'offlineAfterIntervals' | 'lowBatteryBelow'>): DeviceProblem | null {
   if (d.lastSeenAt === null) return 'never_seen'
   if (d.online === false || now - d.lastSeenAt > health.offlineAfterIntervals * d.heartbeatS * 1000) return 'offline'
   if (d.battery !== null && d.battery < health.lowBatteryBelow) return 'low_battery'

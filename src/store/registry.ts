@@ -148,9 +148,8 @@ export function registryRepository(db: Db) {
         let q = db.selectFrom('households').innerJoin('communities', 'communities.id', 'households.community_id')
         if (filter.communityIds) q = q.where('households.community_id', 'in', filter.communityIds)
         if (filter.street) q = q.where('communities.street', '=', filter.street)
-        const fragment = filter.q?.trim().toLowerCase()
-        if (fragment) {
-          const like = `%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+        const like = likeFragment(filter.q)
+        if (like) {
           q = q.where((eb) => eb.or(['households.elder_name', 'households.address', 'households.phone'].map((col) => containsLike(eb, col, like))))
         }
         const [rows, count] = await Promise.all([
@@ -214,23 +213,46 @@ export function registryRepository(db: Db) {
         }
         return (await q.execute()).map(toDevice)
       },
-      /** Every device in scope with its household's name, address and settings: the health board decides state, order and page. */
-      async withHouseholds(communityIds?: readonly string[]): Promise<DeviceWithHousehold[]> {
-        if (communityIds?.length === 0) return []
+      /**
+       * What deciding every device's state needs, for all devices in scope (a fragment `q` of the device
+       * id, the elder's name or the address narrows it): the health board decides state, order and page
+       * from these few columns, then reads its page of rows (boardRows).
+       */
+      async healthFacts(filter: { communityIds?: readonly string[]; q?: string }): Promise<DeviceFacts[]> {
+        if (filter.communityIds?.length === 0) return []
         let q = db
           .selectFrom('devices')
           .innerJoin('households', 'households.id', 'devices.household_id')
-          .selectAll('devices')
-          .select(['households.elder_name', 'households.address', 'households.community_id', 'households.detector_settings as household_settings'])
-        if (communityIds) q = q.where('households.community_id', 'in', communityIds)
+          .select(['devices.id', 'devices.household_id', 'devices.heartbeat_s', 'devices.last_seen_at', 'devices.online', 'devices.battery', 'devices.created_at'])
+          .select(['households.community_id', 'households.detector_settings'])
+        if (filter.communityIds) q = q.where('households.community_id', 'in', filter.communityIds)
+        const like = likeFragment(filter.q)
+        if (like) q = q.where((eb) => eb.or(['devices.id', 'households.elder_name', 'households.address'].map((col) => containsLike(eb, col, like))))
         const rows = await q.execute()
         return rows.map((r) => ({
-          ...toDevice(r),
-          elderName: r.elder_name,
-          address: r.address,
+          id: r.id,
+          householdId: r.household_id,
           communityId: r.community_id,
-          householdSettings: parse<DetectorOverride>(r.household_settings),
+          heartbeatS: Number(r.heartbeat_s),
+          lastSeenAt: r.last_seen_at == null ? null : Number(r.last_seen_at),
+          online: r.online == null ? null : Number(r.online) === 1,
+          battery: r.battery == null ? null : Number(r.battery),
+          createdAt: Number(r.created_at),
+          householdSettings: parse<DetectorOverride>(r.detector_settings),
         }))
+      },
+      /** These devices with their household's name and address, in the order asked. */
+      async boardRows(ids: readonly string[]): Promise<(Device & { elderName: string; address: string; communityId: string })[]> {
+        if (ids.length === 0) return []
+        const rows = await db
+          .selectFrom('devices')
+          .innerJoin('households', 'households.id', 'devices.household_id')
+          .selectAll('devices')
+          .select(['households.elder_name', 'households.address', 'households.community_id'])
+          .where('devices.id', 'in', ids)
+          .execute()
+        const byId = new Map(rows.map((r) => [r.id, { ...toDevice(r), elderName: r.elder_name, address: r.address, communityId: r.community_id }]))
+        return ids.flatMap((id) => byId.get(id) ?? [])
       },
       async get(id: string): Promise<Device | undefined> {
         const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst()
@@ -377,9 +399,8 @@ export interface HouseholdPlace {
   incident: 'emergency' | 'incident' | null
 }
 
-export interface DeviceWithHousehold extends Device {
-  elderName: string
-  address: string
+/** The columns a device's state is decided from. */
+export interface DeviceFacts extends Pick<Device, 'id' | 'householdId' | 'heartbeatS' | 'lastSeenAt' | 'online' | 'battery' | 'createdAt'> {
   communityId: string
   householdSettings: DetectorOverride | null
 }
@@ -387,8 +408,14 @@ export interface DeviceWithHousehold extends Device {
 /** Rows per multi-row INSERT: 12 columns × 200 stays far below SQLite's and PostgreSQL's parameter limits. */
 const INSERT_BATCH = 200
 
+/** `%fragment%` for LIKE, the fragment's own % _ and backslash taken literally; undefined for no fragment. */
+const likeFragment = (q: string | undefined): string | undefined => {
+  const fragment = q?.trim().toLowerCase()
+  return fragment ? `%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined
+}
+
 /** Case-insensitive "contains", the same on SQLite and PostgreSQL; the caller escapes the fragment's own % _ and backslash. */
-const containsLike = (eb: ExpressionBuilder<Database, 'households' | 'communities'>, column: string, like: string) =>
+const containsLike = (eb: ExpressionBuilder<Database, 'households' | 'communities' | 'devices'>, column: string, like: string) =>
   sql<boolean>`lower(${eb.ref(column as 'households.address')}) like ${like} escape '\\'`
 
 const json = (v: unknown): string | null => (v == null ? null : JSON.stringify(v))
