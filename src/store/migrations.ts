@@ -3,6 +3,8 @@
  * Never edit a migration that has shipped: add the next one.
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { addressKey } from './registry.js'
+import type { Database } from './schema.js'
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': {
@@ -229,6 +231,17 @@ const migrations: Record<string, Migration> = {
         .execute()
       await db.schema.createIndex('audit_by_household').on('audit_log').columns(['household_id', 'at']).execute()
       await db.schema.createIndex('audit_by_time').on('audit_log').column('at').execute()
+    },
+  },
+  '0007_household_address_order': {
+    async up(db: Kysely<unknown>) {
+      // The households list pages in address order, numbers as numbers (docs/operations.md §scale).
+      await db.schema.alterTable('households').addColumn('address_key', 'text').execute()
+      const k = db as unknown as Kysely<Database>
+      for (const h of await k.selectFrom('households').select(['id', 'address']).execute()) {
+        await k.updateTable('households').set({ address_key: addressKey(h.address) }).where('id', '=', h.id).execute()
+      }
+      await db.schema.createIndex('households_address_key').on('households').columns(['address_key', 'elder_name', 'id']).execute()
     },
   },
 }

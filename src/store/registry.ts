@@ -153,7 +153,7 @@ export function registryRepository(db: Db) {
           q = q.where((eb) => eb.or(['households.elder_name', 'households.address', 'households.phone'].map((col) => containsLike(eb, col, like))))
         }
         const [rows, count] = await Promise.all([
-          q.selectAll('households').orderBy('households.address').orderBy('households.elder_name').orderBy('households.id').limit(filter.limit).offset(filter.offset).execute(),
+          q.selectAll('households').orderBy('households.address_key').orderBy('households.elder_name').orderBy('households.id').limit(filter.limit).offset(filter.offset).execute(),
           q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst(),
         ])
         return { items: rows.map(toHousehold), total: Number(count?.n ?? 0) }
@@ -380,6 +380,9 @@ export function registryRepository(db: Db) {
 
 export type RegistryRepository = ReturnType<typeof registryRepository>
 
+/** The address with every number zero-padded to 8 digits: in text order, 2号楼 comes before 10号楼 on both stores. */
+export const addressKey = (address: string): string => address.trim().replace(/\d+/g, (n) => n.padStart(8, '0'))
+
 export interface HouseholdFilter {
   communityIds?: readonly string[]
   street?: string
@@ -451,6 +454,7 @@ const householdRow = (h: Household): HouseholdsTable => ({
   elder_name: h.elderName,
   age: h.age,
   address: h.address,
+  address_key: addressKey(h.address),
   phone: h.phone,
   medical_notes: h.medicalNotes,
   key_safe: h.keySafe,
