@@ -7,6 +7,7 @@ import { DEVICE_KINDS, ROOMS, type Device } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { ApiError, errorResponses, noContent, notFound } from './errors.js'
+import { BOARD_FILTERS, boardPage, boardView, pageQuery, searchQuery } from './lists.js'
 import { assertCommunityVisible, currentUser, requireAdmin, requireUser } from './guards.js'
 import { withStates } from './device-states.js'
 import { deviceView, deviceWithSecret, idParam } from './views.js'
@@ -57,6 +58,31 @@ export const deviceRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       const scope = communityScope(currentUser(request))
       const devices = await ctx.registry.devices.list({ ...(request.query.householdId ? { householdId: request.query.householdId } : {}), ...(scope ? { communityIds: scope } : {}) })
       return withStates(ctx.registry, devices, ctx.clock.now())
+    },
+  )
+
+  app.get(
+    '/board',
+    {
+      schema: {
+        tags,
+        summary: 'The device health board: one page of devices, problems first, with counts per state',
+        description: 'Paged (docs/operations.md §scale): `state` (all, problem, or one of the device states of docs/operations.md §device states), `q` (device id, elder, address), `limit` (default 50, at most 500), `offset`. `counts` covers every device in scope and search, whatever the state.\n\n设备健康看板:分页,问题设备在前,附各状态数量。',
+        querystring: z.object({ state: z.enum(BOARD_FILTERS).default('all'), q: searchQuery, ...pageQuery }),
+        response: { 200: boardView },
+      },
+    },
+    async (request) => {
+      const scope = communityScope(currentUser(request))
+      const { q, ...page } = request.query
+      const [devices, communities] = await Promise.all([
+        ctx.registry.devices.healthFacts({ ...(scope ? { communityIds: scope } : {}), ...(q ? { q } : {}) }),
+        ctx.registry.communities.list(scope),
+      ])
+      const board = boardPage(devices, new Map(communities.map((c) => [c.id, c.detectorSettings])), ctx.clock.now(), page)
+      const rows = await ctx.registry.devices.boardRows(board.items.map((d) => d.id))
+      const statusOf = new Map(board.items.map(({ id, ...status }) => [id, status]))
+      return { ...board, items: rows.map((d) => ({ ...d, ...statusOf.get(d.id)! })) }
     },
   )
 

@@ -9,6 +9,7 @@ import type { User } from '../store/users.js'
 import type { ApiContext } from './context.js'
 import { audit, changedFields } from './audit-routes.js'
 import { ApiError, errorResponses, noContent, notFound } from './errors.js'
+import { districtSummary, districtView, pageOf, pageQuery, searchQuery } from './lists.js'
 import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guards.js'
 import { contactView, householdSummary, householdView, idParam, summaryOf } from './views.js'
 
@@ -75,24 +76,48 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     if (!(await ctx.registry.communities.get(communityId))) throw new ApiError('VALIDATION', `communityId: community ${communityId} does not exist`)
   }
 
+  /** The communities a list may show: the user's scope, narrowed to one community when asked. */
+  const listScope = (user: User, wanted: string | undefined): readonly string[] | undefined => {
+    const scope = communityScope(user)
+    return wanted ? (scope && !scope.includes(wanted) ? [] : [wanted]) : scope
+  }
+
   app.get(
     '/',
     {
       schema: {
         tags,
-        summary: 'Households in the communities this user serves (without key-safe codes and medical notes: the profile has them)',
-        description: 'Optionally for one community.\n\n本人负责社区的住户列表(不含钥匙盒密码和病史)。',
-        querystring: z.object({ communityId: z.string().optional() }),
-        response: { 200: z.array(householdSummary) },
+        summary: 'One page of the households in the communities this user serves, by address (without key-safe codes and medical notes: the profile has them)',
+        description: 'Paged (docs/operations.md §scale): `limit` (default 50, at most 500) and `offset`; `total` counts every match. `q` finds a fragment of the name, address or phone.\n\n本人负责社区的住户列表(分页、可搜索;不含钥匙盒密码和病史)。',
+        querystring: z.object({
+          communityId: z.string().max(100).optional(),
+          street: z.string().trim().max(100).optional().describe("the communities' street (街道)"),
+          q: searchQuery,
+          ...pageQuery,
+        }),
+        response: { 200: pageOf(householdSummary) },
       },
     },
     async (request) => {
-      const user = currentUser(request)
-      const scope = communityScope(user)
-      const wanted = request.query.communityId
-      const households = await ctx.registry.households.list(wanted ? (scope && !scope.includes(wanted) ? [] : [wanted]) : scope)
-      return households.map(summaryOf)
+      const { communityId, street, q, limit, offset } = request.query
+      const communityIds = listScope(currentUser(request), communityId)
+      const page = await ctx.registry.households.page({ ...(communityIds ? { communityIds } : {}), ...(street ? { street } : {}), ...(q ? { q } : {}), limit, offset })
+      return { items: page.items.map(summaryOf), total: page.total, limit, offset }
     },
+  )
+
+  app.get(
+    '/district',
+    {
+      schema: {
+        tags,
+        summary: 'Households counted by street, community and building, with how many have an unresolved emergency or other incident',
+        description: 'The district view of the console (docs/operations.md §scale).\n\n按街道、社区、楼栋统计住户及未处理事件。',
+        querystring: z.object({ communityId: z.string().max(100).optional() }),
+        response: { 200: districtView },
+      },
+    },
+    async (request) => districtSummary(await ctx.registry.households.places(listScope(currentUser(request), request.query.communityId))),
   )
 
   app.get('/:id', {

@@ -3,6 +3,8 @@
  * Never edit a migration that has shipped: add the next one.
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { addressKey } from './registry.js'
+import type { Database } from './schema.js'
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': {
@@ -236,6 +238,17 @@ const migrations: Record<string, Migration> = {
       // A family member on the way or arrived (JSON, incidents/model.ts FamilyResponse); their
       // arrival is awaited across restarts (routing/family-watch.ts).
       await db.schema.alterTable('incidents').addColumn('family_response', 'text').execute()
+    },
+  },
+  '0008_household_address_order': {
+    async up(db: Kysely<unknown>) {
+      // The households list pages in address order, numbers as numbers (docs/operations.md §scale).
+      await db.schema.alterTable('households').addColumn('address_key', 'text').execute()
+      const k = db as unknown as Kysely<Database>
+      for (const h of await k.selectFrom('households').select(['id', 'address']).execute()) {
+        await k.updateTable('households').set({ address_key: addressKey(h.address) }).where('id', '=', h.id).execute()
+      }
+      await db.schema.createIndex('households_address_key').on('households').columns(['address_key', 'elder_name', 'id']).execute()
     },
   },
 }

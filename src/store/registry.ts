@@ -1,10 +1,10 @@
 /** Communities, households, devices and contacts: who lives where, and what is installed. */
-import type { Selectable } from 'kysely'
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
 import type { ChannelName, PushSubscriptionJson } from '../delivery/channels/channel.js'
 import type { DetectorOverride } from '../detectors/settings.js'
 import type { RoutingOverride } from '../routing/settings.js'
 import type { Db } from './database.js'
-import type { CommunitiesTable, ContactsTable, DevicesTable, HouseholdsTable } from './schema.js'
+import type { CommunitiesTable, ContactsTable, Database, DevicesTable, HouseholdsTable } from './schema.js'
 
 export interface Community {
   id: string
@@ -175,12 +175,50 @@ export function registryRepository(db: Db) {
         }
         return (await q.execute()).map(toHousehold)
       },
+      /** One page of households, ordered by address, and how many match in all (docs/operations.md §scale). */
+      async page(filter: HouseholdFilter): Promise<{ items: Household[]; total: number }> {
+        if (filter.communityIds?.length === 0) return { items: [], total: 0 }
+        let q = db.selectFrom('households').innerJoin('communities', 'communities.id', 'households.community_id')
+        if (filter.communityIds) q = q.where('households.community_id', 'in', filter.communityIds)
+        if (filter.street) q = q.where('communities.street', '=', filter.street)
+        const like = likeFragment(filter.q)
+        if (like) {
+          q = q.where((eb) => eb.or(['households.elder_name', 'households.address', 'households.phone'].map((col) => containsLike(eb, col, like))))
+        }
+        const [rows, count] = await Promise.all([
+          q.selectAll('households').orderBy('households.address_key').orderBy('households.elder_name').orderBy('households.id').limit(filter.limit).offset(filter.offset).execute(),
+          q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst(),
+        ])
+        return { items: rows.map(toHousehold), total: Number(count?.n ?? 0) }
+      },
+      /** Where every household in scope is (street, community, address) and whether it has an unresolved incident, for the district summary. */
+      async places(communityIds?: readonly string[]): Promise<HouseholdPlace[]> {
+        if (communityIds?.length === 0) return []
+        let q = db
+          .selectFrom('households')
+          .innerJoin('communities', 'communities.id', 'households.community_id')
+          .select(['households.id', 'households.community_id', 'households.address', 'communities.name', 'communities.street'])
+        let active = db.selectFrom('incidents').select(['household_id', 'category']).where('state', '<>', 'resolved')
+        if (communityIds) {
+          q = q.where('households.community_id', 'in', communityIds)
+          active = active.where('community_id', 'in', communityIds)
+        }
+        // Unresolved incidents are few: one query for them, not one per household.
+        const [rows, incidents] = await Promise.all([q.execute(), active.execute()])
+        const worst = new Map<string, 'emergency' | 'incident'>()
+        for (const i of incidents) if (worst.get(i.household_id) !== 'emergency') worst.set(i.household_id, i.category === 'emergency' ? 'emergency' : 'incident')
+        return rows.map((r) => ({ id: r.id, communityId: r.community_id, communityName: r.name, street: r.street, address: r.address, incident: worst.get(r.id) ?? null }))
+      },
       async get(id: string): Promise<Household | undefined> {
         const row = await db.selectFrom('households').selectAll().where('id', '=', id).executeTakeFirst()
         return row && toHousehold(row)
       },
       async insert(h: Household): Promise<void> {
         await db.insertInto('households').values(householdRow(h)).execute()
+      },
+      /** Many at once (seeding, bulk imports): multi-row inserts, in the caller's transaction. */
+      async insertMany(hs: readonly Household[]): Promise<void> {
+        for (let i = 0; i < hs.length; i += INSERT_BATCH) await db.insertInto('households').values(hs.slice(i, i + INSERT_BATCH).map(householdRow)).execute()
       },
       async update(h: Household): Promise<void> {
         const { id, ...rest } = householdRow(h)
@@ -207,6 +245,47 @@ export function registryRepository(db: Db) {
           q = q.where('households.community_id', 'in', filter.communityIds)
         }
         return (await q.execute()).map(toDevice)
+      },
+      /**
+       * What deciding every device's state needs, for all devices in scope (a fragment `q` of the device
+       * id, the elder's name or the address narrows it): the health board decides state, order and page
+       * from these few columns, then reads its page of rows (boardRows).
+       */
+      async healthFacts(filter: { communityIds?: readonly string[]; q?: string }): Promise<DeviceFacts[]> {
+        if (filter.communityIds?.length === 0) return []
+        let q = db
+          .selectFrom('devices')
+          .innerJoin('households', 'households.id', 'devices.household_id')
+          .select(['devices.id', 'devices.household_id', 'devices.heartbeat_s', 'devices.last_seen_at', 'devices.online', 'devices.battery', 'devices.created_at'])
+          .select(['households.community_id', 'households.detector_settings'])
+        if (filter.communityIds) q = q.where('households.community_id', 'in', filter.communityIds)
+        const like = likeFragment(filter.q)
+        if (like) q = q.where((eb) => eb.or(['devices.id', 'households.elder_name', 'households.address'].map((col) => containsLike(eb, col, like))))
+        const rows = await q.execute()
+        return rows.map((r) => ({
+          id: r.id,
+          householdId: r.household_id,
+          communityId: r.community_id,
+          heartbeatS: Number(r.heartbeat_s),
+          lastSeenAt: r.last_seen_at == null ? null : Number(r.last_seen_at),
+          online: r.online == null ? null : Number(r.online) === 1,
+          battery: r.battery == null ? null : Number(r.battery),
+          createdAt: Number(r.created_at),
+          householdSettings: parse<DetectorOverride>(r.detector_settings),
+        }))
+      },
+      /** These devices with their household's name and address, in the order asked. */
+      async boardRows(ids: readonly string[]): Promise<(Device & { elderName: string; address: string; communityId: string })[]> {
+        if (ids.length === 0) return []
+        const rows = await db
+          .selectFrom('devices')
+          .innerJoin('households', 'households.id', 'devices.household_id')
+          .selectAll('devices')
+          .select(['households.elder_name', 'households.address', 'households.community_id'])
+          .where('devices.id', 'in', ids)
+          .execute()
+        const byId = new Map(rows.map((r) => [r.id, { ...toDevice(r), elderName: r.elder_name, address: r.address, communityId: r.community_id }]))
+        return ids.flatMap((id) => byId.get(id) ?? [])
       },
       async get(id: string): Promise<Device | undefined> {
         const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst()
@@ -239,6 +318,18 @@ export function registryRepository(db: Db) {
             created_at: d.createdAt,
           })
           .execute()
+      },
+      /** Many at once (seeding, bulk imports), each with its secret hash, in the caller's transaction. */
+      async insertMany(ds: readonly { device: Device; secretHash: string }[]): Promise<void> {
+        for (let i = 0; i < ds.length; i += INSERT_BATCH) {
+          await db
+            .insertInto('devices')
+            .values(ds.slice(i, i + INSERT_BATCH).map(({ device: d, secretHash }) => ({
+              id: d.id, household_id: d.householdId, kind: d.kind, room: d.room, secret_hash: secretHash, heartbeat_s: d.heartbeatS,
+              last_seen_at: d.lastSeenAt, online: d.online === null ? null : d.online ? 1 : 0, battery: d.battery, fw: d.fw, created_at: d.createdAt,
+            })))
+            .execute()
+        }
       },
       async update(d: Pick<Device, 'id' | 'householdId' | 'room' | 'heartbeatS'>): Promise<void> {
         await db
@@ -323,6 +414,47 @@ export function registryRepository(db: Db) {
 
 export type RegistryRepository = ReturnType<typeof registryRepository>
 
+/** The address with every number zero-padded to 8 digits: in text order, 2号楼 comes before 10号楼 on both stores. */
+export const addressKey = (address: string): string => address.trim().replace(/\d+/g, (n) => n.padStart(8, '0'))
+
+export interface HouseholdFilter {
+  communityIds?: readonly string[]
+  street?: string
+  /** A fragment of the elder's name, the address or the phone number. */
+  q?: string
+  limit: number
+  offset: number
+}
+
+export interface HouseholdPlace {
+  id: string
+  communityId: string
+  communityName: string
+  street: string
+  address: string
+  /** Its worst unresolved incident: an emergency, another incident, or none. */
+  incident: 'emergency' | 'incident' | null
+}
+
+/** The columns a device's state is decided from. */
+export interface DeviceFacts extends Pick<Device, 'id' | 'householdId' | 'heartbeatS' | 'lastSeenAt' | 'online' | 'battery' | 'createdAt'> {
+  communityId: string
+  householdSettings: DetectorOverride | null
+}
+
+/** Rows per multi-row INSERT: 12 columns × 200 stays far below SQLite's and PostgreSQL's parameter limits. */
+const INSERT_BATCH = 200
+
+/** `%fragment%` for LIKE, the fragment's own % _ and backslash taken literally; undefined for no fragment. */
+const likeFragment = (q: string | undefined): string | undefined => {
+  const fragment = q?.trim().toLowerCase()
+  return fragment ? `%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined
+}
+
+/** Case-insensitive "contains", the same on SQLite and PostgreSQL; the caller escapes the fragment's own % _ and backslash. */
+const containsLike = (eb: ExpressionBuilder<Database, 'households' | 'communities' | 'devices'>, column: string, like: string) =>
+  sql<boolean>`lower(${eb.ref(column as 'households.address')}) like ${like} escape '\\'`
+
 const json = (v: unknown): string | null => (v == null ? null : JSON.stringify(v))
 const parse = <T>(v: string | null): T | null => (v == null ? null : (JSON.parse(v) as T))
 
@@ -356,6 +488,7 @@ const householdRow = (h: Household): HouseholdsTable => ({
   elder_name: h.elderName,
   age: h.age,
   address: h.address,
+  address_key: addressKey(h.address),
   phone: h.phone,
   medical_notes: h.medicalNotes,
   key_safe: h.keySafe,

@@ -19,6 +19,8 @@ export interface HouseholdsTable {
   elder_name: string
   age: number | null
   address: string
+  /** The address with its numbers zero-padded, so 2号楼 sorts before 10号楼 (addressKey). */
+  address_key: string | null
   phone: string | null
   medical_notes: string | null
   /** Where the key box is and its code; for operators only. */

@@ -56,9 +56,9 @@ describe('key-safe information', () => {
     const h = await p.api<Json>('POST', '/api/households', { communityId: c.body.id, elderName: '周金凤', address: '5号楼 202室', keySafe: '楼道消防栓旁钥匙盒,密码 0605', medicalNotes: '心脏起搏器' })
     const id = h.body.id as string
     const op = await createOperator(p, 'op-list', [c.body.id as string])
-    const list = await p.api<Json[]>('GET', '/api/households', undefined, op)
+    const list = await p.api<{ items: Json[] }>('GET', '/api/households', undefined, op)
     expect(list.status).toBe(200)
-    expect(list.body).toEqual([expect.objectContaining({ id, elderName: '周金凤', hasKeySafe: true, hasMedicalNotes: true })])
+    expect(list.body.items).toEqual([expect.objectContaining({ id, elderName: '周金凤', hasKeySafe: true, hasMedicalNotes: true })])
     expect(JSON.stringify(list.body)).not.toMatch(/0605|起搏器|keySafe|medicalNotes/)
     const away = await p.api<Json>('PUT', `/api/households/${id}/away`, { until: Date.now() + 86_400_000 }, op)
     expect(away.status).toBe(200)
@@ -193,8 +193,8 @@ describe('operators', () => {
     const token = await createOperator(p, 'op-scope', [mine.id as string])
 
     expect((await p.api<Json[]>('GET', '/api/communities', undefined, token)).body.map((c) => c.id)).toEqual([mine.id])
-    expect((await p.api<Json[]>('GET', '/api/households', undefined, token)).body.map((h) => h.id)).toEqual([myHome.id])
-    expect((await p.api<Json[]>('GET', `/api/households?communityId=${theirs.id as string}`, undefined, token)).body).toEqual([])
+    expect((await p.api<{ items: Json[] }>('GET', '/api/households', undefined, token)).body.items.map((h) => h.id)).toEqual([myHome.id])
+    expect((await p.api<{ items: Json[] }>('GET', `/api/households?communityId=${theirs.id as string}`, undefined, token)).body).toMatchObject({ items: [], total: 0 })
     expect((await p.api('GET', `/api/households/${theirHome.id as string}`, undefined, token)).status).toBe(404)
     expect((await p.api('GET', `/api/households/${myHome.id as string}`, undefined, token)).status).toBe(200)
 

@@ -120,6 +120,15 @@ const zh = {
     title: '近期情况', water: '近 7 天每小时用水(升)', presence: '近 48 小时各房间活动', battery: '设备电量趋势(%)',
     noData: '暂无数据', failed: '历史数据暂不可用', alert: '告警时段', litres: '用水(升)',
     motion: '有人活动', occupied: '有人(静止)', empty: '无人', unknownRoom: '未标注房间',
+  },  /** Long lists paged on the server (docs/operations.md §scale). */
+  paging: {
+    nav: '{what}翻页', first: '首页', prev: '上一页', next: '下一页', last: '末页', page: '第 {n} / {pages} 页',
+    households: '显示 {from}–{to} / 共 {total} 户', noHouseholds: '共 0 户',
+    devices: '显示 {from}–{to} / 共 {total} 台', noDevices: '共 0 台',
+    hhSearchHint: '姓名、地址或电话', onlyCommunity: '只看{name}', allCommunities: '显示全部社区',
+    deviceSearch: '搜索设备', deviceSearchHint: '设备号、姓名或地址', filter: '按状态筛选',
+    state: { all: '全部', problem: '需关注' },
+    stateCount: '{label}({n})',
   },
   // Issue 14 (plain words): the trail, the findings, the charts' descriptions, names instead of ids.
   words: {
@@ -299,6 +308,15 @@ const en: Messages = {
     title: 'Recent history', water: 'Water use per hour, last 7 days (litres)', presence: 'Activity per room, last 48 h', battery: 'Battery trend (%)',
     noData: 'No data yet', failed: 'History unavailable', alert: 'Alert window', litres: 'Water (litres)',
     motion: 'Moving', occupied: 'Present (still)', empty: 'Empty', unknownRoom: 'No room set',
+  },
+  paging: {
+    nav: '{what} pages', first: 'First', prev: 'Previous', next: 'Next', last: 'Last', page: 'Page {n} of {pages}',
+    households: 'Showing {from}–{to} of {total} households', noHouseholds: '0 households',
+    devices: 'Showing {from}–{to} of {total} devices', noDevices: '0 devices',
+    hhSearchHint: 'Name, address or phone', onlyCommunity: 'Only {name}', allCommunities: 'All communities',
+    deviceSearch: 'Search devices', deviceSearchHint: 'Device id, name or address', filter: 'Filter by state',
+    state: { all: 'All', problem: 'Need attention' },
+    stateCount: '{label} ({n})',
   },
   words: {
     admin: 'Administrator', serial: 'No.', detectors: 'Detection', sep: ', ',

@@ -73,3 +73,14 @@ export interface FamilyOverview {
 export type QuestionAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
 export interface FamilyQuestion { id: string; askedAt: number; text: { zh: string; en: string } }
 export interface QuestionReply { questionId: string; answer: QuestionAnswer; awayUntil: number | null }
+
+/** A page of a long list (docs/operations.md §scale): `total` counts every match over all pages. */
+export interface Page<T> { items: T[]; total: number; limit: number; offset: number }
+interface Tally { households: number; emergency: number; incident: number }
+/** GET /api/households/district: households counted by street, community and building. */
+export interface District extends Tally {
+  streets: (Tally & { name: string; communities: (Tally & { id: string; name: string; buildings: (Tally & { name: string })[] })[] })[]
+}
+/** GET /api/devices/board: a page of devices with their state, problems first, and counts per state. */
+export interface BoardRow extends DeviceRow { elderName: string; address: string; communityId: string }
+export interface Board extends Page<BoardRow> { counts: Record<'all' | DeviceState, number> }
