@@ -55,9 +55,9 @@ function notBefore(at: number): void {
 /** What needs a human now comes first (triage.ts). */
 export const sortedIncidents = computed(() => triageOrder(state.incidents.values()))
 /** The banner: one entry per announced incident still waiting for an operator. */
-export const bannerEntries = computed(() =>
-  state.alertIds.map((id) => state.incidents.get(id)).filter((i): i is Incident => i !== undefined && i.state === 'open'),
-)
+/** Still needs a human: unacknowledged, or taken but the family did not arrive in time (docs/operations.md §family). */
+const needsHuman = (i: Incident | undefined): i is Incident => i !== undefined && (i.state === 'open' || i.familyResponse?.state === 'overdue')
+export const bannerEntries = computed(() => state.alertIds.map((id) => state.incidents.get(id)).filter(needsHuman))
 export const sessionLeftMs = computed(() => (state.token && state.sessionExpiresAt !== null ? state.sessionExpiresAt - now.value : null))
 export const sessionExpiring = computed(() => sessionLeftMs.value !== null && sessionLeftMs.value <= SESSION_WARNING_MS)
 export const alarming = computed(() => Boolean(state.token) && sortedIncidents.value.some(isAlarming))
@@ -214,7 +214,7 @@ export async function act(id: string, action: 'acknowledge' | 'resolve', body?: 
 /** Puts incidents at the top of the banner; each leaves it once acknowledged or resolved, by anyone. */
 function announce(list: Incident[]): void {
   const ids = list.map((i) => i.id)
-  state.alertIds = [...ids, ...state.alertIds.filter((id) => !ids.includes(id) && state.incidents.get(id)?.state === 'open')]
+  state.alertIds = [...ids, ...state.alertIds.filter((id) => !ids.includes(id) && needsHuman(state.incidents.get(id)))]
 }
 export function dismissBanner(): void {
   state.alertIds = []

@@ -81,7 +81,7 @@ describe('family closed loop in the browser', () => {
     await p.app.routing.settle()
     // The first alert's banner, put away: the next one must come from the family loop.
     await console_.getByTestId('banner').waitFor()
-    await console_.getByTestId('banner').getByRole('button').click()
+    await console_.getByTestId('banner-dismiss').click()
     await console_.getByTestId('banner').waitFor({ state: 'detached' })
 
     // The son, on his phone: 我去看看.
