@@ -55,6 +55,20 @@ describe('the trail in words', () => {
     for (const l of lines) expect(`${l.title}${l.actor}${l.text}`.replace('SOS', '')).not.toMatch(/stage-|reminder-|stopped|op-mei|[A-Za-z]{3,}/)
   })
 
+  it('says what the family did: on the way, not there in time, arrived', () => {
+    const said = (zhText: string) => ({ text: { zh: zhText, en: 'x' } })
+    const lines = trailLines([
+      ev(NOW - 40 * MIN, 'family_en_route', 'family:李明', { answer: 'on_my_way', ...said('我去看看') }),
+      ev(NOW - 10 * MIN, 'family_overdue', 'system:family-watch', said('家属 李明 30 分钟内未确认到达')),
+      ev(NOW, 'family_arrived', 'family:李明', { answer: 'arrived', ...said('已到达') }),
+    ], zh)
+    expect(lines.map((l) => `${l.title} — ${l.actor} — ${l.text}`)).toEqual([
+      '家属前往中 — 家属 李明 — 我去看看',
+      '家属未按时到达 — 系统 — 家属 李明 30 分钟内未确认到达',
+      '家属已到达 — 家属 李明 — 已到达',
+    ])
+  })
+
   it('reads in English for `en`', () => {
     const texts = trailLines(SOS, en).map((l) => l.text)
     expect(texts[1]).toBe('Step 1: the consoles, linked systems 街道平台 (webhook), 李明 (SMS not set up, not sent)')

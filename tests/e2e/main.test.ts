@@ -84,8 +84,9 @@ describe('npm start (src/main.ts)', () => {
 
     const login = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })
     const { token } = (await login.json()) as { token: string }
-    const households = (await (await fetch(`${url}/api/households`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[]
-    expect(households).toHaveLength(6)
+    const households = (await (await fetch(`${url}/api/households`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: unknown[]; total: number }
+    expect(households.total).toBe(6)
+    expect(households.items).toHaveLength(6)
     expect((await fetch(`${url}/`)).status).toBe(200)
 
     // The demo district has a week of history, so the console's charts draw at once.

@@ -142,6 +142,9 @@ function lineOf(ev: IncidentEvent, c: TrailContext): TrailLine {
       body = [noticeText(d, t)]
       break
     case 'family_response':
+    case 'family_en_route':
+    case 'family_arrived':
+    case 'family_overdue':
       body = [text(d.text, lang)]
       break
     case 'resolved':
