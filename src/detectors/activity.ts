@@ -15,6 +15,7 @@ import { CHECKIN_CAP } from '../contract/payloads.js'
 import type { EvalContext } from './context.js'
 import { MINUTE } from './context.js'
 import { formatLocalTime, localMinuteOfDay } from './local-time.js'
+import { ROOM_EN, ROOM_ZH } from './names.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
 import { inBedFromMinute, initialRhythm, learnSpell, thresholdFor, upByMinute, wakeBy, type Place, type Sees, type RhythmState, type Threshold } from './rhythm.js'
 
@@ -371,8 +372,6 @@ export function evaluateActivity(state: ActivityState, view: ActivityView, ctx: 
   return keys.map((key) => (kinds.has(key) ? { key, status: 'true' as const, condition: condition(key) } : { key, status: 'false' as const }))
 }
 
-const ROOM_ZH: Record<string, string> = { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '门厅' }
-const ROOM_EN: Record<string, string> = { bathroom: 'bathroom', bedroom: 'bedroom', living_room: 'living room', kitchen: 'kitchen', entrance: 'entrance' }
 
 /** In the elder's own terms: what is usual for this household, what was seen, what was asked. */
 function explain(state: ActivityState, check: Check, threshold: Pick<Threshold, 'source' | 'ownMin' | 'days'>, view: ActivityView, ctx: EvalContext): Explanation {

@@ -9,6 +9,7 @@
 import { MINUTE, type EvalContext } from './context.js'
 import { installGraceMs, silenceAllowanceMs } from './device-state.js'
 import type { Evaluation } from './model.js'
+import { deviceName } from './names.js'
 
 export interface DeviceHealthState {
   lastSeenAt: number | null
@@ -84,9 +85,9 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation
       out.push({ key: installKey, status: 'false' })
       const overdueAt = offlineAt(state, deviceId, ctx)
       if (!device.online) {
-        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info.kind, device.lastSeenAt, 'will', ctx) })
+        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'will', ctx) })
       } else if (ctx.now > overdueAt) {
-        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info.kind, device.lastSeenAt, 'heartbeat', ctx) })
+        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'heartbeat', ctx) })
       } else if (device.lastSeenAt < Math.max(ctx.observedFrom, ctx.runningSince ?? 0)) {
         // Not heard since the platform restarted (or away mode ended): a silence not yet long
         // enough to count proves nothing either way, so an offline device stays offline.
@@ -100,13 +101,14 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation
     const battery = device?.battery ?? null
     const threshold = ctx.settings.health.lowBatteryBelow
     if (battery !== null && battery < threshold) {
+      const name = deviceName(deviceId, info.kind, info.room)
       out.push({
         key: batteryKey,
         status: 'true',
         condition: {
           key: batteryKey,
           kind: 'low_battery',
-          explanation: { zh: `设备 ${deviceId} 电量 ${battery}%,低于 ${threshold}%`, en: `Device ${deviceId} battery at ${battery} %, below ${threshold} %` },
+          explanation: { zh: `${name.zh}电量 ${battery}%,低于 ${threshold}%,请更换电池`, en: `The ${name.en} battery is at ${battery} %, below ${threshold} %: replace it` },
           data: { deviceId, battery, threshold },
         },
       })
@@ -117,31 +119,30 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation
   return out
 }
 
-const KIND_ZH: Record<string, string> = { button: '一键通', water: '水表', presence: '人体感应', door: '门磁', smoke: '烟感', gas: '燃气报警器' }
-
 function notInstalled(deviceId: string, info: EvalContext['devices'][string], ctx: EvalContext) {
   const hours = Math.floor((ctx.now - info.registeredAt) / (60 * MINUTE))
-  const what = KIND_ZH[info.kind] ?? '设备'
+  const what = deviceName(deviceId, info.kind, info.room)
   return {
     key: `device_not_installed:${deviceId}`,
     kind: 'device_not_installed' as const,
     explanation: {
-      zh: `${what} ${deviceId} 登记 ${hours} 小时后仍未上报:安装未完成,请安装人员上门检查`,
-      en: `${info.kind} ${deviceId} has not reported ${hours} h after it was registered: installation not finished`,
+      zh: `${what.zh}登记 ${hours} 小时后仍未上报:安装未完成,请安装人员上门检查`,
+      en: `The ${what.en} has not reported ${hours} h after it was registered: installation not finished`,
     },
     data: { deviceId, deviceKind: info.kind, registeredAt: info.registeredAt },
   }
 }
 
-function offline(deviceId: string, kind: string, lastSeenAt: number | null, reason: 'will' | 'heartbeat', ctx: EvalContext) {
+function offline(deviceId: string, info: EvalContext['devices'][string], lastSeenAt: number | null, reason: 'will' | 'heartbeat', ctx: EvalContext) {
+  const name = deviceName(deviceId, info.kind, info.room)
   const silentMin = lastSeenAt === null ? null : Math.round((ctx.now - lastSeenAt) / MINUTE)
   const since = silentMin === null ? { zh: '从未上报', en: 'never reported' } : { zh: `已 ${silentMin} 分钟无消息`, en: `silent for ${silentMin} min` }
   const why = reason === 'will' ? { zh: '连接断开(遗嘱消息)', en: 'connection lost (Last Will)' } : { zh: '心跳超时', en: 'heartbeat overdue' }
   return {
     key: `device_offline:${deviceId}`,
     kind: 'device_offline' as const,
-    explanation: { zh: `设备 ${deviceId} 离线:${why.zh},${since.zh}`, en: `Device ${deviceId} offline: ${why.en}, ${since.en}` },
-    data: { deviceId, deviceKind: kind, lastSeenAt, reason },
+    explanation: { zh: `${name.zh}离线:${why.zh},${since.zh}`, en: `The ${name.en} is offline: ${why.en}, ${since.en}` },
+    data: { deviceId, deviceKind: info.kind, lastSeenAt, reason },
   }
 }
 

@@ -9,6 +9,7 @@ import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
 import { applyDoorReading, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
 import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, offlineAllowanceMs, type HealthState } from './health.js'
 import { formatLocalTime } from './local-time.js'
+import { ROOM_ZH } from './names.js'
 import { SUPPRESSED_WHEN_AWAY, type Condition, type ConditionKind, type Evaluation, type Finding, type MonitorInput } from './model.js'
 import { applyPresenceReading, evaluatePresence, initialPresenceState, nextPresenceCheck, type PresenceState } from './presence.js'
 import type { DetectorSettings } from './settings.js'
@@ -303,5 +304,4 @@ function withLastActivity(c: Condition, presence: PresenceState, timeZone: strin
   }
 }
 
-const ROOM_ZH: Record<string, string> = { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '门厅' }
 

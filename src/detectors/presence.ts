@@ -10,6 +10,7 @@
  * - data is missing when the silence is > staleAfterMin: a report exactly 30 min ago is fresh.
  */
 import type { EvalContext, DeviceInfo } from './context.js'
+import { ROOM_EN, ROOM_ZH } from './names.js'
 import { MINUTE } from './context.js'
 import type { Condition, Evaluation } from './model.js'
 import { atLocalTime, formatLocalTime, minutesOf, startOfLocalDay } from './local-time.js'
@@ -247,25 +248,10 @@ function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record
   return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
 }
 
-const ROOM_ZH: Record<string, string> = {
-  bathroom: '卫生间',
-  bedroom: '卧室',
-  living_room: '客厅',
-  kitchen: '厨房',
-  entrance: '门厅',
-}
-const ROOM_EN: Record<string, string> = {
-  bathroom: 'the bathroom',
-  bedroom: 'the bedroom',
-  living_room: 'the living room',
-  kitchen: 'the kitchen',
-  entrance: 'the entrance hall',
-}
-
 function lastActivityText(at: number, room: string | null, tz: string): { zh: string; en: string } {
   const time = formatLocalTime(at, tz)
   if (room === null) return { zh: `最近一次活动 ${time}`, en: `last activity ${time}` }
-  return { zh: `最近一次活动 ${time} ${ROOM_ZH[room] ?? room}`, en: `last activity ${time} in ${ROOM_EN[room] ?? room}` }
+  return { zh: `最近一次活动 ${time} ${ROOM_ZH[room] ?? room}`, en: `last activity ${time} in the ${ROOM_EN[room] ?? room}` }
 }
 
 /** Hours with at most one decimal: "12", "12.5". */

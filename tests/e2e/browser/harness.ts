@@ -75,3 +75,14 @@ export async function axeViolations(page: Page): Promise<Violation[]> {
 }
 
 export const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+
+/** Logs in on the console at `url` and waits until the queue is live (its Socket.IO connected). */
+export async function logIn(page: Page, url: string, username: string, password: string): Promise<Page> {
+  await page.goto(url + '/')
+  await page.getByTestId('login-username').fill(username)
+  await page.getByTestId('login-password').fill(password)
+  await page.getByTestId('login-submit').click()
+  await page.getByTestId('queue').waitFor({ state: 'attached' })
+  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
+  return page
+}

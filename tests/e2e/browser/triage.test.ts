@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deviceTopic } from '../../../src/contract/index.js'
 import { virtualClock } from '../../../src/shared/clock.js'
 import { connectDevice, createOperator, provision, publish, waitFor, type Fixture, type TestPlatform } from '../../helpers/platform.js'
-import { axeViolations, shot as harnessShot, startHarness, type Harness } from './harness.js'
+import { axeViolations, logIn, shot as harnessShot, startHarness, type Harness } from './harness.js'
 
 const PASSWORD = 'operator-password'
 const T0 = Date.UTC(2026, 0, 5, 1) // 09:00 in Asia/Shanghai: the local day does not turn before the session test
@@ -59,13 +59,7 @@ async function openConsole(username: string): Promise<Page> {
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(String(e)))
   pages.push({ page, errors, username })
-  await page.goto(site.url + '/')
-  await page.getByTestId('login-username').fill(username)
-  await page.getByTestId('login-password').fill(PASSWORD)
-  await page.getByTestId('login-submit').click()
-  await page.getByTestId('queue').waitFor({ state: 'attached' })
-  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
-  return page
+  return logIn(page, site.url, username, PASSWORD)
 }
 
 async function press(fx: Fixture, id: string, type: 'sos' | 'fall'): Promise<string> {
