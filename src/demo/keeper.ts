@@ -8,17 +8,25 @@
 import type { Logger } from 'pino'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Clock, TimerHandle } from '../shared/clock.js'
+import { inFlight } from '../shared/in-flight.js'
 import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
 import { DEMO_COMMUNITY_IDS } from './seed.js'
 
 /** How often the keeper looks; each device beats once per its heartbeat interval. */
 const TICK_MS = 60_000
+/**
+ * Time-warp moves the clock at most this far before the beats sent meanwhile reach the detectors
+ * (app.ts timeTravel): well inside the shortest silence allowance (two 300 s heartbeats), so a
+ * long advance never finds the demo silent.
+ */
+export const DEMO_WARP_STEP_MS = 4 * 60_000
 
 export function createDemoKeeper(deps: { registry: RegistryRepository; ingest: Ingest; clock: Clock; log: Logger }) {
   const { registry, ingest, clock, log } = deps
   const lastBeat = new Map<string, number>()
   let devices: { identity: DeviceIdentity; heartbeatS: number; battery: number | null }[] = []
   let timer: TimerHandle | null = null
+  const beats = inFlight()
 
   /** The demo's devices, read again each tick for the next one (a device removed stops beating). */
   async function refresh(): Promise<void> {
@@ -44,7 +52,7 @@ export function createDemoKeeper(deps: { registry: RegistryRepository; ingest: I
       if (last !== undefined && now - last < d.heartbeatS * 1000) continue
       lastBeat.set(d.identity.id, now)
       const status = { online: true, ...(d.battery === null ? {} : { battery: d.battery }) }
-      void ingest.handle(d.identity, 'status', new TextEncoder().encode(JSON.stringify(status))).catch((err: unknown) => log.warn({ err }, 'demo heartbeat not sent'))
+      void beats.track(ingest.handle(d.identity, 'status', new TextEncoder().encode(JSON.stringify(status)))).catch((err: unknown) => log.warn({ err }, 'demo heartbeat not sent'))
     }
     void refresh().catch((err: unknown) => log.warn({ err }, 'demo devices not read'))
   }
@@ -54,6 +62,8 @@ export function createDemoKeeper(deps: { registry: RegistryRepository; ingest: I
       await refresh()
       tick()
     },
+    /** Resolves once the beats sent so far have been taken by ingest. */
+    settle: () => beats.settle(),
     stop(): void {
       if (timer) clock.clearTimeout(timer)
       timer = null
