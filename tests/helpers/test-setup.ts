@@ -58,9 +58,9 @@ async function act(step: Step): Promise<void> {
       const version = readdirSync('/etc/postgresql').sort().at(-1)!
       say(`starting the local PostgreSQL ${version}`)
       spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'inherit' })
-      // Until it answers (a condition, not a fixed wait), for at most 30 s.
-      const deadline = Date.now() + 30_000
-      while ((await probePostgres(pgUrl)).state === 'down' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
+      // pg_isready waits for the server to accept connections (at most 30 s): no polling loop of ours.
+      const { hostname, port } = new URL(pgUrl)
+      spawnSync('pg_isready', ['-q', '-t', '30', '-h', hostname, '-p', port || '5432'], { stdio: 'inherit' })
       return
     }
     case 'create-database': {
