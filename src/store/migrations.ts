@@ -251,6 +251,76 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('households_address_key').on('households').columns(['address_key', 'elder_name', 'id']).execute()
     },
   },
+  '0009_district_operations': {
+    async up(db: Kysely<unknown>) {
+      // District operations (docs/operations.md §district operations): the street office's own
+      // household number, so a re-import of its registry updates instead of duplicating.
+      await db.schema.alterTable('households').addColumn('registry_ref', 'text').execute()
+      await db.schema.createIndex('households_registry_ref').on('households').columns(['community_id', 'registry_ref']).unique().execute()
+
+      // Service requests (助餐、助浴、助医、维修、其他): the green button or an operator opens one.
+      await db.schema
+        .createTable('service_tickets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('household_id', 'text', (c) => c.notNull().references('households.id'))
+        .addColumn('community_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text')
+        .addColumn('note', 'text')
+        .addColumn('presses', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('requested_at', 'bigint', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('dispatched_at', 'bigint')
+        .addColumn('dispatched_by', 'text')
+        .addColumn('closed_at', 'bigint')
+        .addColumn('closed_by', 'text')
+        .addColumn('feedback', 'text')
+        .addColumn('feedback_note', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('service_tickets_queue').on('service_tickets').columns(['community_id', 'state', 'requested_at']).execute()
+      await db.schema.createIndex('service_tickets_household').on('service_tickets').columns(['household_id', 'state']).execute()
+      await db.schema.createIndex('service_tickets_month').on('service_tickets').columns(['community_id', 'requested_at']).execute()
+      await db.schema
+        .createTable('service_ticket_events')
+        .addColumn('ticket_id', 'text', (c) => c.notNull().references('service_tickets.id'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('service_ticket_events_pk', ['ticket_id', 'seq'])
+        .execute()
+
+      // Visits (探访关爱): planned per household and month, recorded by a visitor; a `visit`
+      // incident from the detectors becomes one too (incident_id).
+      await db.schema
+        .createTable('visits')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('household_id', 'text', (c) => c.notNull().references('households.id'))
+        .addColumn('community_id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('plan_key', 'text')
+        .addColumn('incident_id', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('visited_at', 'bigint')
+        .addColumn('visitor_id', 'text')
+        .addColumn('result', 'text')
+        .addColumn('note', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      // A month's plan is made once per household: re-planning the same month finds its rows.
+      await db.schema.createIndex('visits_plan_key').on('visits').columns(['household_id', 'plan_key']).unique().execute()
+      await db.schema.createIndex('visits_due').on('visits').columns(['community_id', 'state', 'due_at']).execute()
+      await db.schema.createIndex('visits_incident').on('visits').column('incident_id').execute()
+    },
+  },
 }
 
 export const migrationProvider: MigrationProvider = {

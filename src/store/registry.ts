@@ -1,5 +1,5 @@
 /** Communities, households, devices and contacts: who lives where, and what is installed. */
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
+import { sql, type ExpressionBuilder, type Insertable, type Selectable } from 'kysely'
 import type { ChannelName, PushSubscriptionJson } from '../delivery/channels/channel.js'
 import type { DetectorOverride } from '../detectors/settings.js'
 import type { RoutingOverride } from '../routing/settings.js'
@@ -482,7 +482,7 @@ const toHousehold = (r: Selectable<HouseholdsTable>): Household => ({
   updatedAt: Number(r.updated_at),
 })
 
-const householdRow = (h: Household): HouseholdsTable => ({
+const householdRow = (h: Household): Insertable<HouseholdsTable> => ({
   id: h.id,
   community_id: h.communityId,
   elder_name: h.elderName,

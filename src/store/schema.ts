@@ -29,6 +29,8 @@ export interface HouseholdsTable {
   away_until: number | null
   /** JSON detector override, or null for the community's settings. */
   detector_settings: string | null
+  /** The street office's own number for the household (bulk import's key); unique per community. Migration 0009. */
+  registry_ref: string | null
   created_at: number
   updated_at: number
 }
@@ -203,6 +205,70 @@ export interface AuditLogTable {
   detail: string
 }
 
+/** A service request (docs/operations.md §service requests). Migration 0009. */
+export interface ServiceTicketsTable {
+  id: string
+  household_id: string
+  community_id: string
+  /** meal | bath | medical | repair | other (助餐、助浴、助医、维修、其他) */
+  type: string
+  /** button (the green 一键通 key) | operator */
+  source: string
+  /** The button that asked, for its confirmation; null when an operator entered it. */
+  device_id: string | null
+  /** pending (待派单) | dispatched (已派单) | done (已完成) | cancelled (已取消) */
+  state: string
+  provider: string | null
+  note: string | null
+  /** Presses of the green key while this ticket was open (a repeat press joins it). */
+  presses: number
+  requested_at: number
+  /** `device:<id>` or `user:<username>`. */
+  requested_by: string
+  dispatched_at: number | null
+  dispatched_by: string | null
+  closed_at: number | null
+  closed_by: string | null
+  /** The elder's word once done: satisfied | neutral | unsatisfied. */
+  feedback: string | null
+  feedback_note: string | null
+  updated_at: number
+}
+
+export interface ServiceTicketEventsTable {
+  ticket_id: string
+  seq: number
+  at: number
+  actor: string
+  kind: string
+  /** JSON. */
+  detail: string
+}
+
+/** A visit to a household (探访关爱), planned or raised by a `visit` incident. Migration 0009. */
+export interface VisitsTable {
+  id: string
+  household_id: string
+  community_id: string
+  /** plan (the monthly plan) | incident (a `visit` incident from the detectors) | operator */
+  source: string
+  /** For planned visits, `YYYY-MM#n` (the n-th visit of that month), so planning twice changes nothing. */
+  plan_key: string | null
+  incident_id: string | null
+  /** Why this household is visited more often, or what the incident saw; JSON `{ zh, en }` or null. */
+  reason: string | null
+  due_at: number
+  /** planned | done | cancelled */
+  state: string
+  visited_at: number | null
+  visitor_id: string | null
+  /** seen (见到本人) | not_seen (未见到) */
+  result: string | null
+  note: string | null
+  created_at: number
+  updated_at: number
+}
+
 export interface Database {
   audit_log: AuditLogTable
   communities: CommunitiesTable
@@ -220,4 +286,7 @@ export interface Database {
   outbox: OutboxTable
   settings: SettingsTable
   telemetry_samples: TelemetrySamplesTable
+  service_tickets: ServiceTicketsTable
+  service_ticket_events: ServiceTicketEventsTable
+  visits: VisitsTable
 }
