@@ -28,6 +28,7 @@ import { createFamilyWatch } from './routing/family-watch.js'
 import { createQuestions } from './routing/questions.js'
 import { QUESTION_ID_PREFIX } from './detectors/activity.js'
 import { createRouting, type RoutingEvents } from './routing/service.js'
+import { createReports } from './reports/service.js'
 import { auditRepository } from './store/audit.js'
 import { detectorStateRepository } from './store/detector-states.js'
 import { outboxRepository } from './store/outbox.js'
@@ -216,6 +217,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const familyRealtimeRef: { current?: ReturnType<typeof createFamilyRealtime> } = {}
   const http = await createHttpServer({
     audit: auditRepository(db),
+    reports: createReports({ db, clock }),
     auth,
     incidents,
     registry,

@@ -4,6 +4,7 @@ import type { FamilyAnswer } from '../detectors/activity.js'
 import type { PendingQuestion } from '../detectors/service.js'
 import type { Incidents } from '../incidents/service.js'
 import type { IngestStats } from '../ingest/stats.js'
+import type { Reports } from '../reports/service.js'
 import type { Clock } from '../shared/clock.js'
 import type { AuditRepository } from '../store/audit.js'
 import type { RegistryRepository } from '../store/registry.js'
@@ -26,6 +27,8 @@ export interface ApiContext {
   }
   /** The notices queued for an incident and what became of them. */
   notices(incidentId: string): Promise<OutboxRow[]>
+  /** The monthly report (reports/service.ts). */
+  reports: Reports
   /** Tells the rest of the platform (the detectors) that registry data changed. */
   announce: {
     householdChanged(householdId: string): void

@@ -28,6 +28,7 @@ import { incidentRoutes } from './incident-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { metricsRoutes } from './metrics-routes.js'
 import { declareStructuralErrors } from './openapi.js'
+import { reportRoutes } from './report-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
@@ -107,6 +108,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   await app.register(auditRoutes, { ...ctx, prefix: '/api/audit' })
+  await app.register(reportRoutes, { ...ctx, prefix: '/api/reports' })
   await app.register(metricsRoutes, ctx)
   if (ctx.timeTravel) {
     await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })
