@@ -48,7 +48,13 @@ const zh = {
   chartTitle: '待处理事件(按类型)', close: '关闭',
   networkError: '网络错误,请稍后重试',
   refresh: '刷新',
-  tabs: { label: '视图', queue: '事件队列', health: '设备健康', households: '住户' },
+  tabs: { label: '视图', queue: '事件队列', health: '设备健康', households: '住户', report: '月报' },
+  report: {
+    heading: '月报(考核)', month: '统计月份', scope: '统计范围', community: '社区:{name}', street: '街道:{name}(全部负责社区)',
+    show: '生成月报', download: '下载电子表格', print: '打印', loading: '正在统计…', failed: '月报暂不可用:{msg}', downloadFailed: '下载失败:{msg}',
+    title: '{name} {month} 安居月报', period: '统计时段:{from} 至 {to}(北京时间)', generated: '生成时间:{t}', partial: '本月尚未结束,数字截至生成时间。',
+    covers: '包含社区:{names}', empty: '—', pick: '请选择月份和范围,然后点“生成月报”。',
+  },
   svc: {
     title: '今日服务水平', open: '待接警', median: '接警用时中位数', p90: '接警用时 90 分位', within60: '60 秒内接警占比',
     benchmark: '基准 97.5 %', meets: '达标', below: '未达标', ackedToday: '今日已接警', seconds: '{n} 秒', failed: '服务水平暂不可用',
@@ -236,7 +242,13 @@ const en: Messages = {
   chartTitle: 'Active incidents by type', close: 'Close',
   networkError: 'Network error, please try again',
   refresh: 'Refresh',
-  tabs: { label: 'Views', queue: 'Incident queue', health: 'Device health', households: 'Households' },
+  tabs: { label: 'Views', queue: 'Incident queue', health: 'Device health', households: 'Households', report: 'Monthly report' },
+  report: {
+    heading: 'Monthly report', month: 'Month', scope: 'Covers', community: 'Community: {name}', street: 'Street: {name} (all your communities)',
+    show: 'Make the report', download: 'Download Excel', print: 'Print', loading: 'Counting…', failed: 'Report unavailable: {msg}', downloadFailed: 'Download failed: {msg}',
+    title: '{name} {month} monthly report', period: 'Period: {from} to {to} (Beijing time)', generated: 'Made at {t}', partial: 'The month is not over: figures so far.',
+    covers: 'Communities: {names}', empty: '—', pick: 'Choose a month and what it covers, then "Make the report".',
+  },
   svc: {
     title: "Today's service level", open: 'Open', median: 'Median time to acknowledge', p90: '90th percentile to acknowledge', within60: 'Acknowledged within 60 s',
     benchmark: 'benchmark 97.5 %', meets: 'met', below: 'below', ackedToday: 'Acknowledged today', seconds: '{n} s', failed: 'Service level unavailable',
