@@ -14,6 +14,7 @@ import type { Db } from '../store/database.js'
 import { registryRepository, type DeviceKind } from '../store/registry.js'
 import type { Sample } from '../store/telemetry.js'
 import { demoHistory } from './history.js'
+import { seedReportMonth } from './report-month.js'
 import { userRepository } from '../store/users.js'
 
 export interface FleetDevice {
@@ -127,6 +128,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
       }
     }
   })
+  await seedReportMonth(db, now)
   await writeHistory(history)
   await mkdir(dirname(fleetFile), { recursive: true })
   await writeFile(fleetFile, JSON.stringify({ note: 'Demo device credentials written by the demo seed. Keep private.', devices: seed.devices }, null, 2) + '\n', { mode: 0o600 })

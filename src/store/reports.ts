@@ -221,6 +221,21 @@ export function reportRepository(db: Db) {
       }
     },
 
+    /**
+     * The demo district (demo/report-month.ts): its households and devices registered by `at` at
+     * the latest, so last month's report counts them. Nothing else calls this.
+     */
+    async registeredBy(communityIds: readonly string[], at: number): Promise<void> {
+      if (communityIds.length === 0) return
+      await db.updateTable('households').set({ created_at: at }).where('community_id', 'in', communityIds).where('created_at', '>', at).execute()
+      await db
+        .updateTable('devices')
+        .set({ created_at: at })
+        .where('created_at', '>', at)
+        .where('household_id', 'in', (eb) => eb.selectFrom('households').select('id').where('community_id', 'in', communityIds))
+        .execute()
+    },
+
     /** For tests and the demo: rows of the other helpers' tables as they would be written. */
     async insertVisit(v: VisitsTable): Promise<void> {
       await db.insertInto('visits').values(v).execute()

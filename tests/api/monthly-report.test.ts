@@ -294,3 +294,30 @@ describe('the .xlsx download', () => {
     expect(visits.find((r) => r[0] === '合计')).toEqual(['合计', 5, 3, 1, 1, 1, 3])
   })
 })
+
+describe('the demo district', () => {
+  it('has last month to report on at first start: the district registered, a dozen alarms acknowledged, two findings', async () => {
+    const start = Date.UTC(2026, 2, 1, 2) // 1 March, 10:00 in Shanghai: last month is February
+    const demo = await startPlatform({ env: { ANJU_DEMO: 'true', ANJU_CLOCK: 'virtual', ANJU_CLOCK_START: String(start) } })
+    try {
+      const res = await demo.api<MonthlyReport>('GET', `/api/reports/monthly?month=2026-02&street=${encodeURIComponent('新华路街道')}`)
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      const r = res.body
+      expect(r.coverage).toMatchObject({ households: 6, householdsWithDevice: 6 })
+      expect(r.devices.installed).toBe(18)
+      // 19 22 24 27 31 35 41 48 56 75 150 s (the test press left out): median 35, p90 75, 9 of 11 within 60 s
+      expect(r.alarms).toMatchObject({ total: 12, tests: 1, cancelledByResident: 2, ack: { counted: 11, medianAckS: 35, p90AckS: 75, within60sShare: 9 / 11 } })
+      expect(r.wellbeing.total).toBe(2)
+      // the trail of each is there for the console, acknowledged by the community's operator
+      const listed = (await demo.api<{ id: string; category: string; acknowledgedBy: string | null; openedAt: number }[]>('GET', '/api/incidents?state=resolved&limit=1000')).body
+      const alarms = listed.filter((i) => i.category === 'emergency' && i.openedAt >= r.period.start && i.openedAt < r.period.end)
+      expect(alarms).toHaveLength(12)
+      expect(new Set(alarms.map((i) => i.acknowledgedBy))).toEqual(new Set(['user:op-meiyuan', 'user:op-lanting']))
+      const trail = (await demo.api<{ events: { kind: string }[] }>('GET', `/api/incidents/${alarms[0]!.id}`)).body.events.map((e) => e.kind)
+      expect(trail[0]).toBe('opened')
+      expect(trail.slice(-2)).toEqual(['acknowledged', 'resolved'])
+    } finally {
+      await demo.close()
+    }
+  })
+})
