@@ -25,6 +25,7 @@ const section = z.object({
   title: label,
   columns: z.array(z.object({ key: z.string(), label, format: cellFormat })),
   rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
+  rowLabels: z.array(label).describe("each row's name (its first cell) in Chinese and English"),
   rowFormats: z.array(cellFormat.nullable()),
   notes: z.array(label),
 })
@@ -80,8 +81,10 @@ export function attachment(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }
 
+const REPORT_ROLES: ReadonlySet<string> = new Set(['admin', 'operator'])
+
 const DESCRIPTION =
-  "Give `communityId` or `street`. An operator sees only the communities they serve: a street report covers their communities on that street, and a street where they serve none is 404, as is another community's id. " +
+  "Give `communityId` or `street`. Admins and operators only (403 for any other role). An operator sees only the communities they serve: a street report covers their communities on that street, and a street where they serve none is 404, as is another community's id. " +
   'Incidents count in the month they opened, tickets when requested, visits when due; months start at local midnight (Asia/Shanghai). ' +
   'See docs/operations.md §monthly report for what each figure means.'
 
@@ -91,6 +94,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ApiContext & { reports: Reports
 
   async function build(request: FastifyRequest, q: z.infer<typeof query>) {
     const user = currentUser(request)
+    // The district's figures are for the duty operators and admins, not for any other role (a visitor's page shows their visits only).
+    if (!REPORT_ROLES.has(user.role)) throw new ApiError('FORBIDDEN', 'the monthly report is for operators and admins (月报仅限值班员和管理员查看)')
     const { communityId, street } = q
     if ((communityId === undefined) === (street === undefined)) throw new ApiError('VALIDATION', 'query: give either communityId or street (请选择社区或街道,二选一)')
     const month = ctx.reports.month(q.month)
@@ -117,7 +122,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ApiContext & { reports: Reports
         summary: 'The monthly report (考核) of a community or a street: coverage, devices, alarms and time to acknowledge, incident outcomes, wellbeing findings, visits, service tickets',
         description: `${DESCRIPTION}\n\n社区或街道月报(考核):覆盖住户、设备在线率、报警及接警用时、事件结果、关怀发现、探访、服务工单。`,
         querystring: query,
-        response: { 200: report, ...errorResponses(404) },
+        response: { 200: report, ...errorResponses(403, 404) },
       },
     },
     async (request) => build(request, request.query),
@@ -131,7 +136,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ApiContext & { reports: Reports
         summary: 'The monthly report as an .xlsx workbook: one sheet per section, Chinese headers, figures as numbers',
         description: `${DESCRIPTION} The 200 body is the workbook (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), named in Content-Disposition (filename*, RFC 5987).\n\n下载月报 Excel 表格:每部分一张工作表,中文表头,数字可直接求和。`,
         querystring: query,
-        response: { 200: z.any().describe('the .xlsx workbook'), ...errorResponses(404) },
+        response: { 200: z.any().describe('the .xlsx workbook'), ...errorResponses(403, 404) },
       },
     },
     async (request, reply) => {

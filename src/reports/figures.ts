@@ -6,7 +6,7 @@
 import { ACK_TARGET_S, serviceLevel } from '../incidents/service-level.js'
 import type { IncidentType } from '../incidents/model.js'
 import type { CountRow, RawMonthlyFigures } from '../store/reports.js'
-import { CATEGORY, DEVICE_KIND, INCIDENT_TYPE, OUTCOME, TICKET_TYPE, TOTAL, VISIT_SOURCE, label, type Label } from './labels.js'
+import { CATEGORY, DEVICE_KIND, INCIDENT_TYPE, OUTCOME, TICKET_TYPE, TOTAL, VISIT_SOURCE, englishOf, label, type Label } from './labels.js'
 
 /** Nearest-rank quantile (the console's service level uses the same): null for no values. */
 export function quantile(values: readonly number[], q: number): number | null {
@@ -55,6 +55,8 @@ export interface Section {
   title: Label
   columns: Column[]
   rows: Cell[][]
+  /** Each row's name (its first cell) in both languages, for the page. */
+  rowLabels: Label[]
   /** A row's own format for its figures (after the first cell), where it differs from the columns'. */
   rowFormats: (CellFormat | null)[]
   /** What the figures mean, printed under the table. */
@@ -230,8 +232,9 @@ function withFormats(rows: FormattedRow[]): { rows: Cell[][]; rowFormats: (CellF
 const ackCells = (a: AckFigures): Cell[] => [a.counted, round(a.medianAckS), round(a.p90AckS), a.within60sShare]
 
 function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wellOutcomeKeys: string[]): Section[] {
+  type Draft = Omit<Section, 'rowLabels'>
   const t = TOTAL.zh
-  const overview: Section = {
+  const overview: Draft = {
     key: 'overview',
     title: { zh: '概况', en: 'Overview' },
     columns: [col('item', '项目', 'Item', 'text'), col('value', '数值', 'Value')],
@@ -263,7 +266,7 @@ function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wel
       { zh: `事件、报警按发生时间计入当月,工单按提出时间,探访按应探访日期;月份按北京时间零点划分。${r.partial ? '本月尚未结束,数字截至生成时。' : ''}`, en: `Incidents and alarms count in the month they opened, tickets when requested, visits when due; months start at local midnight (Asia/Shanghai).${r.partial ? ' The month is not over: figures so far.' : ''}` },
     ],
   }
-  const devices: Section = {
+  const devices: Draft = {
     key: 'devices',
     rowFormats: [],
     title: { zh: '设备', en: 'Devices' },
@@ -279,7 +282,7 @@ function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wel
       },
     ],
   }
-  const alarms: Section = {
+  const alarms: Draft = {
     key: 'alarms',
     rowFormats: [],
     title: { zh: '报警', en: 'Alarms' },
@@ -293,7 +296,7 @@ function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wel
     ],
   }
   const outcomeCols = outcomeKeys.map((k) => col(k, label(OUTCOME, k).zh, label(OUTCOME, k).en))
-  const outcomes: Section = {
+  const outcomes: Draft = {
     key: 'outcomes',
     rowFormats: [],
     title: { zh: '事件结果', en: 'Incident outcomes' },
@@ -305,7 +308,7 @@ function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wel
     notes: [{ zh: '“处理中”为生成报表时尚未处理完成的事件。', en: '“Still open”: not closed when the report was made.' }],
   }
   const wellCols = wellOutcomeKeys.map((k) => col(k, label(OUTCOME, k).zh, label(OUTCOME, k).en))
-  const wellbeing: Section = {
+  const wellbeing: Draft = {
     key: 'wellbeing',
     rowFormats: [],
     title: { zh: '关怀发现', en: 'Wellbeing findings' },
@@ -317,7 +320,7 @@ function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wel
     notes: [{ zh: '关怀发现:用水、活动等检测规则发现的异常,按结束方式统计。', en: 'Findings of the water and activity rules, by how they ended.' }],
   }
   const v = r.visits
-  const visits: Section = {
+  const visits: Draft = {
     key: 'visits',
     rowFormats: [],
     title: { zh: '探访', en: 'Visits' },
@@ -339,7 +342,7 @@ function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wel
     ],
   }
   const tk = r.tickets
-  const tickets: Section = {
+  const tickets: Draft = {
     key: 'tickets',
     title: { zh: '服务工单', en: 'Service tickets' },
     columns: [col('type', '服务类型', 'Type', 'text'), col('pending', '待派单', 'Pending'), col('dispatched', '已派单', 'Dispatched'), col('done', '已完成', 'Done'), col('cancelled', '已取消', 'Cancelled'), col('total', '合计', 'Total')],
@@ -357,5 +360,5 @@ function sections(r: Omit<MonthlyReport, 'sections'>, outcomeKeys: string[], wel
       { zh: '完成率 = 已完成 ÷(合计 − 已取消)。完成用时:从提出到完成。', en: 'Completion rate = done ÷ (total − cancelled). Time to complete: from request to done.' },
     ],
   }
-  return [overview, devices, alarms, outcomes, wellbeing, visits, tickets]
+  return [overview, devices, alarms, outcomes, wellbeing, visits, tickets].map((s) => ({ ...s, rowLabels: s.rows.map((r) => ({ zh: String(r[0] ?? ''), en: englishOf(String(r[0] ?? '')) })) }))
 }

@@ -71,3 +71,45 @@ export const TOTAL = l('合计', 'Total')
 export function label(words: Record<string, Label>, key: string): Label {
   return words[key] ?? { zh: key, en: key }
 }
+
+/** The report's fixed row names (概况, 服务工单), in English. */
+export const ROW: Record<string, string> = {
+  覆盖住户: 'Households covered',
+  服务老人: 'Elders served',
+  已装设备住户: 'Households with a device',
+  未装设备住户: 'Households without a device',
+  已安装设备: 'Devices installed',
+  设备在线率: 'Device online rate',
+  '紧急报警(含测试)': 'Emergency alarms (tests included)',
+  其中测试报警: 'of which tests',
+  其中居民取消: 'of which cancelled by the resident',
+  '接警用时中位数(秒)': 'Median time to acknowledge (s)',
+  '接警用时 90 分位(秒)': '90th percentile time to acknowledge (s)',
+  '60 秒内接警占比': 'Share acknowledged within 60 s',
+  事件总数: 'Incidents',
+  关怀发现: 'Wellbeing findings',
+  应探访: 'Visits due',
+  已探访: 'Visits done',
+  探访完成率: 'Visits done, share',
+  月末逾期未探访: 'Visits overdue at month end',
+  服务工单: 'Service tickets',
+  工单完成率: 'Ticket completion rate',
+  '工单完成用时中位数(分钟)': 'Median time to complete a ticket (min)',
+  完成率: 'Completion rate',
+  '完成用时中位数(分钟)': 'Median time to complete (min)',
+  '评价·满意': 'Feedback: satisfied',
+  '评价·一般': 'Feedback: neutral',
+  '评价·不满意': 'Feedback: unsatisfied',
+  未评价: 'No feedback',
+}
+
+let english: Map<string, string> | null = null
+/** A row name's English: the fixed rows, then every word list above. */
+export function englishOf(zh: string): string {
+  if (!english) {
+    english = new Map(Object.entries(ROW))
+    for (const words of [INCIDENT_TYPE, CATEGORY, OUTCOME, DEVICE_KIND, VISIT_SOURCE, TICKET_TYPE]) for (const w of Object.values(words)) if (!english.has(w.zh)) english.set(w.zh, w.en)
+    english.set(TOTAL.zh, TOTAL.en)
+  }
+  return english.get(zh) ?? zh
+}

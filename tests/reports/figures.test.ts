@@ -148,6 +148,9 @@ describe('the assembled report', () => {
     expect(overview.rows[i]).toEqual(['设备在线率', 14 / 16])
     expect(overview.rowFormats[i]).toBe('percent')
     for (const s of r.sections) {
+      // every row has its English name on the page
+      for (const l of s.rowLabels) expect(l.en, `${s.key}: ${l.zh}`).not.toBe(l.zh)
+      expect(s.rowLabels.map((l) => l.zh)).toEqual(s.rows.map((row) => row[0]))
       expect(s.rowFormats).toSatisfy((f: unknown[]) => f.length === 0 || f.length === s.rows.length)
       for (const row of s.rows) expect(row.length, s.key).toBeLessThanOrEqual(s.columns.length)
     }

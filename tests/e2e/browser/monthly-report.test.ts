@@ -107,4 +107,15 @@ describe('the 月报 view', () => {
     await page.emulateMedia({ media: 'screen' })
     expect(await hidden('header.top')).toBe(false)
   })
+
+  it('speaks English when the console does, figures unchanged', async () => {
+    await page.getByTestId('lang-toggle').click()
+    const overview = page.getByTestId('report-section-overview')
+    await expect.poll(() => overview.locator('h4').textContent()).toBe('Overview')
+    expect(await overview.locator('tbody th').first().textContent()).toBe('Households covered')
+    const total = page.getByTestId('report-section-alarms').locator('tbody tr').last()
+    expect((await total.locator('th, td').allTextContents()).map((x) => x.trim())).toEqual(['Total', '2', '0', '0', '2', '20', '90', '50.0%'])
+    await page.getByTestId('lang-toggle').click()
+    await expect.poll(() => overview.locator('h4').textContent()).toBe('概况')
+  })
 })
