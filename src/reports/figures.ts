@@ -131,7 +131,8 @@ export function assembleMonthlyReport(raw: RawMonthlyFigures, meta: ReportMeta):
   const devices = { installed, heardLast24h: heard, neverHeard: sum(byKind.map((d) => d.neverHeard)), onlineRate: share(heard, installed), onlineAsOf: now, byKind }
 
   // ---- alarms: emergencies only (a green-button service request is no alarm) ----
-  const types = ordered(ALARM_TYPES, new Set([...raw.alarms.map((a) => a.type), ...raw.alarmAcks.map((a) => a.type)]))
+  // The four emergencies always have their row (a street office sums them month by month), any other type after them.
+  const types = ordered(ALARM_TYPES, new Set([...ALARM_TYPES, ...raw.alarms.map((a) => a.type), ...raw.alarmAcks.map((a) => a.type)]))
   const alarmByType = types.map((type) => {
     const a = raw.alarms.find((x) => x.type === type) ?? { total: 0, cancelled: 0, tests: 0 }
     return { type, total: a.total, cancelledByResident: a.cancelled, tests: a.tests, ...ackFigures(raw.alarmAcks.filter((r) => r.type === type), now) }

@@ -158,7 +158,8 @@ describe('the monthly report of a community', () => {
 
     // waits 20, 30, 45, 90, 300: median 45, p90 300 (nearest rank), 3 of 5 within 60 s; the test is left out
     expect(r.alarms).toMatchObject({ total: 6, tests: 1, cancelledByResident: 1, ack: { counted: 5, medianAckS: 45, p90AckS: 300, within60sShare: 0.6 } })
-    expect(r.alarms.byType.map((x) => [x.type, x.total])).toEqual([['sos', 5], ['fall', 1]])
+    expect(r.alarms.byType.map((x) => [x.type, x.total])).toEqual([['sos', 5], ['fall', 1], ['smoke', 0], ['gas', 0]])
+    expect(r.alarms.byType.find((x) => x.type === 'gas')).toMatchObject({ counted: 0, medianAckS: null, within60sShare: null })
     expect(r.alarms.byType.find((x) => x.type === 'sos')).toMatchObject({ counted: 4, medianAckS: 30, p90AckS: 300, within60sShare: 0.5 })
 
     // against the store, through the API: November's emergencies of A and their answers

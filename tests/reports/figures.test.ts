@@ -123,6 +123,7 @@ describe('the assembled report', () => {
     expect(r.coverage).toEqual({ households: 10, elders: 10, householdsWithDevice: 8, householdsWithoutDevice: 2 })
     expect(r.devices).toMatchObject({ installed: 16, heardLast24h: 14, neverHeard: 1, onlineRate: 14 / 16, onlineAsOf: META.generatedAt })
     expect(r.alarms).toMatchObject({ total: 3, cancelledByResident: 1, tests: 1, ack: { counted: 2, medianAckS: 30, p90AckS: 90, within60sShare: 0.5 } })
+    expect(r.alarms.byType.map((a) => a.type)).toEqual(['sos', 'fall', 'smoke', 'gas'])
     expect(r.outcomes).toEqual([
       { category: 'emergency', byOutcome: { test: 1, emergency_handled: 2 }, total: 3 },
       { category: 'wellbeing', byOutcome: { settled_by_family: 2, active: 1 }, total: 3 },
