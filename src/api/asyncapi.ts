@@ -10,7 +10,7 @@ import { z } from 'zod'
 import type { ServerToFamily } from '../delivery/family-realtime.js'
 import type { ServerToOperator } from '../delivery/realtime.js'
 import { incidentEventView, liveIncidentView } from './views.js'
-import { liveTicketView, ticketEventView } from './service-ticket-routes.js'
+import { liveTicketView, ticketEventView } from './ticket-views.js'
 
 /** Each event's arguments, in order (Socket.IO events carry a list of arguments). */
 export const operatorEvents = {

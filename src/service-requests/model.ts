@@ -70,13 +70,8 @@ export type TicketTransition = { ok: true; ticket: ServiceTicket; events: Ticket
 
 export const isOpen = (state: TicketState): boolean => state === 'pending' || state === 'dispatched'
 
-/** What a state is called to an operator, in both languages (API messages name it). */
-const STATE_WORDS: Record<TicketState, string> = {
-  pending: '待派单 pending',
-  dispatched: '已派单 dispatched',
-  done: '已完成 done',
-  cancelled: '已取消 cancelled',
-}
+/** What a state is called to an operator: refusals say it in Chinese, then in English ("中文 (English)", as the console reads them). */
+const STATE_ZH: Record<TicketState, string> = { pending: '待派单', dispatched: '已派单', done: '已完成', cancelled: '已取消' }
 
 /** A green-key press opens a ticket: its type is unknown (其他) until the operator asks and sets it. */
 export function openFromButton(
@@ -132,8 +127,10 @@ function base(id: string, householdId: string, communityId: string, now: number,
 
 /** The one place a ticket changes. A refusal says what the ticket is and what the action needs. */
 export function transition(t: ServiceTicket, command: TicketCommand, actor: string, now: number): TicketTransition {
-  const refuse = (message: string): TicketTransition => ({ ok: false, error: { code: 'CONFLICT', message } })
-  const is = `工单当前为${STATE_WORDS[t.state]}`
+  const refuse = (zh: string, en: string): TicketTransition => ({
+    ok: false,
+    error: { code: 'CONFLICT', message: `工单当前为${STATE_ZH[t.state]},${zh} (the ticket is ${t.state}; ${en})` },
+  })
   const done = (changes: Partial<ServiceTicket>, kind: TicketEventKind, detail: Record<string, unknown>): TicketTransition => ({
     ok: true,
     ticket: { ...t, ...changes, updatedAt: now },
@@ -142,27 +139,27 @@ export function transition(t: ServiceTicket, command: TicketCommand, actor: stri
   switch (command.kind) {
     case 'press':
       // A repeat press while the request is open joins it (one request per household at a time).
-      if (!isOpen(t.state)) return refuse(`${is}; a press opens a new request`)
+      if (!isOpen(t.state)) return refuse('再次按键将新建工单', 'a press opens a new request')
       return done({ presses: t.presses + 1 }, 'pressed', { deviceId: command.deviceId, messageId: command.messageId })
     case 'set_type':
-      if (!isOpen(t.state)) return refuse(`${is},已结束的工单不能改类型 (a closed ticket keeps its type)`)
+      if (!isOpen(t.state)) return refuse('已结束的工单不能改类型', 'a closed ticket keeps its type')
       if (command.type === t.type) return { ok: true, ticket: t, events: [] }
       return done({ type: command.type }, 'type_changed', { from: t.type, to: command.type })
     case 'dispatch':
-      if (t.state !== 'pending') return refuse(`${is},只有待派单的工单可以派单 (only a pending ticket can be dispatched)`)
+      if (t.state !== 'pending') return refuse('只有待派单的工单可以派单', 'only a pending ticket can be dispatched')
       return done({ state: 'dispatched', provider: command.provider, dispatchedAt: now, dispatchedBy: actor, ...(command.note ? { note: command.note } : {}) }, 'dispatched', {
         provider: command.provider,
         note: command.note,
       })
     case 'complete':
-      if (t.state !== 'dispatched') return refuse(`${is},只有已派单的工单可以完成 (only a dispatched ticket can be completed)`)
+      if (t.state !== 'dispatched') return refuse('只有已派单的工单可以完成', 'only a dispatched ticket can be completed')
       return done({ state: 'done', closedAt: now, closedBy: actor }, 'done', { note: command.note })
     case 'cancel':
-      if (!isOpen(t.state)) return refuse(`${is},不能再取消 (only a pending or dispatched ticket can be cancelled)`)
+      if (!isOpen(t.state)) return refuse('不能再取消', 'only a pending or dispatched ticket can be cancelled')
       return done({ state: 'cancelled', closedAt: now, closedBy: actor }, 'cancelled', { reason: command.reason })
     case 'feedback':
-      if (t.state !== 'done') return refuse(`${is},服务完成后才能记录回访评价 (feedback is recorded once the ticket is done)`)
-      if (t.feedback !== null) return refuse('回访评价已记录,不能重复记录 (feedback was already recorded)')
+      if (t.state !== 'done') return refuse('服务完成后才能记录评价', 'feedback is recorded once the ticket is done')
+      if (t.feedback !== null) return refuse('评价已记录,不能重复记录', 'feedback was already recorded')
       return done({ feedback: command.feedback, feedbackNote: command.note }, 'feedback', { feedback: command.feedback, note: command.note })
   }
 }
