@@ -14,6 +14,7 @@ import type { Db } from '../store/database.js'
 import { registryRepository, type DeviceKind } from '../store/registry.js'
 import type { Sample } from '../store/telemetry.js'
 import { demoHistory } from './history.js'
+import { seedDemoTickets } from './tickets.js'
 import { userRepository } from '../store/users.js'
 
 export interface FleetDevice {
@@ -126,6 +127,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
         seed.devices.push({ id, secret, kind: d.kind, householdId, room: d.room })
       }
     }
+    await seedDemoTickets(trx, now)
   })
   await writeHistory(history)
   await mkdir(dirname(fleetFile), { recursive: true })
