@@ -10,7 +10,7 @@ const START = Date.UTC(2026, 2, 1, 6) // 14:00 in Shanghai
 const DAY = 86_400_000
 
 interface Ticket { id: string; type: string; state: string; source: string; requestedAt: number; closedAt: number | null; feedback: string | null; provider: string | null; communityId: string }
-interface Page { items: Ticket[]; total: number; counts: Record<string, number> }
+interface Page { items: Ticket[]; total: number; counts: Record<'pending' | 'dispatched' | 'done' | 'cancelled', number> }
 
 let p: TestPlatform
 beforeAll(async () => {
