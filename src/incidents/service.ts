@@ -1,7 +1,8 @@
 /**
  * The incident service: reads the store, calls the pure lifecycle, commits, then announces.
  * `raiseAlarm` is the alarm path's only store write: dedup + incident + events in one
- * transaction, so a PUBACK sent after it resolves means the alarm is durable.
+ * transaction, so a PUBACK sent after it resolves means the alarm is durable. The green key
+ * (`service`) writes a service ticket instead, in the same transaction (service-requests/).
  */
 import type { Logger } from 'pino'
 import type { Clock } from '../shared/clock.js'
