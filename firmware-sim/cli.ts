@@ -67,11 +67,12 @@ async function press(type: AlarmType, device: string): Promise<void> {
   await client.publishAsync(deviceTopic(device, 'alarm'), JSON.stringify({ id: `a-${Date.now()}`, ts: Date.now(), type, battery: 90 }), { qos: 1 })
   console.log(`${device}: ${type} sent and recorded by the platform (PUBACK in ${(performance.now() - started).toFixed(1)} ms)`)
   if (waitS > 0 && type !== 'cancel') {
-    console.log(`${device}: waiting up to ${waitS} s for an operator to acknowledge (接警) on the console…`)
+    // A green-key request (service) is acknowledged when the operator dispatches it (派单, docs/device-contract.md §6).
+    console.log(`${device}: waiting up to ${waitS} s for an operator to ${type === 'service' ? 'dispatch it (派单) in the 服务工单 tab' : 'acknowledge (接警) on the console'}…`)
     let timer: NodeJS.Timeout | undefined
     const result = await Promise.race([acknowledged, new Promise<null>((r) => (timer = setTimeout(() => r(null), waitS * 1000)))])
     clearTimeout(timer)
-    console.log(result === null ? `${device}: no acknowledgement within ${waitS} s` : `${device}: 🔊 已收到您的呼叫,工作人员正在处理 (incident ${result})`)
+    console.log(result === null ? `${device}: no acknowledgement within ${waitS} s` : `${device}: 🔊 已收到您的呼叫,工作人员正在处理 (${result.startsWith('svc_') ? 'service ticket' : 'incident'} ${result})`)
   }
   await client.endAsync()
 }

@@ -35,6 +35,7 @@ import { outboxRepository } from './store/outbox.js'
 import { settingsRepository } from './store/settings.js'
 import { createDedupPruner } from './incidents/dedup-pruner.js'
 import { createIncidents, type IncidentEvents } from './incidents/service.js'
+import { createServiceTickets } from './service-requests/service.js'
 import { createDeviceHealth } from './ingest/device-health.js'
 import { createTelemetryDedup } from './ingest/dedup.js'
 import { createIngest, type IngestEvents } from './ingest/ingest.js'
@@ -93,6 +94,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const metrics = createMetrics()
   const auth = createAuth({ users, clock, sessionTtlMs: config.ANJU_SESSION_TTL_HOURS * 3_600_000 })
   const incidents = createIncidents({ db, clock, bus, log: log.child({ component: 'incidents' }) })
+  const serviceTickets = createServiceTickets({ db, clock, bus, log: log.child({ component: 'service-tickets' }) })
   const dedupPruner = createDedupPruner({ db, clock, log: log.child({ component: 'incidents' }) })
 
   const health = createDeviceHealth({ db, clock, log })
@@ -211,7 +213,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     publicUrl: config.ANJU_PUBLIC_URL,
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
-  const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, bus, clock, log: log.child({ component: 'device-commands' }) })
+  const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, tickets: serviceTickets, bus, clock, log: log.child({ component: 'device-commands' }) })
   // Realtime rides on the HTTP server it is built after; the API reaches it through this.
   const realtimeRef: { current?: ReturnType<typeof createRealtime> } = {}
   const familyRealtimeRef: { current?: ReturnType<typeof createFamilyRealtime> } = {}
@@ -220,6 +222,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     reports: createReports({ db, clock }),
     auth,
     incidents,
+    serviceTickets,
     registry,
     users,
     stats,
@@ -315,6 +318,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     registry,
     users,
     incidents,
+    serviceTickets,
     detectors,
     routing,
     familyWatch,

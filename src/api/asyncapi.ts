@@ -10,6 +10,7 @@ import { z } from 'zod'
 import type { ServerToFamily } from '../delivery/family-realtime.js'
 import type { ServerToOperator } from '../delivery/realtime.js'
 import { incidentEventView, liveIncidentView } from './views.js'
+import { liveTicketView, ticketEventView } from './ticket-views.js'
 
 /** Each event's arguments, in order (Socket.IO events carry a list of arguments). */
 export const operatorEvents = {
@@ -35,6 +36,12 @@ export const operatorEvents = {
     args: z.tuple([z.object({ incidentId: z.string(), step: z.string().describe('the escalation step that ran, e.g. reminder-1') })]),
     summary: 'Nobody has acknowledged yet: alert the consoles again',
     description: 'The escalation ladder reached a step that re-alerts the operators (sound, banner) for an incident still open.\n\n仍无人接警:升级提醒,值班台再次响铃。',
+  },
+  'ticket:changed': {
+    args: z.tuple([liveTicketView, z.array(ticketEventView).describe('the trail entries this change added')]),
+    summary: 'A service ticket (服务工单) opened or changed',
+    description:
+      'A green-key press opened a ticket or joined the open one (`presses`), or an operator entered, re-typed, dispatched, completed or cancelled one, or recorded the feedback. Sent to the operators of its community only. Service tickets are never incidents: they do not come as `incident`, nor in the snapshot; read the queue over REST (GET /api/service-tickets) on (re)connect.\n\n服务工单新建或变化(与紧急事件分开):参数一为工单现状,参数二为本次新增的处理记录。',
   },
   'session:ended': {
     args: z.tuple([]),
@@ -74,6 +81,7 @@ const typesAgree: {
   incident: true,
   'incident:events': true,
   'incident:alert': true,
+  'ticket:changed': true,
   'session:ended': true,
   changed: true,
 }

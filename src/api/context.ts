@@ -8,12 +8,15 @@ import type { Reports } from '../reports/service.js'
 import type { Clock } from '../shared/clock.js'
 import type { AuditRepository } from '../store/audit.js'
 import type { RegistryRepository } from '../store/registry.js'
+import type { ServiceTickets } from '../service-requests/service.js'
 import type { OutboxRow } from '../store/outbox.js'
 import type { UserRepository } from '../store/users.js'
 
 export interface ApiContext {
   auth: Auth
   incidents: Incidents
+  /** The service queue (service-requests/): never incidents. */
+  serviceTickets: ServiceTickets
   registry: RegistryRepository
   users: UserRepository
   stats: IngestStats

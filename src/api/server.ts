@@ -29,6 +29,7 @@ import { ingestRoutes } from './ingest-routes.js'
 import { metricsRoutes } from './metrics-routes.js'
 import { declareStructuralErrors } from './openapi.js'
 import { reportRoutes } from './report-routes.js'
+import { serviceTicketRoutes } from './service-ticket-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
 
@@ -106,6 +107,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
   await app.register(familyRoutes, { ...ctx, requestsPerMin: ctx.familyRequestsPerMin, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
   await app.register(ingestRoutes, ctx)
+  await app.register(serviceTicketRoutes, { ...ctx, prefix: '/api/service-tickets' })
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   await app.register(auditRoutes, { ...ctx, prefix: '/api/audit' })
   await app.register(reportRoutes, { ...ctx, prefix: '/api/reports' })

@@ -10,6 +10,7 @@ import { communityScope, type Auth } from '../auth/auth.js'
 import type { Incident, IncidentEvent } from '../incidents/model.js'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { RoutingEvents } from '../routing/service.js'
+import type { ServiceTicket, TicketEvent } from '../service-requests/model.js'
 import type { Clock, TimerHandle } from '../shared/clock.js'
 import { inFlight } from '../shared/in-flight.js'
 import type { EventBus } from '../shared/events.js'
@@ -20,6 +21,10 @@ export interface IncidentView extends Incident {
   household: { elderName: string; address: string; phone: string | null } | null
 }
 
+export interface TicketView extends ServiceTicket {
+  household: { elderName: string; address: string; phone: string | null } | null
+}
+
 export interface ServerToOperator {
   'incidents:snapshot': (incidents: IncidentView[]) => void
   incident: (incident: IncidentView, events: IncidentEvent[]) => void
@@ -27,6 +32,8 @@ export interface ServerToOperator {
   'incident:events': (incidentId: string, events: IncidentEvent[]) => void
   /** Nobody has acknowledged yet: the escalation ladder alerts the consoles again. */
   'incident:alert': (alert: { incidentId: string; step: string }) => void
+  /** A service ticket (服务工单) was opened or changed: its view and the trail events it gained. Never an incident. */
+  'ticket:changed': (ticket: TicketView, events: TicketEvent[]) => void
   /** The session ended (expired, or logged out elsewhere): the server closes the socket next. */
   'session:ended': () => void
 }
@@ -124,6 +131,17 @@ export function createRealtime(deps: {
         if (alarm) deps.onAlarmPushed?.((clock.now() - alarm.at) / 1000)
       })
       .catch((err: unknown) => log.error({ err, incidentId: incident.id }, 'incident push failed'))
+  })
+
+  // Service requests go to the consoles of their community only (docs/operations.md §service requests).
+  bus.on('ticket.changed', OWNER, ({ ticket, events }) => {
+    registry.households
+      .get(ticket.householdId)
+      .then((h) => {
+        const v: TicketView = { ...ticket, household: h ? { elderName: h.elderName, address: h.address, phone: h.phone } : null }
+        io.to([communityRoom(ticket.communityId), 'admins']).emit('ticket:changed', v, events)
+      })
+      .catch((err: unknown) => log.error({ err, ticketId: ticket.id }, 'ticket push failed'))
   })
 
   bus.on('incident.escalated', OWNER, ({ incident, step }) => {

@@ -15,6 +15,7 @@ import { registryRepository, type DeviceKind } from '../store/registry.js'
 import type { Sample } from '../store/telemetry.js'
 import { demoHistory } from './history.js'
 import { seedReportMonth } from './report-month.js'
+import { seedDemoTickets } from './tickets.js'
 import { userRepository } from '../store/users.js'
 
 export interface FleetDevice {
@@ -127,6 +128,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
         seed.devices.push({ id, secret, kind: d.kind, householdId, room: d.room })
       }
     }
+    await seedDemoTickets(trx, now)
   })
   await seedReportMonth(db, now)
   await writeHistory(history)

@@ -1,7 +1,8 @@
 /**
  * The incident service: reads the store, calls the pure lifecycle, commits, then announces.
  * `raiseAlarm` is the alarm path's only store write: dedup + incident + events in one
- * transaction, so a PUBACK sent after it resolves means the alarm is durable.
+ * transaction, so a PUBACK sent after it resolves means the alarm is durable. The green key
+ * (`service`) writes a service ticket instead, in the same transaction (service-requests/).
  */
 import type { Logger } from 'pino'
 import type { Clock } from '../shared/clock.js'
@@ -13,13 +14,16 @@ import { eventTime } from '../contract/index.js'
 import type { Finding } from '../detectors/model.js'
 import { openFromFinding, openIncident, transition, type Command, type FamilyCommand, type Refusal } from './lifecycle.js'
 import { CATEGORY, type AlarmKind, type Incident, type IncidentEvent, type Outcome } from './model.js'
+import { pressInTransaction, type TicketChange, type TicketEvents } from '../service-requests/service.js'
+import type { ServiceTicket } from '../service-requests/model.js'
 
 export interface IncidentChange {
   incident: Incident
   events: IncidentEvent[]
 }
 
-export interface IncidentEvents {
+/** The alarm path also announces the service tickets the green key opens (service-requests/). */
+export interface IncidentEvents extends TicketEvents {
   'incident.changed': IncidentChange
 }
 
@@ -37,6 +41,8 @@ export interface AlarmInput {
 
 export type AlarmOutcome =
   | { result: 'opened' | 'attached' | 'cancelled'; incident: Incident }
+  /** The green key (`service`): a service ticket, never an incident (docs/operations.md §service requests). */
+  | { result: 'ticket_opened' | 'ticket_joined'; ticket: ServiceTicket }
   | { result: 'duplicate' }
   | { result: 'cancel_without_incident' }
 
@@ -85,8 +91,12 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
         return { result: 'cancelled' as const, ...(await apply(tx, active, { kind: 'cancel', deviceId: input.deviceId, messageId: input.messageId }, actor, now)) }
       }
 
-      const category = input.alarm === 'service' ? 'service' : 'emergency'
-      const active = await tx.active(input.householdId, category)
+      if (input.alarm === 'service') {
+        // Same transaction as the message id: a PUBACK means the request is durable, and a
+        // retransmission counts once.
+        return pressInTransaction(trx, { householdId: input.householdId, communityId: input.communityId, deviceId: input.deviceId, messageId: input.messageId }, now)
+      }
+      const active = await tx.active(input.householdId, 'emergency')
       if (active) {
         const command: Command = { kind: 'alarm', alarm: input.alarm, deviceId: input.deviceId, messageId: input.messageId, skewMs }
         return { result: 'attached' as const, ...(await apply(tx, active, command, actor, now)) }
@@ -104,6 +114,12 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
       log.info({ incidentId: outcome.incident.id, deviceId: input.deviceId, householdId: input.householdId, result: outcome.result }, 'alarm recorded')
       bus.emit('incident.changed', { incident: outcome.incident, events: outcome.events })
       return { result: outcome.result, incident: outcome.incident }
+    }
+    if ('ticket' in outcome) {
+      log.info({ ticketId: outcome.ticket.id, deviceId: input.deviceId, householdId: input.householdId, result: outcome.result }, 'service request recorded')
+      const change: TicketChange = { ticket: outcome.ticket, events: outcome.events }
+      bus.emit('ticket.changed', change)
+      return { result: outcome.result, ticket: outcome.ticket }
     }
     return outcome
   }

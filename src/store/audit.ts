@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'family_links.revoked',
   'community.changed',
   'community.removed',
+  'service_ticket.created',
+  'service_ticket.changed',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

@@ -1,7 +1,7 @@
 /**
  * The AsyncAPI document (/docs/asyncapi.json) against what the server really emits: real
  * Socket.IO clients (an operator on `/`, a family link on `/family`) record every event while a
- * real MQTT button sends an SOS, the ladder re-alerts, the operator acknowledges, the family
+ * real MQTT button sends an SOS and a green-key service request, the ladder re-alerts, the operator acknowledges, the family
  * answers, and the session ends (virtual clock). Every event heard must be in the document, its
  * arguments valid against the document's schema (no undocumented field), and every documented
  * event must have been heard.
@@ -92,7 +92,10 @@ describe('the AsyncAPI document', () => {
     // A real button's SOS: the console hears the incident, the family page that it changed.
     const button = await connectDevice(p, fx.device)
     await publish(button, deviceTopic(fx.device.id, 'alarm'), { id: 'docs-sos-1', type: 'sos' })
+    // The green key: a service ticket, pushed as such (never an incident).
+    await publish(button, deviceTopic(fx.device.id, 'alarm'), { id: 'docs-svc-1', type: 'service' })
     await button.endAsync()
+    await waitFor(seen('/', 'ticket:changed'), 5000, 'the service request on the console')
     await waitFor(seen('/', 'incident'), 5000, 'the SOS on the console')
     await waitFor(seen('/family', 'changed'), 5000, 'the SOS on the family page')
     const incidentId = (heard['/'].find((h) => h.event === 'incident')!.args[0] as { id: string }).id

@@ -34,6 +34,16 @@ describe('HTTP ingest', () => {
     operator.close()
   })
 
+  it('records a green-key press over HTTP as a service ticket, once', async () => {
+    const creds = `${other.device.id}:${other.device.secret}`
+    const press = () => post(other.device.id, 'alarm', JSON.stringify({ id: 'h-svc-1', type: 'service' }), creds)
+    expect(await (await press()).json()).toEqual({ result: 'accepted' })
+    expect(await (await press()).json()).toEqual({ result: 'duplicate' })
+    const queue = (await p.api<{ items: { householdId: string; presses: number; source: string }[] }>('GET', `/api/service-tickets?householdId=${other.householdId}`)).body
+    expect(queue.items).toEqual([expect.objectContaining({ householdId: other.householdId, presses: 1, source: 'button' })])
+    expect((await p.api<unknown[]>('GET', '/api/incidents')).body.filter((i) => (i as { householdId: string }).householdId === other.householdId)).toEqual([])
+  })
+
   it('refuses wrong credentials and another device’s path, and counts it on the shared entry, never on the device the path names', async () => {
     const shared = p.app.stats.device(NOT_LOGGED_IN)?.refused ?? 0
     const victim = p.app.stats.device(other.device.id)?.refused ?? 0

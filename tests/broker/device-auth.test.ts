@@ -62,8 +62,11 @@ describe('device authentication', () => {
       c.once('connect', () => resolve(c))
       c.once('error', reject)
     })
+    // The green key over WebSocket: a service ticket, pushed to the console as one.
+    const tickets: { deviceId: string | null }[] = []
+    operator.socket.on('ticket:changed', (t: { deviceId: string | null }) => tickets.push(t))
     await publish(client, deviceTopic(alice.device.id, 'alarm'), { id: 'ws-1', type: 'service' })
-    await waitFor(() => operator.pushes.some((v) => v.deviceId === alice.device.id && v.type === 'service'))
+    await waitFor(() => tickets.some((t) => t.deviceId === alice.device.id))
     await client.endAsync()
     operator.close()
   })

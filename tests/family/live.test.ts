@@ -82,13 +82,14 @@ describe('family live channel', () => {
     // three incidents are on their trails (and on the bus) now.
     await p.app.routing.settle()
 
-    // The barrier: a service request from the elder's own button is news to her family, and the
-    // family channel delivers in order, so anything announced above has arrived before it.
-    const opened = nextIncidentChange(p, (c) => c.incident.householdId === own.householdId && c.incident.category === 'service', 5000, 'the service request')
-    await press(own, 'live-barrier', 'service')
-    const barrier = (await opened).incident.id
-    await heard(barrier)
-    expect(changes).toEqual([incidentId, incidentId, incidentId, barrier])
+    // A green-key press is a service ticket (docs/operations.md §service requests), not an
+    // incident: the family channel does not hear it.
+    await press(own, 'live-green', 'service')
+    // The barrier: the operator closes the SOS, news to her family; the family channel delivers
+    // in order, so anything announced above has arrived before it.
+    expect((await p.api('POST', `/api/incidents/${incidentId}/resolve`, { outcome: 'test' })).status).toBe(200)
+    await waitFor(() => changes.length >= 4, 5000, 'the closing on the family page')
+    expect(changes).toEqual([incidentId, incidentId, incidentId, incidentId])
   })
 
   it('refuses a bad, expired or revoked link at the handshake', async () => {

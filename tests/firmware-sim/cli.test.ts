@@ -30,6 +30,20 @@ describe('npm run sim -- sos <device>', () => {
     operator.close()
   })
 
+  it('presses the green key and prints the confirmation when the request is dispatched', async () => {
+    const fx = await provision(p)
+    const run = sim('service', fx.device.id, '--url', p.mqttUrl, '--secret', fx.device.secret, '--wait', '10')
+    let ticketId = ''
+    await waitFor(async () => {
+      ticketId = (await p.api<{ items: { id: string }[] }>('GET', `/api/service-tickets?householdId=${fx.householdId}`)).body.items[0]?.id ?? ''
+      return ticketId !== ''
+    }, 10_000, 'the service ticket')
+    expect((await p.api('POST', `/api/service-tickets/${ticketId}/dispatch`, { provider: '长者食堂' })).status).toBe(200)
+    const { stdout } = await run
+    expect(stdout).toContain('dispatch it (派单)')
+    expect(stdout).toContain(`已收到您的呼叫,工作人员正在处理 (service ticket ${ticketId})`)
+  })
+
   it('explains a refusal instead of crashing', async () => {
     const fx = await provision(p)
     await expect(sim('sos', fx.device.id, '--url', p.mqttUrl, '--secret', 'wrong', '--wait', '0')).rejects.toMatchObject({

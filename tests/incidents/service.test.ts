@@ -54,12 +54,20 @@ describe('incident service', () => {
     expect(await incidents.list({ state: 'active' })).toHaveLength(2)
   })
 
-  it('opens a service request separately from an emergency', async () => {
+  it('opens a service ticket for the green key, never an incident, beside an emergency', async () => {
     await alarm('m1', 'sos')
     const service = await alarm('m2', 'service')
-    expect(service).toMatchObject({ result: 'opened', incident: { category: 'service', priority: 4 } })
+    expect(service).toMatchObject({ result: 'ticket_opened', ticket: { state: 'pending', type: 'other', source: 'button', requestedBy: 'device:btn-1', presses: 1 } })
+    const again = await alarm('m3', 'service', 'hh-1', 'btn-2')
+    expect(again).toMatchObject({ result: 'ticket_joined', ticket: { presses: 2 } })
+    expect(await alarm('m3', 'service', 'hh-1', 'btn-2')).toEqual({ result: 'duplicate' })
     const active = await incidents.list({ state: 'active' })
-    expect(active.map((i) => i.category)).toEqual(['emergency', 'service']) // most urgent first
+    expect(active.map((i) => i.category)).toEqual(['emergency'])
+    expect(changes.map((c) => c.incident.type)).toEqual(['sos'])
+    // A cancel is for the SOS, never the service request.
+    expect(await alarm('m4', 'cancel')).toMatchObject({ result: 'cancelled', incident: { type: 'sos' } })
+    const tickets = await db.selectFrom('service_tickets').select(['presses', 'state']).execute()
+    expect(tickets).toEqual([{ presses: 2, state: 'pending' }])
   })
 
   it('marks a resident cancel on the open emergency and leaves it for an operator to close', async () => {

@@ -5,7 +5,7 @@
 import { io, type Socket } from 'socket.io-client'
 import { computed, reactive, ref } from 'vue'
 import { api, session } from '../shared/api'
-import type { Community, Incident, User } from '../shared/types'
+import type { Community, Incident, ServiceTicket, User } from '../shared/types'
 import { triageOrder } from './triage'
 
 export { EMERGENCY_TYPES, TARGET_MS } from './triage'
@@ -34,7 +34,7 @@ export const state = reactive({
   trailVersion: 0,
   /** bumped on every incident snapshot or change (the service strip and households refresh on it) */
   incidentsVersion: 0,
-  view: 'queue' as 'queue' | 'health' | 'households' | 'report',
+  view: 'queue' as 'queue' | 'tickets' | 'health' | 'households' | 'report',
   /** The server ended the session (expired, logged out elsewhere): a red bar, a tone, the login form under it. */
   sessionEnded: false,
 })
@@ -63,6 +63,8 @@ export const sessionExpiring = computed(() => sessionLeftMs.value !== null && se
 export const alarming = computed(() => Boolean(state.token) && sortedIncidents.value.some(isAlarming))
 
 let socket: Socket | null = null
+/** Listeners of `ticket:changed` (the service tickets tab, ServiceTickets.vue): tickets are never incidents. */
+export const ticketListeners = new Set<(ticket: ServiceTicket) => void>()
 
 export async function login(username: string, password: string): Promise<void> {
   enableAudio()
@@ -179,6 +181,7 @@ function connect(): void {
     if (fresh) announce([view])
     if (view.id === state.selectedId) state.trailVersion++
   })
+  s.on('ticket:changed', (ticket: ServiceTicket) => { for (const fn of ticketListeners) fn(ticket) })
   s.on('incident:events', (id: string) => {
     if (id === state.selectedId) state.trailVersion++
   })

@@ -6,6 +6,7 @@
  * copied by hand.
  */
 import type { z } from 'zod'
+import type { liveTicketView, ticketEventView } from '../../../src/api/ticket-views.js'
 import type { communityView, contactView, deviceView, householdSummary, householdView, incidentEventView, liveIncidentView, userView } from '../../../src/api/views.js'
 
 export type User = z.infer<typeof userView>
@@ -84,3 +85,8 @@ export interface District extends Tally {
 /** GET /api/devices/board: a page of devices with their state, problems first, and counts per state. */
 export interface BoardRow extends DeviceRow { elderName: string; address: string; communityId: string }
 export interface Board extends Page<BoardRow> { counts: Record<'all' | DeviceState, number> }
+
+/** A service ticket (服务工单): the queue (GET /api/service-tickets) and the live `ticket:changed`. */
+export type ServiceTicket = z.infer<typeof liveTicketView>
+export type TicketEvent = z.infer<typeof ticketEventView>
+export interface TicketPage { items: ServiceTicket[]; total: number; limit: number; offset: number; counts: Record<ServiceTicket['state'], number> }

@@ -157,15 +157,17 @@ describe('operator console in a browser', () => {
 
   it('switches to English and keeps the queue sorted by priority, then age', async () => {
     const page = await openConsole('op-a', { clock: true })
-    const service = await provision(p, { communityId: a.communityId })
-    const svcDevice = await connectDevice(p, service.device)
-    cleanups.push(() => void svcDevice.end(true))
-    await publish(svcDevice, deviceTopic(service.device.id, 'alarm'), { id: 'svc-1', type: 'service' })
+    // An older, less urgent incident first: a device gone offline (a green-key press is a service
+    // ticket now, in its own tab, never in this queue).
+    const quiet = await provision(p, { communityId: a.communityId })
+    await p.app.incidents.recordFindings(a.communityId, [
+      { change: 'raised', householdId: quiet.householdId, at: p.app.clock.now(), condition: { key: 'device_offline', kind: 'device_offline', explanation: { zh: '设备离线', en: 'device offline' }, data: {} } },
+    ] as Parameters<typeof p.app.incidents.recordFindings>[1])
     await page.getByTestId('incident-row').first().waitFor()
     await publish(device, deviceTopic(a.device.id, 'alarm'), { id: 'fall-1', type: 'fall' })
     await expect.poll(() => page.getByTestId('incident-row').count()).toBe(2)
     const firstText = await page.getByTestId('incident-row').first().textContent()
-    expect(firstText).toContain('跌倒') // the fall is more urgent than the older service request
+    expect(firstText).toContain('跌倒') // the fall is more urgent than the older offline device
 
     // the tone repeats while the fall is open (every other second), until this operator mutes it
     // (for 5 minutes); the page's clock is moved by the test, so each second is one tick

@@ -1,8 +1,9 @@
 /**
  * Plain Chinese everywhere in zh-CN (issue 14): a real browser walks every screen — the login
  * with a wrong password, the queue with an SOS that climbed its ladder and was reminded dozens of
- * times, a fall, a service call and a wellbeing incident with several findings, the detail
- * (trail, 检测说明, profile, charts), the health and households tabs, and the family page — and
+ * times, a fall and a wellbeing incident with several findings, the detail (trail, 检测说明,
+ * profile, charts), the service tickets tab with a green-key request dispatched, the health and
+ * households tabs, and the family page — and
  * fails on any English word, raw identifier, epoch, NaN, undefined or null in the visible text or
  * in an aria-label. Allowed: SOS, the EN language toggle, and device serial numbers where the
  * screen marks them as such (`translate="no"`, read off the hardware). The platform runs on a
@@ -184,14 +185,16 @@ describe('zh-CN is plain Chinese on every screen', () => {
     const sos = await incidentOf(zhang, 'sos')
     await advance(37 * MIN)
 
-    // a fall (acknowledged by the administrator), a service call, and a wellbeing incident with three findings, one cleared
+    // a fall (acknowledged by the administrator), a service call (a service ticket, not an incident), and a wellbeing incident with three findings, one cleared
     const fallButton = await device(chen, 'btn-0102', 'button', null)
     await publish(fallButton, deviceTopic('btn-0102', 'alarm'), { id: 'fall-1', ts: clock.now(), type: 'fall' })
     const fall = await incidentOf(chen, 'fall')
     expect((await p.api('POST', `/api/incidents/${fall}/acknowledge`)).status).toBe(200)
     const serviceButton = await device(liu, 'btn-0103', 'button', null)
     await publish(serviceButton, deviceTopic('btn-0103', 'alarm'), { id: 'svc-1', ts: clock.now(), type: 'service' })
-    await incidentOf(liu, 'service')
+    // QoS 1: recorded once the publish resolves. Dispatched, so the tab shows a provider and the button was told.
+    const ticket = (await p.api<{ items: { id: string; householdId: string }[] }>('GET', '/api/service-tickets')).body.items.find((x) => x.householdId === liu)!
+    expect((await p.api('POST', `/api/service-tickets/${ticket.id}/dispatch`, { provider: '梅园长者食堂' })).status).toBe(200)
     const finding = (kind: string, zh: string, change: 'raised' | 'cleared' = 'raised') =>
       ({ change, householdId: zhao, at: clock.now(), condition: { key: kind, kind, explanation: { zh, en: kind }, data: {} } }) as Parameters<typeof p.app.incidents.recordFindings>[1][number]
     await p.app.incidents.recordFindings(cid, [finding('no_water', '12 小时用水 0.001 m³,低于 0.005 m³ 阈值')])
@@ -234,11 +237,11 @@ describe('zh-CN is plain Chinese on every screen', () => {
     expect(await leaks(page)).toHaveLength(planted.length + 1)
     await page.evaluate(() => document.getElementById('planted')!.remove())
 
-    // the queue: four incidents
+    // the queue: three incidents (the service call is a ticket, in its own tab)
     await page.getByTestId('login-password').fill(ADMIN_PASSWORD)
     await page.getByTestId('login-submit').click()
     await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor()
-    await poll(() => page.getByTestId('incident-row').count()).toBe(4)
+    await poll(() => page.getByTestId('incident-row').count()).toBe(3)
     expect(await page.getByTestId('user-name').textContent()).toBe('管理员')
     await page.getByTestId('queue-chart').locator('canvas').waitFor()
     await poll(() => page.getByTestId('queue-chart').locator('.chart-canvas').getAttribute('aria-label')).toMatch(/^待处理事件按类型:.*紧急呼叫 SOS 待接警 1 起/)
@@ -278,6 +281,12 @@ describe('zh-CN is plain Chinese on every screen', () => {
     ])
     await poll(() => trail.textContent()).toContain('卫生间停留过久已恢复正常')
     await expectPlainChinese(page, 'detail-findings')
+
+    // the service tickets tab: 刘秀兰's green-key request, dispatched
+    await page.getByTestId('tab-tickets').click()
+    await poll(() => page.getByTestId('ticket-row').count()).toBe(1)
+    expect(await page.getByTestId('ticket-row').textContent()).toContain('梅园长者食堂')
+    await expectPlainChinese(page, 'tickets')
 
     // the health tab: devices by kind and room, serial numbers marked as such
     await page.getByTestId('tab-health').click()
