@@ -9,6 +9,7 @@ import type { AuditRepository } from '../store/audit.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { OutboxRow } from '../store/outbox.js'
 import type { UserRepository } from '../store/users.js'
+import type { Visits } from '../visits/service.js'
 
 export interface ApiContext {
   auth: Auth
@@ -24,6 +25,8 @@ export interface ApiContext {
     question(householdId: string): PendingQuestion | null
     answer(householdId: string, checkId: string, answer: FamilyAnswer): boolean
   }
+  /** Visit plans, tasks and their recording (visits/service.ts). */
+  visits: Visits
   /** The notices queued for an incident and what became of them. */
   notices(incidentId: string): Promise<OutboxRow[]>
   /** Tells the rest of the platform (the detectors) that registry data changed. */

@@ -30,6 +30,7 @@ import { metricsRoutes } from './metrics-routes.js'
 import { declareStructuralErrors } from './openapi.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
+import { visitRoutes } from './visit-routes.js'
 
 export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; familyRequestsPerMin: number; ingest: Ingest; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number; metrics: Metrics; metricsToken: string | undefined }) {
   // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
@@ -103,6 +104,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(fleetRoutes, { ...ctx, prefix: '/api/fleet' })
   await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })
   await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
+  await app.register(visitRoutes, { ...ctx, prefix: '/api/visits' })
   await app.register(familyRoutes, { ...ctx, requestsPerMin: ctx.familyRequestsPerMin, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
   await app.register(ingestRoutes, ctx)
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })

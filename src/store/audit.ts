@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   'family_links.revoked',
   'community.changed',
   'community.removed',
+  'visit.recorded',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

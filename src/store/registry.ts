@@ -150,6 +150,7 @@ export function registryRepository(db: Db) {
             await trx.deleteFrom('contacts').where('household_id', 'in', slice).execute()
             await trx.deleteFrom('household_monitors').where('household_id', 'in', slice).execute()
           }
+          await trx.deleteFrom('visits').where('community_id', '=', id).execute()
           await trx.deleteFrom('households').where('community_id', '=', id).execute()
           await trx.deleteFrom('user_communities').where('community_id', '=', id).execute()
           await trx.deleteFrom('communities').where('id', '=', id).execute()
@@ -226,6 +227,8 @@ export function registryRepository(db: Db) {
       },
       async remove(id: string): Promise<void> {
         await db.deleteFrom('contacts').where('household_id', '=', id).execute()
+        // Its visit plan (docs/operations.md §visits): a household removed is one entered by mistake.
+        await db.deleteFrom('visits').where('household_id', '=', id).execute()
         await db.deleteFrom('household_monitors').where('household_id', '=', id).execute()
         await db.deleteFrom('households').where('id', '=', id).execute()
       },

@@ -21,7 +21,7 @@ const zh = {
     family_en_route: '家属前往中', family_arrived: '家属已到达', family_overdue: '家属未按时到达',
   },
   actor: { device: '设备', user: '值班员', family: '家属', system: '系统' },
-  outcome: { emergency_handled: '紧急情况已处理', false_alarm: '误报', test: '测试', resolved_by_phone: '电话确认已解决', settled_by_family: '家属确认平安' },
+  outcome: { emergency_handled: '紧急情况已处理', false_alarm: '误报', test: '测试', resolved_by_phone: '电话确认已解决', settled_by_family: '家属确认平安', visited: '已上门探访' },
   priority: '优先级 {n}',
   kindOf: { button: '一键通', water: '水表', presence: '人体感应', door: '门磁', smoke: '烟感', gas: '燃气探测' },
   room: { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '入户门' },
@@ -35,7 +35,7 @@ const zh = {
   audit: {
     title: '访问与修改记录(管理员可见)', none: '暂无记录', entry: '{t} · {actor} {action}',
     action: {
-      household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式',
+      household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式', visit_recorded: '记录了探访',
       contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置', community_removed: '删除了社区及其全部数据',
     },
   },
@@ -209,7 +209,7 @@ const en: Messages = {
     family_en_route: 'Family on the way', family_arrived: 'Family arrived', family_overdue: 'Family not there in time',
   },
   actor: { device: 'Device', user: 'Operator', family: 'Family', system: 'System' },
-  outcome: { emergency_handled: 'Emergency handled', false_alarm: 'False alarm', test: 'Test', resolved_by_phone: 'Resolved by phone', settled_by_family: 'Family confirmed she is safe' },
+  outcome: { emergency_handled: 'Emergency handled', false_alarm: 'False alarm', test: 'Test', resolved_by_phone: 'Resolved by phone', settled_by_family: 'Family confirmed she is safe', visited: 'Visited' },
   priority: 'Priority {n}',
   kindOf: { button: 'Emergency button', water: 'Water meter', presence: 'Presence sensor', door: 'Door sensor', smoke: 'Smoke detector', gas: 'Gas detector' },
   room: { bathroom: 'Bathroom', bedroom: 'Bedroom', living_room: 'Living room', kitchen: 'Kitchen', entrance: 'Entrance' },
@@ -223,7 +223,7 @@ const en: Messages = {
   audit: {
     title: 'Who read and changed this (admins)', none: 'Nothing recorded yet', entry: '{t} · {actor} {action}',
     action: {
-      household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode',
+      household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode', visit_recorded: 'recorded a visit',
       contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community', community_removed: 'deleted the community and everything in it',
     },
   },
