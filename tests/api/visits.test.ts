@@ -233,6 +233,27 @@ describe('the visitor role', () => {
     expect(error.message).toMatch(/visitor/)
   })
 
+  it('gets only declared answers from every operation of the API document (403 wherever it is not let in)', async () => {
+    const doc = (await (await fetch(`${p.httpUrl}/docs/json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown; security?: unknown[] }>> }
+    const open: string[] = []
+    for (const [path, byMethod] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(byMethod)) {
+        if (path === '/api/logout') continue
+        const res = await fetch(p.httpUrl + path.replace(/\{\w+\}/g, 'no-such-id'), {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${visitorToken}`, ...(op.requestBody ? { 'content-type': 'application/json' } : {}) },
+          ...(op.requestBody ? { body: '{}' } : {}),
+        })
+        expect(Object.keys(op.responses), `${method} ${path} answered ${res.status} to a visitor`).toContain(String(res.status))
+        // Public routes (a family link's token, the login) do not read a login at all.
+        if (res.status !== 403 && op.security?.length !== 0) open.push(`${method.toUpperCase()} ${path}`)
+      }
+    }
+    // What a visitor's login reaches: its visits, its session; the public and link-token routes do not read it.
+    expect(open).toEqual(expect.arrayContaining(['GET /api/visits/today', 'POST /api/visits/{id}/record', 'GET /api/me']))
+    expect(open.filter((o) => /\/api\/(incidents|households|devices|communities|users|fleet|audit|stats|clock)/.test(o))).toEqual([])
+  })
+
   it('can be created only with communities that exist', async () => {
     const r = await p.api<Json>('POST', '/api/users', { username: 'visitor-x', displayName: 'x', password: 'visitor-password', role: 'visitor', communityIds: ['no-such'] })
     expect(r.status).toBe(400)
