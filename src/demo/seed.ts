@@ -15,6 +15,7 @@ import { registryRepository, type DeviceKind } from '../store/registry.js'
 import type { Sample } from '../store/telemetry.js'
 import { demoHistory } from './history.js'
 import { userRepository } from '../store/users.js'
+import { seedDemoVisits } from './visits.js'
 
 export interface FleetDevice {
   id: string
@@ -25,7 +26,8 @@ export interface FleetDevice {
 }
 
 export interface DemoSeed {
-  operators: { username: string; password: string; community: string }[]
+  /** The operators, and the visitors (role `visitor`, demo/visits.ts). */
+  operators: { username: string; password: string; community: string; role?: 'visitor' }[]
   devices: FleetDevice[]
   /** The first household's first contact, for a family view link. */
   familyContact: { householdId: string; contactId: string; elderName: string }
@@ -126,6 +128,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
         seed.devices.push({ id, secret, kind: d.kind, householdId, room: d.room })
       }
     }
+    seed.operators.push(...(await seedDemoVisits(trx, now, HOUSEHOLDS.map((h) => ({ id: `hh-${h.n}`, communityId: communityIds.get(h.community)!, age: h.age })))))
   })
   await writeHistory(history)
   await mkdir(dirname(fleetFile), { recursive: true })
