@@ -48,7 +48,7 @@ const zh = {
   chartTitle: '待处理事件(按类型)', close: '关闭',
   networkError: '网络错误,请稍后重试',
   refresh: '刷新',
-  tabs: { label: '视图', queue: '事件队列', health: '设备健康', households: '住户' },
+  tabs: { label: '视图', queue: '事件队列', health: '设备健康', households: '住户', visits: '探访' },
   svc: {
     title: '今日服务水平', open: '待接警', median: '接警用时中位数', p90: '接警用时 90 分位', within60: '60 秒内接警占比',
     benchmark: '基准 97.5 %', meets: '达标', below: '未达标', ackedToday: '今日已接警', seconds: '{n} 秒', failed: '服务水平暂不可用',
@@ -185,6 +185,22 @@ const zh = {
     silentHint: '(超过两个心跳周期未上报)', installOverdue: '安装未完成,请安装人员检查', lowBattery: '电量低',
     caption: '设备按严重程度排序:离线、无信号、电量低、尚未上报、在线',
   },
+  /** The visitor's page (visitor.html; docs/operations.md §visits). */
+  visitor: {
+    title: '安居 · 探访', today: '今日探访', count: '共 {n} 户', empty: '今天没有要探访的住户,辛苦了!',
+    task: '系统提示上门', overdue: '逾期 {n} 天', dueToday: '今天到期',
+    call: '拨打 {phone}', noPhone: '未登记电话', away: '外出至 {t},请先打电话',
+    seen: '见到本人', notSeen: '未见到', note: '备注(可选)', notePlaceholder: '例如:身体好;敲门无人应',
+    confirm: '确认记录:{result}', cancel: '取消', recorded: '已记录:{name} · {result}', refresh: '刷新',
+    forbidden: '此账号不能使用探访页面', loading: '加载中…',
+  },
+  /** The console's 探访 view (docs/operations.md §visits). */
+  visits: {
+    month: '月份', community: '社区', planned: '应探访', done: '已探访', seen: '见到本人', notSeen: '未见到', overdueCount: '逾期',
+    rate: '完成率', summary: '本月探访情况', overdueList: '逾期未探访', noOverdue: '没有逾期的探访',
+    flagged: '连续两次未见到', noFlagged: '没有连续两次未见到的住户', flaggedHint: '请电话联系家属或上门核实',
+    name: '老人', address: '住址', due: '应探访日期', daysOverdue: '逾期天数', days: '{n} 天', phone: '电话', notes: '探访备注',
+  },
 }
 
 type Messages = typeof zh
@@ -236,7 +252,7 @@ const en: Messages = {
   chartTitle: 'Active incidents by type', close: 'Close',
   networkError: 'Network error, please try again',
   refresh: 'Refresh',
-  tabs: { label: 'Views', queue: 'Incident queue', health: 'Device health', households: 'Households' },
+  tabs: { label: 'Views', queue: 'Incident queue', health: 'Device health', households: 'Households', visits: 'Visits' },
   svc: {
     title: "Today's service level", open: 'Open', median: 'Median time to acknowledge', p90: '90th percentile to acknowledge', within60: 'Acknowledged within 60 s',
     benchmark: 'benchmark 97.5 %', meets: 'met', below: 'below', ackedToday: 'Acknowledged today', seconds: '{n} s', failed: 'Service level unavailable',
@@ -369,6 +385,20 @@ const en: Messages = {
     not_reporting_yet: 'Installed, not reporting yet', online: 'Online', silent: 'No signal', offline: 'Offline', low_battery: 'Low battery',
     silentHint: '(nothing for over two heartbeats)', installOverdue: 'Installation not finished: installer to check', lowBattery: 'Low battery',
     caption: 'Devices worst first: offline, no signal, low battery, not reporting yet, online',
+  },
+  visitor: {
+    title: 'Anju · Visits', today: "Today's visits", count: '{n} households', empty: 'No visits left for today. Thank you!',
+    task: 'Visit requested', overdue: '{n} days overdue', dueToday: 'Due today',
+    call: 'Call {phone}', noPhone: 'No phone registered', away: 'Away until {t}: call first',
+    seen: 'Seen in person', notSeen: 'Not seen', note: 'Note (optional)', notePlaceholder: 'e.g. well; nobody answered the door',
+    confirm: 'Record: {result}', cancel: 'Cancel', recorded: 'Recorded: {name} · {result}', refresh: 'Refresh',
+    forbidden: 'This account cannot use the visit page', loading: 'Loading…',
+  },
+  visits: {
+    month: 'Month', community: 'Community', planned: 'Planned', done: 'Done', seen: 'Seen', notSeen: 'Not seen', overdueCount: 'Overdue',
+    rate: 'Done', summary: 'Visits this month', overdueList: 'Overdue visits', noOverdue: 'No overdue visits',
+    flagged: 'Not seen twice in a row', noFlagged: 'No household was missed twice in a row', flaggedHint: 'Call the family or go and check',
+    name: 'Elder', address: 'Address', due: 'Due', daysOverdue: 'Overdue by', days: '{n} days', phone: 'Phone', notes: 'Visit notes',
   },
 }
 
