@@ -16,6 +16,7 @@ export const visitView = z.object({
   incidentId: z.string().nullable(),
   reason: explanation.nullable().describe('why this household is visited this often, or what the incident saw'),
   dueAt: z.number().describe('start of the local day it is due, epoch ms'),
+  dueDate: z.string().describe("the local day it is due, YYYY-MM-DD in its community's time zone"),
   state: z.enum(['planned', 'done', 'cancelled']),
   daysOverdue: z.number().int().describe('whole local days past the due day while still planned; 0 otherwise'),
   visitedAt: z.number().nullable(),

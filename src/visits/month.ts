@@ -12,6 +12,11 @@ export function localMonth(at: number, timeZone: string): string {
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
 }
 
+/** `YYYY-MM-DD` of the local day containing `at`. */
+export function localDate(at: number, timeZone: string): string {
+  return new Date(at + utcOffsetMs(at, timeZone)).toISOString().slice(0, 10)
+}
+
 /** The instants where the local month `YYYY-MM` starts and ends (the next month's start). */
 export function monthBounds(month: string, timeZone: string): { start: number; end: number } {
   const [y, m] = month.split('-').map(Number) as [number, number]

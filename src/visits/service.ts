@@ -26,7 +26,7 @@ import type { Community, Household, RegistryEvents, RegistryRepository } from '.
 import type { User } from '../store/users.js'
 import { visitRepository, type Visit, type VisitResult, type VisitRow, type VisitState } from '../store/visits.js'
 import { planReason, visitFrequency, VISIT_RULES, type VisitRules } from './frequency.js'
-import { DAY_MS, dueDays, localDaysBetween, localMonth, monthBounds, spreadOf } from './month.js'
+import { DAY_MS, dueDays, localDate, localDaysBetween, localMonth, monthBounds, spreadOf } from './month.js'
 
 const OWNER = 'visits'
 const PLAN_KEY = 'plan'
@@ -38,6 +38,8 @@ export const RESULT_WORDS: Record<VisitResult, Explanation> = { seen: { zh: '见
 export interface VisitItem extends VisitRow {
   /** Whole local days past its due day; 0 when due today or later, or no longer planned. */
   daysOverdue: number
+  /** The local day it is due, `YYYY-MM-DD` in its community's time zone. */
+  dueDate: string
 }
 
 export interface CommunitySummary {
@@ -197,7 +199,10 @@ export function createVisits(deps: {
   }
 
   function withOverdue(rows: readonly VisitRow[], communities: Map<string, Community>, now: number): VisitItem[] {
-    return rows.map((r) => ({ ...r, daysOverdue: r.state === 'planned' ? Math.max(0, localDaysBetween(r.dueAt, now, tzOf(communities.get(r.communityId)))) : 0 }))
+    return rows.map((r) => {
+      const tz = tzOf(communities.get(r.communityId))
+      return { ...r, dueDate: localDate(r.dueAt, tz), daysOverdue: r.state === 'planned' ? Math.max(0, localDaysBetween(r.dueAt, now, tz)) : 0 }
+    })
   }
 
   return {

@@ -1,7 +1,7 @@
 /** The risk-driven visit frequency (visits/frequency.ts) and the month's due days (visits/month.ts). */
 import { describe, expect, it } from 'vitest'
 import { planReason, visitFrequency, VISIT_RULES } from '../../src/visits/frequency.js'
-import { dueDays, localDaysBetween, localMonth, monthBounds, shiftMonth, spreadOf } from '../../src/visits/month.js'
+import { dueDays, localDate, localDaysBetween, localMonth, monthBounds, shiftMonth, spreadOf } from '../../src/visits/month.js'
 
 const none = { age: 70, wellbeingIncidents: 0, offlineIncidents: 0 }
 const TZ = 'Asia/Shanghai'
@@ -52,6 +52,7 @@ describe('local months and due days', () => {
   it('reads the local month, its bounds and neighbours', () => {
     expect(localMonth(lateMarchUtc, TZ)).toBe('2026-04')
     expect(localMonth(lateMarchUtc, 'UTC')).toBe('2026-03')
+    expect(localDate(lateMarchUtc, TZ)).toBe('2026-04-01')
     expect(monthBounds('2026-04', TZ)).toEqual({ start: Date.UTC(2026, 2, 31, 16), end: Date.UTC(2026, 3, 30, 16) })
     expect(shiftMonth('2026-01', -1)).toBe('2025-12')
     expect(shiftMonth('2026-12', 1)).toBe('2027-01')

@@ -8,7 +8,8 @@
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestPlatform } from '../../helpers/platform.js'
-import { axeViolations, shot, startHarness, type Harness, type Site } from './harness.js'
+import { ADMIN_PASSWORD } from '../../helpers/platform.js'
+import { axeViolations, logIn, shot, startHarness, type Harness, type Site } from './harness.js'
 
 // 30 April 2026, 10:00 in Shanghai.
 const T0 = Date.UTC(2026, 3, 30, 2)
@@ -31,7 +32,7 @@ async function household(communityId: string, elderName: string, address: string
 
 beforeAll(async () => {
   h = await startHarness()
-  ;({ p, site } = await h.another({ env: { ANJU_CLOCK: 'virtual', ANJU_CLOCK_START: String(T0) } }))
+  ;({ p, site } = await h.another({ env: { ANJU_CLOCK: 'virtual', ANJU_CLOCK_START: String(T0), ANJU_SESSION_TTL_HOURS: '240' } }))
   const community = (await p.api<{ id: string }>('POST', '/api/communities', { name: '梅园社区', street: '新华路街道' })).body.id
   const other = (await p.api<{ id: string }>('POST', '/api/communities', { name: '兰亭社区', street: '新华路街道' })).body.id
   await household(community, '王桂兰', '梅园新村 10号楼 101室')
@@ -111,5 +112,35 @@ describe('the visitor page on a phone', () => {
     }
     await page.getByTestId('visits-empty').waitFor({ state: 'visible' })
     await shot(page, 'visitor-done')
+  })
+})
+
+describe("the console's 探访 tab", () => {
+  it("shows the month's planned vs done, and the visit overdue since April in plain Chinese", async () => {
+    // To 2 May, 10:00: May is planned, and 赵志明's April visit (兰亭, never recorded) is two days overdue.
+    expect((await p.api('POST', '/api/clock/advance', { ms: 2 * 86_400_000 })).status).toBe(200)
+    const desk = await h.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })
+    try {
+      const console_ = await logIn(await desk.newPage(), site.url, 'admin', ADMIN_PASSWORD)
+      await console_.getByTestId('tab-visits').click()
+      const board = console_.getByTestId('visits-board')
+      await board.getByTestId('visits-overdue-row').first().waitFor()
+      // Community, planned, done, share done, seen, not seen, overdue: May has only begun.
+      const rows = await board.getByTestId('visits-summary').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent?.trim())))
+      expect(rows).toEqual([['兰亭社区', '1', '0', '0%', '0', '0', '0'], ['梅园社区', '4', '0', '0%', '0', '0', '0']])
+      const late = await board.getByTestId('visits-overdue-row').allTextContents()
+      expect(late).toHaveLength(1)
+      expect(late[0]).toContain('赵志明')
+      expect(late[0]).toContain('兰亭小区 1号楼 303室')
+      expect(late[0]).toContain('4/30')
+      expect(late[0]).toContain('2 天')
+      expect(await board.getByText('没有连续两次未见到的住户').count()).toBe(1)
+      // zh-CN first: no English word in the panel.
+      expect(await board.innerText()).not.toMatch(/[A-Za-z]{2,}/)
+      expect(await axeViolations(console_)).toEqual([])
+      await shot(console_, 'console-visits')
+    } finally {
+      await desk.close()
+    }
   })
 })
