@@ -80,22 +80,6 @@ export function visitRepository(db: Db) {
       return inserted
     },
 
-    /** Which of these households already have a plan for the month (any `YYYY-MM#n` key). */
-    async plannedHouseholds(month: string, householdIds: readonly string[]): Promise<Map<string, number>> {
-      const out = new Map<string, number>()
-      for (let i = 0; i < householdIds.length; i += 500) {
-        const rows = await db
-          .selectFrom('visits')
-          .select(['household_id', (eb) => eb.fn.countAll().as('n')])
-          .where('household_id', 'in', householdIds.slice(i, i + 500))
-          .where('plan_key', 'like', `${month}#%`)
-          .groupBy('household_id')
-          .execute()
-        for (const r of rows) out.set(r.household_id, Number(r.n))
-      }
-      return out
-    },
-
     async insert(visit: Visit): Promise<void> {
       await db.insertInto('visits').values(toRow(visit)).execute()
     },

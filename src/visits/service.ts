@@ -311,6 +311,8 @@ export function createVisits(deps: {
       for (const c of await registry.communities.list()) timeZones.add(tzOf(c))
       scheduler.start()
       await working.track(planAll())
+      // A visit incident opened while the platform was stopping or stopped still gets its task.
+      for (const i of await incidents.list({ state: 'active' })) if (i.category === 'visit') await taskForIncident(i)
       scheduleNext()
     },
 

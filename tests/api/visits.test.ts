@@ -259,3 +259,17 @@ describe('the visitor role', () => {
     expect(r.status).toBe(400)
   })
 })
+
+describe('after a stop', () => {
+  it('gives a visit incident opened while visits were stopped its task at start', async () => {
+    const h = await household(communityA, { name: '吴七', address: '花园路 3号楼 402室', age: 70 })
+    await p.app.visits.stop()
+    const incidentId = await visitIncident(communityA, h)
+    expect((await p.api<Json[]>('GET', '/api/visits/today', undefined, visitorToken)).body.map((v) => v.incidentId)).not.toContain(incidentId)
+    await p.app.visits.start()
+    const task = (await p.api<Json[]>('GET', '/api/visits/today', undefined, visitorToken)).body.find((v) => v.incidentId === incidentId)
+    expect(task).toMatchObject({ source: 'incident', elderName: '吴七' })
+    await p.app.visits.start()
+    expect((await p.api<Json[]>('GET', '/api/visits/today', undefined, visitorToken)).body.filter((v) => v.incidentId === incidentId)).toHaveLength(1)
+  })
+})
