@@ -67,6 +67,13 @@ let socket: Socket | null = null
 export async function login(username: string, password: string): Promise<void> {
   enableAudio()
   const s = await api<{ token: string; user: User; expiresAt: number }>('POST', '/api/login', { username, password })
+  // A visitor's account reaches the visit page only (docs/operations.md §visits): there, logged in.
+  if (s.user.role === 'visitor') {
+    sessionStorage.setItem('anju.visitor.token', s.token)
+    sessionStorage.setItem('anju.visitor.name', s.user.displayName)
+    location.assign('/visitor.html')
+    return
+  }
   state.token = session.token = s.token
   state.user = s.user
   state.sessionExpiresAt = s.expiresAt

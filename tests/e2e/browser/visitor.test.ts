@@ -144,3 +144,21 @@ describe("the console's 探访 tab", () => {
     }
   })
 })
+
+describe('a visitor at the console', () => {
+  it('is taken to the visit page, logged in', async () => {
+    const phone = await h.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' })
+    try {
+      const page2 = await phone.newPage()
+      await page2.goto(`${site.url}/`)
+      await page2.getByTestId('login-username').fill('vis-meiyuan')
+      await page2.getByTestId('login-password').fill('visitor-password')
+      await page2.getByTestId('login-submit').click()
+      await page2.waitForURL(/\/visitor\.html$/)
+      await page2.getByRole('heading', { name: /今日探访/ }).waitFor()
+      expect(await page2.getByText('陈阿姨').count()).toBe(1)
+    } finally {
+      await phone.close()
+    }
+  })
+})
