@@ -1,5 +1,6 @@
 /**
- * The dashboards: the operator console (/) and the family view (/family.html), built with
+ * The dashboards: the operator console (/), the family view (/family.html) and the visitor's
+ * page (/visitor.html), built with
  * `npx vite build dashboards` (from the repository root) into dashboards/dist/.
  * Everything is bundled: no CDN, the platform serves the files itself.
  */
@@ -27,7 +28,7 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 1500,
     rollupOptions: {
-      input: { console: `${root}index.html`, family: `${root}family.html` },
+      input: { console: `${root}index.html`, family: `${root}family.html`, visitor: `${root}visitor.html` },
     },
   },
   // `npx vite dashboards` for development against a running platform.

@@ -54,6 +54,7 @@ import { openPostgres, openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
 import { telemetryRepository } from './store/telemetry.js'
 import { userRepository } from './store/users.js'
+import { createVisits } from './visits/service.js'
 
 export type AppEvents = IncidentEvents & IngestEvents & RegistryEvents & RoutingEvents & DetectorEvents
 
@@ -213,14 +214,17 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     publicUrl: config.ANJU_PUBLIC_URL,
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
+  const audit = auditRepository(db)
+  const visits = createVisits({ db, registry, incidents, audit, bus, clock, log: log.child({ component: 'visits' }) })
   const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, tickets: serviceTickets, bus, clock, log: log.child({ component: 'device-commands' }) })
   // Realtime rides on the HTTP server it is built after; the API reaches it through this.
   const realtimeRef: { current?: ReturnType<typeof createRealtime> } = {}
   const familyRealtimeRef: { current?: ReturnType<typeof createFamilyRealtime> } = {}
   const http = await createHttpServer({
-    audit: auditRepository(db),
+    audit,
     reports: createReports({ db, clock }),
     auth,
+    visits,
     incidents,
     serviceTickets,
     registry,
@@ -268,6 +272,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
               await questions.settle()
               await routing.settle()
               await familyWatch.settle()
+              await visits.settle()
             },
           },
         }
@@ -322,6 +327,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     detectors,
     routing,
     familyWatch,
+    visits,
     questions,
     outbox,
     links,
@@ -356,6 +362,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await detectors.start()
       await routing.start()
       await familyWatch.start()
+      await visits.start()
       await outbox.start()
       await demoKeeper?.start()
       started = true
@@ -386,6 +393,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await step('questions', () => questions.stop())
       await step('routing', () => routing.stop())
       await step('family-watch', () => familyWatch.stop())
+      await step('visits', () => visits.stop())
       await step('outbox', async () => {
         await outbox.stop()
         await Promise.allSettled([...notes])

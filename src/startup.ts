@@ -58,7 +58,7 @@ export interface BannerInput {
   mqttTlsPort: number | null
   admin: AdminBootstrap
   adminPasswordGiven: boolean
-  operators: { username: string; password: string; community: string }[]
+  operators: { username: string; password: string; community: string; role?: 'visitor' }[]
   family?: { url: string; elderName: string; hours: number }
   fleetFile?: string
   /** Set when the clock is virtual: where it stands, and the fresh data directory, when one was made. */
@@ -93,7 +93,10 @@ export function startBanner(b: BannerInput): string[] {
       '            database (./data by default) and start again; or run time-warp, which uses a fresh directory of its own.',
     )
   }
-  for (const op of b.operators) lines.push(`  Operator  ${op.username} / ${op.password}   (${op.community}, printed once)`)
+  for (const op of b.operators) {
+    if (op.role === 'visitor') lines.push(`  Visitor   ${op.username} / ${op.password}   (${op.community} 探访员, http://localhost:${b.httpPort}/visitor.html, printed once)`)
+    else lines.push(`  Operator  ${op.username} / ${op.password}   (${op.community}, printed once)`)
+  }
   if (b.family) {
     lines.push(`  Family    ${b.family.url}   (${b.family.elderName}'s family view, printed once, valid ${b.family.hours} h; the console's 家属查看链接 makes another)`)
   }

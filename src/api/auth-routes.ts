@@ -32,7 +32,7 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
     },
   )
 
-  app.post('/logout', { schema: { tags: ['auth'], summary: 'End this session', description: "The token stops working and this user's live connections close.\n\n退出登录,本次会话的实时连接随之关闭。", response: { 204: noContent } }, onRequest: requireUser(ctx.auth) }, async (request, reply) => {
+  app.post('/logout', { schema: { tags: ['auth'], summary: 'End this session', description: "The token stops working and this user's live connections close.\n\n退出登录,本次会话的实时连接随之关闭。", response: { 204: noContent } }, config: { visitor: true }, onRequest: requireUser(ctx.auth) }, async (request, reply) => {
     await ctx.auth.logout(bearerToken(request)!)
     ctx.announce.loggedOut(currentUser(request).id)
     return reply.code(204).send()
@@ -47,6 +47,7 @@ export const authRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
         description: 'Renews the session past half its life (docs/security.md §accounts): the console calls it while its operator works, and for 继续值班.\n\n当前登录的用户及本次登录的到期时间;值班中调用会续期。',
         response: { 200: userView.extend({ sessionExpiresAt: z.number().describe('epoch ms, platform clock') }) },
       },
+      config: { visitor: true },
       onRequest: requireUser(ctx.auth),
     },
     async (request) => ({ ...currentUser(request), sessionExpiresAt: request.sessionExpiresAt! }),

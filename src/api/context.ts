@@ -11,6 +11,7 @@ import type { RegistryRepository } from '../store/registry.js'
 import type { ServiceTickets } from '../service-requests/service.js'
 import type { OutboxRow } from '../store/outbox.js'
 import type { UserRepository } from '../store/users.js'
+import type { Visits } from '../visits/service.js'
 
 export interface ApiContext {
   auth: Auth
@@ -28,6 +29,8 @@ export interface ApiContext {
     question(householdId: string): PendingQuestion | null
     answer(householdId: string, checkId: string, answer: FamilyAnswer): boolean
   }
+  /** Visit plans, tasks and their recording (visits/service.ts). */
+  visits: Visits
   /** The notices queued for an incident and what became of them. */
   notices(incidentId: string): Promise<OutboxRow[]>
   /** The monthly report (reports/service.ts). */

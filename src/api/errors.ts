@@ -35,7 +35,7 @@ export const notFound = (what: string, id: string) => new ApiError('NOT_FOUND', 
 const MEANING: Record<number, string> = {
   400: 'Invalid input: `message` names the field and the rule (请求内容不合要求,message 指出哪一项)',
   401: 'Not logged in, or the session has ended: POST /api/login, then send `Authorization: Bearer <token>` (未登录或登录已过期)',
-  403: 'Logged in, but not allowed: the action needs an admin, or the link does not cover it (无权进行此操作)',
+  403: 'Logged in, but not allowed: the action needs an admin, the link does not cover it, or a visitor account does not reach it (无权进行此操作)',
   404: 'No such resource, or it belongs to a community this user does not serve (不存在,或不属于您负责的社区)',
   409: 'The request conflicts with the current state (already taken, already acknowledged or closed, still in use) (与当前状态冲突)',
   429: 'Too many attempts or requests: wait for `Retry-After` seconds (尝试过于频繁,请稍后再试)',

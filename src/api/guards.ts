@@ -11,6 +11,10 @@ declare module 'fastify' {
     /** When the caller's session ends (after any renewal this request made). */
     sessionExpiresAt: number | null
   }
+  interface FastifyContextConfig {
+    /** The route is open to visitors (探访员) too: requireUser refuses them everywhere else. */
+    visitor?: boolean
+  }
 }
 
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -31,10 +35,16 @@ export function requireUser(auth: Auth) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const s = await auth.session(bearerToken(request), { renew: request.headers[BACKGROUND_HEADER] === undefined })
     if (!s) throw new ApiError('UNAUTHORIZED', 'log in first: POST /api/login, then send Authorization: Bearer <token>')
+    // A visitor (探访员) reaches only the routes that say so (`config: { visitor: true }`): the
+    // visit list and its recording, and the session's own routes (docs/operations.md §visits).
+    if (s.user.role === 'visitor' && !request.routeOptions.config?.visitor) {
+      throw new ApiError('FORBIDDEN', '探访员账号只能使用探访页面 (a visitor account reaches only the visit routes: /visitor.html)')
+    }
     request.user = s.user
     request.sessionExpiresAt = s.expiresAt
   }
 }
+
 
 export async function requireAdmin(request: FastifyRequest): Promise<void> {
   if (request.user?.role !== 'admin') throw new ApiError('FORBIDDEN', 'this action needs an admin')

@@ -209,16 +209,16 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     onRequest: requireAdmin,
     schema: {
       tags,
-      summary: 'Delete a household that has no devices and no incidents',
-      description: 'Admins only. 409 when it has devices or incidents: it is kept for the record.\n\n删除住户(有设备或事件记录的不能删除)。',
+      summary: 'Delete a household that has no devices, incidents or service tickets',
+      description: 'Admins only. 409 when it has devices, incidents or service tickets: it is kept for the record.\n\n删除住户(有设备、事件或服务工单记录的不能删除)。',
       params: idParam,
       response: { 204: noContent, ...errorResponses(403, 404, 409) },
     },
   }, async (request, reply) => {
     const h = await visible(currentUser(request), request.params.id)
     const deps = await ctx.registry.households.dependents(h.id)
-    if (deps.devices > 0 || deps.incidents > 0) {
-      throw new ApiError('CONFLICT', `household ${h.id} has ${deps.devices} devices and ${deps.incidents} incidents; it is kept for the record`)
+    if (deps.devices > 0 || deps.incidents > 0 || deps.tickets > 0) {
+      throw new ApiError('CONFLICT', `household ${h.id} has ${deps.devices} devices, ${deps.incidents} incidents and ${deps.tickets} service tickets; it is kept for the record`)
     }
     await ctx.registry.households.remove(h.id)
     return reply.code(204).send()

@@ -32,6 +32,7 @@ import { reportRoutes } from './report-routes.js'
 import { serviceTicketRoutes } from './service-ticket-routes.js'
 import { statsRoutes } from './stats-routes.js'
 import { userRoutes } from './user-routes.js'
+import { visitRoutes } from './visit-routes.js'
 
 export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboardsDir: string; connectedDevices: () => number; timeTravel?: TimeTravel; db: Db; links: FamilyLinks; vapidPublicKey: string; pushServices: readonly string[]; familyRequestsPerMin: number; ingest: Ingest; history: TelemetryHistory; publicUrl: string; familyViewTtlMs: number; metrics: Metrics; metricsToken: string | undefined }) {
   // Request logs at warn: a console polls often, and per-request lines would bury the alarms.
@@ -105,6 +106,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(fleetRoutes, { ...ctx, prefix: '/api/fleet' })
   await app.register(incidentRoutes, { ...ctx, prefix: '/api/incidents' })
   await app.register(userRoutes, { ...ctx, prefix: '/api/users' })
+  await app.register(visitRoutes, { ...ctx, prefix: '/api/visits' })
   await app.register(familyRoutes, { ...ctx, requestsPerMin: ctx.familyRequestsPerMin, familyViewBuilt: existsSync(`${ctx.dashboardsDir}/family.html`) })
   await app.register(ingestRoutes, ctx)
   await app.register(serviceTicketRoutes, { ...ctx, prefix: '/api/service-tickets' })

@@ -20,8 +20,8 @@ export const userRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) =>
     {
       schema: {
         tags,
-        summary: 'Create an operator (serving some communities) or an admin',
-        description: 'Admins only. 409 when the username is taken; 400 when a community does not exist.\n\n新建值班员或管理员账号。',
+        summary: 'Create an operator or a visitor (serving some communities), or an admin',
+        description: 'Admins only. A visitor (探访员: social worker, volunteer, 老伙伴) reaches only the visit page and its routes (docs/operations.md §visits). 409 when the username is taken; 400 when a community does not exist.\n\n新建值班员、探访员或管理员账号。',
         body: z.object({
           username: z.string().regex(/^[a-z0-9_.-]{3,32}$/, '3 to 32 characters of a-z 0-9 _ . -'),
           displayName: z.string().trim().min(1).max(50),

@@ -105,7 +105,7 @@ export const incidentView = z.object({
   acknowledgedBy: z.string().nullable(),
   resolvedAt: z.number().nullable(),
   resolvedBy: z.string().nullable(),
-  outcome: z.enum(ALL_OUTCOMES).nullable().describe('settled_by_family: a wellbeing or visit incident the family closed, where the community allows it'),
+  outcome: z.enum(ALL_OUTCOMES).nullable().describe('settled_by_family: a wellbeing or visit incident the family closed, where the community allows it; visited: a visit incident closed by the visit it asked for'),
   note: z.string().nullable(),
   updatedAt: z.number(),
   conditions: z.array(z.string()).describe('detector conditions true now'),

@@ -74,6 +74,8 @@ export function createRealtime(deps: {
     auth.session(typeof token === 'string' ? token : undefined).then(
       (s) => {
         if (!s) return next(new Error('unauthorized: log in and pass the token as auth.token'))
+        // Incidents are for operators: a visitor's account sees its visit list only (api/guards.ts).
+        if (s.user.role === 'visitor') return next(new Error('forbidden: a visitor account has no live incident channel'))
         socket.data.user = s.user
         socket.data.token = token as string
         socket.data.expiresAt = s.expiresAt

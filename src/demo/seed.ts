@@ -17,6 +17,7 @@ import { demoHistory } from './history.js'
 import { seedReportMonth } from './report-month.js'
 import { seedDemoTickets } from './tickets.js'
 import { userRepository } from '../store/users.js'
+import { seedDemoVisits } from './visits.js'
 
 export interface FleetDevice {
   id: string
@@ -27,7 +28,8 @@ export interface FleetDevice {
 }
 
 export interface DemoSeed {
-  operators: { username: string; password: string; community: string }[]
+  /** The operators, and the visitors (role `visitor`, demo/visits.ts). */
+  operators: { username: string; password: string; community: string; role?: 'visitor' }[]
   devices: FleetDevice[]
   /** The first household's first contact, for a family view link. */
   familyContact: { householdId: string; contactId: string; elderName: string }
@@ -129,6 +131,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
       }
     }
     await seedDemoTickets(trx, now)
+    seed.operators.push(...(await seedDemoVisits(trx, now, HOUSEHOLDS.map((h) => ({ id: `hh-${h.n}`, communityId: communityIds.get(h.community)!, age: h.age })))))
   })
   await seedReportMonth(db, now)
   await writeHistory(history)

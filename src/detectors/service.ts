@@ -64,6 +64,14 @@ export function createDetectors(deps: {
   const budgetMs = deps.budgetMsPerTurn ?? 5
   const maxQueued = deps.maxQueued ?? 20_000
   const monitors = new Map<string, Entry>()
+  /**
+   * Device inputs for a household whose monitor is still loading (registered a moment ago, its
+   * devices already talking): stepped once it is loaded, so a first message is never lost.
+   * Bounded: only registered devices get this far, and only until their household's reload ends.
+   */
+  const early = new Map<string, MonitorInput[]>()
+  const EARLY_MAX_HOUSEHOLDS = 1_000
+  const EARLY_MAX_INPUTS = 64
   const dirty = new Set<string>()
   const scheduler = createScheduler(
     clock,
@@ -151,7 +159,11 @@ export function createDetectors(deps: {
 
   function feed(householdId: string, input: MonitorInput): void {
     const entry = monitors.get(householdId)
-    if (!entry) return
+    if (!entry) {
+      const held = early.get(householdId) ?? (early.size < EARLY_MAX_HOUSEHOLDS ? [] : undefined)
+      if (held && held.length < EARLY_MAX_INPUTS) early.set(householdId, [...held, input])
+      return
+    }
     const now = clock.now()
     const result = step(entry.state, input, now, entry.settings, runningSince)
     entry.state = result.state
@@ -195,6 +207,7 @@ export function createDetectors(deps: {
   async function reloadHousehold(householdId: string): Promise<void> {
     const household = await registry.households.get(householdId)
     if (!household) {
+      early.delete(householdId)
       monitors.delete(householdId)
       scheduler.schedule(householdId, null)
       return
@@ -211,6 +224,9 @@ export function createDetectors(deps: {
     entry.settings = settings
     entry.communityId = household.communityId
     sync(entry, devices, household.awayUntil, family)
+    const held = early.get(householdId)
+    early.delete(householdId)
+    for (const input of held ?? []) feed(householdId, input)
   }
 
   function onTelemetry(e: IngestEvents['telemetry.received']): void {

@@ -13,7 +13,9 @@ export type IncidentState = 'open' | 'acknowledged' | 'resolved'
 export const OUTCOMES = ['emergency_handled', 'false_alarm', 'test', 'resolved_by_phone'] as const
 /** A wellbeing incident the family settled (已到达/已电话联系,老人平安), where the community allows it (docs/operations.md §family). */
 export const FAMILY_OUTCOME = 'settled_by_family'
-export const ALL_OUTCOMES = [...OUTCOMES, FAMILY_OUTCOME] as const
+/** A `visit` incident closed by recording the visit it asked for (见到本人/未见到 in the note; docs/operations.md §visits). */
+export const VISIT_OUTCOME = 'visited'
+export const ALL_OUTCOMES = [...OUTCOMES, FAMILY_OUTCOME, VISIT_OUTCOME] as const
 export type Outcome = (typeof ALL_OUTCOMES)[number]
 
 /**

@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'community.removed',
   'service_ticket.created',
   'service_ticket.changed',
+  'visit.recorded',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

@@ -150,6 +150,12 @@ export function registryRepository(db: Db) {
             await trx.deleteFrom('contacts').where('household_id', 'in', slice).execute()
             await trx.deleteFrom('household_monitors').where('household_id', 'in', slice).execute()
           }
+          await trx.deleteFrom('visits').where('community_id', '=', id).execute()
+          await trx
+            .deleteFrom('service_ticket_events')
+            .where('ticket_id', 'in', (eb) => eb.selectFrom('service_tickets').select('id').where('community_id', '=', id))
+            .execute()
+          await trx.deleteFrom('service_tickets').where('community_id', '=', id).execute()
           await trx.deleteFrom('households').where('community_id', '=', id).execute()
           await trx.deleteFrom('user_communities').where('community_id', '=', id).execute()
           await trx.deleteFrom('communities').where('id', '=', id).execute()
@@ -226,13 +232,16 @@ export function registryRepository(db: Db) {
       },
       async remove(id: string): Promise<void> {
         await db.deleteFrom('contacts').where('household_id', '=', id).execute()
+        // Its visit plan (docs/operations.md §visits): a household removed is one entered by mistake.
+        await db.deleteFrom('visits').where('household_id', '=', id).execute()
         await db.deleteFrom('household_monitors').where('household_id', '=', id).execute()
         await db.deleteFrom('households').where('id', '=', id).execute()
       },
-      async dependents(id: string): Promise<{ devices: number; incidents: number }> {
+      async dependents(id: string): Promise<{ devices: number; incidents: number; tickets: number }> {
         const d = await db.selectFrom('devices').select((eb) => eb.fn.countAll().as('n')).where('household_id', '=', id).executeTakeFirst()
         const i = await db.selectFrom('incidents').select((eb) => eb.fn.countAll().as('n')).where('household_id', '=', id).executeTakeFirst()
-        return { devices: Number(d?.n ?? 0), incidents: Number(i?.n ?? 0) }
+        const t = await db.selectFrom('service_tickets').select((eb) => eb.fn.countAll().as('n')).where('household_id', '=', id).executeTakeFirst()
+        return { devices: Number(d?.n ?? 0), incidents: Number(i?.n ?? 0), tickets: Number(t?.n ?? 0) }
       },
     },
 

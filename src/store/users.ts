@@ -1,7 +1,11 @@
-/** People who log in (admins and community operators) and their sessions. */
+/** People who log in (admins, community operators and visitors) and their sessions. */
 import type { Db } from './database.js'
 
-export const ROLES = ['admin', 'operator'] as const
+/**
+ * `visitor`: social workers, volunteers, 老伙伴 who visit elders (探访关爱); scoped to communities like
+ * an operator, but reaching only the routes that opt in (api/guards.ts requireUser, docs/operations.md §visits).
+ */
+export const ROLES = ['admin', 'operator', 'visitor'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface User {
@@ -9,7 +13,7 @@ export interface User {
   username: string
   displayName: string
   role: Role
-  /** Communities an operator serves; an admin serves all of them. */
+  /** Communities an operator or visitor serves; an admin serves all of them. */
   communityIds: string[]
 }
 

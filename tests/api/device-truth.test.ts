@@ -125,8 +125,19 @@ describe('device truth', () => {
     const client = await connectDevice(p, h.wm)
     await publish(client, deviceTopic(h.wm.id, 'status'), { online: true })
     await client.endAsync()
+    // Device health is written once a (virtual) second: the meter is heard before the day passes.
+    await expect
+      .poll(async () => {
+        await p.api('POST', '/api/clock/advance', { ms: 1000 })
+        return (await states(p, h.householdId))[h.wm.id]
+      }, { timeout: 20_000 })
+      .toBe('online')
     await p.api('POST', '/api/clock/advance', { ms: 25 * HOUR })
     expect((await incidentsOf(p, h.householdId)).length).toBeGreaterThan(0)
+    // Its service tickets and visit plan go with it (they refer to the household).
+    expect((await p.api('POST', '/api/service-tickets', { householdId: h.householdId, type: 'meal' })).status).toBe(201)
+    expect((await p.api<{ total: number }>('GET', `/api/service-tickets?householdId=${h.householdId}`)).body.total).toBe(1)
+    expect((await p.api<{ items: unknown[] }>('GET', `/api/visits?communityId=${h.communityId}`)).body.items.length).toBeGreaterThan(0)
 
     expect((await p.api('DELETE', `/api/communities/${h.communityId}`)).status).toBe(409)
     expect((await p.api('DELETE', `/api/communities/nope?purge=true`)).status).toBe(404)
@@ -136,6 +147,8 @@ describe('device truth', () => {
     expect((await p.api<unknown[]>('GET', '/api/incidents?state=active')).body).toEqual([])
     expect((await p.api<{ items: unknown[]; total: number }>('GET', '/api/households')).body).toMatchObject({ items: [], total: 0 })
     expect((await p.api('GET', `/api/devices/${h.wm.id}`)).status).toBe(404)
+    expect((await p.api<{ total: number }>('GET', '/api/service-tickets')).body.total).toBe(0)
+    expect((await p.api<{ items: unknown[] }>('GET', '/api/visits')).body.items).toEqual([])
     // Its devices can no longer connect.
     await expect(connectDevice(p, h.wm)).rejects.toThrow()
   }, 120_000)

@@ -34,7 +34,7 @@ export const state = reactive({
   trailVersion: 0,
   /** bumped on every incident snapshot or change (the service strip and households refresh on it) */
   incidentsVersion: 0,
-  view: 'queue' as 'queue' | 'tickets' | 'health' | 'households' | 'report',
+  view: 'queue' as 'queue' | 'tickets' | 'health' | 'households' | 'visits' | 'report',
   /** The server ended the session (expired, logged out elsewhere): a red bar, a tone, the login form under it. */
   sessionEnded: false,
 })
@@ -69,6 +69,13 @@ export const ticketListeners = new Set<(ticket: ServiceTicket) => void>()
 export async function login(username: string, password: string): Promise<void> {
   enableAudio()
   const s = await api<{ token: string; user: User; expiresAt: number }>('POST', '/api/login', { username, password })
+  // A visitor's account reaches the visit page only (docs/operations.md §visits): there, logged in.
+  if (s.user.role === 'visitor') {
+    sessionStorage.setItem('anju.visitor.token', s.token)
+    sessionStorage.setItem('anju.visitor.name', s.user.displayName)
+    location.assign('/visitor.html')
+    return
+  }
   state.token = session.token = s.token
   state.user = s.user
   state.sessionExpiresAt = s.expiresAt

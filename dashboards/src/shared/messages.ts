@@ -21,7 +21,7 @@ const zh = {
     family_en_route: '家属前往中', family_arrived: '家属已到达', family_overdue: '家属未按时到达',
   },
   actor: { device: '设备', user: '值班员', family: '家属', system: '系统' },
-  outcome: { emergency_handled: '紧急情况已处理', false_alarm: '误报', test: '测试', resolved_by_phone: '电话确认已解决', settled_by_family: '家属确认平安' },
+  outcome: { emergency_handled: '紧急情况已处理', false_alarm: '误报', test: '测试', resolved_by_phone: '电话确认已解决', settled_by_family: '家属确认平安', visited: '已上门探访' },
   priority: '优先级 {n}',
   kindOf: { button: '一键通', water: '水表', presence: '人体感应', door: '门磁', smoke: '烟感', gas: '燃气探测' },
   room: { bathroom: '卫生间', bedroom: '卧室', living_room: '客厅', kitchen: '厨房', entrance: '入户门' },
@@ -35,7 +35,7 @@ const zh = {
   audit: {
     title: '访问与修改记录(管理员可见)', none: '暂无记录', entry: '{t} · {actor} {action}',
     action: {
-      household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式',
+      household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式', visit_recorded: '记录了探访',
       contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置', community_removed: '删除了社区及其全部数据',
       service_ticket_created: '新建了服务工单', service_ticket_changed: '处理了服务工单',
     },
@@ -55,7 +55,7 @@ const zh = {
     title: '{name} {month} 安居月报', period: '统计时段:{from} 至 {to}(北京时间)', generated: '生成时间:{t}', partial: '本月尚未结束,数字截至生成时间。',
     covers: '包含社区:{names}', empty: '—', pick: '请选择月份和范围,然后点“生成月报”。',
   },
-  tabs: { label: '视图', queue: '事件队列', tickets: '服务工单', health: '设备健康', households: '住户', report: '月报' },
+  tabs: { label: '视图', queue: '事件队列', tickets: '服务工单', health: '设备健康', households: '住户', visits: '探访', report: '月报' },
   /** Service requests (服务工单), apart from the emergency queue (docs/operations.md §service requests). */
   tickets: {
     title: '服务工单', hint: '老人按绿色服务键或值班员登记的生活服务需求,与紧急事件分开处理',
@@ -209,6 +209,22 @@ const zh = {
     silentHint: '(超过两个心跳周期未上报)', installOverdue: '安装未完成,请安装人员检查', lowBattery: '电量低',
     caption: '设备按严重程度排序:离线、无信号、电量低、尚未上报、在线',
   },
+  /** The visitor's page (visitor.html; docs/operations.md §visits). */
+  visitor: {
+    title: '安居 · 探访', today: '今日探访', count: '共 {n} 户', empty: '今天没有要探访的住户,辛苦了!',
+    task: '系统提示上门', overdue: '逾期 {n} 天', dueToday: '今天到期',
+    call: '拨打 {phone}', noPhone: '未登记电话', away: '外出至 {t},请先打电话',
+    seen: '见到本人', notSeen: '未见到', note: '备注(可选)', notePlaceholder: '例如:身体好;敲门无人应',
+    confirm: '确认记录:{result}', cancel: '取消', recorded: '已记录:{name} · {result}', refresh: '刷新',
+    forbidden: '此账号不能使用探访页面', loading: '加载中…',
+  },
+  /** The console's 探访 view (docs/operations.md §visits). */
+  visits: {
+    month: '月份', community: '社区', planned: '应探访', done: '已探访', seen: '见到本人', notSeen: '未见到', overdueCount: '逾期',
+    rate: '完成率', summary: '本月探访情况', overdueList: '逾期未探访', noOverdue: '没有逾期的探访',
+    flagged: '连续两次未见到', noFlagged: '没有连续两次未见到的住户', flaggedHint: '请电话联系家属或上门核实',
+    name: '老人', address: '住址', due: '应探访日期', daysOverdue: '逾期天数', days: '{n} 天', phone: '电话', notes: '探访备注',
+  },
 }
 
 type Messages = typeof zh
@@ -233,7 +249,7 @@ const en: Messages = {
     family_en_route: 'Family on the way', family_arrived: 'Family arrived', family_overdue: 'Family not there in time',
   },
   actor: { device: 'Device', user: 'Operator', family: 'Family', system: 'System' },
-  outcome: { emergency_handled: 'Emergency handled', false_alarm: 'False alarm', test: 'Test', resolved_by_phone: 'Resolved by phone', settled_by_family: 'Family confirmed she is safe' },
+  outcome: { emergency_handled: 'Emergency handled', false_alarm: 'False alarm', test: 'Test', resolved_by_phone: 'Resolved by phone', settled_by_family: 'Family confirmed she is safe', visited: 'Visited' },
   priority: 'Priority {n}',
   kindOf: { button: 'Emergency button', water: 'Water meter', presence: 'Presence sensor', door: 'Door sensor', smoke: 'Smoke detector', gas: 'Gas detector' },
   room: { bathroom: 'Bathroom', bedroom: 'Bedroom', living_room: 'Living room', kitchen: 'Kitchen', entrance: 'Entrance' },
@@ -247,7 +263,7 @@ const en: Messages = {
   audit: {
     title: 'Who read and changed this (admins)', none: 'Nothing recorded yet', entry: '{t} · {actor} {action}',
     action: {
-      household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode',
+      household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode', visit_recorded: 'recorded a visit',
       contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community', community_removed: 'deleted the community and everything in it',
       service_ticket_created: 'created a service ticket', service_ticket_changed: 'handled a service ticket',
     },
@@ -267,7 +283,7 @@ const en: Messages = {
     title: '{name} {month} monthly report', period: 'Period: {from} to {to} (Beijing time)', generated: 'Made at {t}', partial: 'The month is not over: figures so far.',
     covers: 'Communities: {names}', empty: '—', pick: 'Choose a month and what it covers, then "Make the report".',
   },
-  tabs: { label: 'Views', queue: 'Incident queue', tickets: 'Service tickets', health: 'Device health', households: 'Households', report: 'Monthly report' },
+  tabs: { label: 'Views', queue: 'Incident queue', tickets: 'Service tickets', health: 'Device health', households: 'Households', visits: 'Visits', report: 'Monthly report' },
   tickets: {
     title: 'Service tickets', hint: 'Everyday service requests from the green key or entered by an operator, kept apart from emergencies',
     type: { meal: 'Meals', bath: 'Bathing', medical: 'Medical help', repair: 'Repair', other: 'Other' },
@@ -416,6 +432,20 @@ const en: Messages = {
     not_reporting_yet: 'Installed, not reporting yet', online: 'Online', silent: 'No signal', offline: 'Offline', low_battery: 'Low battery',
     silentHint: '(nothing for over two heartbeats)', installOverdue: 'Installation not finished: installer to check', lowBattery: 'Low battery',
     caption: 'Devices worst first: offline, no signal, low battery, not reporting yet, online',
+  },
+  visitor: {
+    title: 'Anju · Visits', today: "Today's visits", count: '{n} households', empty: 'No visits left for today. Thank you!',
+    task: 'Visit requested', overdue: '{n} days overdue', dueToday: 'Due today',
+    call: 'Call {phone}', noPhone: 'No phone registered', away: 'Away until {t}: call first',
+    seen: 'Seen in person', notSeen: 'Not seen', note: 'Note (optional)', notePlaceholder: 'e.g. well; nobody answered the door',
+    confirm: 'Record: {result}', cancel: 'Cancel', recorded: 'Recorded: {name} · {result}', refresh: 'Refresh',
+    forbidden: 'This account cannot use the visit page', loading: 'Loading…',
+  },
+  visits: {
+    month: 'Month', community: 'Community', planned: 'Planned', done: 'Done', seen: 'Seen', notSeen: 'Not seen', overdueCount: 'Overdue',
+    rate: 'Done', summary: 'Visits this month', overdueList: 'Overdue visits', noOverdue: 'No overdue visits',
+    flagged: 'Not seen twice in a row', noFlagged: 'No household was missed twice in a row', flaggedHint: 'Call the family or go and check',
+    name: 'Elder', address: 'Address', due: 'Due', daysOverdue: 'Overdue by', days: '{n} days', phone: 'Phone', notes: 'Visit notes',
   },
 }
 
