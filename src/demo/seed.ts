@@ -64,9 +64,9 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
   const now = clock.now()
   const seed: DemoSeed = { operators: [], devices: [], familyContact: { householdId: '', contactId: '', elderName: '' } }
   const history: Sample[] = []
+  const communityIds = new Map<string, string>()
   await db.transaction().execute(async (trx) => {
     const reg = registryRepository(trx)
-    const communityIds = new Map<string, string>()
     for (const c of COMMUNITIES) {
       const id = `com-${c.key}`
       communityIds.set(c.key, id)
@@ -131,9 +131,10 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
       }
     }
     await seedDemoTickets(trx, now)
-    seed.operators.push(...(await seedDemoVisits(trx, now, HOUSEHOLDS.map((h) => ({ id: `hh-${h.n}`, communityId: communityIds.get(h.community)!, age: h.age })))))
   })
   await seedReportMonth(db, now)
+  // After last month's incidents: this month's plan owes the households they concern more visits.
+  seed.operators.push(...(await seedDemoVisits(db, now, HOUSEHOLDS.map((h) => ({ id: `hh-${h.n}`, communityId: communityIds.get(h.community)!, age: h.age })))))
   await writeHistory(history)
   await mkdir(dirname(fleetFile), { recursive: true })
   await writeFile(fleetFile, JSON.stringify({ note: 'Demo device credentials written by the demo seed. Keep private.', devices: seed.devices }, null, 2) + '\n', { mode: 0o600 })

@@ -12,7 +12,7 @@ import { hashPassword } from '../shared/secrets.js'
 import type { Db } from '../store/database.js'
 import { userRepository } from '../store/users.js'
 import { visitRepository, type Visit } from '../store/visits.js'
-import { planReason, visitFrequency } from '../visits/frequency.js'
+import { planReason, VISIT_RULES, visitFrequency } from '../visits/frequency.js'
 import { dueDays, localMonth, monthBounds, shiftMonth, spreadOf } from '../visits/month.js'
 
 const TZ = 'Asia/Shanghai'
@@ -45,10 +45,17 @@ export async function seedDemoVisits(trx: Db, now: number, households: readonly 
   const today = startOfLocalDay(now, TZ)
   const thisMonth = localMonth(now, TZ)
   const rows: Visit[] = []
+  // This month's plan follows the same rule as the planner's (visits/service.ts), so planning at
+  // start finds it made; last month's was made before last month's incidents happened.
+  const risks = new Map<string, { wellbeing: number; offline: number }>()
+  for (const communityId of new Set(households.map((h) => h.communityId))) {
+    for (const [id, r] of await visitRepository(trx).riskCounts(communityId, now - VISIT_RULES.windowDays * 24 * HOUR)) risks.set(id, r)
+  }
   for (const [which, month] of [['prev', shiftMonth(thisMonth, -1)], ['this', thisMonth]] as const) {
     const { start, end } = monthBounds(month, TZ)
     for (const h of households) {
-      const freq = visitFrequency({ age: h.age, wellbeingIncidents: 0, offlineIncidents: 0 })
+      const risk = which === 'this' ? risks.get(h.id) : undefined
+      const freq = visitFrequency({ age: h.age, wellbeingIncidents: risk?.wellbeing ?? 0, offlineIncidents: risk?.offline ?? 0 })
       dueDays({ from: start, end, count: freq.perMonth, spread: spreadOf(h.id), timeZone: TZ }).forEach((dueAt, i) => {
         const key = `${h.id}#${which}#${i + 1}`
         // Visits due before today were made (at 10:00 on the day, or 15:00 for a second try), unless left overdue.

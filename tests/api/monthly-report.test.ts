@@ -29,6 +29,9 @@ let a: Fixture
 let b: Fixture
 let c: Fixture
 let waterA: string
+/** Visits the planner made for the month (visits/service.ts: each household planned when registered): pending, due in November. */
+let plannedA = 0
+let plannedB = 0
 const tokens = new Map<string, string>()
 
 /** A fresh login: the clock moves a month, past any session. */
@@ -139,6 +142,17 @@ beforeAll(async () => {
   expect((await p.api('POST', '/api/devices', { id: `btn-late-${Date.now().toString(36)}`, householdId: late.body.id, kind: 'button' }, token)).status).toBe(201)
   tokens.set('admin', token)
   tokens.set('op-a', await operator('op-a'))
+  const planner = async (fx: Fixture) => {
+    const items = (await p.api<{ items: { id: string; source: string; state: string; dueAt: number }[] }>('GET', `/api/visits?month=2026-11&communityId=${fx.communityId}`, undefined, token)).body.items
+    const made = items.filter((x) => !/^vis-\d+$/.test(x.id))
+    for (const x of made) expect(x).toMatchObject({ source: 'plan', state: 'planned' })
+    for (const x of made) expect(x.dueAt >= NOV_START && x.dueAt < NOV_END).toBe(true)
+    return made.length
+  }
+  plannedA = await planner(a)
+  plannedB = await planner(b)
+  // One a month for each household of A (two) and of B (one): elders under 80 with no findings.
+  expect([plannedA, plannedB]).toEqual([2, 1])
 }, 60_000)
 afterAll(() => p.close())
 
@@ -178,9 +192,11 @@ describe('the monthly report of a community', () => {
     expect(r.outcomes.find((o) => o.category === 'emergency')?.byOutcome).toEqual({ emergency_handled: 2, false_alarm: 2, resolved_by_phone: 1, test: 1 })
     expect(r.wellbeing).toEqual({ total: 1, byType: [{ type: 'no_water_day', byOutcome: { settled_by_family: 1 }, total: 1 }] })
 
-    expect(r.visits).toMatchObject({ due: 5, done: 4, seen: 3, notSeen: 1, pending: 1, cancelled: 1, overdueAtMonthEnd: 3, doneShare: 0.8 })
+    // The test's own five, and the planner's still pending (overdue at the month's end).
+    const n = plannedA
+    expect(r.visits).toMatchObject({ due: 5 + n, done: 4, seen: 3, notSeen: 1, pending: 1 + n, cancelled: 1, overdueAtMonthEnd: 3 + n, doneShare: 4 / (5 + n) })
     expect(r.visits.bySource).toEqual([
-      { source: 'plan', due: 4, seen: 2, notSeen: 1, pending: 1, cancelled: 1, overdueAtMonthEnd: 3 },
+      { source: 'plan', due: 4 + n, seen: 2, notSeen: 1, pending: 1 + n, cancelled: 1, overdueAtMonthEnd: 3 + n },
       { source: 'incident', due: 1, seen: 1, notSeen: 0, pending: 0, cancelled: 0, overdueAtMonthEnd: 0 },
     ])
     expect(r.tickets).toMatchObject({
@@ -215,7 +231,7 @@ describe('the street report and who may see it', () => {
     expect(all.scope.communities.map((x) => x.name).sort()).toEqual(['兰亭社区', '梅园社区'].sort())
     // 20, 30, 45, 90, 100, 300: median 45 (3rd), p90 300, 3 of 6 within 60 s; 竹林 is on another street
     expect(all.alarms.ack).toEqual({ counted: 6, medianAckS: 45, p90AckS: 300, within60sShare: 0.5 })
-    expect(all.visits.due).toBe(5)
+    expect(all.visits.due).toBe(5 + plannedA + plannedB)
 
     const own = await get(`/api/reports/monthly?month=2026-11&street=${street}`, 'op-a')
     expect(own.status).toBe(200)
@@ -292,7 +308,7 @@ describe('the .xlsx download', () => {
     expect(tickets.find((r) => r[0] === '合计')).toEqual(['合计', 1, 1, 3, 1, 6])
     expect(tickets.find((r) => r[0] === '完成用时中位数(分钟)')).toEqual(['完成用时中位数(分钟)', 60])
     const visits = table('探访')
-    expect(visits.find((r) => r[0] === '合计')).toEqual(['合计', 5, 3, 1, 1, 1, 3])
+    expect(visits.find((r) => r[0] === '合计')).toEqual(['合计', 5 + plannedA, 3, 1, 1 + plannedA, 1, 3 + plannedA])
   })
 })
 
