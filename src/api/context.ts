@@ -7,6 +7,7 @@ import type { IngestStats } from '../ingest/stats.js'
 import type { Clock } from '../shared/clock.js'
 import type { AuditRepository } from '../store/audit.js'
 import type { RegistryRepository } from '../store/registry.js'
+import type { RegistryImport } from '../registry-import/service.js'
 import type { OutboxRow } from '../store/outbox.js'
 import type { UserRepository } from '../store/users.js'
 
@@ -26,6 +27,8 @@ export interface ApiContext {
   }
   /** The notices queued for an incident and what became of them. */
   notices(incidentId: string): Promise<OutboxRow[]>
+  /** Bulk import of a street office's registry (registry-import/). */
+  registryImport: RegistryImport
   /** Tells the rest of the platform (the detectors) that registry data changed. */
   announce: {
     householdChanged(householdId: string): void

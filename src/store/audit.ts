@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'family_links.revoked',
   'community.changed',
   'community.removed',
+  /** A bulk import of the registry (registry-import/): who, which file, the counts; never a secret. */
+  'registry.imported',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
