@@ -105,6 +105,7 @@ describe('a district of 5,000 households', () => {
       devices: { created: 2 * N, updated: 0, unchanged: 0, invalid: 0 },
     })
     expect(r.body.credentials).toHaveLength(2 * N)
+    expect(new Set(r.body.credentials.map((c) => c.secret)).size).toBe(2 * N)
     // In the store, through the API.
     expect((await total(communityId)).total).toBe(N)
     const one = (await total(communityId, '规模老人4321')).items[0]!
@@ -120,7 +121,7 @@ describe('a district of 5,000 households', () => {
     const row = sheet.getRow(2)
     const cred = r.body.credentials.find((c) => c.deviceId === row.getCell(3).text)!
     expect(row.getCell(6).text).toBe(cred.secret)
-  })
+  }, 120_000)
 
   it('a new device logs in with its secret', async () => {
     const cred = first.credentials.find((c) => c.deviceId === 'imp-btn-17')!
@@ -149,7 +150,7 @@ describe('a district of 5,000 households', () => {
     const cred = first.credentials.find((c) => c.deviceId === 'imp-wm-100')!
     const client = await connectDevice(p, { id: cred.deviceId, secret: cred.secret })
     client.end(true)
-  })
+  }, 120_000)
 
   it('is on the audit trail with the file name and counts, and no secret', async () => {
     const trail = await p.api<{ action: string; actor: string; detail: Record<string, unknown> }[]>('GET', '/api/audit?limit=50')

@@ -34,7 +34,7 @@ export const state = reactive({
   trailVersion: 0,
   /** bumped on every incident snapshot or change (the service strip and households refresh on it) */
   incidentsVersion: 0,
-  view: 'queue' as 'queue' | 'health' | 'households',
+  view: 'queue' as 'queue' | 'health' | 'households' | 'import',
   /** The server ended the session (expired, logged out elsewhere): a red bar, a tone, the login form under it. */
   sessionEnded: false,
 })

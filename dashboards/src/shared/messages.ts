@@ -36,7 +36,7 @@ const zh = {
     title: '访问与修改记录(管理员可见)', none: '暂无记录', entry: '{t} · {actor} {action}',
     action: {
       household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式',
-      contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置', community_removed: '删除了社区及其全部数据',
+      contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置', community_removed: '删除了社区及其全部数据', registry_imported: '批量导入了住户',
     },
   },
   elderAge: '{n} 岁', address: '住址', medicalNotes: '健康备注', away: '外出至 {t}',
@@ -48,7 +48,7 @@ const zh = {
   chartTitle: '待处理事件(按类型)', close: '关闭',
   networkError: '网络错误,请稍后重试',
   refresh: '刷新',
-  tabs: { label: '视图', queue: '事件队列', health: '设备健康', households: '住户' },
+  tabs: { label: '视图', queue: '事件队列', health: '设备健康', households: '住户', import: '导入' },
   svc: {
     title: '今日服务水平', open: '待接警', median: '接警用时中位数', p90: '接警用时 90 分位', within60: '60 秒内接警占比',
     benchmark: '基准 97.5 %', meets: '达标', below: '未达标', ackedToday: '今日已接警', seconds: '{n} 秒', failed: '服务水平暂不可用',
@@ -185,6 +185,19 @@ const zh = {
     silentHint: '(超过两个心跳周期未上报)', installOverdue: '安装未完成,请安装人员检查', lowBattery: '电量低',
     caption: '设备按严重程度排序:离线、无信号、电量低、尚未上报、在线',
   },
+  imp: {
+    title: '批量导入住户', intro: '用街道的登记表格一次导入老人户、联系人和设备。先下载模板照着填写,上传后会先检查每一行,确认无误再导入。',
+    template: '下载导入模板', templateHint: '模板含「老人户」「联系人」「设备」三张表和填写说明',
+    file: '选择表格文件(.xlsx 或 CSV)', checking: '正在检查…', importing: '正在导入…',
+    checked: '检查结果', imported: '导入完成', sheetCol: '表', created: '新增', updated: '更新', unchanged: '不变', invalid: '有错的行',
+    sheet: { households: '老人户', contacts: '联系人', devices: '设备', file: '文件' },
+    errors: '发现 {n} 处错误', noErrors: '没有发现错误,可以导入', rowCol: '行', columnCol: '列', problemCol: '问题', rowN: '第 {n} 行',
+    errorsCaption: '每个错误所在的表、行和列', validOnly: '只导入无误的行(有错的行不导入)',
+    importNow: '确认导入', nothing: '表格里没有需要新增或更新的内容',
+    refused: '有错误,未导入任何内容。请改正表格后重新上传,或勾选「只导入无误的行」。',
+    secrets: '新设备的密码只显示这一次,请下载保存,交给安装人员', secretsDownload: '下载设备密码表格({n} 台)',
+    failed: '上传失败:{m}', again: '再导入一个文件',
+  },
 }
 
 type Messages = typeof zh
@@ -224,7 +237,7 @@ const en: Messages = {
     title: 'Who read and changed this (admins)', none: 'Nothing recorded yet', entry: '{t} · {actor} {action}',
     action: {
       household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode',
-      contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community', community_removed: 'deleted the community and everything in it',
+      contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community', community_removed: 'deleted the community and everything in it', registry_imported: 'imported households in bulk',
     },
   },
   elderAge: 'age {n}', address: 'Address', medicalNotes: 'Medical notes', away: 'Away until {t}',
@@ -236,7 +249,7 @@ const en: Messages = {
   chartTitle: 'Active incidents by type', close: 'Close',
   networkError: 'Network error, please try again',
   refresh: 'Refresh',
-  tabs: { label: 'Views', queue: 'Incident queue', health: 'Device health', households: 'Households' },
+  tabs: { label: 'Views', queue: 'Incident queue', health: 'Device health', households: 'Households', import: 'Import' },
   svc: {
     title: "Today's service level", open: 'Open', median: 'Median time to acknowledge', p90: '90th percentile to acknowledge', within60: 'Acknowledged within 60 s',
     benchmark: 'benchmark 97.5 %', meets: 'met', below: 'below', ackedToday: 'Acknowledged today', seconds: '{n} s', failed: 'Service level unavailable',
@@ -369,6 +382,19 @@ const en: Messages = {
     not_reporting_yet: 'Installed, not reporting yet', online: 'Online', silent: 'No signal', offline: 'Offline', low_battery: 'Low battery',
     silentHint: '(nothing for over two heartbeats)', installOverdue: 'Installation not finished: installer to check', lowBattery: 'Low battery',
     caption: 'Devices worst first: offline, no signal, low battery, not reporting yet, online',
+  },
+  imp: {
+    title: 'Import households in bulk', intro: "Import households, contacts and devices from the street office's spreadsheet. Download the template and fill it in; every row is checked before anything is imported.",
+    template: 'Download the template', templateHint: 'Sheets 老人户 (households), 联系人 (contacts), 设备 (devices) and instructions',
+    file: 'Choose the spreadsheet (.xlsx or CSV)', checking: 'Checking…', importing: 'Importing…',
+    checked: 'Check result', imported: 'Imported', sheetCol: 'Sheet', created: 'New', updated: 'Updated', unchanged: 'Unchanged', invalid: 'Rows with errors',
+    sheet: { households: 'Households', contacts: 'Contacts', devices: 'Devices', file: 'File' },
+    errors: '{n} errors found', noErrors: 'No errors: ready to import', rowCol: 'Row', columnCol: 'Column', problemCol: 'Problem', rowN: 'row {n}',
+    errorsCaption: 'Each error with its sheet, row and column', validOnly: 'Import the valid rows only (rows with errors are skipped)',
+    importNow: 'Import', nothing: 'Nothing to add or update in this file',
+    refused: 'Errors found: nothing was imported. Fix the file and upload it again, or tick "valid rows only".',
+    secrets: "New devices' secrets are shown only this once: download them for the installer", secretsDownload: 'Download the device secrets ({n} devices)',
+    failed: 'Upload failed: {m}', again: 'Import another file',
   },
 }
 
