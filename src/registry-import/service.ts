@@ -75,7 +75,8 @@ export function createRegistryImport(deps: { registry: RegistryRepository; store
     const errors = [...read.errors, ...decided.errors]
     const counts = { households: { ...ZERO, ...decided.counts.households }, contacts: { ...ZERO, ...decided.counts.contacts }, devices: { ...ZERO, ...decided.counts.devices } }
     const outcome: ImportOutcome = { imported: false, counts, errors, credentials: [], households: [], devices: [], communities: [] }
-    if (req.dryRun || (errors.length > 0 && !req.validRowsOnly)) return outcome
+    // A file with no sheet to read is refused even with validRowsOnly: there are no valid rows.
+    if (req.dryRun || (errors.length > 0 && !req.validRowsOnly) || read.sheets.length === 0) return outcome
 
     const nameOf = new Map(communities.map((c) => [c.id, c.name]))
     const credentials: Credential[] = []

@@ -252,6 +252,12 @@ describe('CSV', () => {
     expect(d.body.counts.devices.created).toBe(2)
     expect((await p.api<{ kind: string; room: string }>('GET', '/api/devices/csv-gas-1')).body).toEqual(expect.objectContaining({ kind: 'gas', room: 'kitchen' }))
 
+    // Saved by Excel on a Chinese Windows: GB18030, not UTF-8 (户编号,社区,老人姓名,年龄,住址 / G001,导入测试社区,郑阿婆,79,老街 3号).
+    const gbk = Buffer.from('bba7b1e0bac52cc9e7c7f82cc0cfc8cbd0d5c3fb2cc4eac1e42cd7a1d6b70d0a473030312cb5bcc8ebb2e2cad4c9e7c7f82cd6a3b0a2c6c52c37392cc0cfbdd62033bac50d0a', 'hex')
+    const g = await upload(gbk, 'sheet=households', { type: 'text/csv' })
+    expect(g.status, JSON.stringify(g.body)).toBe(200)
+    expect((await total(communityId, '郑阿婆')).items[0]!.age).toBe(79)
+
     const wrong = await upload(Buffer.from('名字,地方\n张三,上海'), '', { type: 'text/csv' })
     expect(wrong.status).toBe(400)
     expect(wrong.body.errors[0]!.zh).toContain('找不到表头')
