@@ -97,9 +97,10 @@ export async function readFile(file: Buffer, opts: { sheet?: SheetKey } = {}): P
     }
     if (missing) continue
     const rows: RawRow[] = []
-    const last = ws.rowCount
-    for (let r = headerRow + 1; r <= last; r++) {
-      const row = ws.getRow(r)
+    let tooMany = false
+    // Only the rows the file has (a sheet styled down to row 1,048,576 has no more rows than it holds).
+    ws.eachRow({ includeEmpty: false }, (row, r) => {
+      if (r <= headerRow || tooMany) return
       const cells: Record<string, string> = {}
       let empty = true
       for (const k of Object.keys(SHEETS[key].columns)) cells[k] = ''
@@ -108,13 +109,14 @@ export async function readFile(file: Buffer, opts: { sheet?: SheetKey } = {}): P
         cells[k] = text
         if (text) empty = false
       }
-      if (empty) continue
-      rows.push({ row: r, cells })
-      if (rows.length > MAX_ROWS) {
+      if (empty) return
+      if (rows.length === MAX_ROWS) {
+        tooMany = true
         errors.push(rowError(key, null, null, { zh: `超过 ${MAX_ROWS} 行,请分成几个文件导入`, en: `more than ${MAX_ROWS} rows: import it in several files` }))
-        break
+        return
       }
-    }
+      rows.push({ row: r, cells })
+    })
     sheets.push({ key, rows, headers })
   }
   if (sheets.length === 0 && errors.length === 0) {
