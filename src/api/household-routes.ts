@@ -13,7 +13,7 @@ import { districtSummary, districtView, pageOf, pageQuery, searchQuery } from '.
 import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guards.js'
 import { contactView, householdSummary, householdView, idParam, summaryOf } from './views.js'
 
-export const phone = z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'a phone number: digits, spaces, dashes, optional leading +')
+const phone = z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'a phone number: digits, spaces, dashes, optional leading +')
 export const householdFields = {
   communityId: z.string().min(1),
   elderName: z.string().trim().min(1).max(50),
