@@ -52,6 +52,8 @@ import { EventBus } from './shared/events.js'
 import { logPacer } from './shared/recent.js'
 import { openPostgres, openSqlite, type Db } from './store/database.js'
 import { registryRepository, type RegistryEvents } from './store/registry.js'
+import { registryImportRepository } from './store/registry-import.js'
+import { createRegistryImport } from './registry-import/service.js'
 import { telemetryRepository } from './store/telemetry.js'
 import { userRepository } from './store/users.js'
 import { createVisits } from './visits/service.js'
@@ -228,6 +230,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     incidents,
     serviceTickets,
     registry,
+    registryImport: createRegistryImport({ registry, store: registryImportRepository(db), clock }),
     users,
     stats,
     clock,

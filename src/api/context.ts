@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock.js'
 import type { AuditRepository } from '../store/audit.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { ServiceTickets } from '../service-requests/service.js'
+import type { RegistryImport } from '../registry-import/service.js'
 import type { OutboxRow } from '../store/outbox.js'
 import type { UserRepository } from '../store/users.js'
 import type { Visits } from '../visits/service.js'
@@ -35,6 +36,8 @@ export interface ApiContext {
   notices(incidentId: string): Promise<OutboxRow[]>
   /** The monthly report (reports/service.ts). */
   reports: Reports
+  /** Bulk import of a street office's registry (registry-import/). */
+  registryImport: RegistryImport
   /** Tells the rest of the platform (the detectors) that registry data changed. */
   announce: {
     householdChanged(householdId: string): void

@@ -15,7 +15,7 @@ import { deviceView, deviceWithSecret, idParam } from './views.js'
 /** Contract v1 §status: default heartbeat 3600 s for buttons, 300 s for sensors. */
 export const defaultHeartbeatS = (kind: Device['kind']) => (kind === 'button' ? 3600 : 300)
 
-const deviceBody = z.object({
+export const deviceBody = z.object({
   id: z.string().regex(DEVICE_ID_PATTERN, 'device id: 1 to 64 characters of A-Z a-z 0-9 _ -'),
   householdId: z.string().min(1),
   kind: z.enum(DEVICE_KINDS),

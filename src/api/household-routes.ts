@@ -14,7 +14,7 @@ import { currentUser, requireAdmin, requireUser, visibleHousehold } from './guar
 import { contactView, householdSummary, householdView, idParam, summaryOf } from './views.js'
 
 const phone = z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'a phone number: digits, spaces, dashes, optional leading +')
-const householdFields = {
+export const householdFields = {
   communityId: z.string().min(1),
   elderName: z.string().trim().min(1).max(50),
   age: z.number().int().min(0).max(130).nullable(),
@@ -34,8 +34,8 @@ const householdBody = z.object({
 })
 // PATCH has no defaults: a field left out stays as it is.
 const householdPatch = z.object(householdFields).partial()
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time as HH:MM')
-const contactBody = z.object({
+export const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time as HH:MM')
+export const contactBody = z.object({
   name: z.string().trim().min(1).max(50),
   relation: z.string().trim().min(1).max(20).describe('子女, 邻居, 楼组长, 物业, 社区医生 …'),
   audience: z.enum(AUDIENCES).optional().describe('what routing reads; derived from the relation when absent'),
@@ -48,7 +48,7 @@ const contactBody = z.object({
 })
 
 /** 子女 → family, 邻居 → neighbour …: the words families use, mapped to what routing reads. */
-function audienceOf(relation: string): Audience {
+export function audienceOf(relation: string): Audience {
   if (/邻居|neighbou?r/i.test(relation)) return 'neighbour'
   if (/楼组长|building/i.test(relation)) return 'building_lead'
   if (/物业|property/i.test(relation)) return 'property'

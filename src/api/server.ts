@@ -24,6 +24,7 @@ import { familyRoutes } from './family-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
 import { historyRoutes } from './history-routes.js'
 import { householdRoutes } from './household-routes.js'
+import { importRoutes } from './import-routes.js'
 import { incidentRoutes } from './incident-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { metricsRoutes } from './metrics-routes.js'
@@ -113,6 +114,7 @@ export async function createHttpServer(ctx: ApiContext & { log: Logger; dashboar
   await app.register(statsRoutes, { ...ctx, prefix: '/api/stats' })
   await app.register(auditRoutes, { ...ctx, prefix: '/api/audit' })
   await app.register(reportRoutes, { ...ctx, prefix: '/api/reports' })
+  await app.register(importRoutes, { ...ctx, prefix: '/api/import' })
   await app.register(metricsRoutes, ctx)
   if (ctx.timeTravel) {
     await app.register(clockRoutes, { ...ctx, timeTravel: ctx.timeTravel, prefix: '/api/clock' })

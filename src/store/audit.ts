@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   'service_ticket.created',
   'service_ticket.changed',
   'visit.recorded',
+  /** A bulk import of the registry (registry-import/): who, which file, the counts; never a secret. */
+  'registry.imported',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

@@ -34,7 +34,7 @@ export const state = reactive({
   trailVersion: 0,
   /** bumped on every incident snapshot or change (the service strip and households refresh on it) */
   incidentsVersion: 0,
-  view: 'queue' as 'queue' | 'tickets' | 'health' | 'households' | 'visits' | 'report',
+  view: 'queue' as 'queue' | 'tickets' | 'health' | 'households' | 'visits' | 'report' | 'import',
   /** The server ended the session (expired, logged out elsewhere): a red bar, a tone, the login form under it. */
   sessionEnded: false,
 })

@@ -36,7 +36,7 @@ const zh = {
     title: '访问与修改记录(管理员可见)', none: '暂无记录', entry: '{t} · {actor} {action}',
     action: {
       household_viewed: '查看了档案(含钥匙盒与病史)', household_changed: '修改了档案', away_changed: '设置了外出/住院模式', visit_recorded: '记录了探访',
-      contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置', community_removed: '删除了社区及其全部数据',
+      contact_added: '添加了联系人', contact_removed: '删除了联系人', family_links_revoked: '收回了家属链接', community_changed: '修改了社区设置', community_removed: '删除了社区及其全部数据', registry_imported: '批量导入了住户',
       service_ticket_created: '新建了服务工单', service_ticket_changed: '处理了服务工单',
     },
   },
@@ -55,7 +55,7 @@ const zh = {
     title: '{name} {month} 安居月报', period: '统计时段:{from} 至 {to}(北京时间)', generated: '生成时间:{t}', partial: '本月尚未结束,数字截至生成时间。',
     covers: '包含社区:{names}', empty: '—', pick: '请选择月份和范围,然后点“生成月报”。',
   },
-  tabs: { label: '视图', queue: '事件队列', tickets: '服务工单', health: '设备健康', households: '住户', visits: '探访', report: '月报' },
+  tabs: { label: '视图', queue: '事件队列', tickets: '服务工单', health: '设备健康', households: '住户', visits: '探访', report: '月报', import: '导入' },
   /** Service requests (服务工单), apart from the emergency queue (docs/operations.md §service requests). */
   tickets: {
     title: '服务工单', hint: '老人按绿色服务键或值班员登记的生活服务需求,与紧急事件分开处理',
@@ -225,6 +225,19 @@ const zh = {
     flagged: '连续两次未见到', noFlagged: '没有连续两次未见到的住户', flaggedHint: '请电话联系家属或上门核实',
     name: '老人', address: '住址', due: '应探访日期', daysOverdue: '逾期天数', days: '{n} 天', phone: '电话', notes: '探访备注',
   },
+  imp: {
+    title: '批量导入住户', intro: '用街道的登记表格一次导入老人户、联系人和设备。先下载模板照着填写,上传后会先检查每一行,确认无误再导入。',
+    template: '下载导入模板', templateHint: '模板含「老人户」「联系人」「设备」三张表和填写说明',
+    file: '选择表格文件(.xlsx 或 CSV)', checking: '正在检查…', importing: '正在导入…',
+    checked: '检查结果', imported: '导入完成', sheetCol: '表', created: '新增', updated: '更新', unchanged: '不变', invalid: '有错的行',
+    sheet: { households: '老人户', contacts: '联系人', devices: '设备', file: '文件' },
+    errors: '发现 {n} 处错误', skipped: '{n} 处错误,这些行没有导入', noErrors: '没有发现错误,可以导入', rowCol: '行', columnCol: '列', problemCol: '问题', rowN: '第 {n} 行',
+    errorsCaption: '每个错误所在的表、行和列', validOnly: '只导入无误的行(有错的行不导入)',
+    importNow: '确认导入', nothing: '表格里没有需要新增或更新的内容',
+    refused: '有错误,未导入任何内容。请改正表格后重新上传,或勾选「只导入无误的行」。',
+    secrets: '新设备的密码只显示这一次,请下载保存,交给安装人员', secretsDownload: '下载设备密码表格({n} 台)',
+    failed: '上传失败:{m}', again: '再导入一个文件',
+  },
 }
 
 type Messages = typeof zh
@@ -264,7 +277,7 @@ const en: Messages = {
     title: 'Who read and changed this (admins)', none: 'Nothing recorded yet', entry: '{t} · {actor} {action}',
     action: {
       household_viewed: 'read the profile (key safe, medical notes)', household_changed: 'changed the profile', away_changed: 'set away mode', visit_recorded: 'recorded a visit',
-      contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community', community_removed: 'deleted the community and everything in it',
+      contact_added: 'added a contact', contact_removed: 'removed a contact', family_links_revoked: 'revoked family links', community_changed: 'changed the community', community_removed: 'deleted the community and everything in it', registry_imported: 'imported households in bulk',
       service_ticket_created: 'created a service ticket', service_ticket_changed: 'handled a service ticket',
     },
   },
@@ -283,7 +296,7 @@ const en: Messages = {
     title: '{name} {month} monthly report', period: 'Period: {from} to {to} (Beijing time)', generated: 'Made at {t}', partial: 'The month is not over: figures so far.',
     covers: 'Communities: {names}', empty: '—', pick: 'Choose a month and what it covers, then "Make the report".',
   },
-  tabs: { label: 'Views', queue: 'Incident queue', tickets: 'Service tickets', health: 'Device health', households: 'Households', visits: 'Visits', report: 'Monthly report' },
+  tabs: { label: 'Views', queue: 'Incident queue', tickets: 'Service tickets', health: 'Device health', households: 'Households', visits: 'Visits', report: 'Monthly report', import: 'Import' },
   tickets: {
     title: 'Service tickets', hint: 'Everyday service requests from the green key or entered by an operator, kept apart from emergencies',
     type: { meal: 'Meals', bath: 'Bathing', medical: 'Medical help', repair: 'Repair', other: 'Other' },
@@ -446,6 +459,19 @@ const en: Messages = {
     rate: 'Done', summary: 'Visits this month', overdueList: 'Overdue visits', noOverdue: 'No overdue visits',
     flagged: 'Not seen twice in a row', noFlagged: 'No household was missed twice in a row', flaggedHint: 'Call the family or go and check',
     name: 'Elder', address: 'Address', due: 'Due', daysOverdue: 'Overdue by', days: '{n} days', phone: 'Phone', notes: 'Visit notes',
+  },
+  imp: {
+    title: 'Import households in bulk', intro: "Import households, contacts and devices from the street office's spreadsheet. Download the template and fill it in; every row is checked before anything is imported.",
+    template: 'Download the template', templateHint: 'Sheets 老人户 (households), 联系人 (contacts), 设备 (devices) and instructions',
+    file: 'Choose the spreadsheet (.xlsx or CSV)', checking: 'Checking…', importing: 'Importing…',
+    checked: 'Check result', imported: 'Imported', sheetCol: 'Sheet', created: 'New', updated: 'Updated', unchanged: 'Unchanged', invalid: 'Rows with errors',
+    sheet: { households: 'Households', contacts: 'Contacts', devices: 'Devices', file: 'File' },
+    errors: '{n} errors found', skipped: '{n} errors: these rows were not imported', noErrors: 'No errors: ready to import', rowCol: 'Row', columnCol: 'Column', problemCol: 'Problem', rowN: 'row {n}',
+    errorsCaption: 'Each error with its sheet, row and column', validOnly: 'Import the valid rows only (rows with errors are skipped)',
+    importNow: 'Import', nothing: 'Nothing to add or update in this file',
+    refused: 'Errors found: nothing was imported. Fix the file and upload it again, or tick "valid rows only".',
+    secrets: "New devices' secrets are shown only this once: download them for the installer", secretsDownload: 'Download the device secrets ({n} devices)',
+    failed: 'Upload failed: {m}', again: 'Import another file',
   },
 }
 
