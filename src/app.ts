@@ -46,6 +46,7 @@ import { createTelemetryHistory } from './telemetry/queries.js'
 import { createInfluxWriter } from './telemetry/influx.js'
 import { createHistoryWriter } from './telemetry/history-writer.js'
 import { createTelemetrySink } from './telemetry/sink.js'
+import { activityRepository } from './store/activity.js'
 import { historyPathBeside, openHistoryStore, type HistoryLocation } from './store/history.js'
 import { systemClock, virtualClock, type Clock, type VirtualClock } from './shared/clock.js'
 import { EventBus } from './shared/events.js'
@@ -217,7 +218,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     channels: new Set(Object.keys(channels) as ChannelName[]),
   })
   const audit = auditRepository(db)
-  const visits = createVisits({ db, registry, incidents, audit, bus, clock, log: log.child({ component: 'visits' }) })
+  const visits = createVisits({ db, registry, incidents, audit, bus, clock, log: log.child({ component: 'visits' }), activity: activityRepository(historyDb) })
   const deviceCommands = createDeviceCommands({ send: broker.sendCommand, incidents, tickets: serviceTickets, bus, clock, log: log.child({ component: 'device-commands' }) })
   // Realtime rides on the HTTP server it is built after; the API reaches it through this.
   const realtimeRef: { current?: ReturnType<typeof createRealtime> } = {}

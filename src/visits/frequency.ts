@@ -8,9 +8,10 @@
  * - devices often offline: two or more device-offline incidents in the last 60 days (a house
  *   whose sensors are silent is watched by nobody but the visitor);
  * - an elder aged 80 or more. Every household on the platform is an elder living alone (the
- *   platform's premise: no household field says otherwise), so age is the only test.
- * Capped at four a month (weekly). Declining activity is not used: the learned rhythm lives in the
- * history store's detector states and gives no cheap month-on-month trend (said in the docs).
+ *   platform's premise: no household field says otherwise), so age is the only test;
+ * - declining activity: the last two weeks' water or motion well below the four weeks before
+ *   (visits/activity.ts, which gives the reason with its figures).
+ * Capped at four a month (weekly).
  */
 import type { Explanation } from '../detectors/model.js'
 
@@ -36,6 +37,8 @@ export interface RiskFacts {
   wellbeingIncidents: number
   /** Device-offline incidents opened in the last `windowDays`. */
   offlineIncidents: number
+  /** Why activity is taken to be declining (visits/activity.ts), or absent/null when it is not. */
+  decliningActivity?: Explanation | null
 }
 
 export interface Frequency {
@@ -59,6 +62,10 @@ export function visitFrequency(facts: RiskFacts, rules: VisitRules = VISIT_RULES
   if (facts.age !== null && facts.age >= rules.aloneAge) {
     perMonth += 1
     reasons.push({ zh: `${facts.age} 岁独居`, en: `aged ${facts.age}, living alone` })
+  }
+  if (facts.decliningActivity) {
+    perMonth += 1
+    reasons.push(facts.decliningActivity)
   }
   return { perMonth: Math.min(rules.maxPerMonth, perMonth), reasons }
 }

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino'
 import { canSeeCommunity, communityScope } from '../auth/auth.js'
 import { createScheduler } from '../detectors/scheduler.js'
-import { startOfLocalDay } from '../detectors/local-time.js'
+import { startOfLocalDay, utcOffsetMs } from '../detectors/local-time.js'
 import type { Explanation } from '../detectors/model.js'
 import { VISIT_OUTCOME } from '../incidents/model.js'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
@@ -20,11 +20,13 @@ import type { Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import { newId } from '../shared/ids.js'
 import { inFlight } from '../shared/in-flight.js'
+import type { ActivityRepository } from '../store/activity.js'
 import type { AuditRepository } from '../store/audit.js'
 import type { Db } from '../store/database.js'
 import type { Community, Household, RegistryEvents, RegistryRepository } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import { visitRepository, type Visit, type VisitResult, type VisitRow, type VisitState } from '../store/visits.js'
+import { ACTIVITY_RULES, activityDays, decliningActivity, type ActivityRules } from './activity.js'
 import { planReason, visitFrequency, VISIT_RULES, type VisitRules } from './frequency.js'
 import { DAY_MS, dueDays, localDate, localDaysBetween, localMonth, monthBounds, spreadOf } from './month.js'
 
@@ -75,9 +77,13 @@ export function createVisits(deps: {
   clock: Clock
   log: Logger
   rules?: VisitRules
+  /** Daily readings from the history store, for declining activity; without it, activity is not a risk. */
+  activity?: ActivityRepository
+  activityRules?: ActivityRules
 }) {
   const { registry, incidents, audit, bus, clock, log } = deps
   const rules = deps.rules ?? VISIT_RULES
+  const activityRules = deps.activityRules ?? ACTIVITY_RULES
   const repo = visitRepository(deps.db)
   const working = inFlight()
   const timeZones = new Set<string>(['Asia/Shanghai'])
@@ -105,10 +111,11 @@ export function createVisits(deps: {
     const month = localMonth(now, tz)
     const { start, end } = monthBounds(month, tz)
     const risks = await repo.riskCounts(community.id, now - rules.windowDays * DAY_MS)
+    const declining = await decliningOf(households, now, tz)
     const rows: Visit[] = []
     for (const h of households) {
       const risk = risks.get(h.id) ?? { wellbeing: 0, offline: 0 }
-      const freq = visitFrequency({ age: h.age, wellbeingIncidents: risk.wellbeing, offlineIncidents: risk.offline }, rules)
+      const freq = visitFrequency({ age: h.age, wellbeingIncidents: risk.wellbeing, offlineIncidents: risk.offline, decliningActivity: declining.get(h.id) ?? null }, rules)
       const reason = planReason(freq)
       // From the month's start, or from today for a plan made mid-month (a household added late).
       const due = dueDays({ from: Math.max(start, now), end, count: freq.perMonth, spread: spreadOf(h.id), timeZone: tz })
@@ -135,6 +142,29 @@ export function createVisits(deps: {
     const added = await repo.insertPlanned(rows)
     if (added > 0) log.info({ communityId: community.id, month, added }, 'visits planned')
     return added
+  }
+
+  /**
+   * The households whose activity declined (visits/activity.ts), with the reason: one history
+   * query for all of them, over the last whole local days. A history store that does not answer
+   * leaves activity out of this planning (the next midnight's adds the visit).
+   */
+  async function decliningOf(households: readonly Household[], now: number, tz: string): Promise<Map<string, Explanation>> {
+    const out = new Map<string, Explanation>()
+    if (!deps.activity) return out
+    const offset = utcOffsetMs(now, tz)
+    const today = Math.floor((now + offset) / DAY_MS)
+    const from = (today - activityRules.recentDays - activityRules.earlierDays) * DAY_MS - offset
+    try {
+      const rows = await deps.activity.deviceDays(households.map((h) => h.id), from, today * DAY_MS - offset, offset)
+      for (const [householdId, days] of activityDays(rows, activityRules)) {
+        const trend = decliningActivity(days, today, activityRules)
+        if (trend.declining) out.set(householdId, trend.reason)
+      }
+    } catch (err) {
+      log.warn({ err }, 'history store did not answer: visits planned without declining activity')
+    }
+    return out
   }
 
   async function planAll(): Promise<number> {
