@@ -134,7 +134,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
   })
   await seedReportMonth(db, now)
   // After last month's incidents: this month's plan owes the households they concern more visits.
-  seed.operators.push(...(await seedDemoVisits(db, now, HOUSEHOLDS.map((h) => ({ id: `hh-${h.n}`, communityId: communityIds.get(h.community)!, age: h.age })))))
+  seed.operators.push(...(await seedDemoVisits(db, now, HOUSEHOLDS.map((h) => ({ id: `hh-${h.n}`, communityId: communityIds.get(h.community)!, age: h.age })), history)))
   await writeHistory(history)
   await mkdir(dirname(fleetFile), { recursive: true })
   await writeFile(fleetFile, JSON.stringify({ note: 'Demo device credentials written by the demo seed. Keep private.', devices: seed.devices }, null, 2) + '\n', { mode: 0o600 })

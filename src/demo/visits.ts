@@ -10,8 +10,10 @@ import { startOfLocalDay } from '../detectors/local-time.js'
 import { newId } from '../shared/ids.js'
 import { hashPassword } from '../shared/secrets.js'
 import type { Db } from '../store/database.js'
+import type { Sample } from '../store/telemetry.js'
 import { userRepository } from '../store/users.js'
 import { visitRepository, type Visit } from '../store/visits.js'
+import { activityWindow, decliningHouseholds, deviceDaysOf } from '../visits/activity.js'
 import { planReason, VISIT_RULES, visitFrequency } from '../visits/frequency.js'
 import { dueDays, localMonth, monthBounds, shiftMonth, spreadOf } from '../visits/month.js'
 
@@ -31,7 +33,8 @@ const NOT_SEEN: Record<string, string> = {
 /** Left unrecorded this month, so the console has overdue visits to show. */
 const OVERDUE = new Set(['hh-0004#this#1', 'hh-0003#this#1', 'hh-0005#this#1', 'hh-0005#this#2'])
 
-export async function seedDemoVisits(trx: Db, now: number, households: readonly { id: string; communityId: string; age: number }[]): Promise<{ username: string; password: string; community: string; role: 'visitor' }[]> {
+/** `history`: the demo's readings, which the planner reads from the history store for declining activity. */
+export async function seedDemoVisits(trx: Db, now: number, households: readonly { id: string; communityId: string; age: number }[], history: readonly Sample[]): Promise<{ username: string; password: string; community: string; role: 'visitor' }[]> {
   const accounts = []
   const visitorIds = new Map<string, string>()
   for (const [communityId, v] of Object.entries(VISITORS)) {
@@ -51,11 +54,20 @@ export async function seedDemoVisits(trx: Db, now: number, households: readonly 
   for (const communityId of new Set(households.map((h) => h.communityId))) {
     for (const [id, r] of await visitRepository(trx).riskCounts(communityId, now - VISIT_RULES.windowDays * 24 * HOUR)) risks.set(id, r)
   }
+  // Declining activity as the planner reads it (visits/activity.ts), from the same readings: the
+  // demo's week is too short to say, but a longer demo history stays in step with the planner.
+  const w = activityWindow(now, TZ)
+  const declining = decliningHouseholds(deviceDaysOf(history, w.from, w.to, w.offsetMs), w.today)
   for (const [which, month] of [['prev', shiftMonth(thisMonth, -1)], ['this', thisMonth]] as const) {
     const { start, end } = monthBounds(month, TZ)
     for (const h of households) {
       const risk = which === 'this' ? risks.get(h.id) : undefined
-      const freq = visitFrequency({ age: h.age, wellbeingIncidents: risk?.wellbeing ?? 0, offlineIncidents: risk?.offline ?? 0 })
+      const freq = visitFrequency({
+        age: h.age,
+        wellbeingIncidents: risk?.wellbeing ?? 0,
+        offlineIncidents: risk?.offline ?? 0,
+        decliningActivity: which === 'this' ? (declining.get(h.id) ?? null) : null,
+      })
       dueDays({ from: start, end, count: freq.perMonth, spread: spreadOf(h.id), timeZone: TZ }).forEach((dueAt, i) => {
         const key = `${h.id}#${which}#${i + 1}`
         // Visits due before today were made (at 10:00 on the day, or 15:00 for a second try), unless left overdue.

@@ -11,7 +11,12 @@
  * enough days on both sides, the recent median is under `ratio` of the earlier one.
  */
 import type { Explanation } from '../detectors/model.js'
+import { utcOffsetMs } from '../detectors/local-time.js'
 import type { DeviceDay } from '../store/activity.js'
+import type { Sample } from '../store/telemetry.js'
+
+const DAY_MS = 86_400_000
+const HOUR_MS = 3_600_000
 
 export interface ActivityRules {
   /** Recent window: the last `recentDays` whole local days (today, half over, is left out). */
@@ -68,6 +73,50 @@ export interface ActivityTrend {
   /** What was seen: the figures when declining or steady, "too little data" otherwise. */
   reason: Explanation
   signals: SignalTrend[]
+}
+
+/**
+ * The days read at `now`: the whole local days of both windows, today left out. `today` is the
+ * local day number (whole days since the epoch at the zone's offset now), as store/activity.ts counts.
+ */
+export function activityWindow(now: number, timeZone: string, rules: ActivityRules = ACTIVITY_RULES): { today: number; from: number; to: number; offsetMs: number } {
+  const offsetMs = utcOffsetMs(now, timeZone)
+  const today = Math.floor((now + offsetMs) / DAY_MS)
+  return { today, from: (today - rules.recentDays - rules.earlierDays) * DAY_MS - offsetMs, to: today * DAY_MS - offsetMs, offsetMs }
+}
+
+/**
+ * What store/activity.ts's query answers, from readings in memory (the demo seed's, before they
+ * reach the history store): the same per device and local day, water and presence in [from, to).
+ */
+export function deviceDaysOf(samples: readonly Sample[], from: number, to: number, offsetMs: number): DeviceDay[] {
+  const out = new Map<string, DeviceDay & { hourSet: Set<number> }>()
+  for (const s of samples) {
+    if ((s.kind !== 'water' && s.kind !== 'presence') || s.at < from || s.at >= to) continue
+    const day = Math.floor((s.at + offsetMs) / DAY_MS)
+    const key = `${s.householdId}\u0000${s.deviceId}\u0000${s.kind}\u0000${day}`
+    const d = out.get(key) ?? { householdId: s.householdId, deviceId: s.deviceId, kind: s.kind, day, readings: 0, hours: 0, firstAt: s.at, lastAt: s.at, low: s.value, high: s.value, motion: 0, hourSet: new Set<number>() }
+    out.set(key, d)
+    d.readings++
+    d.hourSet.add(Math.floor((s.at + offsetMs) / HOUR_MS))
+    d.hours = d.hourSet.size
+    d.firstAt = Math.min(d.firstAt, s.at)
+    d.lastAt = Math.max(d.lastAt, s.at)
+    d.low = Math.min(d.low, s.value)
+    d.high = Math.max(d.high, s.value)
+    if (s.value2 === 1) d.motion++
+  }
+  return [...out.values()].map(({ hourSet: _, ...d }) => d)
+}
+
+/** The households whose activity declined, with the reason, from their device days in `activityWindow`. */
+export function decliningHouseholds(rows: readonly DeviceDay[], today: number, rules: ActivityRules = ACTIVITY_RULES): Map<string, Explanation> {
+  const out = new Map<string, Explanation>()
+  for (const [householdId, days] of activityDays(rows, rules)) {
+    const trend = decliningActivity(days, today, rules)
+    if (trend.declining) out.set(householdId, trend.reason)
+  }
+  return out
 }
 
 /** Per household, its local days from device days: devices of a kind summed, days no device was heard enough left out. */

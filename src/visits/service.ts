@@ -11,7 +11,7 @@
 import type { Logger } from 'pino'
 import { canSeeCommunity, communityScope } from '../auth/auth.js'
 import { createScheduler } from '../detectors/scheduler.js'
-import { startOfLocalDay, utcOffsetMs } from '../detectors/local-time.js'
+import { startOfLocalDay } from '../detectors/local-time.js'
 import type { Explanation } from '../detectors/model.js'
 import { VISIT_OUTCOME } from '../incidents/model.js'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
@@ -26,7 +26,7 @@ import type { Db } from '../store/database.js'
 import type { Community, Household, RegistryEvents, RegistryRepository } from '../store/registry.js'
 import type { User } from '../store/users.js'
 import { visitRepository, type Visit, type VisitResult, type VisitRow, type VisitState } from '../store/visits.js'
-import { ACTIVITY_RULES, activityDays, decliningActivity, type ActivityRules } from './activity.js'
+import { ACTIVITY_RULES, activityWindow, decliningHouseholds, type ActivityRules } from './activity.js'
 import { planReason, visitFrequency, VISIT_RULES, type VisitRules } from './frequency.js'
 import { DAY_MS, dueDays, localDate, localDaysBetween, localMonth, monthBounds, spreadOf } from './month.js'
 
@@ -150,21 +150,14 @@ export function createVisits(deps: {
    * leaves activity out of this planning (the next midnight's adds the visit).
    */
   async function decliningOf(households: readonly Household[], now: number, tz: string): Promise<Map<string, Explanation>> {
-    const out = new Map<string, Explanation>()
-    if (!deps.activity) return out
-    const offset = utcOffsetMs(now, tz)
-    const today = Math.floor((now + offset) / DAY_MS)
-    const from = (today - activityRules.recentDays - activityRules.earlierDays) * DAY_MS - offset
+    if (!deps.activity) return new Map()
+    const w = activityWindow(now, tz, activityRules)
     try {
-      const rows = await deps.activity.deviceDays(households.map((h) => h.id), from, today * DAY_MS - offset, offset)
-      for (const [householdId, days] of activityDays(rows, activityRules)) {
-        const trend = decliningActivity(days, today, activityRules)
-        if (trend.declining) out.set(householdId, trend.reason)
-      }
+      return decliningHouseholds(await deps.activity.deviceDays(households.map((h) => h.id), w.from, w.to, w.offsetMs), w.today, activityRules)
     } catch (err) {
       log.warn({ err }, 'history store did not answer: visits planned without declining activity')
+      return new Map()
     }
-    return out
   }
 
   async function planAll(): Promise<number> {

@@ -1,7 +1,8 @@
 /** The history store's daily activity aggregate (store/activity.ts), on SQLite and PostgreSQL alike. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { activityRepository } from '../../src/store/activity.js'
+import { activityRepository, type DeviceDay } from '../../src/store/activity.js'
 import { telemetryRepository, type Sample } from '../../src/store/telemetry.js'
+import { deviceDaysOf } from '../../src/visits/activity.js'
 import { startPlatform, type TestPlatform } from '../helpers/platform.js'
 
 const MIN = 60_000
@@ -13,9 +14,9 @@ const D0 = Date.UTC(2026, 4, 9, 16)
 const DAY0 = Math.floor((D0 + SHANGHAI) / DAY)
 
 let p: TestPlatform
+const samples: Sample[] = []
 beforeAll(async () => {
   p = await startPlatform()
-  const samples: Sample[] = []
   // h1: a presence sensor every 10 minutes for two local days, moving every third reading; a meter hourly on the first day.
   for (let at = D0; at < D0 + 2 * DAY; at += 10 * MIN) {
     const i = (at - D0) / (10 * MIN)
@@ -46,6 +47,16 @@ describe('daily activity per device', () => {
     expect(by['h1/m1/0']).toMatchObject({ kind: 'water', readings: 24, hours: 24, firstAt: D0 + 30 * MIN, lastAt: D0 + 23 * HOUR + 30 * MIN })
     expect((by['h1/m1/0']!.high - by['h1/m1/0']!.low) * 1000).toBeCloseTo(92, 6)
     expect(by['h2/m2/0']).toMatchObject({ readings: 5, hours: 5, low: 10, high: 10.04, motion: 0 })
+  })
+
+  it('answers as the same sums over readings in memory do (the demo seed plans with those)', async () => {
+    const order = (rows: DeviceDay[]) => [...rows].sort((a, b) => (`${a.householdId}/${a.deviceId}/${a.day}` < `${b.householdId}/${b.deviceId}/${b.day}` ? -1 : 1))
+    for (const [from, to, offset] of [[D0, D0 + 2 * DAY, SHANGHAI], [D0 - HOUR, D0 + DAY, 0]] as const) {
+      const stored = await activityRepository(p.app.historyDb).deviceDays(['h1', 'h2', 'h3'], from, to, offset)
+      const inMemory = deviceDaysOf(samples, from, to, offset)
+      expect(stored.length).toBeGreaterThan(2)
+      expect(order(stored)).toEqual(order(inMemory).map((d) => ({ ...d, low: expect.closeTo(d.low, 9), high: expect.closeTo(d.high, 9) })))
+    }
   })
 
   it('cuts days at the given offset: the same readings are other days in UTC', async () => {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { ACTIVITY_RULES, activityDays, decliningActivity, median, type ActivityDay } from '../../src/visits/activity.js'
 import { planReason, visitFrequency } from '../../src/visits/frequency.js'
 import type { DeviceDay } from '../../src/store/activity.js'
+import { demoHistory } from '../../src/demo/history.js'
+import { activityWindow, decliningHouseholds, deviceDaysOf } from '../../src/visits/activity.js'
 
 const TODAY = 20_000
 /** 42 days before today: `earlier` litres/motion for the first 28, `recent` for the last 14 (null: no data that day). */
@@ -119,5 +121,20 @@ describe('declining activity in the visit frequency', () => {
     expect(planReason(f).zh).toBe('每月 2 次:活动减少:近两周每天用水约 38 升,此前 4 周约 95 升')
     expect(visitFrequency({ age: 70, wellbeingIncidents: 0, offlineIncidents: 0, decliningActivity: null }).perMonth).toBe(1)
     expect(visitFrequency({ age: 90, wellbeingIncidents: 5, offlineIncidents: 0, decliningActivity: reason }).perMonth).toBe(4)
+  })
+})
+
+describe("the demo's readings", () => {
+  it('count as days of water and motion, and a week is too short to say whether activity declined', () => {
+    const now = Date.UTC(2026, 2, 20, 2)
+    const samples = demoHistory({ householdId: 'hh-0001', n: 1, meter: 'wm-0001', sensor: 'pr-0001', button: 'btn-0001' }, now)
+    const w = activityWindow(now, 'Asia/Shanghai')
+    const rows = deviceDaysOf(samples, w.from, w.to, w.offsetMs)
+    const days = activityDays(rows).get('hh-0001')!
+    // Seven days back from 10:00: the first one partial, six whole days of each signal.
+    expect(days.filter((d) => d.waterLitres !== null)).toHaveLength(6)
+    expect(days.filter((d) => d.motion !== null)).toHaveLength(6)
+    expect(decliningActivity(days, w.today).reason.zh).toBe('读数天数不足(用水近两周 6 天、此前 0 天;活动近两周 6 天、此前 0 天),无法判断活动是否减少')
+    expect(decliningHouseholds(rows, w.today).size).toBe(0)
   })
 })
