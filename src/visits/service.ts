@@ -111,7 +111,7 @@ export function createVisits(deps: {
     const month = localMonth(now, tz)
     const { start, end } = monthBounds(month, tz)
     const risks = await repo.riskCounts(community.id, now - rules.windowDays * DAY_MS)
-    const declining = await decliningOf(households, now, tz)
+    const declining = await decliningOf(households, now, tz, month)
     const rows: Visit[] = []
     for (const h of households) {
       const risk = risks.get(h.id) ?? { wellbeing: 0, offline: 0 }
@@ -149,16 +149,30 @@ export function createVisits(deps: {
    * query for all of them, over the last whole local days. A history store that does not answer
    * leaves activity out of this planning (the next midnight's adds the visit).
    */
-  async function decliningOf(households: readonly Household[], now: number, tz: string): Promise<Map<string, Explanation>> {
-    if (!deps.activity) return new Map()
-    const w = activityWindow(now, tz, activityRules)
-    try {
-      return decliningHouseholds(await deps.activity.deviceDays(households.map((h) => h.id), w.from, w.to, w.offsetMs), w.today, activityRules)
-    } catch (err) {
-      log.warn({ err }, 'history store did not answer: visits planned without declining activity')
-      return new Map()
+  async function decliningOf(households: readonly Household[], now: number, tz: string, month: string): Promise<Map<string, Explanation>> {
+    const out = new Map<string, Explanation>()
+    if (!deps.activity) return out
+    // Judged once a month per household: the history read blocks the alarm thread on the embedded
+    // store, and the nightly re-planning (for risks that arose since) need not repeat it.
+    const unjudged = households.filter((h) => judged.get(h.id)?.month !== month)
+    if (unjudged.length > 0) {
+      const w = activityWindow(now, tz, activityRules)
+      try {
+        const found = decliningHouseholds(await deps.activity.deviceDays(unjudged.map((h) => h.id), w.from, w.to, w.offsetMs), w.today, activityRules)
+        for (const h of unjudged) judged.set(h.id, { month, declining: found.get(h.id) ?? null })
+      } catch (err) {
+        log.warn({ err }, 'history store did not answer: visits planned without declining activity')
+      }
     }
+    for (const h of households) {
+      const j = judged.get(h.id)
+      if (j?.month === month && j.declining) out.set(h.id, j.declining)
+    }
+    return out
   }
+
+  /** Declining activity as judged this month, by household. */
+  const judged = new Map<string, { month: string; declining: Explanation | null }>()
 
   async function planAll(): Promise<number> {
     let added = 0
