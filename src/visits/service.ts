@@ -28,6 +28,7 @@ import type { User } from '../store/users.js'
 import { visitRepository, type Visit, type VisitResult, type VisitRow, type VisitState } from '../store/visits.js'
 import { ACTIVITY_RULES, activityWindow, decliningHouseholds, type ActivityRules } from './activity.js'
 import { planReason, visitFrequency, VISIT_RULES, type VisitRules } from './frequency.js'
+import { plannedVisit } from './visit.js'
 import { DAY_MS, dueDays, localDate, localDaysBetween, localMonth, monthBounds, spreadOf } from './month.js'
 
 const OWNER = 'visits'
@@ -120,23 +121,7 @@ export function createVisits(deps: {
       // From the month's start, or from today for a plan made mid-month (a household added late).
       const due = dueDays({ from: Math.max(start, now), end, count: freq.perMonth, spread: spreadOf(h.id), timeZone: tz })
       due.forEach((dueAt, i) =>
-        rows.push({
-          id: newId('vis', now),
-          householdId: h.id,
-          communityId: community.id,
-          source: 'plan',
-          planKey: `${month}#${i + 1}`,
-          incidentId: null,
-          reason,
-          dueAt,
-          state: 'planned',
-          visitedAt: null,
-          visitorId: null,
-          result: null,
-          note: null,
-          createdAt: now,
-          updatedAt: now,
-        }),
+        rows.push(plannedVisit({ householdId: h.id, communityId: community.id, source: 'plan', planKey: `${month}#${i + 1}`, incidentId: null, reason, dueAt }, now)),
       )
     }
     const added = await repo.insertPlanned(rows)
@@ -191,23 +176,20 @@ export function createVisits(deps: {
   async function taskForIncident(incident: { id: string; householdId: string; communityId: string; explanation: Explanation | null; type: string }): Promise<void> {
     if (await repo.forIncident(incident.id)) return
     const now = clock.now()
-    await repo.insert({
-      id: newId('vis', now),
-      householdId: incident.householdId,
-      communityId: incident.communityId,
-      source: 'incident',
-      planKey: null,
-      incidentId: incident.id,
-      reason: incident.explanation ?? { zh: '系统提示需上门看看', en: `the platform asks for a visit (${incident.type})` },
-      dueAt: now,
-      state: 'planned',
-      visitedAt: null,
-      visitorId: null,
-      result: null,
-      note: null,
-      createdAt: now,
-      updatedAt: now,
-    })
+    await repo.insert(
+      plannedVisit(
+        {
+          householdId: incident.householdId,
+          communityId: incident.communityId,
+          source: 'incident',
+          planKey: null,
+          incidentId: incident.id,
+          reason: incident.explanation ?? { zh: '系统提示需上门看看', en: `the platform asks for a visit (${incident.type})` },
+          dueAt: now,
+        },
+        now,
+      ),
+    )
     log.info({ incidentId: incident.id, householdId: incident.householdId }, 'visit task raised by incident')
   }
 
