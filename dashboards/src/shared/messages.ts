@@ -221,7 +221,7 @@ const zh = {
   /** The console's 探访 view (docs/operations.md §visits). */
   visits: {
     month: '月份', community: '社区', planned: '应探访', done: '已探访', seen: '见到本人', notSeen: '未见到', overdueCount: '逾期',
-    rate: '完成率', summary: '本月探访情况', overdueList: '逾期未探访', noOverdue: '没有逾期的探访',
+    rate: '完成率', summary: '探访情况', overdueList: '逾期未探访', noOverdue: '没有逾期的探访',
     flagged: '连续两次未见到', noFlagged: '没有连续两次未见到的住户', flaggedHint: '请电话联系家属或上门核实',
     name: '老人', address: '住址', due: '应探访日期', daysOverdue: '逾期天数', days: '{n} 天', phone: '电话', notes: '探访备注',
   },
@@ -456,7 +456,7 @@ const en: Messages = {
   },
   visits: {
     month: 'Month', community: 'Community', planned: 'Planned', done: 'Done', seen: 'Seen', notSeen: 'Not seen', overdueCount: 'Overdue',
-    rate: 'Done', summary: 'Visits this month', overdueList: 'Overdue visits', noOverdue: 'No overdue visits',
+    rate: 'Done', summary: 'Visits', overdueList: 'Overdue visits', noOverdue: 'No overdue visits',
     flagged: 'Not seen twice in a row', noFlagged: 'No household was missed twice in a row', flaggedHint: 'Call the family or go and check',
     name: 'Elder', address: 'Address', due: 'Due', daysOverdue: 'Overdue by', days: '{n} days', phone: 'Phone', notes: 'Visit notes',
   },

@@ -135,6 +135,16 @@ describe("the console's 探访 tab", () => {
       expect(late[0]).toContain('4/30')
       expect(late[0]).toContain('2 天')
       expect(await board.getByText('没有连续两次未见到的住户').count()).toBe(1)
+      // An earlier month: its figures, as the API counts them; the overdue list stays today's.
+      await board.getByTestId('visits-month').selectOption('2026-04')
+      await expect.poll(() => board.locator('#visits-heading').innerText()).toContain('2026-04')
+      const april = (await p.api<{ communities: { communityName: string; planned: number; done: number }[] }>('GET', '/api/visits/summary?month=2026-04')).body
+      const aprilRows = await board.getByTestId('visits-summary').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent?.trim())))
+      expect(aprilRows.map((r) => [r[0], r[1], r[2]])).toEqual(april.communities.map((c) => [c.communityName, String(c.planned), String(c.done)]))
+      expect(april.communities.reduce((n, c) => n + c.planned, 0)).toBeGreaterThan(0)
+      expect(await board.getByTestId('visits-overdue-row').allTextContents()).toEqual(late)
+      await board.getByTestId('visits-month').selectOption('2026-05')
+      await expect.poll(() => board.locator('#visits-heading').innerText()).toContain('2026-05')
       // zh-CN first: no English word in the panel.
       expect(await board.innerText()).not.toMatch(/[A-Za-z]{2,}/)
       expect(await axeViolations(console_)).toEqual([])
