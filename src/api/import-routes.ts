@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { SHEET_KEYS } from '../registry-import/sheets.js'
-import { ImportConflict, type ImportOutcome } from '../registry-import/service.js'
+import { FileTooLarge, ImportConflict, type ImportOutcome } from '../registry-import/service.js'
 import { nextTurn } from '../shared/next-turn.js'
 import { XLSX_TYPE, credentialsWorkbook, templateWorkbook } from '../registry-import/workbooks.js'
 import { audit } from './audit-routes.js'
@@ -96,6 +96,7 @@ export const importRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
           'Send the file itself as the body with `Content-Type` `' + XLSX_TYPE + '` or `text/csv` (at most 10 MB). A CSV carries one sheet: `sheet` says which, or its headers tell.',
           'Every row is checked first; errors name the sheet, the row as the spreadsheet shows it and the column, in Chinese and English. By default one error refuses the whole file (400 with `errors`, nothing changed); `validRowsOnly=true` imports the valid rows and reports the rest; `dryRun=true` only says what would be created, updated or left unchanged.',
           'Re-importing updates, never duplicates: households by community + 户编号, contacts by household + phone, devices by id. Nothing is deleted. A device id registered to another household is an error, never a move. New devices get a secret, shown only in this answer (`credentials=xlsx` adds it as a workbook); an existing device keeps its secret.',
+          'The file is read on a worker thread of its own, with a capped heap (256 MB) and a time bound: a file too large or damaged to read within them (a zip bomb) is a 400 `文件过大或已损坏…`, nothing imported.',
           'Admins import into any community; an operator only into their own (rows for others are errors). The import is on the audit trail (who, file name, counts).',
           '',
           '批量导入老人户、联系人和设备:先逐行检查,有错默认整份不导入;可试导入(dryRun)或只导入无误的行;重复导入只更新不重复;新设备密码只显示一次。',
@@ -128,6 +129,7 @@ export const importRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
         outcome = await ctx.registryImport.import(file, { user, dryRun, validRowsOnly, ...(q.sheet ? { sheet: q.sheet } : {}) })
       } catch (err) {
         if (err instanceof ImportConflict) throw new ApiError('CONFLICT', `登记数据在导入过程中被改动,未导入任何内容,请重新导入 / ${err.message}`)
+        if (err instanceof FileTooLarge) throw new ApiError('VALIDATION', `文件过大或已损坏,无法读取,未导入任何内容;请检查文件,或分成几个文件导入 / the file is too large or damaged to read (${err.message}): nothing was imported`)
         throw err
       }
       const { counts, errors } = outcome

@@ -48,11 +48,45 @@ function decodeCsv(file: Buffer): string {
   return text.replace(/^\uFEFF/, '')
 }
 
-/** Reads the file. `sheet`: what a CSV holds, when its headers should not decide. */
-export async function readFile(file: Buffer, opts: { sheet?: SheetKey } = {}): Promise<ReadOutcome> {
+/**
+ * What a zip says its parts inflate to, all together, from its central directory (no inflating);
+ * undefined when there is none to read (exceljs then says the file is broken). A ZIP64 size
+ * (0xFFFFFFFF) counts as that much: no workbook of ours is 4 GiB.
+ */
+export function declaredInflatedBytes(file: Buffer): number | undefined {
+  // The end-of-central-directory record: 22 bytes and a comment of up to 65,535 at the very end.
+  for (let at = file.length - 22; at >= Math.max(0, file.length - 22 - 0xffff); at--) {
+    if (file.readUInt32LE(at) !== 0x06054b50) continue
+    const entries = file.readUInt16LE(at + 10)
+    let p = file.readUInt32LE(at + 16)
+    let total = 0
+    for (let i = 0; i < entries; i++) {
+      if (p + 46 > file.length || file.readUInt32LE(p) !== 0x02014b50) return undefined
+      total += file.readUInt32LE(p + 24)
+      p += 46 + file.readUInt16LE(p + 28) + file.readUInt16LE(p + 30) + file.readUInt16LE(p + 32)
+    }
+    return total
+  }
+  return undefined
+}
+
+/** Refused before reading: what the file would take to read is more than an import may use. */
+export class FileTooLarge extends Error {
+  override readonly name = 'FileTooLarge'
+}
+
+/**
+ * Reads the file. `sheet`: what a CSV holds, when its headers should not decide. `maxInflatedBytes`:
+ * an .xlsx declaring more is refused (FileTooLarge) before exceljs inflates any of it.
+ */
+export async function readFile(file: Buffer, opts: { sheet?: SheetKey; maxInflatedBytes?: number } = {}): Promise<ReadOutcome> {
   const format = formatOf(file)
   const errors: RowError[] = []
   if (format === 'xls') return { sheets: [], errors: [rowError(null, null, null, { zh: '这是旧版 .xls 文件,请在 Excel 中另存为 .xlsx 或 CSV 再导入', en: 'an old .xls file: save it as .xlsx or CSV in Excel, then import' })] }
+  if (format === 'xlsx' && opts.maxInflatedBytes !== undefined) {
+    const inflated = declaredInflatedBytes(file)
+    if (inflated !== undefined && inflated > opts.maxInflatedBytes) throw new FileTooLarge(`the .xlsx inflates to ${Math.round(inflated / 1024 / 1024)} MB, more than ${Math.round(opts.maxInflatedBytes / 1024 / 1024)} MB`)
+  }
   const wb = new ExcelJS.Workbook()
   const worksheets: ExcelJS.Worksheet[] = []
   try {

@@ -1,6 +1,6 @@
 /**
  * Bulk import of a street office's registry (docs/operations.md §registry import): the file read
- * by exceljs, every row checked (plan.ts) against what the store holds, then all writes in one
+ * by exceljs on a worker thread, every row checked (plan.ts) against what the store holds, then all writes in one
  * transaction (store/registry-import.ts). New devices get a secret, shown once; an existing
  * device's secret never changes.
  */
@@ -13,7 +13,7 @@ import type { RegistryImportRepository } from '../store/registry-import.js'
 import type { User } from '../store/users.js'
 import { deviceLabel, plan, type SheetCounts } from './plan.js'
 import type { RowError } from './problems.js'
-import { readFile } from './read.js'
+import { readOffThread, READ_LIMITS, type ReadLimits } from './read-off-thread.js'
 import type { SheetKey } from './sheets.js'
 import type { Credential } from './workbooks.js'
 
@@ -49,13 +49,25 @@ export class ImportConflict extends Error {
 
 const ZERO: SheetCounts = { created: 0, updated: 0, unchanged: 0, invalid: 0 }
 
-export function createRegistryImport(deps: { registry: RegistryRepository; store: RegistryImportRepository; clock: Clock }) {
+export { FileTooLarge } from './read.js'
+
+export function createRegistryImport(deps: { registry: RegistryRepository; store: RegistryImportRepository; clock: Clock; readLimits?: ReadLimits }) {
   const { registry, store, clock } = deps
+  const readLimits = deps.readLimits ?? READ_LIMITS
   /** Imports run one after another: each decides on what the one before wrote. */
   let queue: Promise<unknown> = Promise.resolve()
+  /** Files are read one at a time (dry runs too): one reader's capped heap at most, beside the platform's. */
+  let reading: Promise<unknown> = Promise.resolve()
+
+  function readSheets(file: Buffer, sheet: SheetKey | undefined) {
+    const next = reading.then(() => readOffThread(file, sheet ? { sheet } : {}, readLimits))
+    reading = next.catch(() => undefined)
+    return next
+  }
 
   async function run(file: Buffer, req: ImportRequest): Promise<ImportOutcome> {
-    const read = await readFile(file, req.sheet ? { sheet: req.sheet } : {})
+    // Off the event loop that carries the alarms (read-off-thread.ts); FileTooLarge when past its limits.
+    const read = await readSheets(file, req.sheet)
     const refs = read.sheets.flatMap((s) => s.rows.map((r) => r.cells.ref ?? '')).filter(Boolean)
     const deviceIds = (read.sheets.find((s) => s.key === 'devices')?.rows ?? []).map((r) => r.cells.id ?? '').filter(Boolean)
     const scope = communityScope(req.user)

@@ -1,0 +1,64 @@
+/**
+ * The main thread's side of read-worker.ts: one worker per import, with its heap capped and a wall
+ * bound, so a file that is too large or crafted to be (a zip bomb: a small .xlsx whose sheet
+ * inflates to hundreds of MB) ends that worker alone, with nothing imported and the alarms
+ * unharmed (docs/operations.md §registry import).
+ */
+import type { ResourceLimits } from 'node:worker_threads'
+import { startWorker } from '../shared/worker.js'
+import { FileTooLarge, type ReadOutcome } from './read.js'
+import type { SheetKey } from './sheets.js'
+
+const WORKER = new URL('./read-worker.ts', import.meta.url)
+
+export interface ReadWorkerData {
+  file: Uint8Array
+  sheet?: SheetKey
+  maxInflatedBytes: number
+}
+
+export interface ReadLimits {
+  /** The worker's heap: a 5,000-household workbook needs about 100 MB of it (bench/import.ts). */
+  resourceLimits: ResourceLimits
+  /** What an .xlsx may declare its parts inflate to, all together; refused before inflating. */
+  maxInflatedBytes: number
+  /**
+   * A wall bound, not the platform clock: it guards against a worker that never answers, and
+   * the platform's clock may be virtual (tests, replays) while a worker's work is real time.
+   */
+  timeoutMs: number
+}
+
+export const READ_LIMITS: ReadLimits = {
+  resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
+  maxInflatedBytes: 200 * 1024 * 1024,
+  timeoutMs: 120_000,
+}
+
+export type FromReadWorker = { read: ReadOutcome } | { tooLarge: string }
+
+export function readOffThread(file: Buffer, opts: { sheet?: SheetKey }, limits: ReadLimits = READ_LIMITS): Promise<ReadOutcome> {
+  const data: ReadWorkerData = { file, maxInflatedBytes: limits.maxInflatedBytes, ...(opts.sheet ? { sheet: opts.sheet } : {}) }
+  return new Promise<ReadOutcome>((resolve, reject) => {
+    const worker = startWorker(WORKER, data, ['exceljs', 'kysely'], limits.resourceLimits)
+    let settled = false
+    const settle = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      fn()
+    }
+    const timer = setTimeout(() => {
+      settle(() => reject(new FileTooLarge(`reading the file took more than ${limits.timeoutMs / 1000} s`)))
+      void worker.terminate()
+    }, limits.timeoutMs)
+    worker.once('message', (m: FromReadWorker) => {
+      settle(() => ('read' in m ? resolve(m.read) : reject(new FileTooLarge(m.tooLarge))))
+      void worker.terminate()
+    })
+    worker.once('error', (err: Error & { code?: string }) => {
+      settle(() => reject(new FileTooLarge(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'reading the file needed more memory than an import may use' : `the file could not be read: ${err.message}`)))
+    })
+    worker.once('exit', (code) => settle(() => reject(new FileTooLarge(`the reader ended (${code}) without an answer`))))
+  })
+}
