@@ -96,7 +96,7 @@ export const importRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
           'Send the file itself as the body with `Content-Type` `' + XLSX_TYPE + '` or `text/csv` (at most 10 MB). A CSV carries one sheet: `sheet` says which, or its headers tell.',
           'Every row is checked first; errors name the sheet, the row as the spreadsheet shows it and the column, in Chinese and English. By default one error refuses the whole file (400 with `errors`, nothing changed); `validRowsOnly=true` imports the valid rows and reports the rest; `dryRun=true` only says what would be created, updated or left unchanged.',
           'Re-importing updates, never duplicates: households by community + 户编号, contacts by household + phone, devices by id. Nothing is deleted. A device id registered to another household is an error, never a move. New devices get a secret, shown only in this answer (`credentials=xlsx` adds it as a workbook); an existing device keeps its secret.',
-          'The file is read on a worker thread of its own, with a capped heap (256 MB) and a time bound: a file too large or damaged to read within them (a zip bomb) is a 400 `文件过大或已损坏…`, nothing imported.',
+          'The file is read on a worker thread of its own, with a capped heap (384 MB), at most 100 MB inflated and a time bound: a file too large or damaged to read within them (a zip bomb) is a 400 `文件过大或已损坏…`, nothing imported.',
           'Admins import into any community; an operator only into their own (rows for others are errors). The import is on the audit trail (who, file name, counts).',
           '',
           '批量导入老人户、联系人和设备:先逐行检查,有错默认整份不导入;可试导入(dryRun)或只导入无误的行;重复导入只更新不重复;新设备密码只显示一次。',

@@ -6,7 +6,9 @@
  */
 import ExcelJS from 'exceljs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectDevice, createOperator, provision, startPlatform, type TestPlatform } from '../helpers/platform.js'
+import { deviceTopic } from '../../src/contract/index.js'
+import { connectDevice, connectOperator, createOperator, provision, publish, startPlatform, type TestPlatform } from '../helpers/platform.js'
+import { zipBomb } from '../helpers/zip-bomb.js'
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 type Cell = string | number | null
@@ -298,5 +300,39 @@ describe('an operator', () => {
     const own = await upload(await workbook({ 老人户: [HH_HEAD, ['OP1', COMMUNITY, '本社区', 80, '本路 1号', null, null, null]] }), '', { token })
     expect(own.status).toBe(200)
     expect(own.body.counts.households.created).toBe(1)
+  })
+})
+
+describe('a file too large to read', () => {
+  it('a zip bomb is refused with a clear error and nothing imported, while an SOS still reaches the operator', { timeout: 120_000 }, async () => {
+    const fx = await provision(p)
+    const operator = await connectOperator(p, await createOperator(p, 'bomb-operator', [fx.communityId]))
+    const button = await connectDevice(p, fx.device)
+    const before = (await total(communityId)).total
+    // 95 MiB of sheet XML in under 1 MiB: within the inflate bound, so exceljs starts on it and
+    // the reader's capped heap is what ends it (read-off-thread.ts).
+    const bomb = await zipBomb(95)
+    expect(bomb.length).toBeLessThan(1024 * 1024)
+    let answered = false
+    const importing = upload(bomb).finally(() => {
+      answered = true
+    })
+    await publish(button, deviceTopic(fx.device.id, 'alarm'), { id: 'bomb-sos-1', type: 'sos' })
+    await operator.alarmPushed('bomb-sos-1', 10_000)
+    expect((await fetch(`${p.httpUrl}/healthz`)).status).toBe(200)
+    // Both while the file was still being read: the alarm did not wait for the import.
+    expect(answered).toBe(false)
+
+    const r = await importing
+    expect(r.status).toBe(400)
+    expect(r.body.message).toContain('文件过大或已损坏')
+    expect(r.body.message).toContain('nothing was imported')
+    expect((await total(communityId)).total).toBe(before)
+    // The process is unharmed: the next file is read and imported.
+    const next = await upload(await workbook({ 老人户: [HH_HEAD, ['BOMB-AFTER', COMMUNITY, '炸弹之后', 80, '后路 1号', null, null, null]] }))
+    expect(next.status).toBe(200)
+    expect(next.body.counts.households.created).toBe(1)
+    await button.endAsync()
+    operator.close()
   })
 })
