@@ -303,6 +303,38 @@ describe('an operator', () => {
   })
 })
 
+describe('户编号 on the household', () => {
+  it('shows what the import set, can be set by hand, is unique per community (409, nothing changed) and finds the household', async () => {
+    const imported = await upload(await workbook({ 老人户: [HH_HEAD, ['REF-1', COMMUNITY, '户号阿婆', 80, '户号路 1号', null, null, null]] }))
+    expect(imported.status).toBe(200)
+    const found = await total(communityId, 'REF-1')
+    expect(found.items.map((h) => h.elderName)).toEqual(['户号阿婆'])
+    const id = found.items[0]!.id
+    expect((await p.api<{ registryRef: string | null }>('GET', `/api/households/${id}`)).body.registryRef).toBe('REF-1')
+
+    const byHand = await p.api<{ id: string; registryRef: string | null }>('POST', '/api/households', { communityId, elderName: '手填阿公', address: '户号路 2号' })
+    expect(byHand.status).toBe(201)
+    expect(byHand.body.registryRef).toBeNull()
+    const clash = await p.api<{ error: string; message: string }>('PATCH', `/api/households/${byHand.body.id}`, { registryRef: 'REF-1', age: 77 })
+    expect(clash.status).toBe(409)
+    expect(clash.body.message).toContain(id)
+    expect((await p.api<{ registryRef: string | null; age: number | null }>('GET', `/api/households/${byHand.body.id}`)).body).toMatchObject({ registryRef: null, age: null })
+    expect((await p.api('POST', '/api/households', { communityId, elderName: '重号', address: '户号路 3号', registryRef: 'REF-1' })).status).toBe(409)
+    expect((await total(communityId, '重号')).total).toBe(0)
+
+    const set = await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { registryRef: ' REF-2 ' })
+    expect(set.status).toBe(200)
+    expect(set.body.registryRef).toBe('REF-2')
+    // Unique per community only: another community may use the same number.
+    const other = await p.api<{ id: string }>('POST', '/api/communities', { name: '户号别的社区', street: '测试街道' })
+    expect((await p.api('POST', '/api/households', { communityId: other.body.id, elderName: '同号', address: '别路 1号', registryRef: 'REF-1' })).status).toBe(201)
+    // The household keeps its number when an edit leaves it out; null clears it.
+    expect((await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { age: 78 })).body.registryRef).toBe('REF-2')
+    expect((await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { registryRef: null })).body.registryRef).toBeNull()
+    expect((await p.api('PATCH', `/api/households/${byHand.body.id}`, { registryRef: '' })).status).toBe(400)
+  })
+})
+
 describe('a file too large to read', () => {
   it('a zip bomb is refused with a clear error and nothing imported, while an SOS still reaches the operator', { timeout: 120_000 }, async () => {
     const fx = await provision(p)
