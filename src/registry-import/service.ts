@@ -11,7 +11,7 @@ import { hashDeviceSecret, newDeviceSecret } from '../shared/secrets.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { RegistryImportRepository } from '../store/registry-import.js'
 import type { User } from '../store/users.js'
-import { deviceLabel, plan, type SheetCounts } from './plan.js'
+import { deviceLabel, plan, type Adoption, type SheetCounts } from './plan.js'
 import type { RowError } from './problems.js'
 import { readOffThread, READ_LIMITS, type ReadLimits } from './read-off-thread.js'
 import type { SheetKey } from './sheets.js'
@@ -32,6 +32,8 @@ export interface ImportOutcome {
   imported: boolean
   counts: Record<SheetKey, SheetCounts>
   errors: RowError[]
+  /** Households entered by hand that rows adopted (or, in a dry run, would): 已匹配现有住户. */
+  adopted: Adoption[]
   /** New devices' secrets (only when applied): the only time they are given out. */
   credentials: Credential[]
   /** Households created or changed (their record, contacts or devices), for the detectors. */
@@ -70,23 +72,26 @@ export function createRegistryImport(deps: { registry: RegistryRepository; store
     const read = await readSheets(file, req.sheet)
     const refs = read.sheets.flatMap((s) => s.rows.map((r) => r.cells.ref ?? '')).filter(Boolean)
     const deviceIds = (read.sheets.find((s) => s.key === 'devices')?.rows ?? []).map((r) => r.cells.id ?? '').filter(Boolean)
+    const elderNames = (read.sheets.find((s) => s.key === 'households')?.rows ?? []).map((r) => r.cells.elderName ?? '').filter(Boolean)
     const scope = communityScope(req.user)
-    const [communities, households, devices] = await Promise.all([
+    const [communities, households, unnumbered, devices] = await Promise.all([
       registry.communities.list(scope),
       store.householdsByRef(refs, scope),
+      store.unnumberedHouseholds(elderNames, scope),
       store.devicesById(deviceIds),
     ])
-    const contacts = await store.contactsOf(households.map((h) => h.id))
+    const contacts = await store.contactsOf([...households, ...unnumbered].map((h) => h.id))
     const visible = new Set(communities.map((c) => c.id))
     const decided = plan(read.sheets, {
       communities: communities.map((c) => ({ id: c.id, name: c.name })),
       households,
+      unnumbered,
       contacts,
       devices: devices.map((d) => ({ ...d, label: visible.has(d.communityId) ? deviceLabel(d.kind, d.room, d.address, d.ref) : null })),
     }, { newId: (prefix) => newId(prefix, clock.now()) })
     const errors = [...read.errors, ...decided.errors]
     const counts = { households: { ...ZERO, ...decided.counts.households }, contacts: { ...ZERO, ...decided.counts.contacts }, devices: { ...ZERO, ...decided.counts.devices } }
-    const outcome: ImportOutcome = { imported: false, counts, errors, credentials: [], households: [], devices: [], communities: [] }
+    const outcome: ImportOutcome = { imported: false, counts, errors, adopted: decided.adopted, credentials: [], households: [], devices: [], communities: [] }
     // A file with no sheet to read is refused even with validRowsOnly: there are no valid rows.
     if (req.dryRun || (errors.length > 0 && !req.validRowsOnly) || read.sheets.length === 0) return outcome
 
@@ -108,6 +113,7 @@ export function createRegistryImport(deps: { registry: RegistryRepository; store
       imported: true,
       counts,
       errors,
+      adopted: decided.adopted,
       credentials,
       households: [...decided.touched],
       devices: decided.devices.update.map((d) => d.id),

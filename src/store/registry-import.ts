@@ -86,6 +86,26 @@ export function registryImportRepository(db: Db) {
       return out
     },
 
+    /**
+     * Households with no 户编号 yet (entered by hand) whose elder has one of these names, in these
+     * communities (every community when undefined): those an import may adopt (plan.ts).
+     */
+    async unnumberedHouseholds(elderNames: readonly string[], communityIds: readonly string[] | undefined): Promise<Omit<ImportHousehold, 'ref'>[]> {
+      if (elderNames.length === 0 || communityIds?.length === 0) return []
+      const out: Omit<ImportHousehold, 'ref'>[] = []
+      for (const slice of slices([...new Set(elderNames)], SLICE)) {
+        let q = db.selectFrom('households').selectAll().where('registry_ref', 'is', null).where('elder_name', 'in', slice)
+        if (communityIds) q = q.where('community_id', 'in', communityIds)
+        for (const r of await q.execute()) {
+          out.push({
+            id: r.id, communityId: r.community_id, elderName: r.elder_name, age: r.age == null ? null : Number(r.age), address: r.address,
+            phone: r.phone, medicalNotes: r.medical_notes, keySafe: r.key_safe,
+          })
+        }
+      }
+      return out
+    },
+
     async contactsOf(householdIds: readonly string[]): Promise<ImportContact[]> {
       const out: ImportContact[] = []
       for (const slice of slices(householdIds, SLICE)) {
@@ -137,6 +157,8 @@ export function registryImportRepository(db: Db) {
             .values(householdRows(batch))
             .onConflict((oc) =>
               oc.column('id').doUpdateSet((eb) => ({
+                // A household entered by hand takes its 户编号 when the import adopts it (plan.ts).
+                registry_ref: eb.ref('excluded.registry_ref'),
                 elder_name: eb.ref('excluded.elder_name'), age: eb.ref('excluded.age'), address: eb.ref('excluded.address'), address_key: eb.ref('excluded.address_key'),
                 phone: eb.ref('excluded.phone'), medical_notes: eb.ref('excluded.medical_notes'), key_safe: eb.ref('excluded.key_safe'), updated_at: eb.ref('excluded.updated_at'),
               })),

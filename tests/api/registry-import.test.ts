@@ -32,6 +32,7 @@ interface RowError { sheet: string | null; sheetName: string; row: number | null
 interface Result {
   imported: boolean
   dryRun: boolean
+  adopted: { row: number; ref: string; householdId: string; elderName: string; address: string }[]
   counts: Record<'households' | 'contacts' | 'devices', Counts>
   errors: RowError[]
   credentials: { ref: string; deviceId: string; secret: string; kind: string }[]
@@ -332,6 +333,52 @@ describe('户编号 on the household', () => {
     expect((await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { age: 78 })).body.registryRef).toBe('REF-2')
     expect((await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { registryRef: null })).body.registryRef).toBeNull()
     expect((await p.api('PATCH', `/api/households/${byHand.body.id}`, { registryRef: '' })).status).toBe(400)
+  })
+})
+
+describe('households entered by hand before the first import', () => {
+  it('are adopted, not added again: the dry run says 已匹配现有住户, the import gives them the 户编号 and keeps their contact and device', async () => {
+    const c = (await p.api<{ id: string }>('POST', '/api/communities', { name: '手填社区', street: '测试街道' })).body.id
+    const hand = await p.api<{ id: string }>('POST', '/api/households', { communityId: c, elderName: '赵阿婆', address: '手填路 3号楼 101室' })
+    await p.api('POST', `/api/households/${hand.body.id}/contacts`, { name: '赵子', relation: '儿子', phone: '13911112222' })
+    const button = await p.api<{ id: string }>('POST', '/api/devices', { id: 'btn-hand-1', householdId: hand.body.id, kind: 'button' })
+    expect(button.status).toBe(201)
+    const file = await workbook({
+      老人户: [HH_HEAD, ['SH-1', '手填社区', '赵阿婆', 83, '手填路 03号楼 101室', null, null, null], ['SH-2', '手填社区', '钱老伯', 80, '手填路 3号楼 102室', null, null, null]],
+      联系人: [CT_HEAD, ['SH-1', '赵子', '儿子', '13911112222', '家属', null]],
+      设备: [DV_HEAD, ['SH-1', 'btn-hand-1', '一键通', null, null]],
+    })
+
+    const dry = await upload(file, 'dryRun=true')
+    expect(dry.status).toBe(200)
+    expect(dry.body.adopted).toEqual([{ row: 2, ref: 'SH-1', householdId: hand.body.id, elderName: '赵阿婆', address: '手填路 3号楼 101室' }])
+    expect(dry.body.counts.households).toEqual({ created: 1, updated: 1, unchanged: 0, invalid: 0 })
+    expect((await p.api<{ registryRef: string | null }>('GET', `/api/households/${hand.body.id}`)).body.registryRef).toBeNull()
+
+    const done = await upload(file)
+    expect(done.status).toBe(200)
+    expect(done.body.adopted.map((a) => a.householdId)).toEqual([hand.body.id])
+    expect(done.body.counts.contacts).toEqual({ created: 0, updated: 0, unchanged: 1, invalid: 0 })
+    expect(done.body.counts.devices).toEqual({ created: 0, updated: 0, unchanged: 1, invalid: 0 })
+    const zhao = (await total(c, '赵阿婆')).items
+    expect(zhao.map((h) => h.id)).toEqual([hand.body.id])
+    expect((await p.api<{ registryRef: string | null; age: number | null }>('GET', `/api/households/${hand.body.id}`)).body).toMatchObject({ registryRef: 'SH-1', age: 83 })
+    expect((await p.api<unknown[]>('GET', `/api/households/${hand.body.id}/contacts`)).body).toHaveLength(1)
+    // Imported again: found by its 户编号 now, nothing to adopt.
+    const again = await upload(file)
+    expect(again.body.adopted).toEqual([])
+    expect(again.body.counts.households).toEqual({ created: 0, updated: 0, unchanged: 2, invalid: 0 })
+  })
+
+  it('two hand-entered households with the same elder and address: an error on the row naming both, nothing imported', async () => {
+    const c = (await p.api<{ id: string }>('POST', '/api/communities', { name: '双户社区', street: '测试街道' })).body.id
+    const a = await p.api<{ id: string }>('POST', '/api/households', { communityId: c, elderName: '孙阿婆', address: '双路 1号' })
+    const b = await p.api<{ id: string }>('POST', '/api/households', { communityId: c, elderName: '孙阿婆', address: '双路 1号' })
+    const r = await upload(await workbook({ 老人户: [HH_HEAD, ['SS-1', '双户社区', '孙阿婆', 90, '双路 1号', null, null, null]] }))
+    expect(r.status).toBe(400)
+    expect(r.body.errors).toEqual([expect.objectContaining({ sheet: 'households', row: 2, column: '户编号', zh: expect.stringMatching(new RegExp(`${a.body.id}.*${b.body.id}|${b.body.id}.*${a.body.id}`)) })])
+    expect((await total(c)).total).toBe(2)
+    for (const id of [a.body.id, b.body.id]) expect((await p.api<{ registryRef: string | null }>('GET', `/api/households/${id}`)).body.registryRef).toBeNull()
   })
 })
 
