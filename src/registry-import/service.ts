@@ -8,6 +8,7 @@ import { communityScope } from '../auth/auth.js'
 import type { Clock } from '../shared/clock.js'
 import { newId } from '../shared/ids.js'
 import { hashDeviceSecret, newDeviceSecret } from '../shared/secrets.js'
+import { nextTurn } from '../shared/next-turn.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { RegistryImportRepository } from '../store/registry-import.js'
 import type { User } from '../store/users.js'
@@ -81,6 +82,8 @@ export function createRegistryImport(deps: { registry: RegistryRepository; store
       store.devicesById(deviceIds),
     ])
     const contacts = await store.contactsOf([...households, ...unnumbered].map((h) => h.id))
+    // Each step holds the event loop (SQLite does not yield): let an alarm in between them.
+    await nextTurn()
     const visible = new Set(communities.map((c) => c.id))
     const decided = plan(read.sheets, {
       communities: communities.map((c) => ({ id: c.id, name: c.name })),
@@ -95,6 +98,7 @@ export function createRegistryImport(deps: { registry: RegistryRepository; store
     // A file with no sheet to read is refused even with validRowsOnly: there are no valid rows.
     if (req.dryRun || (errors.length > 0 && !req.validRowsOnly) || read.sheets.length === 0) return outcome
 
+    await nextTurn()
     const nameOf = new Map(communities.map((c) => [c.id, c.name]))
     const credentials: Credential[] = []
     const created = decided.devices.create.map((d) => {
