@@ -60,8 +60,9 @@ export function readOffThread(file: Buffer, opts: { sheet?: SheetKey }, limits: 
       void worker.terminate()
     })
     worker.once('error', (err: Error & { code?: string }) => {
-      settle(() => reject(new FileTooLarge(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'reading the file needed more memory than an import may use' : `the file could not be read: ${err.message}`)))
+      // Out of memory is the file's doing; anything else is the platform's (a 500, logged), not the file's.
+      settle(() => reject(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new FileTooLarge('reading the file needed more memory than an import may use') : err))
     })
-    worker.once('exit', (code) => settle(() => reject(new FileTooLarge(`the reader ended (${code}) without an answer`))))
+    worker.once('exit', (code) => settle(() => reject(new Error(`the import's reader ended (${code}) without an answer`))))
   })
 }
