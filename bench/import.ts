@@ -11,11 +11,15 @@
  *   - until the detectors watch every new household (they re-read them after the answer, a few at a time);
  *   - the same file again (everything unchanged: read, checked, nothing written).
  * The workbook is written by exceljs once, before the runs, and is not timed. Prints the median.
+ * During each upload it also records the longest stall of the event loop the platform and this
+ * client share (monitorEventLoopDelay, 10 ms resolution) and how long that loop was busy in all
+ * (eventLoopUtilization): that loop carries every SOS
+ * (docs/operations.md §overload); the reading of the file runs on a worker thread of its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import ExcelJS from 'exceljs'
 import { pino } from 'pino'
@@ -51,7 +55,9 @@ async function workbook(): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer())
 }
 
-async function run(file: Buffer, n: number): Promise<{ first: number; watched: number; again: number }> {
+interface Run { first: number; watched: number; again: number; firstStall: number; againStall: number; firstBusy: number; againBusy: number }
+
+async function run(file: Buffer, n: number): Promise<Run> {
   const dir = mkdtempSync(join(os.tmpdir(), 'anju-bench-import-'))
   const password = 'bench-admin-password'
   const schema = `anju_bench_import_${process.pid}_${n}`
@@ -67,24 +73,29 @@ async function run(file: Buffer, n: number): Promise<{ first: number; watched: n
     const login = (await (await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })).json()) as { token: string }
     const auth = { authorization: `Bearer ${login.token}` }
     await fetch(`${url}/api/communities`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: COMMUNITY, street: '基准街道' }) })
-    const upload = async (): Promise<number> => {
+    const upload = async (): Promise<{ ms: number; stall: number; busy: number }> => {
+      const delay = monitorEventLoopDelay({ resolution: 10 })
+      delay.enable()
+      const elu = performance.eventLoopUtilization()
       const t = performance.now()
       const res = await fetch(`${url}/api/import/households`, { method: 'POST', headers: { ...auth, 'content-type': XLSX }, body: new Uint8Array(file) })
       const body = (await res.json()) as { counts?: Record<string, { created: number; unchanged: number }> }
       const ms = performance.now() - t
+      const busy = performance.eventLoopUtilization(elu).active
+      delay.disable()
       if (res.status !== 200) throw new Error(`import answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`)
       log(`  ${JSON.stringify(body.counts)}`)
-      return ms
+      return { ms, stall: delay.max / 1e6, busy }
     }
-    const first = await upload()
+    const { ms: first, stall: firstStall, busy: firstBusy } = await upload()
     // The detectors re-read the new households after the answer, a few at a time: timed until the last is watched.
     const t = performance.now()
     const last = (await (await fetch(`${url}/api/households?q=${encodeURIComponent(`老人${N}`)}`, { headers: auth })).json()) as { items: { id: string; elderName: string }[] }
     const lastId = last.items.find((h) => h.elderName === `老人${N}`)!.id
     while (!app.detectors.monitor(lastId)) await new Promise((r) => setTimeout(r, 20))
     const watched = first + performance.now() - t
-    const again = await upload()
-    return { first, watched, again }
+    const { ms: again, stall: againStall, busy: againBusy } = await upload()
+    return { first, watched, again, firstStall, againStall, firstBusy, againBusy }
   } finally {
     await app.close()
     if (db) {
@@ -102,7 +113,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 log(`writing a workbook of ${N} households, ${N} contacts, ${2 * N} devices…`)
 const file = await workbook()
 log(`${(file.length / 1024 / 1024).toFixed(2)} MiB`)
-const results: { first: number; watched: number; again: number }[] = []
+const results: Run[] = []
 for (let i = 0; i < RUNS; i++) {
   log(`run ${i + 1} of ${RUNS} on ${values.pg ? 'PostgreSQL' : 'SQLite'}`)
   results.push(await run(file, i))
@@ -112,3 +123,8 @@ console.log(`registry import, ${N} households + ${N} contacts + ${2 * N} devices
 console.log(`  first import (all created):   median ${fmt(median(results.map((r) => r.first)))}   runs ${results.map((r) => fmt(r.first)).join(', ')}`)
 console.log(`  until the detectors watch all: median ${fmt(median(results.map((r) => r.watched)))}   runs ${results.map((r) => fmt(r.watched)).join(', ')}`)
 console.log(`  same file again (unchanged):  median ${fmt(median(results.map((r) => r.again)))}   runs ${results.map((r) => fmt(r.again)).join(', ')}`)
+const ms = (x: number) => `${Math.round(x)} ms`
+console.log(`  longest event-loop stall, first import: median ${ms(median(results.map((r) => r.firstStall)))}   runs ${results.map((r) => ms(r.firstStall)).join(', ')}`)
+console.log(`  longest event-loop stall, same file again: median ${ms(median(results.map((r) => r.againStall)))}   runs ${results.map((r) => ms(r.againStall)).join(', ')}`)
+console.log(`  event loop busy, first import: median ${ms(median(results.map((r) => r.firstBusy)))}   runs ${results.map((r) => ms(r.firstBusy)).join(', ')}`)
+console.log(`  event loop busy, same file again: median ${ms(median(results.map((r) => r.againBusy)))}   runs ${results.map((r) => ms(r.againBusy)).join(', ')}`)

@@ -74,6 +74,7 @@ export const fleetRoutes: FastifyPluginAsyncZod<ApiContext & { db: Db }> = async
           await reg.households.insert({
             id: householdId,
             communityId,
+            registryRef: null,
             elderName: h.elderName,
             age: h.age,
             address: h.address,

@@ -16,6 +16,7 @@ import { contactView, householdSummary, householdView, idParam, summaryOf } from
 const phone = z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'a phone number: digits, spaces, dashes, optional leading +')
 export const householdFields = {
   communityId: z.string().min(1),
+  registryRef: z.string().trim().min(1).max(50).nullable().describe("户编号: the street office's household number, unique within the community (409 when another household has it); what the registry import matches on"),
   elderName: z.string().trim().min(1).max(50),
   age: z.number().int().min(0).max(130).nullable(),
   address: z.string().trim().min(1).max(200),
@@ -26,6 +27,7 @@ export const householdFields = {
 }
 const householdBody = z.object({
   ...householdFields,
+  registryRef: householdFields.registryRef.default(null),
   age: householdFields.age.default(null),
   phone: householdFields.phone.default(null),
   medicalNotes: householdFields.medicalNotes.default(null),
@@ -74,6 +76,22 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
   const visible = (user: User, id: string): Promise<Household> => visibleHousehold(ctx.registry, user, id)
   const requireCommunity = async (communityId: string) => {
     if (!(await ctx.registry.communities.get(communityId))) throw new ApiError('VALIDATION', `communityId: community ${communityId} does not exist`)
+  }
+  const refTaken = (ref: string, id: string) => new ApiError('CONFLICT', `registryRef: 户编号 ${ref} 在本社区已有住户(${id})/ household number ${ref} is taken in this community by ${id}`)
+  /** 户编号 is unique per community: another household holding it is a 409 (households_registry_ref). */
+  const requireRefFree = async (h: Household) => {
+    if (h.registryRef === null) return
+    const other = await ctx.registry.households.byRef(h.communityId, h.registryRef)
+    if (other && other.id !== h.id) throw refTaken(h.registryRef, other.id)
+  }
+  /** A write that lost a race for the 户编号 to another: the same 409. */
+  const uniqueRef = async (h: Household, write: () => Promise<void>) => {
+    try {
+      await write()
+    } catch (err) {
+      if (h.registryRef !== null && /unique|duplicate/i.test((err as Error).message)) throw refTaken(h.registryRef, (await ctx.registry.households.byRef(h.communityId, h.registryRef))?.id ?? '?')
+      throw err
+    }
   }
 
   /** The communities a list may show: the user's scope, narrowed to one community when asked. */
@@ -140,15 +158,16 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     schema: {
       tags,
       summary: 'Register a household',
-      description: 'Admins only. 400 when the community does not exist.\n\n登记住户。',
+      description: 'Admins only. 400 when the community does not exist; 409 when another household of the community has the 户编号 (`registryRef`).\n\n登记住户(户编号在同一社区内不能重复)。',
       body: householdBody,
-      response: { 201: householdView, ...errorResponses(403) },
+      response: { 201: householdView, ...errorResponses(403, 409) },
     },
   }, async (request, reply) => {
     await requireCommunity(request.body.communityId)
     const now = ctx.clock.now()
     const h: Household = { id: newId('hh', now), ...request.body, awayUntil: null, createdAt: now, updatedAt: now }
-    await ctx.registry.households.insert(h)
+    await requireRefFree(h)
+    await uniqueRef(h, () => ctx.registry.households.insert(h))
     ctx.announce.householdChanged(h.id)
     return reply.code(201).send(h)
   })
@@ -158,17 +177,18 @@ export const householdRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ct
     schema: {
       tags,
       summary: 'Change a household',
-      description: 'Admins only. A field left out stays as it is; every change is on the audit trail (secret fields only as "changed").\n\n修改住户档案。',
+      description: 'Admins only. A field left out stays as it is; every change is on the audit trail (secret fields only as "changed"). 409 when another household of the (new) community has the 户编号.\n\n修改住户档案。',
       params: idParam,
       body: householdPatch,
-      response: { 200: householdView, ...errorResponses(403, 404) },
+      response: { 200: householdView, ...errorResponses(403, 404, 409) },
     },
   }, async (request) => {
     const h = await visible(currentUser(request), request.params.id)
     if (request.body.communityId) await requireCommunity(request.body.communityId)
     const changes = stripUndefined(request.body)
     const updated = { ...h, ...changes, updatedAt: ctx.clock.now() }
-    await ctx.registry.households.update(updated)
+    await requireRefFree(updated)
+    await uniqueRef(updated, () => ctx.registry.households.update(updated))
     await audit(ctx, request, 'household.changed', { householdId: updated.id, communityId: updated.communityId }, { fields: changedFields(h, changes, SECRET_FIELDS) })
     ctx.announce.householdChanged(h.id)
     if (updated.communityId !== h.communityId) {

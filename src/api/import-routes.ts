@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { SHEET_KEYS } from '../registry-import/sheets.js'
-import { ImportConflict, type ImportOutcome } from '../registry-import/service.js'
+import { FileTooLarge, ImportConflict, type ImportOutcome } from '../registry-import/service.js'
 import { nextTurn } from '../shared/next-turn.js'
 import { XLSX_TYPE, credentialsWorkbook, templateWorkbook } from '../registry-import/workbooks.js'
 import { audit } from './audit-routes.js'
@@ -43,6 +43,9 @@ const importResult = z.object({
   imported: z.boolean().describe('false for a dry run'),
   fileName: z.string().nullable(),
   ...report,
+  adopted: z
+    .array(z.object({ row: z.number().int().describe('the 老人户 row'), ref: z.string().describe('户编号 it takes'), householdId: z.string(), elderName: z.string(), address: z.string().describe('as the platform has it') }))
+    .describe('已匹配现有住户: households entered by hand (no 户编号) that a row matched by community, elder name and address, and adopted (given the row\'s 户编号, counted as updated); in a dry run, those it would'),
   credentials: z
     .array(z.object({ ref: z.string().describe('户编号'), communityName: z.string(), deviceId: z.string(), kind: z.string(), room: z.string().nullable(), secret: z.string() }))
     .describe('each new device with its secret: given out only in this answer'),
@@ -95,7 +98,8 @@ export const importRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
         description: [
           'Send the file itself as the body with `Content-Type` `' + XLSX_TYPE + '` or `text/csv` (at most 10 MB). A CSV carries one sheet: `sheet` says which, or its headers tell.',
           'Every row is checked first; errors name the sheet, the row as the spreadsheet shows it and the column, in Chinese and English. By default one error refuses the whole file (400 with `errors`, nothing changed); `validRowsOnly=true` imports the valid rows and reports the rest; `dryRun=true` only says what would be created, updated or left unchanged.',
-          'Re-importing updates, never duplicates: households by community + 户编号, contacts by household + phone, devices by id. Nothing is deleted. A device id registered to another household is an error, never a move. New devices get a secret, shown only in this answer (`credentials=xlsx` adds it as a workbook); an existing device keeps its secret.',
+          'Re-importing updates, never duplicates: households by community + 户编号, contacts by household + phone, devices by id. A row whose 户编号 is new adopts a household entered by hand before (no 户编号, same community, same elder name, same address up to how numbers are written): it takes the 户编号 and is counted as updated, listed in `adopted` (已匹配现有住户); two such households are an error on that row, naming both. Nothing is deleted. A device id registered to another household is an error, never a move. New devices get a secret, shown only in this answer (`credentials=xlsx` adds it as a workbook); an existing device keeps its secret.',
+          'The file is read on a worker thread of its own, with a capped heap (384 MB), at most 100 MB inflated and a time bound: a file too large or damaged to read within them (a zip bomb) is a 400 `文件过大或已损坏…`, nothing imported.',
           'Admins import into any community; an operator only into their own (rows for others are errors). The import is on the audit trail (who, file name, counts).',
           '',
           '批量导入老人户、联系人和设备:先逐行检查,有错默认整份不导入;可试导入(dryRun)或只导入无误的行;重复导入只更新不重复;新设备密码只显示一次。',
@@ -128,6 +132,7 @@ export const importRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
         outcome = await ctx.registryImport.import(file, { user, dryRun, validRowsOnly, ...(q.sheet ? { sheet: q.sheet } : {}) })
       } catch (err) {
         if (err instanceof ImportConflict) throw new ApiError('CONFLICT', `登记数据在导入过程中被改动,未导入任何内容,请重新导入 / ${err.message}`)
+        if (err instanceof FileTooLarge) throw new ApiError('VALIDATION', `文件过大或已损坏,无法读取,未导入任何内容;请检查文件,或分成几个文件导入 / the file is too large or damaged to read (${err.message}): nothing was imported`)
         throw err
       }
       const { counts, errors } = outcome
@@ -141,13 +146,13 @@ export const importRoutes: FastifyPluginAsyncZod<ApiContext> = async (app, ctx) 
       }
       if (outcome.imported) {
         await audit(ctx, request, 'registry.imported', { communityId: outcome.communities.length === 1 ? outcome.communities[0]! : null }, {
-          fileName: q.fileName ?? null, validRowsOnly, counts, errors: errors.length, communities: outcome.communities,
+          fileName: q.fileName ?? null, validRowsOnly, counts, errors: errors.length, communities: outcome.communities, adopted: outcome.adopted.map((a) => a.householdId),
         })
         for (const id of outcome.devices) ctx.announce.deviceChanged(id)
         void announceHouseholds(outcome.households)
       }
       const credentialsFile = q.credentials === 'xlsx' && outcome.credentials.length > 0 ? (await credentialsWorkbook(outcome.credentials)).toString('base64') : null
-      return { dryRun, validRowsOnly, imported: outcome.imported, fileName: q.fileName ?? null, counts, errors, credentials: outcome.credentials, credentialsFile }
+      return { dryRun, validRowsOnly, imported: outcome.imported, fileName: q.fileName ?? null, counts, errors, adopted: outcome.adopted, credentials: outcome.credentials, credentialsFile }
     },
   )
 }

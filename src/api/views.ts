@@ -44,6 +44,7 @@ export const contactView = z.object({
 export const householdView = z.object({
   id: z.string(),
   communityId: z.string(),
+  registryRef: z.string().nullable().describe("户编号: the street office's household number, unique within the community; null when entered by hand and not yet imported"),
   elderName: z.string(),
   age: z.number().nullable(),
   address: z.string(),

@@ -84,6 +84,7 @@ export async function seedDemoIfEmpty(db: Db, clock: Clock, fleetFile: string, w
       await reg.households.insert({
         id: householdId,
         communityId: communityIds.get(h.community)!,
+        registryRef: null,
         elderName: h.elder,
         age: h.age,
         address: h.address,

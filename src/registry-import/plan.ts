@@ -1,6 +1,7 @@
 /**
  * Decides an import, without I/O: every row checked against the registry's own rules, households
- * found by community + 户编号, contacts by household + phone, devices by id; what would be
+ * found by community + 户编号 (or, with none, adopted: a household entered by hand with no 户编号,
+ * the same elder and the same address), contacts by household + phone, devices by id; what would be
  * created, updated or left as it is, and every error by sheet, row and column
  * (docs/operations.md §registry import). The service reads the file and the store, then writes
  * what this decides.
@@ -10,7 +11,7 @@ import { contactBody, householdFields, hhmm, audienceOf as audienceOfRelation } 
 import { deviceBody, defaultHeartbeatS } from '../api/device-routes.js'
 import type { ChannelName } from '../delivery/channels/channel.js'
 import { KIND_ZH, ROOM_ZH } from '../detectors/names.js'
-import type { Audience } from '../store/registry.js'
+import { addressKey, type Audience } from '../store/registry.js'
 import type { ImportContact, ImportDevice, ImportHousehold } from '../store/registry-import.js'
 import { rowError, sortErrors, type RowError } from './problems.js'
 import type { RawRow, RawSheet } from './read.js'
@@ -30,7 +31,9 @@ export interface Snapshot {
   communities: ScopeCommunity[]
   /** Households in those communities with a 户编号 the file names. */
   households: HouseholdWrite[]
-  /** The contacts of those households. */
+  /** Households in those communities with no 户编号 (entered by hand) whose elder has a name the file has. */
+  unnumbered?: Omit<HouseholdWrite, 'ref'>[]
+  /** The contacts of those households, both kinds. */
   contacts: ContactWrite[]
   /** Devices with an id the file names, wherever they are; `label` null when in a community out of scope. */
   devices: (DeviceWrite & { communityId: string; label: string | null })[]
@@ -38,12 +41,17 @@ export interface Snapshot {
 
 export interface SheetCounts { created: number; updated: number; unchanged: number; invalid: number }
 
+/** A household entered by hand that a row adopts: it takes the row's 户编号 (已匹配现有住户). */
+export interface Adoption { row: number; ref: string; householdId: string; elderName: string; address: string }
+
 export interface Plan {
   households: { create: HouseholdWrite[]; update: HouseholdWrite[] }
   contacts: { create: ContactWrite[]; update: ContactWrite[] }
   devices: { create: (DeviceWrite & { communityId: string; ref: string })[]; update: DeviceWrite[] }
   counts: Record<SheetKey, SheetCounts>
   errors: RowError[]
+  /** Households entered by hand that the file's rows adopt (counted as updated). */
+  adopted: Adoption[]
   /** Households whose record, contacts or devices the plan creates or changes (the detectors re-read them). */
   touched: Set<string>
   /** Communities the file writes into. */
@@ -137,6 +145,16 @@ export function plan(sheets: RawSheet[], snapshot: Snapshot, opts: PlanOptions):
 
   // ---- 老人户 ----
   const existingHousehold = new Map(snapshot.households.map((h) => [key(h.communityId, h.ref), h]))
+  /** Households with no 户编号 by community + elder + address (addressKey: 3号楼 and 03号楼 alike). */
+  const unnumbered = new Map<string, Omit<HouseholdWrite, 'ref'>[]>()
+  const sameHome = (communityId: string, elderName: string, address: string) => key(communityId, `${elderName.trim()}\u0000${addressKey(address)}`)
+  for (const h of snapshot.unnumbered ?? []) {
+    const k = sameHome(h.communityId, h.elderName, h.address)
+    unnumbered.set(k, [...(unnumbered.get(k) ?? []), h])
+  }
+  /** Adopted households by id: the row that adopted each. */
+  const adoptedBy = new Map<string, number>()
+  const adopted: Adoption[] = []
   /** The file's households by community + 户编号: the row, and the household when the row is valid. */
   const fileHouseholds = new Map<string, { row: number; household: HouseholdWrite | null }>()
   const householdsPlan: Plan['households'] = { create: [], update: [] }
@@ -165,6 +183,18 @@ export function plan(sheets: RawSheet[], snapshot: Snapshot, opts: PlanOptions):
       const first = fileHouseholds.get(k)
       if (first) issues.push({ column: headerOf(s, '户编号'), what: { zh: `与第 ${first.row} 行的户编号重复(同一社区)`, en: `the same household number as row ${first.row} (same community)` }, value: ref })
     }
+    // No household has this 户编号: one entered by hand before the first import may be hers.
+    let adopt: Omit<HouseholdWrite, 'ref'> | undefined
+    if (k && communityId && elderName && address && !existingHousehold.has(k)) {
+      const same = unnumbered.get(sameHome(communityId, elderName, address)) ?? []
+      if (same.length > 1) {
+        issues.push({ column: headerOf(s, '户编号'), what: { zh: `平台上有 ${same.length} 户同名同址、还没有户编号的住户(${same.map((h) => h.id).join('、')}),无法确定是哪一户;请先在平台上给其中一户填上户编号`, en: `${same.length} households without a household number have this elder and address (${same.map((h) => h.id).join(', ')}); give one of them its number on the platform first` }, value: ref })
+      } else if (same.length === 1) {
+        const taken = adoptedBy.get(same[0]!.id)
+        if (taken !== undefined) issues.push({ column: headerOf(s, '户编号'), what: { zh: `与第 ${taken} 行对上了同一户现有住户(${same[0]!.id}),同一位老人不能有两个户编号`, en: `row ${taken} matched the same existing household (${same[0]!.id}); one elder cannot have two household numbers` }, value: ref })
+        else adopt = same[0]
+      }
+    }
     if (issues.length || !k || ref === undefined || !communityId) {
       report(s, r.row, issues)
       if (k && !fileHouseholds.has(k)) fileHouseholds.set(k, { row: r.row, household: null })
@@ -172,9 +202,17 @@ export function plan(sheets: RawSheet[], snapshot: Snapshot, opts: PlanOptions):
     }
     const fields: HouseholdFields = { elderName: elderName!, age: age ?? null, address: address!, phone: phone ?? null, medicalNotes: medicalNotes ?? null, keySafe: keySafe ?? null }
     const existing = existingHousehold.get(k)
-    const household: HouseholdWrite = { id: existing?.id ?? opts.newId('hh'), communityId, ref, ...fields }
+    const household: HouseholdWrite = { id: existing?.id ?? adopt?.id ?? opts.newId('hh'), communityId, ref, ...fields }
     fileHouseholds.set(k, { row: r.row, household })
     communities.add(communityId)
+    if (adopt) {
+      // Taking the 户编号 is a change even when every other field is the same.
+      adoptedBy.set(adopt.id, r.row)
+      adopted.push({ row: r.row, ref, householdId: adopt.id, elderName: adopt.elderName, address: adopt.address })
+      householdsPlan.update.push(household)
+      touched.add(household.id)
+      continue
+    }
     if (!existing) householdsPlan.create.push(household)
     else if (sameHousehold(existing, fields)) householdsUnchanged++
     else householdsPlan.update.push(household)
@@ -327,6 +365,7 @@ export function plan(sheets: RawSheet[], snapshot: Snapshot, opts: PlanOptions):
       devices: { created: devicesPlan.create.length, updated: devicesPlan.update.length, unchanged: devicesUnchanged, invalid: invalid('devices') },
     },
     errors: sortErrors(errors),
+    adopted,
     touched,
     communities,
   }

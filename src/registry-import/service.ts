@@ -1,6 +1,6 @@
 /**
  * Bulk import of a street office's registry (docs/operations.md §registry import): the file read
- * by exceljs, every row checked (plan.ts) against what the store holds, then all writes in one
+ * by exceljs on a worker thread, every row checked (plan.ts) against what the store holds, then all writes in one
  * transaction (store/registry-import.ts). New devices get a secret, shown once; an existing
  * device's secret never changes.
  */
@@ -8,12 +8,13 @@ import { communityScope } from '../auth/auth.js'
 import type { Clock } from '../shared/clock.js'
 import { newId } from '../shared/ids.js'
 import { hashDeviceSecret, newDeviceSecret } from '../shared/secrets.js'
+import { nextTurn } from '../shared/next-turn.js'
 import type { RegistryRepository } from '../store/registry.js'
 import type { RegistryImportRepository } from '../store/registry-import.js'
 import type { User } from '../store/users.js'
-import { deviceLabel, plan, type SheetCounts } from './plan.js'
+import { deviceLabel, plan, type Adoption, type SheetCounts } from './plan.js'
 import type { RowError } from './problems.js'
-import { readFile } from './read.js'
+import { readOffThread, READ_LIMITS, type ReadLimits } from './read-off-thread.js'
 import type { SheetKey } from './sheets.js'
 import type { Credential } from './workbooks.js'
 
@@ -32,6 +33,8 @@ export interface ImportOutcome {
   imported: boolean
   counts: Record<SheetKey, SheetCounts>
   errors: RowError[]
+  /** Households entered by hand that rows adopted (or, in a dry run, would): 已匹配现有住户. */
+  adopted: Adoption[]
   /** New devices' secrets (only when applied): the only time they are given out. */
   credentials: Credential[]
   /** Households created or changed (their record, contacts or devices), for the detectors. */
@@ -49,35 +52,53 @@ export class ImportConflict extends Error {
 
 const ZERO: SheetCounts = { created: 0, updated: 0, unchanged: 0, invalid: 0 }
 
-export function createRegistryImport(deps: { registry: RegistryRepository; store: RegistryImportRepository; clock: Clock }) {
+export { FileTooLarge } from './read.js'
+
+export function createRegistryImport(deps: { registry: RegistryRepository; store: RegistryImportRepository; clock: Clock; readLimits?: ReadLimits }) {
   const { registry, store, clock } = deps
+  const readLimits = deps.readLimits ?? READ_LIMITS
   /** Imports run one after another: each decides on what the one before wrote. */
   let queue: Promise<unknown> = Promise.resolve()
+  /** Files are read one at a time (dry runs too): one reader's capped heap at most, beside the platform's. */
+  let reading: Promise<unknown> = Promise.resolve()
+
+  function readSheets(file: Buffer, sheet: SheetKey | undefined) {
+    const next = reading.then(() => readOffThread(file, sheet ? { sheet } : {}, readLimits))
+    reading = next.catch(() => undefined)
+    return next
+  }
 
   async function run(file: Buffer, req: ImportRequest): Promise<ImportOutcome> {
-    const read = await readFile(file, req.sheet ? { sheet: req.sheet } : {})
+    // Off the event loop that carries the alarms (read-off-thread.ts); FileTooLarge when past its limits.
+    const read = await readSheets(file, req.sheet)
     const refs = read.sheets.flatMap((s) => s.rows.map((r) => r.cells.ref ?? '')).filter(Boolean)
     const deviceIds = (read.sheets.find((s) => s.key === 'devices')?.rows ?? []).map((r) => r.cells.id ?? '').filter(Boolean)
+    const elderNames = (read.sheets.find((s) => s.key === 'households')?.rows ?? []).map((r) => r.cells.elderName ?? '').filter(Boolean)
     const scope = communityScope(req.user)
-    const [communities, households, devices] = await Promise.all([
+    const [communities, households, unnumbered, devices] = await Promise.all([
       registry.communities.list(scope),
       store.householdsByRef(refs, scope),
+      store.unnumberedHouseholds(elderNames, scope),
       store.devicesById(deviceIds),
     ])
-    const contacts = await store.contactsOf(households.map((h) => h.id))
+    const contacts = await store.contactsOf([...households, ...unnumbered].map((h) => h.id))
+    // Each step holds the event loop (SQLite does not yield): let an alarm in between them.
+    await nextTurn()
     const visible = new Set(communities.map((c) => c.id))
     const decided = plan(read.sheets, {
       communities: communities.map((c) => ({ id: c.id, name: c.name })),
       households,
+      unnumbered,
       contacts,
       devices: devices.map((d) => ({ ...d, label: visible.has(d.communityId) ? deviceLabel(d.kind, d.room, d.address, d.ref) : null })),
     }, { newId: (prefix) => newId(prefix, clock.now()) })
     const errors = [...read.errors, ...decided.errors]
     const counts = { households: { ...ZERO, ...decided.counts.households }, contacts: { ...ZERO, ...decided.counts.contacts }, devices: { ...ZERO, ...decided.counts.devices } }
-    const outcome: ImportOutcome = { imported: false, counts, errors, credentials: [], households: [], devices: [], communities: [] }
+    const outcome: ImportOutcome = { imported: false, counts, errors, adopted: decided.adopted, credentials: [], households: [], devices: [], communities: [] }
     // A file with no sheet to read is refused even with validRowsOnly: there are no valid rows.
     if (req.dryRun || (errors.length > 0 && !req.validRowsOnly) || read.sheets.length === 0) return outcome
 
+    await nextTurn()
     const nameOf = new Map(communities.map((c) => [c.id, c.name]))
     const credentials: Credential[] = []
     const created = decided.devices.create.map((d) => {
@@ -96,6 +117,7 @@ export function createRegistryImport(deps: { registry: RegistryRepository; store
       imported: true,
       counts,
       errors,
+      adopted: decided.adopted,
       credentials,
       households: [...decided.touched],
       devices: decided.devices.update.map((d) => d.id),

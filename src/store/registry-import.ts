@@ -1,10 +1,12 @@
 /**
  * The registry import's reads and writes (docs/operations.md §registry import): what the store
- * holds that a file names, looked up in slices; then every write of an import in one transaction,
+ * holds that a file names, looked up in slices with a turn of the event loop between them (on
+ * SQLite a query does not yield, and an alarm should not wait for 40 of them); then every write of an import in one transaction,
  * as multi-row statements, so 5,000 households with their contacts and devices take seconds on
  * SQLite and PostgreSQL alike (bench/import.ts).
  */
 import type { ChannelName } from '../delivery/channels/channel.js'
+import { nextTurn } from '../shared/next-turn.js'
 import type { Db } from './database.js'
 import { addressKey, type Audience, type DeviceKind } from './registry.js'
 
@@ -74,6 +76,7 @@ export function registryImportRepository(db: Db) {
       if (refs.length === 0 || communityIds?.length === 0) return []
       const out: ImportHousehold[] = []
       for (const slice of slices([...new Set(refs)], SLICE)) {
+        await nextTurn()
         let q = db.selectFrom('households').selectAll().where('registry_ref', 'in', slice)
         if (communityIds) q = q.where('community_id', 'in', communityIds)
         for (const r of await q.execute()) {
@@ -86,9 +89,31 @@ export function registryImportRepository(db: Db) {
       return out
     },
 
+    /**
+     * Households with no 户编号 yet (entered by hand) whose elder has one of these names, in these
+     * communities (every community when undefined): those an import may adopt (plan.ts).
+     */
+    async unnumberedHouseholds(elderNames: readonly string[], communityIds: readonly string[] | undefined): Promise<Omit<ImportHousehold, 'ref'>[]> {
+      if (elderNames.length === 0 || communityIds?.length === 0) return []
+      const out: Omit<ImportHousehold, 'ref'>[] = []
+      for (const slice of slices([...new Set(elderNames)], SLICE)) {
+        await nextTurn()
+        let q = db.selectFrom('households').selectAll().where('registry_ref', 'is', null).where('elder_name', 'in', slice)
+        if (communityIds) q = q.where('community_id', 'in', communityIds)
+        for (const r of await q.execute()) {
+          out.push({
+            id: r.id, communityId: r.community_id, elderName: r.elder_name, age: r.age == null ? null : Number(r.age), address: r.address,
+            phone: r.phone, medicalNotes: r.medical_notes, keySafe: r.key_safe,
+          })
+        }
+      }
+      return out
+    },
+
     async contactsOf(householdIds: readonly string[]): Promise<ImportContact[]> {
       const out: ImportContact[] = []
       for (const slice of slices(householdIds, SLICE)) {
+        await nextTurn()
         const rows = await db.selectFrom('contacts').selectAll().where('household_id', 'in', slice).execute()
         for (const r of rows) {
           out.push({
@@ -104,6 +129,7 @@ export function registryImportRepository(db: Db) {
     async devicesById(ids: readonly string[]): Promise<PlacedDevice[]> {
       const out: PlacedDevice[] = []
       for (const slice of slices([...new Set(ids)], SLICE)) {
+        await nextTurn()
         const rows = await db
           .selectFrom('devices')
           .innerJoin('households', 'households.id', 'devices.household_id')
@@ -137,6 +163,8 @@ export function registryImportRepository(db: Db) {
             .values(householdRows(batch))
             .onConflict((oc) =>
               oc.column('id').doUpdateSet((eb) => ({
+                // A household entered by hand takes its 户编号 when the import adopts it (plan.ts).
+                registry_ref: eb.ref('excluded.registry_ref'),
                 elder_name: eb.ref('excluded.elder_name'), age: eb.ref('excluded.age'), address: eb.ref('excluded.address'), address_key: eb.ref('excluded.address_key'),
                 phone: eb.ref('excluded.phone'), medical_notes: eb.ref('excluded.medical_notes'), key_safe: eb.ref('excluded.key_safe'), updated_at: eb.ref('excluded.updated_at'),
               })),

@@ -20,6 +20,8 @@ export interface Community {
 export interface Household {
   id: string
   communityId: string
+  /** 户编号: the street office's number, unique within the community; null when entered by hand (docs/operations.md §registry import). */
+  registryRef: string | null
   elderName: string
   age: number | null
   address: string
@@ -34,6 +36,9 @@ export interface Household {
   createdAt: number
   updatedAt: number
 }
+
+/** A household to insert: callers that predate 户编号 (tests, seeds) may leave it out (null). */
+export type NewHousehold = Omit<Household, 'registryRef'> & { registryRef?: string | null }
 
 export const DEVICE_KINDS = ['button', 'water', 'presence', 'door', 'smoke', 'gas'] as const
 export type DeviceKind = (typeof DEVICE_KINDS)[number]
@@ -189,7 +194,7 @@ export function registryRepository(db: Db) {
         if (filter.street) q = q.where('communities.street', '=', filter.street)
         const like = likeFragment(filter.q)
         if (like) {
-          q = q.where((eb) => eb.or(['households.elder_name', 'households.address', 'households.phone'].map((col) => containsLike(eb, col, like))))
+          q = q.where((eb) => eb.or(['households.elder_name', 'households.address', 'households.phone', 'households.registry_ref'].map((col) => containsLike(eb, col, like))))
         }
         const [rows, count] = await Promise.all([
           q.selectAll('households').orderBy('households.address_key').orderBy('households.elder_name').orderBy('households.id').limit(filter.limit).offset(filter.offset).execute(),
@@ -219,11 +224,16 @@ export function registryRepository(db: Db) {
         const row = await db.selectFrom('households').selectAll().where('id', '=', id).executeTakeFirst()
         return row && toHousehold(row)
       },
-      async insert(h: Household): Promise<void> {
+      /** The household with this 户编号 in this community, if any. */
+      async byRef(communityId: string, registryRef: string): Promise<Household | undefined> {
+        const row = await db.selectFrom('households').selectAll().where('community_id', '=', communityId).where('registry_ref', '=', registryRef).executeTakeFirst()
+        return row && toHousehold(row)
+      },
+      async insert(h: NewHousehold): Promise<void> {
         await db.insertInto('households').values(householdRow(h)).execute()
       },
       /** Many at once (seeding, bulk imports): multi-row inserts, in the caller's transaction. */
-      async insertMany(hs: readonly Household[]): Promise<void> {
+      async insertMany(hs: readonly NewHousehold[]): Promise<void> {
         for (let i = 0; i < hs.length; i += INSERT_BATCH) await db.insertInto('households').values(hs.slice(i, i + INSERT_BATCH).map(householdRow)).execute()
       },
       async update(h: Household): Promise<void> {
@@ -479,6 +489,7 @@ const toCommunity = (r: Selectable<CommunitiesTable>): Community => ({
 const toHousehold = (r: Selectable<HouseholdsTable>): Household => ({
   id: r.id,
   communityId: r.community_id,
+  registryRef: r.registry_ref,
   elderName: r.elder_name,
   age: r.age == null ? null : Number(r.age),
   address: r.address,
@@ -491,9 +502,10 @@ const toHousehold = (r: Selectable<HouseholdsTable>): Household => ({
   updatedAt: Number(r.updated_at),
 })
 
-const householdRow = (h: Household): Insertable<HouseholdsTable> => ({
+const householdRow = (h: NewHousehold): Insertable<HouseholdsTable> => ({
   id: h.id,
   community_id: h.communityId,
+  registry_ref: h.registryRef ?? null,
   elder_name: h.elderName,
   age: h.age,
   address: h.address,

@@ -6,7 +6,9 @@
  */
 import ExcelJS from 'exceljs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectDevice, createOperator, provision, startPlatform, type TestPlatform } from '../helpers/platform.js'
+import { deviceTopic } from '../../src/contract/index.js'
+import { connectDevice, connectOperator, createOperator, provision, publish, startPlatform, type TestPlatform } from '../helpers/platform.js'
+import { zipBomb } from '../helpers/zip-bomb.js'
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 type Cell = string | number | null
@@ -30,6 +32,7 @@ interface RowError { sheet: string | null; sheetName: string; row: number | null
 interface Result {
   imported: boolean
   dryRun: boolean
+  adopted: { row: number; ref: string; householdId: string; elderName: string; address: string }[]
   counts: Record<'households' | 'contacts' | 'devices', Counts>
   errors: RowError[]
   credentials: { ref: string; deviceId: string; secret: string; kind: string }[]
@@ -298,5 +301,117 @@ describe('an operator', () => {
     const own = await upload(await workbook({ 老人户: [HH_HEAD, ['OP1', COMMUNITY, '本社区', 80, '本路 1号', null, null, null]] }), '', { token })
     expect(own.status).toBe(200)
     expect(own.body.counts.households.created).toBe(1)
+  })
+})
+
+describe('户编号 on the household', () => {
+  it('shows what the import set, can be set by hand, is unique per community (409, nothing changed) and finds the household', async () => {
+    const imported = await upload(await workbook({ 老人户: [HH_HEAD, ['REF-1', COMMUNITY, '户号阿婆', 80, '户号路 1号', null, null, null]] }))
+    expect(imported.status).toBe(200)
+    const found = await total(communityId, 'REF-1')
+    expect(found.items.map((h) => h.elderName)).toEqual(['户号阿婆'])
+    const id = found.items[0]!.id
+    expect((await p.api<{ registryRef: string | null }>('GET', `/api/households/${id}`)).body.registryRef).toBe('REF-1')
+
+    const byHand = await p.api<{ id: string; registryRef: string | null }>('POST', '/api/households', { communityId, elderName: '手填阿公', address: '户号路 2号' })
+    expect(byHand.status).toBe(201)
+    expect(byHand.body.registryRef).toBeNull()
+    const clash = await p.api<{ error: string; message: string }>('PATCH', `/api/households/${byHand.body.id}`, { registryRef: 'REF-1', age: 77 })
+    expect(clash.status).toBe(409)
+    expect(clash.body.message).toContain(id)
+    expect((await p.api<{ registryRef: string | null; age: number | null }>('GET', `/api/households/${byHand.body.id}`)).body).toMatchObject({ registryRef: null, age: null })
+    expect((await p.api('POST', '/api/households', { communityId, elderName: '重号', address: '户号路 3号', registryRef: 'REF-1' })).status).toBe(409)
+    expect((await total(communityId, '重号')).total).toBe(0)
+
+    const set = await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { registryRef: ' REF-2 ' })
+    expect(set.status).toBe(200)
+    expect(set.body.registryRef).toBe('REF-2')
+    // Unique per community only: another community may use the same number.
+    const other = await p.api<{ id: string }>('POST', '/api/communities', { name: '户号别的社区', street: '测试街道' })
+    expect((await p.api('POST', '/api/households', { communityId: other.body.id, elderName: '同号', address: '别路 1号', registryRef: 'REF-1' })).status).toBe(201)
+    // The household keeps its number when an edit leaves it out; null clears it.
+    expect((await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { age: 78 })).body.registryRef).toBe('REF-2')
+    expect((await p.api<{ registryRef: string | null }>('PATCH', `/api/households/${byHand.body.id}`, { registryRef: null })).body.registryRef).toBeNull()
+    expect((await p.api('PATCH', `/api/households/${byHand.body.id}`, { registryRef: '' })).status).toBe(400)
+  })
+})
+
+describe('households entered by hand before the first import', () => {
+  it('are adopted, not added again: the dry run says 已匹配现有住户, the import gives them the 户编号 and keeps their contact and device', async () => {
+    const c = (await p.api<{ id: string }>('POST', '/api/communities', { name: '手填社区', street: '测试街道' })).body.id
+    const hand = await p.api<{ id: string }>('POST', '/api/households', { communityId: c, elderName: '赵阿婆', address: '手填路 3号楼 101室' })
+    await p.api('POST', `/api/households/${hand.body.id}/contacts`, { name: '赵子', relation: '儿子', phone: '13911112222' })
+    const button = await p.api<{ id: string }>('POST', '/api/devices', { id: 'btn-hand-1', householdId: hand.body.id, kind: 'button' })
+    expect(button.status).toBe(201)
+    const file = await workbook({
+      老人户: [HH_HEAD, ['SH-1', '手填社区', '赵阿婆', 83, '手填路 03号楼 101室', null, null, null], ['SH-2', '手填社区', '钱老伯', 80, '手填路 3号楼 102室', null, null, null]],
+      联系人: [CT_HEAD, ['SH-1', '赵子', '儿子', '13911112222', '家属', null]],
+      设备: [DV_HEAD, ['SH-1', 'btn-hand-1', '一键通', null, null]],
+    })
+
+    const dry = await upload(file, 'dryRun=true')
+    expect(dry.status).toBe(200)
+    expect(dry.body.adopted).toEqual([{ row: 2, ref: 'SH-1', householdId: hand.body.id, elderName: '赵阿婆', address: '手填路 3号楼 101室' }])
+    expect(dry.body.counts.households).toEqual({ created: 1, updated: 1, unchanged: 0, invalid: 0 })
+    expect((await p.api<{ registryRef: string | null }>('GET', `/api/households/${hand.body.id}`)).body.registryRef).toBeNull()
+
+    const done = await upload(file)
+    expect(done.status).toBe(200)
+    expect(done.body.adopted.map((a) => a.householdId)).toEqual([hand.body.id])
+    expect(done.body.counts.contacts).toEqual({ created: 0, updated: 0, unchanged: 1, invalid: 0 })
+    expect(done.body.counts.devices).toEqual({ created: 0, updated: 0, unchanged: 1, invalid: 0 })
+    const zhao = (await total(c, '赵阿婆')).items
+    expect(zhao.map((h) => h.id)).toEqual([hand.body.id])
+    expect((await p.api<{ registryRef: string | null; age: number | null }>('GET', `/api/households/${hand.body.id}`)).body).toMatchObject({ registryRef: 'SH-1', age: 83 })
+    expect((await p.api<unknown[]>('GET', `/api/households/${hand.body.id}/contacts`)).body).toHaveLength(1)
+    // Imported again: found by its 户编号 now, nothing to adopt.
+    const again = await upload(file)
+    expect(again.body.adopted).toEqual([])
+    expect(again.body.counts.households).toEqual({ created: 0, updated: 0, unchanged: 2, invalid: 0 })
+  })
+
+  it('two hand-entered households with the same elder and address: an error on the row naming both, nothing imported', async () => {
+    const c = (await p.api<{ id: string }>('POST', '/api/communities', { name: '双户社区', street: '测试街道' })).body.id
+    const a = await p.api<{ id: string }>('POST', '/api/households', { communityId: c, elderName: '孙阿婆', address: '双路 1号' })
+    const b = await p.api<{ id: string }>('POST', '/api/households', { communityId: c, elderName: '孙阿婆', address: '双路 1号' })
+    const r = await upload(await workbook({ 老人户: [HH_HEAD, ['SS-1', '双户社区', '孙阿婆', 90, '双路 1号', null, null, null]] }))
+    expect(r.status).toBe(400)
+    expect(r.body.errors).toEqual([expect.objectContaining({ sheet: 'households', row: 2, column: '户编号', zh: expect.stringMatching(new RegExp(`${a.body.id}.*${b.body.id}|${b.body.id}.*${a.body.id}`)) })])
+    expect((await total(c)).total).toBe(2)
+    for (const id of [a.body.id, b.body.id]) expect((await p.api<{ registryRef: string | null }>('GET', `/api/households/${id}`)).body.registryRef).toBeNull()
+  })
+})
+
+describe('a file too large to read', () => {
+  it('a zip bomb is refused with a clear error and nothing imported, while an SOS still reaches the operator', { timeout: 120_000 }, async () => {
+    const fx = await provision(p)
+    const operator = await connectOperator(p, await createOperator(p, 'bomb-operator', [fx.communityId]))
+    const button = await connectDevice(p, fx.device)
+    const before = (await total(communityId)).total
+    // 95 MiB of sheet XML in under 1 MiB: within the inflate bound, so exceljs starts on it and
+    // the reader's capped heap is what ends it (read-off-thread.ts).
+    const bomb = await zipBomb(95)
+    expect(bomb.length).toBeLessThan(1024 * 1024)
+    let answered = false
+    const importing = upload(bomb).finally(() => {
+      answered = true
+    })
+    await publish(button, deviceTopic(fx.device.id, 'alarm'), { id: 'bomb-sos-1', type: 'sos' })
+    await operator.alarmPushed('bomb-sos-1', 10_000)
+    expect((await fetch(`${p.httpUrl}/healthz`)).status).toBe(200)
+    // Both while the file was still being read: the alarm did not wait for the import.
+    expect(answered).toBe(false)
+
+    const r = await importing
+    expect(r.status).toBe(400)
+    expect(r.body.message).toContain('文件过大或已损坏')
+    expect(r.body.message).toContain('nothing was imported')
+    expect((await total(communityId)).total).toBe(before)
+    // The process is unharmed: the next file is read and imported.
+    const next = await upload(await workbook({ 老人户: [HH_HEAD, ['BOMB-AFTER', COMMUNITY, '炸弹之后', 80, '后路 1号', null, null, null]] }))
+    expect(next.status).toBe(200)
+    expect(next.body.counts.households.created).toBe(1)
+    await button.endAsync()
+    operator.close()
   })
 })

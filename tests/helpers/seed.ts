@@ -44,7 +44,7 @@ export async function seedDistrict(
     const address = `幸福里 ${Math.floor(i / 30) + 1}号楼 ${(i % 30) + 101}室`
     const id = `hh-${prefix}-${String(n).padStart(5, '0')}`
     households.push({
-      id, communityId, elderName, age: 70 + (i % 25), address, phone: `139${String(n).padStart(8, '0')}`,
+      id, communityId, registryRef: null, elderName, age: 70 + (i % 25), address, phone: `139${String(n).padStart(8, '0')}`,
       medicalNotes: null, keySafe: null, awayUntil: null, detectorSettings: null, createdAt: opts.now, updatedAt: opts.now,
     })
     const offline = opts.offlineEvery !== undefined && n % opts.offlineEvery === 0

@@ -92,3 +92,50 @@ describe('plan', () => {
     expect(p.errors).toEqual([expect.objectContaining({ row: 3, column: '电话', zh: expect.stringContaining('与第 2 行重复') })])
   })
 })
+
+describe('adopting households entered by hand', () => {
+  const byHand = (over: Partial<Snapshot['households'][number]> = {}) => {
+    const { ref: _ref, ...h } = stored({ id: 'hh_hand', ref: '', ...over })
+    return h
+  }
+
+  it('a new 户编号 with the same community, elder and address (numbers written alike) adopts the household: updated, never created', () => {
+    const p = plan([
+      sheet('households', [{ 户编号: 'A9', 社区: '东区', 老人姓名: '王阿婆', 年龄: '80', 住址: ' 东路 01号' }]),
+      sheet('contacts', [{ 户编号: 'A9', 姓名: '王子', 关系: '儿子', 电话: '13900000002' }]),
+    ], {
+      ...EMPTY,
+      unnumbered: [byHand(), byHand({ id: 'hh_other', communityId: 'c2' }), byHand({ id: 'hh_elsewhere', address: '东路 2号' })],
+      contacts: [{ id: 'ct_1', householdId: 'hh_hand', name: '王子', relation: '儿子', audience: 'family', phone: '13900000002', email: null, channels: ['sms'], position: 0, availableFrom: null, availableTo: null }],
+    }, ids)
+    expect(p.errors).toEqual([])
+    expect(p.counts.households).toEqual({ created: 0, updated: 1, unchanged: 0, invalid: 0 })
+    expect(p.households.update).toEqual([expect.objectContaining({ id: 'hh_hand', ref: 'A9', address: '东路 01号' })])
+    expect(p.adopted).toEqual([{ row: 2, ref: 'A9', householdId: 'hh_hand', elderName: '王阿婆', address: '东路 1号' }])
+    // Her contact is the one she has, not a second one.
+    expect(p.counts.contacts).toEqual({ created: 0, updated: 0, unchanged: 1, invalid: 0 })
+  })
+
+  it('a 户编号 already on the platform is never an adoption; another name or address is a new household', () => {
+    const known = plan([sheet('households', [{ 户编号: 'A1', 社区: '东区', 老人姓名: '王阿婆', 年龄: '80', 住址: '东路 1号' }])], { ...EMPTY, households: [stored()], unnumbered: [byHand()] }, ids)
+    expect(known.adopted).toEqual([])
+    expect(known.counts.households.unchanged).toBe(1)
+    const other = plan([sheet('households', [{ 户编号: 'A9', 社区: '东区', 老人姓名: '王阿公', 住址: '东路 1号' }])], { ...EMPTY, unnumbered: [byHand()] }, ids)
+    expect(other.adopted).toEqual([])
+    expect(other.counts.households.created).toBe(1)
+  })
+
+  it('two such households, or two rows matching one, are an error on the row naming the ids', () => {
+    const two = plan([sheet('households', [{ 户编号: 'A9', 社区: '东区', 老人姓名: '王阿婆', 住址: '东路 1号' }])], { ...EMPTY, unnumbered: [byHand(), byHand({ id: 'hh_twin' })] }, ids)
+    expect(two.counts.households).toEqual({ created: 0, updated: 0, unchanged: 0, invalid: 1 })
+    expect(two.errors).toEqual([expect.objectContaining({ sheet: 'households', row: 2, column: '户编号', zh: expect.stringContaining('hh_hand、hh_twin') })])
+    expect(two.adopted).toEqual([])
+
+    const rows = plan([sheet('households', [
+      { 户编号: 'A9', 社区: '东区', 老人姓名: '王阿婆', 住址: '东路 1号' },
+      { 户编号: 'A10', 社区: '东区', 老人姓名: '王阿婆', 住址: '东路 1号' },
+    ])], { ...EMPTY, unnumbered: [byHand()] }, ids)
+    expect(rows.adopted.map((a) => a.row)).toEqual([2])
+    expect(rows.errors).toEqual([expect.objectContaining({ row: 3, zh: expect.stringContaining('与第 2 行对上了同一户现有住户(hh_hand)') })])
+  })
+})

@@ -2,7 +2,7 @@
  * The console's 导入 view in a real browser (docs/operations.md §registry import): an operator
  * downloads the template, uploads a workbook with bad rows and sees each error by sheet, row and
  * column in Chinese with nothing imported; ticks 只导入无误的行, imports, and is offered the new
- * devices' secrets once. Screenshots go to test-artifacts/.
+ * devices' secrets once, and finds the household's 户编号 in its profile. Screenshots go to test-artifacts/.
  */
 import { readFileSync } from 'node:fs'
 import ExcelJS from 'exceljs'
@@ -89,7 +89,14 @@ describe('the 导入 view', () => {
     expect(sheet.getRow(2).getCell(3).text).toBe('ui-btn-1')
     expect(sheet.getRow(2).getCell(6).text).toMatch(/^[A-Za-z0-9_-]{40,}$/)
     await shot(page, 'import-done')
-    const list = await p.api<{ total: number; items: { elderName: string }[] }>('GET', `/api/households?communityId=${communityId}`)
+    const list = await p.api<{ total: number; items: { id: string; elderName: string }[] }>('GET', `/api/households?communityId=${communityId}`)
     expect(list.body.items.map((x) => x.elderName)).toEqual(['周阿婆'])
+  })
+
+  it("shows the imported household's 户编号 in its profile", async () => {
+    const [imported] = (await p.api<{ items: { id: string }[] }>('GET', `/api/households?communityId=${communityId}`)).body.items
+    await page.getByTestId('tab-households').click()
+    await page.locator(`[data-testid="household-row"][data-household-id="${imported!.id}"]`).getByTestId('household-open').click()
+    await expect.poll(() => page.getByTestId('household-detail').getByTestId('registry-ref').textContent()).toBe('U001')
   })
 })
