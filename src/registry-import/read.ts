@@ -4,7 +4,7 @@
  * shows them (`cell.text`); a CSV's cells stay text, so a phone number keeps its leading 0.
  */
 import { Readable } from 'node:stream'
-import { inflateRawSync } from 'node:zlib'
+import yauzl from 'yauzl'
 import ExcelJS from 'exceljs'
 import { rowError, type RowError } from './problems.js'
 import { MAX_ROWS, SHEETS, SHEET_KEYS, headerIndex, normalHeader, sheetOf, type SheetKey } from './sheets.js'
@@ -51,42 +51,43 @@ function decodeCsv(file: Buffer): string {
 
 /**
  * Whether an .xlsx (a zip) inflates to at most `max` bytes, all its parts together. Each part is
- * really inflated (by zlib, stopped at what is left of `max`), not taken at its declared size: a
- * zip bomb may declare small sizes, and the library exceljs uses would gather all it inflates in
- * memory outside any heap limit before it noticed. Undefined when there is no zip structure to
- * read (exceljs then says the file is broken). Parts are found as that library finds them: from
- * the central directory, each at its local header.
+ * really inflated (yauzl, streamed and stopped once past what is left of `max`), not taken at its
+ * declared size: a zip bomb may declare small sizes, and the library exceljs uses would gather all
+ * it inflates in memory outside any heap limit before it noticed. Undefined when there is no zip
+ * structure to read (exceljs then says the file is broken).
  */
-export function inflatesWithin(file: Buffer, max: number): boolean | undefined {
-  // The end-of-central-directory record: 22 bytes and a comment of up to 65,535 at the very end.
-  for (let at = file.length - 22; at >= Math.max(0, file.length - 22 - 0xffff); at--) {
-    if (file.readUInt32LE(at) !== 0x06054b50) continue
-    const entries = file.readUInt16LE(at + 10)
-    let p = file.readUInt32LE(at + 16)
-    let left = max
-    for (let i = 0; i < entries; i++) {
-      if (p + 46 > file.length || file.readUInt32LE(p) !== 0x02014b50) return undefined
-      const method = file.readUInt16LE(p + 10)
-      const compressed = file.readUInt32LE(p + 20)
-      const local = file.readUInt32LE(p + 42)
-      p += 46 + file.readUInt16LE(p + 28) + file.readUInt16LE(p + 30) + file.readUInt16LE(p + 32)
-      if (local + 30 > file.length || file.readUInt32LE(local) !== 0x04034b50) return undefined
-      const from = local + 30 + file.readUInt16LE(local + 26) + file.readUInt16LE(local + 28)
-      const data = file.subarray(from, from + compressed)
-      if (method === 0) left -= data.length
-      else if (method === 8) {
-        try {
-          left -= inflateRawSync(data, { maxOutputLength: Math.max(1, left + 1) }).length
-        } catch (err) {
-          if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return false
-          return undefined
-        }
-      } else return undefined
-      if (left < 0) return false
-    }
-    return true
-  }
-  return undefined
+export function inflatesWithin(file: Buffer, max: number): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    // Sizes are counted here, as inflated, whatever the zip declares.
+    yauzl.fromBuffer(file, { lazyEntries: true, validateEntrySizes: false }, (err, zip) => {
+      if (err || !zip) return resolve(undefined)
+      let left = max
+      let settled = false
+      const settle = (v: boolean | undefined) => {
+        if (settled) return
+        settled = true
+        zip.close()
+        resolve(v)
+      }
+      zip.on('error', () => settle(undefined))
+      zip.on('end', () => settle(true))
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return settle(undefined)
+          stream.on('data', (chunk: Buffer) => {
+            left -= chunk.length
+            if (left < 0) {
+              stream.destroy()
+              settle(false)
+            }
+          })
+          stream.on('error', () => settle(left < 0 ? false : undefined))
+          stream.on('end', () => zip.readEntry())
+        })
+      })
+      zip.readEntry()
+    })
+  })
 }
 
 /** Refused before reading: what the file would take to read is more than an import may use. */
@@ -103,7 +104,7 @@ export async function readFile(file: Buffer, opts: { sheet?: SheetKey; maxInflat
   const errors: RowError[] = []
   if (format === 'xls') return { sheets: [], errors: [rowError(null, null, null, { zh: '这是旧版 .xls 文件,请在 Excel 中另存为 .xlsx 或 CSV 再导入', en: 'an old .xls file: save it as .xlsx or CSV in Excel, then import' })] }
   if (format === 'xlsx' && opts.maxInflatedBytes !== undefined) {
-    if (inflatesWithin(file, opts.maxInflatedBytes) === false) throw new FileTooLarge(`the .xlsx inflates to more than ${Math.round(opts.maxInflatedBytes / 1024 / 1024)} MB`)
+    if ((await inflatesWithin(file, opts.maxInflatedBytes)) === false) throw new FileTooLarge(`the .xlsx inflates to more than ${Math.round(opts.maxInflatedBytes / 1024 / 1024)} MB`)
   }
   const wb = new ExcelJS.Workbook()
   const worksheets: ExcelJS.Worksheet[] = []

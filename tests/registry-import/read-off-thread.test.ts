@@ -35,14 +35,14 @@ describe('readOffThread', () => {
     for (const lie of [false, true]) {
       const bomb = await zipBomb(8, { lie })
       expect(bomb.length).toBeLessThan(MiB / 4)
-      expect(inflatesWithin(bomb, 4 * MiB)).toBe(false)
-      expect(inflatesWithin(bomb, 16 * MiB)).toBe(true)
+      expect(await inflatesWithin(bomb, 4 * MiB)).toBe(false)
+      expect(await inflatesWithin(bomb, 16 * MiB)).toBe(true)
       const refused = readOffThread(bomb, {}, { ...READ_LIMITS, maxInflatedBytes: 4 * MiB })
       await expect(refused).rejects.toThrow(FileTooLarge)
       await expect(refused).rejects.toThrow(/inflates to more than 4 MB/)
     }
-    expect(inflatesWithin(await small(), 1 * MiB)).toBe(true)
-    expect(inflatesWithin(Buffer.from('户编号,姓名\n'), 1 * MiB)).toBeUndefined()
+    expect(await inflatesWithin(await small(), 1 * MiB)).toBe(true)
+    expect(await inflatesWithin(Buffer.from('户编号,姓名\n'), 1 * MiB)).toBeUndefined()
   })
 
   it("ends the worker, not the process, when a sheet within the inflate bound does not fit the worker's heap", async () => {
