@@ -8,7 +8,7 @@
 import type { ChannelName } from '../delivery/channels/channel.js'
 import { nextTurn } from '../shared/next-turn.js'
 import type { Db } from './database.js'
-import { addressKey, type Audience, type DeviceKind } from './registry.js'
+import { addressKey, type Audience, type Contact, type DeviceKind } from './registry.js'
 
 export interface ImportHousehold {
   id: string
@@ -23,19 +23,8 @@ export interface ImportHousehold {
   keySafe: string | null
 }
 
-export interface ImportContact {
-  id: string
-  householdId: string
-  name: string
-  relation: string
-  audience: Audience
-  phone: string
-  email: string | null
-  channels: ChannelName[]
-  position: number
-  availableFrom: string | null
-  availableTo: string | null
-}
+/** A contact as the import writes it: no push subscription, no family links given out yet. */
+export type ImportContact = Omit<Contact, 'pushSubscription' | 'viewLinkVersion'>
 
 export interface ImportDevice {
   id: string
