@@ -8,7 +8,8 @@
 import type { Condition } from '../detectors/model.js'
 import { openFromFinding, openIncident, transition, type Command } from '../incidents/lifecycle.js'
 import type { AlarmKind, Incident, IncidentEvent, Outcome } from '../incidents/model.js'
-import { monthOf, parseReportMonth, previousMonth } from '../reports/month.js'
+import { localMonth, shiftMonth } from '../detectors/local-time.js'
+import { parseReportMonth, REPORT_TIME_ZONE } from '../reports/month.js'
 import { newId } from '../shared/ids.js'
 import type { Db } from '../store/database.js'
 import { incidentRepository } from '../store/incidents.js'
@@ -53,7 +54,7 @@ const FINDINGS: { day: number; hour: number; n: string; condition: Condition; ac
 ]
 
 export async function seedReportMonth(db: Db, now: number): Promise<void> {
-  const month = parseReportMonth(previousMonth(monthOf(now)), now)
+  const month = parseReportMonth(shiftMonth(localMonth(now, REPORT_TIME_ZONE), -1), now)
   if (!month.ok) return
   const { start } = month.value
   const communityIds = [...new Set(Object.values(COMMUNITY).map((c) => c.id))]

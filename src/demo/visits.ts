@@ -15,7 +15,8 @@ import { userRepository } from '../store/users.js'
 import { visitRepository, type Visit } from '../store/visits.js'
 import { activityWindow, decliningHouseholds, deviceDaysOf } from '../visits/activity.js'
 import { planReason, VISIT_RULES, visitFrequency } from '../visits/frequency.js'
-import { dueDays, localMonth, monthBounds, shiftMonth, spreadOf } from '../visits/month.js'
+import { localMonth, monthBounds, shiftMonth } from '../detectors/local-time.js'
+import { dueDays, spreadOf } from '../visits/month.js'
 
 const TZ = 'Asia/Shanghai'
 const HOUR = 3_600_000

@@ -80,3 +80,29 @@ export function formatLocalTime(at: number, timeZone: string): string {
   const minute = localMinuteOfDay(at, timeZone)
   return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`
 }
+
+/** `YYYY-MM` of the local month containing `at`. */
+export function localMonth(at: number, timeZone: string): string {
+  const d = new Date(at + utcOffsetMs(at, timeZone))
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
+}
+
+/** The instants where the local month `YYYY-MM` starts and ends (the next month's start). */
+export function monthBounds(month: string, timeZone: string): { start: number; end: number } {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  return { start: localMidnight(Date.UTC(y, m - 1, 1), timeZone), end: localMidnight(Date.UTC(y, m, 1), timeZone) }
+}
+
+/** The month before or after `YYYY-MM`. */
+export function shiftMonth(month: string, by: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  const d = new Date(Date.UTC(y, m - 1 + by, 1))
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
+}
+
+/** Local midnight of the calendar date whose UTC midnight is `utcMidnight`. */
+function localMidnight(utcMidnight: number, timeZone: string): number {
+  // The offset at the guess, then at the answer (a zone may change offset that day).
+  const guess = utcMidnight - utcOffsetMs(utcMidnight, timeZone)
+  return utcMidnight - utcOffsetMs(guess, timeZone)
+}

@@ -6,35 +6,9 @@ import { startOfLocalDay, utcOffsetMs } from '../detectors/local-time.js'
 
 export const DAY_MS = 86_400_000
 
-/** `YYYY-MM` of the local month containing `at`. */
-export function localMonth(at: number, timeZone: string): string {
-  const d = new Date(at + utcOffsetMs(at, timeZone))
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
-}
-
 /** `YYYY-MM-DD` of the local day containing `at`. */
 export function localDate(at: number, timeZone: string): string {
   return new Date(at + utcOffsetMs(at, timeZone)).toISOString().slice(0, 10)
-}
-
-/** The instants where the local month `YYYY-MM` starts and ends (the next month's start). */
-export function monthBounds(month: string, timeZone: string): { start: number; end: number } {
-  const [y, m] = month.split('-').map(Number) as [number, number]
-  return { start: localMidnight(Date.UTC(y, m - 1, 1), timeZone), end: localMidnight(Date.UTC(y, m, 1), timeZone) }
-}
-
-/** The month before or after `YYYY-MM`. */
-export function shiftMonth(month: string, by: number): string {
-  const [y, m] = month.split('-').map(Number) as [number, number]
-  const d = new Date(Date.UTC(y, m - 1 + by, 1))
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
-}
-
-/** Local midnight of the calendar date whose UTC midnight is `utcMidnight`. */
-function localMidnight(utcMidnight: number, timeZone: string): number {
-  // The offset at the guess, then at the answer (a zone may change offset that day).
-  const guess = utcMidnight - utcOffsetMs(utcMidnight, timeZone)
-  return utcMidnight - utcOffsetMs(guess, timeZone)
 }
 
 /** Whole local days from the day of `from` to the day of `to` (0 on the same day). */

@@ -29,7 +29,8 @@ import { visitRepository, type Visit, type VisitResult, type VisitRow, type Visi
 import { ACTIVITY_RULES, activityWindow, decliningHouseholds, type ActivityRules } from './activity.js'
 import { planReason, visitFrequency, VISIT_RULES, type VisitRules } from './frequency.js'
 import { plannedVisit } from './visit.js'
-import { DAY_MS, dueDays, localDate, localDaysBetween, localMonth, monthBounds, spreadOf } from './month.js'
+import { localMonth, monthBounds } from '../detectors/local-time.js'
+import { DAY_MS, dueDays, localDate, localDaysBetween, spreadOf } from './month.js'
 
 const OWNER = 'visits'
 const PLAN_KEY = 'plan'

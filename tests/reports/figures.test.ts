@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { attachment } from '../../src/api/report-routes.js'
 import { ackFigures, assembleMonthlyReport, median, ordered, quantile, share, type ReportMeta } from '../../src/reports/figures.js'
-import { monthOf, parseReportMonth, previousMonth } from '../../src/reports/month.js'
+import { localMonth, shiftMonth } from '../../src/detectors/local-time.js'
+import { parseReportMonth } from '../../src/reports/month.js'
 import { reportFileName, reportTitle } from '../../src/reports/xlsx.js'
 import type { RawMonthlyFigures } from '../../src/store/reports.js'
 
@@ -28,10 +29,10 @@ describe('the report month', () => {
   })
 
   it('names the local month of an instant, and the month before', () => {
-    expect(monthOf(Date.UTC(2026, 10, 30, 15, 59))).toBe('2026-11')
-    expect(monthOf(Date.UTC(2026, 10, 30, 16))).toBe('2026-12')
-    expect(previousMonth('2026-01')).toBe('2025-12')
-    expect(previousMonth('2026-11')).toBe('2026-10')
+    expect(localMonth(Date.UTC(2026, 10, 30, 15, 59), 'Asia/Shanghai')).toBe('2026-11')
+    expect(localMonth(Date.UTC(2026, 10, 30, 16), 'Asia/Shanghai')).toBe('2026-12')
+    expect(shiftMonth('2026-01', -1)).toBe('2025-12')
+    expect(shiftMonth('2026-11', -1)).toBe('2026-10')
   })
 })
 

@@ -1,7 +1,8 @@
 /** The risk-driven visit frequency (visits/frequency.ts) and the month's due days (visits/month.ts). */
 import { describe, expect, it } from 'vitest'
 import { planReason, visitFrequency, VISIT_RULES } from '../../src/visits/frequency.js'
-import { dueDays, localDate, localDaysBetween, localMonth, monthBounds, shiftMonth, spreadOf } from '../../src/visits/month.js'
+import { localMonth, monthBounds, shiftMonth } from '../../src/detectors/local-time.js'
+import { dueDays, localDate, localDaysBetween, spreadOf } from '../../src/visits/month.js'
 
 const none = { age: 70, wellbeingIncidents: 0, offlineIncidents: 0 }
 const TZ = 'Asia/Shanghai'
