@@ -117,7 +117,7 @@ export function createVisits(deps: {
     const rows: Visit[] = []
     for (const h of households) {
       const risk = risks.get(h.id) ?? { wellbeing: 0, offline: 0 }
-      const freq = visitFrequency({ age: h.age, wellbeingIncidents: risk.wellbeing, offlineIncidents: risk.offline, decliningActivity: declining.get(h.id) ?? null }, rules)
+      const freq = visitFrequency({ age: h.age, wellbeingIncidents: risk.wellbeing, offlineIncidents: risk.offline, decliningActivity: awayNow(h, now) ? null : (declining.get(h.id) ?? null) }, rules)
       const reason = planReason(freq)
       // From the month's start, or from today for a plan made mid-month (a household added late).
       const due = dueDays({ from: Math.max(start, now), end, count: freq.perMonth, spread: spreadOf(h.id), timeZone: tz })
@@ -156,6 +156,9 @@ export function createVisits(deps: {
     }
     return out
   }
+
+  /** A household in away mode (hospital, with family) draws less for a reason already known: not a risk. */
+  const awayNow = (h: Household, now: number) => h.awayUntil !== null && h.awayUntil > now
 
   /** Declining activity as judged this month, by household. */
   const judged = new Map<string, { month: string; declining: Explanation | null }>()

@@ -83,12 +83,15 @@ const planOf = async (householdId: string, month: string) => {
 
 let steady: string
 let declining: string
+/** Declines as much, because she went into hospital: away mode says why, so no visit more. */
+let away: string
 
 beforeAll(async () => {
   p = await startPlatform({ env: { ANJU_CLOCK: 'virtual', ANJU_CLOCK_START: String(START), ANJU_SESSION_TTL_HOURS: String(24 * 60) } })
   communityId = (await p.api<{ id: string }>('POST', '/api/communities', { name: '活动社区', street: '测试街道' })).body.id
   steady = await household('钱平', '松林路 1号楼 101室', byHour(() => 100))
   declining = await household('孙减', '松林路 1号楼 201室', byHour((at) => (at >= DECLINE_FROM ? 30 : 90)))
+  away = await household('李住院', '松林路 1号楼 301室', byHour((at) => (at >= DECLINE_FROM ? 30 : 90)))
   await upload(p.app.clock.now())
 }, 60_000)
 afterAll(async () => {
@@ -106,8 +109,9 @@ describe('declining activity in the visit plan', () => {
     // The last day's upload reaches the store before midnight; May is planned at 00:00.
     await liveUntil(MAY - MIN)
     expect(await planOf(declining, '2026-05')).toEqual([])
+    expect((await p.api('PUT', `/api/households/${away}/away`, { until: MAY + 10 * 24 * 60 * MIN })).status).toBe(200)
     await liveUntil(MAY + MIN)
-    expect(sent).toBeGreaterThan(2 * 40 * 24)
+    expect(sent).toBeGreaterThan(3 * 40 * 24)
 
     const fell = await planOf(declining, '2026-05')
     expect(fell.map((v) => v.planKey).sort()).toEqual(['2026-05#1', '2026-05#2'])
@@ -118,6 +122,7 @@ describe('declining activity in the visit plan', () => {
 
     const same = await planOf(steady, '2026-05')
     expect(same.map((v) => [v.planKey, v.reason.zh])).toEqual([['2026-05#1', '每月例行探访']])
+    expect((await planOf(away, '2026-05')).map((v) => [v.planKey, v.reason.zh])).toEqual([['2026-05#1', '每月例行探访']])
     // No other risk explains the extra visit: neither household has an incident.
     const incidents = (await p.api<Json[]>('GET', '/api/incidents')).body.filter((i) => [steady, declining].includes(i.householdId))
     expect(incidents).toEqual([])
