@@ -366,9 +366,9 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       await detectors.start()
       await routing.start()
       await familyWatch.start()
-      await visits.start()
       await outbox.start()
       await demoKeeper?.start()
+      await visits.start()
       started = true
       const httpPort = (http.server.address() as AddressInfo).port
       return { httpPort, mqttPort, mqttTlsPort, admin, ...(demo ? { demo } : {}) }

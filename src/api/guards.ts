@@ -45,7 +45,6 @@ export function requireUser(auth: Auth) {
   }
 }
 
-
 export async function requireAdmin(request: FastifyRequest): Promise<void> {
   if (request.user?.role !== 'admin') throw new ApiError('FORBIDDEN', 'this action needs an admin')
 }

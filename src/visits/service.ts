@@ -333,9 +333,15 @@ export function createVisits(deps: {
     async start(): Promise<void> {
       for (const c of await registry.communities.list()) timeZones.add(tzOf(c))
       scheduler.start()
-      await working.track(planAll())
-      // A visit incident opened while the platform was stopping or stopped still gets its task.
-      for (const i of await incidents.list({ state: 'active' })) if (i.category === 'visit') await taskForIncident(i)
+      // In the background (settle() waits for it): a district's planning reads its history, and a
+      // start must not hold the alarms' notices behind it.
+      void working.track(
+        (async () => {
+          await planAll()
+          // A visit incident opened while the platform was stopping or stopped still gets its task.
+          for (const i of await incidents.list({ state: 'active' })) if (i.category === 'visit') await taskForIncident(i)
+        })().catch((err: unknown) => log.error({ err }, 'visit planning at start failed')),
+      )
       scheduleNext()
     },
 

@@ -266,10 +266,13 @@ describe('after a stop', () => {
     await p.app.visits.stop()
     const incidentId = await visitIncident(communityA, h)
     expect((await p.api<Json[]>('GET', '/api/visits/today', undefined, visitorToken)).body.map((v) => v.incidentId)).not.toContain(incidentId)
+    // Start plans in the background (a restart must not hold the alarms' notices behind it).
     await p.app.visits.start()
+    await p.app.visits.settle()
     const task = (await p.api<Json[]>('GET', '/api/visits/today', undefined, visitorToken)).body.find((v) => v.incidentId === incidentId)
     expect(task).toMatchObject({ source: 'incident', elderName: '吴七' })
     await p.app.visits.start()
+    await p.app.visits.settle()
     expect((await p.api<Json[]>('GET', '/api/visits/today', undefined, visitorToken)).body.filter((v) => v.incidentId === incidentId)).toHaveLength(1)
   })
 })
