@@ -20,6 +20,7 @@ import type { Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import { newId } from '../shared/ids.js'
 import { inFlight } from '../shared/in-flight.js'
+import { nextTurn } from '../shared/next-turn.js'
 import type { ActivityRepository } from '../store/activity.js'
 import type { AuditRepository } from '../store/audit.js'
 import type { Db } from '../store/database.js'
@@ -169,11 +170,24 @@ export function createVisits(deps: {
     return added
   }
 
-  async function planHousehold(householdId: string): Promise<void> {
-    const h = await registry.households.get(householdId)
-    if (!h) return
-    const c = await registry.communities.get(h.communityId)
-    if (c) await planHouseholds(c, [h])
+  /**
+   * Households added or changed since the last turn, planned together: a bulk import announces
+   * thousands, and each community's risks and history are then read once, not once a household.
+   */
+  const changed = new Set<string>()
+  async function planChanged(): Promise<void> {
+    await nextTurn()
+    const ids = [...changed]
+    changed.clear()
+    const byCommunity = new Map<string, Household[]>()
+    for (const id of ids) {
+      const h = await registry.households.get(id)
+      if (h) byCommunity.set(h.communityId, [...(byCommunity.get(h.communityId) ?? []), h])
+    }
+    for (const [communityId, households] of byCommunity) {
+      const c = await registry.communities.get(communityId)
+      if (c) await planHouseholds(c, households)
+    }
   }
 
   /** A `visit` incident opened: a visit task, due now, saying what the detectors saw. */
@@ -213,7 +227,8 @@ export function createVisits(deps: {
     }
   })
   bus.on('household.changed', OWNER, ({ householdId }) => {
-    void working.track(planHousehold(householdId).catch((err: unknown) => log.error({ err, householdId }, 'visit planning failed')))
+    if (changed.size === 0) void working.track(planChanged().catch((err: unknown) => log.error({ err }, 'visit planning failed')))
+    changed.add(householdId)
   })
 
   async function zones(communityIds: Iterable<string>): Promise<Map<string, Community>> {
@@ -230,7 +245,6 @@ export function createVisits(deps: {
 
   return {
     planAll,
-    planHousehold,
 
     /**
      * A visitor's list for today: incident tasks first, then the visits due today or overdue, in

@@ -79,7 +79,8 @@ describe('the monthly plan', () => {
 
     expect(await p.app.visits.planAll()).toBe(0)
     expect(await p.app.visits.planAll()).toBe(0)
-    await p.app.visits.planHousehold(old)
+    p.app.bus.emit('household.changed', { householdId: old })
+    await p.app.visits.settle()
     expect((await visitsOf(communityA)).items).toHaveLength(plan.length)
   })
 
