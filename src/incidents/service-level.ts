@@ -56,8 +56,6 @@ export function serviceLevel(incidents: readonly Row[], o: { now: number; daySta
       }
     }
   }
-  waits.sort((a, b) => a - b)
-  const at = (q: number) => (waits.length ? waits[Math.min(waits.length - 1, Math.ceil(q * waits.length) - 1)]! : null)
   const missed = waits.filter((w) => w > ACK_TARGET_S).length
   const share = waits.length ? (waits.length - missed) / waits.length : null
   return {
@@ -66,10 +64,17 @@ export function serviceLevel(incidents: readonly Row[], o: { now: number; daySta
     counted: waits.length,
     missed,
     overdueNow,
-    medianAckS: at(0.5),
-    p90AckS: at(0.9),
+    medianAckS: quantile(waits, 0.5),
+    p90AckS: quantile(waits, 0.9),
     within60sShare: share,
     benchmark: BENCHMARK_SHARE,
     meetsBenchmark: share === null ? null : share >= BENCHMARK_SHARE,
   }
+}
+
+/** Nearest-rank quantile, as the service level and the monthly report count it: null for no values. */
+export function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
 }

@@ -3,17 +3,10 @@
  * as JSON and the same figures as tables, one per section, which the console page and the .xlsx
  * writer both lay out (docs/operations.md §monthly report).
  */
-import { ACK_TARGET_S, serviceLevel } from '../incidents/service-level.js'
+import { ACK_TARGET_S, quantile, serviceLevel } from '../incidents/service-level.js'
 import type { IncidentType } from '../incidents/model.js'
 import type { CountRow, RawMonthlyFigures } from '../store/reports.js'
 import { CATEGORY, DEVICE_KIND, INCIDENT_TYPE, OUTCOME, TICKET_TYPE, TOTAL, VISIT_SOURCE, englishOf, label, type Label } from './labels.js'
-
-/** Nearest-rank quantile (the console's service level uses the same): null for no values. */
-export function quantile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
-}
 
 export const median = (values: readonly number[]) => quantile(values, 0.5)
 

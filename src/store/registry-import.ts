@@ -8,19 +8,12 @@
 import type { ChannelName } from '../delivery/channels/channel.js'
 import { nextTurn } from '../shared/next-turn.js'
 import type { Db } from './database.js'
-import { addressKey, type Audience, type Contact, type DeviceKind } from './registry.js'
+import { addressKey, type Audience, type Contact, type DeviceKind, type Household } from './registry.js'
 
-export interface ImportHousehold {
-  id: string
-  communityId: string
-  /** 户编号: the street office's number, unique within the community (households.registry_ref). */
+/** A household as the import writes it, with its 户编号 (households.registry_ref) always set. */
+export type ImportHousehold = Pick<Household, 'id' | 'communityId' | 'elderName' | 'age' | 'address' | 'phone' | 'medicalNotes' | 'keySafe'> & {
+  /** 户编号: the street office's number, unique within the community. */
   ref: string
-  elderName: string
-  age: number | null
-  address: string
-  phone: string | null
-  medicalNotes: string | null
-  keySafe: string | null
 }
 
 /** A contact as the import writes it: no push subscription, no family links given out yet. */

@@ -1,7 +1,8 @@
 /** The monthly report's pure parts: the month window, quantiles, the acknowledgement rule, assembly. */
 import { describe, expect, it } from 'vitest'
 import { attachment } from '../../src/api/report-routes.js'
-import { ackFigures, assembleMonthlyReport, median, ordered, quantile, share, type ReportMeta } from '../../src/reports/figures.js'
+import { quantile } from '../../src/incidents/service-level.js'
+import { ackFigures, assembleMonthlyReport, median, ordered, share, type ReportMeta } from '../../src/reports/figures.js'
 import { localMonth, shiftMonth } from '../../src/detectors/local-time.js'
 import { parseReportMonth } from '../../src/reports/month.js'
 import { reportFileName, reportTitle } from '../../src/reports/xlsx.js'
