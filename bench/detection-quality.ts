@@ -384,8 +384,10 @@ async function main(): Promise<void> {
   const announced = (h: SimHousehold, t: number) => h.awayMode.some((a) => t >= a.setAt && t < a.until) || h.absences.some((a) => a.kind === 'hospital' && t >= a.from && t < a.to)
   const ordinary = (h: SimHousehold, t: number) => (h.collapse === null || t < h.collapse.at) && !announced(h, t)
   let ordinaryDays = 0
+  const ordinaryDaysOf = district.map(() => 0)
   for (const h of district) {
-    for (let t = FROM; t < end; t += HOUR) if (ordinary(h, t)) ordinaryDays += 1 / 24
+    for (let t = FROM; t < end; t += HOUR) if (ordinary(h, t)) ordinaryDaysOf[h.index]! += 1 / 24
+    ordinaryDays += ordinaryDaysOf[h.index]!
   }
 
   const detection = (found: { at: number; household: number; category?: string; kind?: string }[], isAlert: (a: (typeof found)[number]) => boolean) =>
@@ -418,6 +420,14 @@ async function main(): Promise<void> {
   print('|---|---|---|---|---|---|---|---|---|')
   print(row('Anju (adaptive): any alert about her', ours, oursFalse.length, ordinaryDays))
   print(row('Anju (adaptive): urgent and wellbeing alarms only', oursUrgent, oursUrgentFalse.length, ordinaryDays))
+  // What a door contact changes (docs/detection.md §what it cannot see): the same rows for the homes with one and without.
+  const hasDoor = (i: number) => district[i]!.devices.some((d) => d.kind === 'door')
+  for (const [label, pick] of [['with a door contact', hasDoor], ['without a door contact', (i: number) => !hasDoor(i)]] as const) {
+    const days = district.filter((h) => pick(h.index)).reduce((a, h) => a + ordinaryDaysOf[h.index]!, 0)
+    const only = (hours: (number | null)[]) => hours.filter((_, k) => pick(collapsed[k]!.index))
+    print(row(`Anju: any alert, homes ${label} (${district.filter((h) => pick(h.index)).length})`, only(ours), oursFalse.filter((a) => pick(a.household)).length, days))
+    print(row(`Anju: urgent and wellbeing only, homes ${label}`, only(oursUrgent), oursUrgentFalse.filter((a) => pick(a.household)).length, days))
+  }
   print(row('city rules (fixed, all)', cityAll, cityFalse.length, ordinaryDays))
   print(row('city rule "< 0.01 m³ in 12 h"', cityWater, cityWaterFalse.length, ordinaryDays))
   print('')

@@ -39,6 +39,8 @@ export interface Check {
   prompts: { id: string; at: number }[]
   familyAskedAt: number | null
   familyAnswer: { answer: FamilyAnswer; at: number } | null
+  /** When the family, asked beside the button's later prompts, have had their time. */
+  familyDeadline?: number
   /**
    * Raised as urgent (suspected_collapse): home for certain, or the family said she is not with
    * them, or a raise on weaker evidence (a visit task) that the spell has since outlasted twice over.
@@ -142,6 +144,8 @@ export interface ActivityView {
   bathroomRadar: boolean
   /** Rooms a fresh radar watches: where she would be seen even lying still. */
   radarRooms: string[]
+  /** Rooms where a fresh radar says occupied now, and since when without a break. */
+  radarOccupiedSince: Record<string, number>
   presenceSensors: number
   /** Whether any meter is fresh (reported within the water stale allowance). */
   freshMeter: boolean
@@ -172,7 +176,8 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   const judge = (place: Place) => {
     // Last seen in the bedroom, or in her night and not yet up: she may simply be asleep. A sleeper
     // misses a prompt more often, so she is asked more times, and the family before the operator.
-    const maybeAsleep = place === 'bedroom' || (place !== 'out' && !up)
+    // Where no sensor watches the bedroom, a spell begun in the evening that reaches her night may be her going to bed.
+    const maybeAsleep = place === 'bedroom' || (place !== 'out' && !up) || (place !== 'out' && place !== 'still' && !view.sees.bedroom && inHerNight(ctx.now, state, ctx))
     // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
     // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
     const mayBeOut = place === 'out' || !atHomeKnown(state, view, spellFrom)
@@ -211,10 +216,17 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
 
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
-      if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? s.asleepExtraAttempts : 0) && checkinDevices.length > 0) check = prompt(check)
       // Home for certain (a door contact that never opened, or a radar that sees someone) and awake: no one to ask but the operator.
-      else if (check.place !== 'out' && atHomeKnown(state, view, check.spellFrom) && !(maybeAsleep && state.familyReachable && check.familyAskedAt === null)) check = raise(check)
-      else if (state.familyReachable && check.familyAskedAt === null) check = askFamily(check)
+      const operatorNext = check.place !== 'out' && atHomeKnown(state, view, check.spellFrom) && !maybeAsleep
+      const familyNext = !operatorNext && state.familyReachable && check.familyAskedAt === null
+      if (check.familyAnswer?.answer === 'not_with_us') check = raise(check)
+      else if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? s.asleepExtraAttempts : 0) && checkinDevices.length > 0) {
+        // The family is asked beside the later prompts: a sleeper's prompts and their wait run side by side.
+        const asking = familyNext && check.prompts.length >= s.familyAfterPrompts
+        const asked = asking ? askFamily(check) : check
+        check = prompt({ ...asked, stage: 'device', ...(asking ? { familyDeadline: asked.deadline! } : {}) })
+      } else if (familyNext) check = askFamily(check)
+      else if (check.familyAskedAt !== null && check.familyAnswer === null && (check.familyDeadline ?? 0) > ctx.now) check = { ...check, stage: 'family', deadline: check.familyDeadline! }
       else check = raise(check)
     } else if (check.stage === 'family') {
       check = raise(check)
@@ -261,11 +273,39 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
  * says she left it. A radar that sees someone still keeps her where she is.
  */
 function placeNow(state: ActivityState, view: ActivityView, up: boolean): Place {
-  const p = state.place
+  // `still` is a judgement, not where the sign was: it lasts only while the radar still sees her.
+  const p = state.place === 'still' ? 'home' : state.place
+  if (p === 'home' && stillInView(state, view)) return 'still'
   if (p === 'out' || p === 'bedroom' || view.occupiedNow) return p
   const room = state.lastSignRoom
   if (!up) return !view.sees.bedroom || (room === null && !view.sees.bedroomRadar) ? 'bedroom' : p
   return p === 'bathroom' && view.bathroomRadar ? 'home' : p
+}
+
+/**
+ * A radar outside the bedroom and the bathroom has seen someone there without a break since the
+ * spell began with her movement there (or with water drawn, or the button, while it already saw
+ * her): she is in its view, still.
+ */
+function stillInView(state: ActivityState, view: ActivityView): boolean {
+  if (state.lastSignAt === null) return false
+  const room = state.lastSignRoom
+  for (const [r, since] of Object.entries(view.radarOccupiedSince)) {
+    if (r === 'bedroom' || r === 'bathroom' || r === 'entrance') continue
+    if ((room === r || room === null) && since <= state.lastSignAt) return true
+  }
+  return false
+}
+
+/**
+ * The radar that saw her still let go without seeing her move: a ghost fading after she left its
+ * sight, or she slipped out of it. The still spell ended there; her rhythm learns its length (a
+ * radar's ghosts belong among her still spells, or they would be asked about), and the spell goes
+ * on as one at home out of sight.
+ */
+export function applyStillLost(state: ActivityState, at: number, room: string | null, ctx: EvalContext): ActivityState {
+  if (state.place !== 'still' || (state.lastSignRoom !== null && room !== state.lastSignRoom) || state.lastSignAt === null || state.lastSignAt < ctx.observedFrom || at <= state.lastSignAt) return state
+  return { ...state, place: 'home', rhythm: learnSpell(state.rhythm, 'still', state.lastSignAt, at, ctx.settings.timeZone, ctx.settings.rhythm) }
 }
 
 /**

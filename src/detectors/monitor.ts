@@ -4,7 +4,7 @@
  * and turns changes of conditions into findings: raised when one becomes true, cleared when it
  * becomes false, nothing when it is unknown (missing data is never a finding of its own kind).
  */
-import { applyOperatorSettled, applyFamilyAnswer, applyRegister, applySign, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
+import { applyOperatorSettled, applyFamilyAnswer, applyRegister, applySign, applyStillLost, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
 import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
 import { applyDoorReading, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
 import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, offlineAllowanceMs, type HealthState } from './health.js'
@@ -108,7 +108,9 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   let bedroom = false
   let bedroomRadar = false
   let bathroomSensor = false
+  let bathroomRadarSees = false
   const radarRooms: string[] = []
+  const radarOccupiedSince: Record<string, number> = {}
   const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
   const radars = s.activity?.radars ?? {}
   for (const [id, d] of Object.entries(s.devices)) {
@@ -128,12 +130,18 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
       bedroom = true
       if (radars[id]) bedroomRadar = true
     }
-    if (d.room === 'bathroom') bathroomSensor = true
+    if (d.room === 'bathroom') {
+      bathroomSensor = true
+      if (radars[id]) bathroomRadarSees = true
+    }
     const sensor = s.presence.sensors[id]
     if (!sensor || ctx.now - sensor.at > staleAfter) continue
     freshPresence++
     const room = d.room ?? sensor.room
-    if (radars[id] && room !== null) radarRooms.push(room)
+    if (radars[id] && room !== null) {
+      radarRooms.push(room)
+      if (sensor.occupied && sensor.occupiedSince !== null) radarOccupiedSince[room] = Math.min(radarOccupiedSince[room] ?? Infinity, sensor.occupiedSince)
+    }
     if (sensor.occupied && room !== 'entrance') occupiedNow = true
     if (room === 'bathroom') {
       if (sensor.occupied) bathroomOccupied = true
@@ -141,7 +149,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
     }
   }
   const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
-  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor } }
+  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, radarOccupiedSince, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor, bathroomRadar: bathroomRadarSees } }
 }
 
 const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('device_not_installed:') || key.startsWith('low_battery:')
@@ -201,12 +209,19 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       const pir = input.motion === undefined
       const wasOccupied = s.presence.sensors[input.deviceId]?.occupied === true
       const sign = pir ? (input.occupied ? (wasOccupied ? input.at - PIR_HOLD_MS : input.at) : wasOccupied ? input.at - PIR_HOLD_MS : null) : input.motion ? input.at : null
-      let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx()) : s.activity
+      // A radar letting go without movement ends a spell she was seen still in.
+      const lost = input.motion === false && !input.occupied && s.presence.sensors[input.deviceId]?.occupied === true
+      let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx()) : lost ? applyStillLost(activityOf(s), input.at, room, ctx()) : s.activity
       if (input.motion !== undefined && !activityOf(s).radars?.[input.deviceId]) activity = { ...activityOf({ ...s, activity }), radars: { ...activityOf(s).radars, [input.deviceId]: true } }
       return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: seenBy(s, input, settings) }
     }
-    case 'door':
-      return { ...s, door: applyDoorReading(s.door, input, ctx()), activity: applySign(activityOf(s), input.at, 'entrance', true, ctx()), health: seenBy(s, input, settings) }
+    case 'door': {
+      // The door moving is a sign of her; a contact repeating its state (as it does on reconnecting, contract §door) is not.
+      const was = s.door.contacts[input.deviceId]
+      const moved = was === undefined ? input.open : was.open !== input.open && input.at > was.at
+      const activity = moved ? applySign(activityOf(s), input.at, 'entrance', true, ctx()) : s.activity
+      return { ...s, door: applyDoorReading(s.door, input, ctx()), activity, health: seenBy(s, input, settings) }
+    }
     case 'seen': {
       const activity = input.caps === undefined ? s.activity : { ...activityOf(s), caps: { ...activityOf(s).caps, [input.deviceId]: input.caps } }
       return {

@@ -20,9 +20,11 @@ import { localMinuteOfDay, startOfLocalDay } from './local-time.js'
  * Where the sign that began a spell was: the bedroom (sleep, a nap), the bathroom (a bath, or a
  * fall), elsewhere at home, or out of the door. A spell that begins in the living room at 21:30
  * ends within minutes in a home whose bedroom a sensor sees; the same spell from the bedroom
- * lasts the night.
+ * lasts the night. `still`: elsewhere at home, with a radar seeing her there, present and not
+ * moving, ever since (an armchair, the kitchen table): her spells in view end with her next small
+ * movement, far sooner than her spells out of every sensor's sight (docs/detection.md §places).
  */
-export const PLACES = ['home', 'bedroom', 'bathroom', 'out'] as const
+export const PLACES = ['home', 'bedroom', 'bathroom', 'out', 'still'] as const
 export type Place = (typeof PLACES)[number]
 
 /** Upper edges (minutes) of the spell-length bins; the last bin is open. */
@@ -149,6 +151,7 @@ const POOLING: Record<Place, readonly (readonly [number, number])[]> = {
   bedroom: [[-1, 0.5], [0, 1], [1, 0.5]],
   bathroom: [[-3, 0.25], [-2, 0.5], [-1, 1], [0, 1], [1, 1], [2, 0.5], [3, 0.25]],
   out: [[-2, 0.25], [-1, 0.5], [0, 1], [1, 0.5], [2, 0.25]],
+  still: [[-1, 0.5], [0, 1], [1, 0.5]],
 }
 
 /**
@@ -156,7 +159,7 @@ const POOLING: Record<Place, readonly (readonly [number, number])[]> = {
  * day trip once a month among daily errands), and a short figure for them gains little: a collapse
  * after the door is rare, an outing taken for one is a visit for nothing.
  */
-const PRIOR_WEIGHT: Record<Place, number> = { home: 1, bedroom: 1, bathroom: 1, out: 5 }
+const PRIOR_WEIGHT: Record<Place, number> = { home: 1, bedroom: 1, bathroom: 1, out: 5, still: 1 }
 
 /** What the household's devices can see, where it changes the defaults. */
 export interface Sees {
@@ -166,6 +169,8 @@ export interface Sees {
   bedroomRadar: boolean
   /** A presence sensor in the bathroom: she is seen going in. */
   bathroom: boolean
+  /** A radar there: she is seen still there, lying on the floor too, and seen gone. Absent: none. */
+  bathroomRadar?: boolean
 }
 const SEES_NOTHING: Sees = { bedroom: false, bedroomRadar: false, bathroom: false }
 
@@ -320,11 +325,16 @@ function blendMinute(prior: number, own: number | null, counts: readonly number[
  * four hours (the 12-hour rule's spirit at a third of its delay, since a check-in comes first);
  * a spell that begins in the evening or night lasts until 10:00 (the morning check), unless a
  * bedroom sensor would have seen her go to bed and the spell began elsewhere; the
- * bathroom 90 minutes (a long bath); out of the door twelve hours (a long day trip).
+ * bathroom 90 minutes (a long bath) where a radar watches it, else as at home; out of the door twelve hours (a long day trip); seen still
+ * by a radar three hours.
  */
 export function priorThresholdMin(place: Place, startMinuteOfDay: number, sees: Sees = SEES_NOTHING): number {
-  if (place === 'bathroom') return 90
+  // A bathroom radar tells a long bath from her having left; a PIR does not (she may have gone on
+  // to a room no sensor sees, or to bed): a spell after it is one at home.
+  if (place === 'bathroom' && sees.bathroomRadar) return 90
   if (place === 'out') return 12 * 60
+  // Seen present and still: a nap in the armchair, or a radar's ghost after she left (vendors: up to 90 minutes).
+  if (place === 'still') return 3 * 60
   const h = startMinuteOfDay / 60
   // Where a sensor watches the bedroom, going to bed is seen: a night spell begun elsewhere is no night's sleep.
   if ((h >= 20 || h < 6) && (place === 'bedroom' || !sees.bedroom)) {

@@ -50,6 +50,8 @@ export const detectorSettingsSchema = z.object({
       checkinAttempts: z.number().int().min(1).max(5).default(3),
       /** A sleeper misses a prompt more often: this many more when she may be asleep. */
       asleepExtraAttempts: z.number().int().min(0).max(5).default(3),
+      /** Where the family would be asked after the prompts, they are asked beside the later prompts, after this many went unanswered. */
+      familyAfterPrompts: z.number().int().min(1).max(10).default(2),
       /**
        * How long the family has to answer "is she with you?": when she is home for certain (a
        * sleeper who did not hear the button), and when she may be out (after the door, or no

@@ -29,6 +29,8 @@ interface Devices {
   /** Radars by default; 'none': no sensor there. */
   bedroom?: Sensor | 'none'
   living?: Sensor | 'none'
+  /** The living-room radar sees her there whenever she is home by day (an armchair in its view): it reports occupied. */
+  armchair?: boolean
 }
 
 /** One home: a button, a meter, radars in the bedroom and living room (and the bathroom), maybe a door. */
@@ -78,7 +80,7 @@ class Home {
       this.now = due
       if (this.next !== null && this.next <= due) this.apply({ type: 'tick' })
       if (due === report) {
-        for (const id of this.presenceIds()) this.apply({ type: 'presence', deviceId: id, room: null, at: due, occupied: o.occupied === id, ...this.motion(id, false) })
+        for (const id of this.presenceIds()) this.apply({ type: 'presence', deviceId: id, room: null, at: due, occupied: o.occupied === id || (id === 'pr-liv' && this.inArmchair(due)), ...this.motion(id, false) })
         if (report % (30 * MIN) === 0) {
           this.apply({ type: 'water', deviceId: 'wm', at: due, totalM3: this.register, flowLpm: 0 })
           for (const id of ['btn', ...(this.devices.door ? ['dr'] : [])]) if (!this.silent.has(id)) this.apply({ type: 'seen', deviceId: id, at: due, online: true })
@@ -129,6 +131,13 @@ class Home {
     return this
   }
 
+  /** The contact reports its state without the door moving (as on reconnecting). */
+  doorReports(t: number, open: boolean): this {
+    this.until(t)
+    this.apply({ type: 'door', deviceId: 'dr', room: 'entrance', at: t, open })
+    return this
+  }
+
   press(t: number, ref: string): this {
     this.until(t)
     this.apply({ type: 'checkin_ok', deviceId: 'btn', at: t, ref })
@@ -170,6 +179,13 @@ class Home {
     events.push([at(d, 22), () => this.move(at(d, 22), 'bedroom')])
     for (const [t, run] of events.sort((x, y) => x[0] - y[0])) if (t <= stop) run()
     return this
+  }
+
+  /** Out of the door marks the end of the armchair: `armchairUntil` stops it (she left its view). */
+  armchairUntil = Infinity
+  private inArmchair(t: number): boolean {
+    const h = (((t - MIDNIGHT) % DAY) + DAY) % DAY / H
+    return this.devices.armchair === true && t < this.armchairUntil && h >= 7 && h < 22
   }
 
   raised(): string[] {
@@ -309,14 +325,16 @@ describe('adaptive detection: asking before alerting', () => {
     bather.day(20, { stopAt: 20.1, extra: [{ h: 20, room: 'bathroom', holdMin: 80, litres: 120 }], out: [[9, 10]] })
     bather.until(at(20, 21, 20), { occupied: 'pr-bath' })
     expect(bather.requests.filter((r) => r.at >= at(20, 20))).toEqual([])
-    // Another elder's bathroom visits end within minutes: twenty silent minutes there are already worth asking.
+    // Another elder's bathroom visits end within minutes: under an hour of silence there is already
+    // worth asking (her own figures, after the PIR's defaults, which are those of a spell at home:
+    // a PIR does not see her leave the bathroom).
     const brief = new Home({ button: 'checkin', door: true, bathroom: 'pir' })
     const visits = [7, 8, 8.5, 9.5, 11, 14, 17, 20]
     for (let d = 0; d < 45; d++) brief.day(d, { extra: visits.map((h) => ({ h, room: 'bathroom' as const, holdMin: 6 })), out: [[12, 13]] })
     brief.day(45, { stopAt: 8, extra: [{ h: 8, room: 'bathroom', holdMin: 6 }] })
     brief.until(at(45, 10))
     const asked = brief.requests.find((r) => r.at >= at(45, 8))!
-    expect(asked.at - at(45, 8)).toBeLessThanOrEqual(45 * MIN)
+    expect(asked.at - at(45, 8)).toBeLessThanOrEqual(60 * MIN)
     expect(brief.raised()).toEqual(['suspected_collapse'])
   })
 
@@ -328,6 +346,84 @@ describe('adaptive detection: asking before alerting', () => {
     for (let t = at(1, 8, 30); t < at(1, 10); t += 20 * MIN) home.move(t, 'living_room')
     home.until(at(1, 10), { occupied: 'pr-bath' })
     expect(home.requests).toEqual([])
+  })
+
+  it('judges a spell a radar sees her still in by her spells in its view, not by her spells out of every sensor’s sight', () => {
+    // She sits in the armchair all day, in the living-room radar's view; a move or a tap every 20 minutes.
+    const still = new Home({ button: 'checkin', door: true, armchair: true })
+    for (let d = 0; d < 14; d++) still.day(d, { out: [[9, 10]] })
+    still.day(14, { stopAt: 14, out: [[9, 10]] })
+    still.until(at(14, 20))
+    const asked = still.requests.filter((r) => r.at >= at(14, 14))
+    // Her still spells in view end within 40 minutes: asked within two hours (the tail of her spells
+    // with the margin, still blended with the defaults), not after the four of a spell at home out of
+    // sight; and the radar that sees her makes it urgent after the prompts.
+    expect(asked[0]!.kind).toBe('device_checkin')
+    expect(asked[0]!.at - at(14, 14)).toBeLessThanOrEqual(2 * H)
+    expect(still.raised()).toEqual(['suspected_collapse'])
+    expect(Object.keys(still.state.activity!.rhythm.spells).some((k) => k.startsWith('still:'))).toBe(true)
+
+    // The same elder out of the radar's sight (the radar sees nobody): the spell is one at home, asked later.
+    const unseen = new Home({ button: 'checkin', door: true, armchair: true })
+    for (let d = 0; d < 14; d++) unseen.day(d, { out: [[9, 10]] })
+    unseen.day(14, { stopAt: 14, out: [[9, 10]] })
+    unseen.armchairUntil = at(14, 14)
+    unseen.until(at(14, 20))
+    const later = unseen.requests.filter((r) => r.at >= at(14, 14))
+    expect(later[0]!.at).toBeGreaterThan(asked[0]!.at + H)
+  })
+
+  it('learns a radar letting go without movement as the end of a still spell (a ghost after she left is one of them)', () => {
+    const home = new Home({ button: 'checkin', armchair: true })
+    home.day(0)
+    home.move(at(1, 8))
+    home.until(at(1, 8, 40))
+    expect(home.state.activity!.place).toBe('still')
+    // The radar lets go at 08:50 without having seen her move: the still spell ended there, 50 minutes long.
+    home.armchairUntil = at(1, 8, 45)
+    home.until(at(1, 9))
+    expect(home.state.activity!.place).toBe('home')
+    const counts = home.state.activity!.rhythm.spells['still:8']!
+    expect(counts[BIN_EDGES_MIN.indexOf(60)]).toBe(1)
+  })
+
+  it('asks the family beside a sleeper’s later prompts, so that her prompts and their wait run side by side', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true, bedroom: 'mmwave' })
+    for (let d = 0; d < 14; d++) home.day(d, { out: [[9, 10]] })
+    home.day(14, { stopAt: 22 })
+    home.until(at(15, 14))
+    const s = resolveSettings().rhythm
+    const prompts = home.requests.filter((r) => r.kind === 'device_checkin')
+    const family = home.requests.filter((r) => r.kind === 'ask_family')
+    expect(prompts).toHaveLength(s.checkinAttempts + s.asleepExtraAttempts)
+    expect(family).toHaveLength(1)
+    // After the second unanswered prompt, not after the sixth.
+    expect(family[0]!.at).toBe(prompts[s.familyAfterPrompts]!.at)
+    const raised = home.findings.find((f) => f.change === 'raised')!
+    expect(raised.condition.key).toBe('suspected_collapse')
+    expect(raised.at).toBe(family[0]!.at + s.familyWaitMin * MIN)
+  })
+
+  it('takes an evening spell in a home whose bedroom no sensor watches as maybe her going to bed once her night begins', () => {
+    // Last seen in the bathroom at 20:40 (a PIR: it does not see her leave), no sensor in the bedroom, no button that can ask.
+    const home = new Home({ door: true, family: true, bathroom: 'pir', bedroom: 'none' })
+    home.day(0)
+    home.day(1, { stopAt: 20 })
+    home.move(at(1, 20, 40), 'bathroom')
+    home.until(at(2, 6, 30))
+    // A new household: nothing asked in the night; the family is asked only once she is due up.
+    expect(home.requests.filter((r) => r.at < at(2, 6))).toEqual([])
+  })
+
+  it('does not take a door contact repeating its state (on reconnecting) for her going out', () => {
+    const home = new Home({ button: 'checkin', door: true })
+    home.day(0, { out: [[9, 10]] })
+    home.move(at(1, 10))
+    home.doorReports(at(1, 11), false)
+    expect(home.state.activity).toMatchObject({ lastSignAt: at(1, 10), place: 'home' })
+    // The door really opening still is.
+    home.door(at(1, 12))
+    expect(home.state.activity).toMatchObject({ lastSignAt: at(1, 12, 0) + 20_000, place: 'out' })
   })
 
   it('reads the door then silence as out: the family is asked, and at worst a visit task, never an emergency', () => {
