@@ -10,7 +10,7 @@
  * neighbouring hours, times a margin. A new household starts on the city-like defaults of
  * `priorThresholdMin` and moves to its own figures as its spells of each context accrue.
  *
- * Bounded: 4 places × 24 hours × 23 bins of counts at most, plus a wake-time histogram of 60
+ * Bounded: 5 places × 24 hours × 23 bins of counts at most, plus a wake-time histogram of 60
  * ten-minute slots (03:00–13:00): a few kilobytes of JSON whatever the age of the household.
  */
 import { MINUTE } from './context.js'
