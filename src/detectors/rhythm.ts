@@ -209,7 +209,8 @@ export function thresholdFor(state: RhythmState, place: Place, from: number, tim
   // Spells of one day are much alike: her own figure is trusted with her spells and her days.
   const trust = (own / (own + s.priorSpells * PRIOR_WEIGHT[place])) * (state.days / (state.days + s.priorDays))
   const byGap = ownMin === null ? prior : Math.exp((1 - trust) * Math.log(prior) + trust * Math.log(ownMin))
-  const wake = byWake(state, place, startMin, s, sees)
+  // Where asking would wake a person (`nightByWake`), any spell of her night at home is due by her wake-up.
+  const wake = byWake(state, place, startMin, s, sees, o.nightByWake === true)
   // Asleep where no sensor watches the bedroom, the quiet says nothing until she is due up (nor,
   // where asking would wake a person, does it matter: `nightByWake`).
   const unwatchedNight = wake !== null && (o.nightByWake || (place === 'bedroom' && !sees.bedroom))
@@ -268,10 +269,12 @@ const edgeOf = (bin: number) => (bin < BIN_EDGES_MIN.length ? BIN_EDGES_MIN[bin]
 /**
  * A night at home ends when this elder gets up: by the time she is up on `wakeShare` of her
  * mornings, plus a margin — sharper than the length of her nights, since bedtimes and night
- * visits to the toilet vary more than mornings. Null by day, out, or in the bathroom.
+ * visits to the toilet vary more than mornings. Null by day and out; null in the bathroom, and at
+ * home where a bedroom sensor would have seen her go to bed, unless `anywhereHome` (where asking
+ * would wake a person, any spell of her night waits for her wake-up).
  */
-function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSettings, sees: Sees): number | null {
-  if (!(place === 'bedroom' || (place === 'home' && !sees.bedroom)) || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
+function byWake(state: RhythmState, place: Place, startMin: number, s: RhythmSettings, sees: Sees, anywhereHome = false): number | null {
+  if (!(place === 'bedroom' || (place === 'home' && !sees.bedroom) || (anywhereHome && place !== 'out')) || (startMin >= 5 * 60 && startMin < 19 * 60)) return null
   return (upByMinute(state, s) + s.wakeMarginMin - startMin + 24 * 60) % (24 * 60)
 }
 

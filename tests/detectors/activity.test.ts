@@ -426,6 +426,20 @@ describe('adaptive detection: asking before alerting', () => {
     expect(home.state.activity).toMatchObject({ lastSignAt: at(1, 12, 0) + 20_000, place: 'out' })
   })
 
+  it('wakes no family at night where no button can ask: a night spell begun anywhere at home waits for her usual wake-up', () => {
+    const home = new Home({ door: true, family: true, bathroom: 'mmwave', bedroom: 'pir' })
+    for (let d = 0; d < 14; d++) home.day(d, { out: [[9, 10]] })
+    home.day(14)
+    // 02:00 in the bathroom, then nothing the sensors see (the bedroom PIR missed her going back to
+    // bed): by the bathroom's figures alone the family would be woken within two hours.
+    home.move(at(15, 2), 'bathroom')
+    home.until(at(15, 12))
+    const asked = home.requests.filter((r) => r.at > at(15, 2))
+    expect(asked[0]!.kind).toBe('ask_family')
+    // Up at 06:30 every day: asked once she is due up, not in the night.
+    expect(asked[0]!.at).toBeGreaterThan(at(15, 6, 30))
+  })
+
   it('reads the door then silence as out: the family is asked, and at worst a visit task, never an emergency', () => {
     const home = new Home({ button: 'checkin', door: true, family: true })
     home.day(0, { out: [[9, 10]] })
