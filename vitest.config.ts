@@ -27,6 +27,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for what the browser or the platform will do; on a machine busy with other
+    // work that can take seconds (an import's worker starting), so its bound is that of a wait, not 1 s.
+    expect: { poll: { timeout: 15_000 } },
     // Integration suites bind real sockets; files run in parallel, tests inside a file in order.
     pool: 'forks',
     projects: [

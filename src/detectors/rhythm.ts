@@ -327,16 +327,16 @@ function blendMinute(prior: number, own: number | null, counts: readonly number[
  * The defaults, before a household has evidence: generous, city-like figures. At home by day
  * four hours (the 12-hour rule's spirit at a third of its delay, since a check-in comes first);
  * a spell that begins in the evening or night lasts until 10:00 (the morning check), unless a
- * bedroom sensor would have seen her go to bed and the spell began elsewhere; the
- * bathroom 90 minutes (a long bath) where a radar watches it, else as at home; out of the door twelve hours (a long day trip); seen still
- * by a radar three hours.
+ * bedroom sensor would have seen her go to bed and the spell began elsewhere; the bathroom 90
+ * minutes (a long bath) where a radar watches it, else as at home; out of the door twelve hours (a
+ * long day trip); seen still by a radar three hours.
  */
 export function priorThresholdMin(place: Place, startMinuteOfDay: number, sees: Sees = SEES_NOTHING): number {
   // A bathroom radar tells a long bath from her having left; a PIR does not (she may have gone on
   // to a room no sensor sees, or to bed): a spell after it is one at home.
   if (place === 'bathroom' && sees.bathroomRadar) return 90
   if (place === 'out') return 12 * 60
-  // Seen present and still: a nap in the armchair, or a radar's ghost after she left (vendors: up to 90 minutes).
+  // Seen present and still: a nap in the armchair, or a radar's ghost after she left (docs/detection.md §places).
   if (place === 'still') return 3 * 60
   const h = startMinuteOfDay / 60
   // Where a sensor watches the bedroom, going to bed is seen: a night spell begun elsewhere is no night's sleep.
