@@ -383,6 +383,7 @@ async function main(): Promise<void> {
   /** An instant is ordinary when the elder has not collapsed (yet) and is not on an announced stay. */
   const announced = (h: SimHousehold, t: number) => h.awayMode.some((a) => t >= a.setAt && t < a.until) || h.absences.some((a) => a.kind === 'hospital' && t >= a.from && t < a.to)
   const ordinary = (h: SimHousehold, t: number) => (h.collapse === null || t < h.collapse.at) && !announced(h, t)
+  const hasDoor = (i: number) => district[i]!.devices.some((d) => d.kind === 'door')
   let ordinaryDays = 0
   const ordinaryDaysOf = district.map(() => 0)
   for (const h of district) {
@@ -421,7 +422,6 @@ async function main(): Promise<void> {
   print(row('Anju (adaptive): any alert about her', ours, oursFalse.length, ordinaryDays))
   print(row('Anju (adaptive): urgent and wellbeing alarms only', oursUrgent, oursUrgentFalse.length, ordinaryDays))
   // What a door contact changes (docs/detection.md §what it cannot see): the same rows for the homes with one and without.
-  const hasDoor = (i: number) => district[i]!.devices.some((d) => d.kind === 'door')
   for (const [label, pick] of [['with a door contact', hasDoor], ['without a door contact', (i: number) => !hasDoor(i)]] as const) {
     const days = district.filter((h) => pick(h.index)).reduce((a, h) => a + ordinaryDaysOf[h.index]!, 0)
     const only = (hours: (number | null)[]) => hours.filter((_, k) => pick(collapsed[k]!.index))
@@ -441,7 +441,7 @@ async function main(): Promise<void> {
   print(`Collapses: first alert by type ${countBy(firstAlerts.map((a) => `${a.type} (priority ${a.priority})`))}`)
   print(`Other visit tasks (not counted above: routine door_idle visits, and visits during unannounced nights away): ${visits.length}, by type: ${countBy(visits.map((a) => a.type))}`)
   print(`Where the elder was when a check-in was sent: ${JSON.stringify(checkinStates)}`)
-  print(`Where the elder was at each false alarm: ${countBy(oursFalse.map((a) => `${(a as Alert).type}/${district[a.household]!.stateAt(a.at)}/${district[a.household]!.devices.some((d) => d.kind === 'door') ? 'door' : 'nodoor'}/${district[a.household]!.devices.some((d) => d.caps.includes('checkin')) ? 'speaker' : 'mute'}/day${Math.floor((a.at - FROM) / DAY)}`))}`)
+  print(`Where the elder was at each false alarm: ${countBy(oursFalse.map((a) => `${(a as Alert).type}/${district[a.household]!.stateAt(a.at)}/${hasDoor(a.household) ? 'door' : 'nodoor'}/${district[a.household]!.devices.some((d) => d.caps.includes('checkin')) ? 'speaker' : 'mute'}/day${Math.floor((a.at - FROM) / DAY)}`))}`)
   print(`Check-ins sent ${checkinsSent} (${((1000 * checkinsSent) / ordinaryDays).toFixed(0)} per 1,000 household-days), answered ${checkinsAnswered}; family asked ${familyAsked}, answers: ${JSON.stringify(familyAnswers)}`)
   print('')
   print('Absences and their outcome (alerts while the elder was out of the home, not on an announced stay):')

@@ -177,7 +177,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     // Last seen in the bedroom, or in her night and not yet up: she may simply be asleep. A sleeper
     // misses a prompt more often, so she is asked more times, and the family before the operator.
     // Where no sensor watches the bedroom, a spell begun in the evening that reaches her night may be her going to bed.
-    const maybeAsleep = place === 'bedroom' || (place !== 'out' && !up) || (place !== 'out' && place !== 'still' && !view.sees.bedroom && inHerNight(ctx.now, state, ctx))
+    const maybeAsleep = place === 'bedroom' || (place !== 'out' && (!up || (place !== 'still' && !view.sees.bedroom && inHerNight(ctx.now, state, ctx))))
     // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
     // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
     const mayBeOut = place === 'out' || !atHomeKnown(state, view, spellFrom)

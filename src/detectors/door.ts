@@ -35,6 +35,16 @@ export function initialDoorState(): DoorState {
   return { lastOpenedAt: null, lastNightOpenedAt: null, contacts: {} }
 }
 
+/**
+ * Whether a reading is the door moving (opened, or closed after opening), not the contact
+ * repeating its state (as on reconnecting, docs/device-contract.md §5.3) nor a late reading.
+ */
+export function doorMoved(state: DoorState, reading: { deviceId: string; at: number; open: boolean }): boolean {
+  const prev = state.contacts[reading.deviceId]
+  if (prev && reading.at <= prev.at) return false
+  return reading.open !== (prev?.open ?? false)
+}
+
 export function applyDoorReading(
   state: DoorState,
   reading: { deviceId: string; room: string | null; at: number; open: boolean },
@@ -44,7 +54,7 @@ export function applyDoorReading(
   if (prev && reading.at <= prev.at) return state
 
   // An open contact reporting "open" again is the same opening, not a new one.
-  const opened = reading.open && !(prev?.open ?? false) && isEntranceDoor(reading.deviceId, reading.room, ctx)
+  const opened = reading.open && doorMoved(state, reading) && isEntranceDoor(reading.deviceId, reading.room, ctx)
   const atNight = opened && inNightWindow(reading.at, ctx)
   return {
     lastOpenedAt: opened ? latest(state.lastOpenedAt, reading.at) : state.lastOpenedAt,

@@ -6,7 +6,7 @@
  */
 import { applyOperatorSettled, applyFamilyAnswer, applyRegister, applySign, applyStillLost, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
 import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
-import { applyDoorReading, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
+import { applyDoorReading, doorMoved, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
 import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, offlineAllowanceMs, type HealthState } from './health.js'
 import { formatLocalTime } from './local-time.js'
 import { ROOM_ZH } from './names.js'
@@ -210,16 +210,14 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       const wasOccupied = s.presence.sensors[input.deviceId]?.occupied === true
       const sign = pir ? (input.occupied ? (wasOccupied ? input.at - PIR_HOLD_MS : input.at) : wasOccupied ? input.at - PIR_HOLD_MS : null) : input.motion ? input.at : null
       // A radar letting go without movement ends a spell she was seen still in.
-      const lost = input.motion === false && !input.occupied && s.presence.sensors[input.deviceId]?.occupied === true
+      const lost = input.motion === false && !input.occupied && wasOccupied
       let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx()) : lost ? applyStillLost(activityOf(s), input.at, room, ctx()) : s.activity
       if (input.motion !== undefined && !activityOf(s).radars?.[input.deviceId]) activity = { ...activityOf({ ...s, activity }), radars: { ...activityOf(s).radars, [input.deviceId]: true } }
       return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: seenBy(s, input, settings) }
     }
     case 'door': {
-      // The door moving is a sign of her; a contact repeating its state (as it does on reconnecting, contract §door) is not.
-      const was = s.door.contacts[input.deviceId]
-      const moved = was === undefined ? input.open : was.open !== input.open && input.at > was.at
-      const activity = moved ? applySign(activityOf(s), input.at, 'entrance', true, ctx()) : s.activity
+      // The door moving is a sign of her; a contact repeating its state is not.
+      const activity = doorMoved(s.door, input) ? applySign(activityOf(s), input.at, 'entrance', true, ctx()) : s.activity
       return { ...s, door: applyDoorReading(s.door, input, ctx()), activity, health: seenBy(s, input, settings) }
     }
     case 'seen': {
