@@ -177,7 +177,9 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     // Last seen in the bedroom, or in her night and not yet up: she may simply be asleep. A sleeper
     // misses a prompt more often, so she is asked more times, and the family before the operator.
     // Where no sensor watches the bedroom, a spell begun in the evening that reaches her night may be her going to bed.
-    const maybeAsleep = place === 'bedroom' || (place !== 'out' && (!up || (place !== 'still' && !view.sees.bedroom && inHerNight(ctx.now, state, ctx))))
+    // A bathroom radar that sees her there, not moving, says she is not in bed, whatever the hour.
+    const inBathroomSeen = place === 'bathroom' && view.bathroomRadar && view.bathroomOccupied
+    const maybeAsleep = !inBathroomSeen && (place === 'bedroom' || (place !== 'out' && (!up || (place !== 'still' && !view.sees.bedroom && inHerNight(ctx.now, state, ctx)))))
     // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
     // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
     const mayBeOut = place === 'out' || !atHomeKnown(state, view, spellFrom)
@@ -188,7 +190,7 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
     return { place, maybeAsleep, threshold, thresholdMin }
   }
-  let judged = judge(observed ? placeNow(state, view, up) : 'home')
+  let judged = judge(observed ? placeNow(state, view, up, ctx.now) : 'home')
   // By the time she would be asked, nobody seen where she would be seen: most likely out.
   if (observed && judged.place !== 'out' && ctx.now >= spellFrom + judged.thresholdMin * MINUTE && unseen(state, view, up)) judged = judge('out')
   const { place, maybeAsleep, threshold, thresholdMin } = judged
@@ -272,10 +274,11 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
  * drawn, whose time an interval meter tells roughly). By day, a bathroom radar that sees nobody
  * says she left it. A radar that sees someone still keeps her where she is.
  */
-function placeNow(state: ActivityState, view: ActivityView, up: boolean): Place {
+function placeNow(state: ActivityState, view: ActivityView, up: boolean, now: number): Place {
   // `still` is a judgement, not where the sign was: it lasts only while the radar still sees her.
   const p = state.place === 'still' ? 'home' : state.place
   if (p === 'home' && stillInView(state, view)) return 'still'
+  if (p === 'out' && stayingInView(view, state.doorAt, now)) return 'still'
   if (p === 'out' || p === 'bedroom' || view.occupiedNow) return p
   const room = state.lastSignRoom
   if (!up) return !view.sees.bedroom || (room === null && !view.sees.bedroomRadar) ? 'bedroom' : p
@@ -294,6 +297,20 @@ function stillInView(state: ActivityState, view: ActivityView): boolean {
     if (r === 'bedroom' || r === 'bathroom' || r === 'entrance') continue
     if ((room === r || room === null) && since <= state.lastSignAt) return true
   }
+  return false
+}
+
+/** Longer than a radar's ghost lasts after someone left its sight (docs/detection.md §places). */
+const GHOST_MAX_MS = 2 * 60 * MINUTE
+
+/**
+ * Out of the door, yet a radar (outside the entrance) has seen someone present without a break
+ * since before the door closed behind her, or since, for longer than any ghost lasts: she did not
+ * go out (the door let in a delivery), or came back in unseen moving. She is there, still.
+ */
+function stayingInView(view: ActivityView, doorAt: number | null, now: number): boolean {
+  if (doorAt === null || now - doorAt < GHOST_MAX_MS) return false
+  for (const [r, since] of Object.entries(view.radarOccupiedSince)) if (r !== 'entrance' && now - since >= GHOST_MAX_MS) return true
   return false
 }
 

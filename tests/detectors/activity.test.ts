@@ -440,6 +440,49 @@ describe('adaptive detection: asking before alerting', () => {
     expect(asked[0]!.at).toBeGreaterThan(at(15, 6, 30))
   })
 
+  it('does not take her for asleep at night where a bathroom radar sees her lying there: the family is asked within hours, then urgent', () => {
+    const home = new Home({ door: true, family: true, bathroom: 'mmwave', bedroom: 'pir' })
+    for (let d = 0; d < 14; d++) home.day(d, { out: [[9, 10]] })
+    home.day(14)
+    // 23:00 in the bathroom, and the radar there sees someone present, not moving, from then on.
+    home.move(at(14, 23), 'bathroom')
+    home.until(at(15, 6), { occupied: 'pr-bath' })
+    const asked = home.requests.filter((r) => r.at > at(14, 23))
+    expect(asked[0]!.kind).toBe('ask_family')
+    // The bathroom's defaults (90 minutes with a radar there), later by at most an hour with no button: not her wake-up at 06:30.
+    expect(asked[0]!.at).toBeLessThanOrEqual(at(15, 1, 30))
+    const raised = home.findings.find((f) => f.change === 'raised')!
+    expect(raised.condition.key).toBe('suspected_collapse')
+    expect(raised.at).toBeLessThan(at(15, 3))
+  })
+
+  it('takes a radar that has seen someone for hours after the door closed as her at home, not out', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true })
+    for (let d = 0; d < 3; d++) home.day(d, { out: [[9, 10]] })
+    home.day(3, { stopAt: 14 })
+    // The door opens and closes at 14:00 (a delivery); no movement is seen after it, but the
+    // living-room radar sees someone there, not moving, from 14:10 on.
+    home.door(at(3, 14))
+    home.until(at(3, 20), { occupied: 'pr-liv' })
+    const asked = home.requests.filter((r) => r.at > at(3, 14))
+    // Asked as a spell she is seen still in (three hours before she has her own), not as an outing (twelve).
+    expect(asked[0]!.kind).toBe('device_checkin')
+    expect(asked[0]!.at).toBeLessThanOrEqual(at(3, 17, 1))
+    expect(home.raised()).toEqual(['suspected_collapse'])
+  })
+
+  it('still reads the door then a radar ghost that fades within the hour as her out', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true })
+    for (let d = 0; d < 3; d++) home.day(d, { out: [[9, 10]] })
+    home.day(3, { stopAt: 14 })
+    home.door(at(3, 14))
+    // The living-room radar holds "occupied" for 50 minutes after she left, then lets go.
+    home.until(at(3, 14, 50), { occupied: 'pr-liv' })
+    home.until(at(3, 20))
+    expect(home.requests.filter((r) => r.at > at(3, 14))).toEqual([])
+    expect(home.state.activity!.place).toBe('out')
+  })
+
   it('reads the door then silence as out: the family is asked, and at worst a visit task, never an emergency', () => {
     const home = new Home({ button: 'checkin', door: true, family: true })
     home.day(0, { out: [[9, 10]] })
