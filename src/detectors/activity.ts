@@ -154,6 +154,8 @@ export interface ActivityView {
    * since the spell began" means "did not go out" only if it was listening all along.
    */
   doorWatchedSince: number | null
+  /** When the entrance door last opened. */
+  doorOpenedAt: number | null
   sees: Sees
 }
 
@@ -185,7 +187,8 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
     const mayBeOut = place === 'out' || !atHomeKnown(state, view, spellFrom)
     const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (checkinDevices.length > 0 ? 1 : s.noCheckinTailFactor) * (mayBeOut ? s.mayBeOutTailFactor : 1)
     // No button to ask a sleeper: the first question would wake her family; it waits until she is due up.
-    const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail }, observed ? view.sees : undefined, { nightByWake: maybeAsleep && checkinDevices.length === 0 })
+    // With one, a late morning costs her a prompt, not her family's sleep: a shorter margin past her wake-up.
+    const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail, wakeMarginMin: checkinDevices.length > 0 ? s.checkinWakeMarginMin : s.wakeMarginMin }, observed ? view.sees : undefined, { nightByWake: maybeAsleep && checkinDevices.length === 0 })
     // With no button to ask, the first question reaches a person: asked later still (by at most an hour).
     const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
     return { place, maybeAsleep, threshold, thresholdMin }
@@ -385,9 +388,21 @@ function inHerNight(at: number, state: ActivityState, ctx: EvalContext): boolean
   return m < until || (from >= 12 * 60 && m >= from)
 }
 
-/** A radar sees someone not moving, or a door contact listening all along has not opened since the spell began. */
+/**
+ * How long before a reading's time the movement it reports may have been: a PIR's hold, or a
+ * sensor's report of a change lost and told at its next periodic report.
+ */
+const SIGN_UNCERTAINTY_MS = 5 * MINUTE
+
+/**
+ * A radar sees someone not moving, or a door contact listening all along has not opened since the
+ * spell began — nor just before it: a sensor turning on moments after the door may have been her
+ * walk to the door, reported late (docs/detection.md §places).
+ */
 function atHomeKnown(state: ActivityState, view: ActivityView, spellFrom: number): boolean {
-  return view.occupiedNow || (view.doorWatchedSince !== null && view.doorWatchedSince <= spellFrom && state.place !== 'out')
+  if (view.occupiedNow) return true
+  const doorJustBefore = view.doorOpenedAt !== null && view.doorOpenedAt > spellFrom - SIGN_UNCERTAINTY_MS
+  return view.doorWatchedSince !== null && view.doorWatchedSince <= spellFrom && state.place !== 'out' && !doorJustBefore
 }
 
 // ── conditions ────────────────────────────────────────────────────────────────

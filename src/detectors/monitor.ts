@@ -149,7 +149,7 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
     }
   }
   const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
-  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, radarOccupiedSince, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor, bathroomRadar: bathroomRadarSees } }
+  return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, radarOccupiedSince, freshMeter, doorWatchedSince, doorOpenedAt: s.door.lastOpenedAt, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor, bathroomRadar: bathroomRadarSees } }
 }
 
 const isHealthKey = (key: string) => key.startsWith('device_offline:') || key.startsWith('device_not_installed:') || key.startsWith('low_battery:')

@@ -36,6 +36,8 @@ export const detectorSettingsSchema = z.object({
       /** A night at home is due to end by the time this elder is up on `wakeShare` of mornings, plus this. */
       wakeShare: z.number().min(0.5).max(1).default(0.97),
       wakeMarginMin: minutes(60),
+      /** …and plus this instead where a button can ask her first (a late sleeper is woken by a prompt, not her family by a question). */
+      checkinWakeMarginMin: minutes(30),
       /** She may be in bed from the time she has gone to bed by on `bedShare` of her evenings, less `bedMarginMin`. */
       bedShare: z.number().min(0).max(0.5).default(0.1),
       bedMarginMin: minutes(30),

@@ -294,6 +294,8 @@ describe('adaptive detection: asking before alerting', () => {
     // Asked well before the city's 10:00 morning check, and not before her usual time.
     expect(asked[0]!.at).toBeGreaterThan(at(21, 6, 30))
     expect(asked[0]!.at).toBeLessThan(at(21, 9, 30))
+    // Up by 06:45 on every morning: a button can ask her half an hour past that (`checkinWakeMarginMin`), not the hour a family question waits.
+    expect(asked[0]!.at).toBeLessThan(at(21, 7, 35))
     home.until(asked[0]!.at + (resolveSettings().rhythm.checkinAttempts + resolveSettings().rhythm.asleepExtraAttempts) * 5 * MIN + MIN)
     const raised = home.findings.find((f) => f.change === 'raised')!
     expect(raised.condition.key).toBe('suspected_collapse')
@@ -469,6 +471,19 @@ describe('adaptive detection: asking before alerting', () => {
     expect(asked[0]!.kind).toBe('device_checkin')
     expect(asked[0]!.at).toBeLessThanOrEqual(at(3, 17, 1))
     expect(home.raised()).toEqual(['suspected_collapse'])
+  })
+
+  it('does not count a sensor turning on moments after the door as proof she stayed in: a visit task first, not an emergency', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true, living: 'pir' })
+    for (let d = 0; d < 14; d++) home.day(d, { out: [[9, 10]] })
+    home.day(14, { stopAt: 16 })
+    // She leaves at 16:05; the living-room PIR's "occupied" from her walk to the door is reported
+    // 38 s after the door opened (its change lost, told at the next report); then nothing.
+    home.door(at(14, 16, 5)).move(at(14, 16, 5) + 38_000, 'living_room')
+    home.until(at(14, 22))
+    // Before: the door "listening all along and not opened since" made it urgent after the prompts.
+    expect(home.raised()[0]).toBe('unusual_inactivity')
+    expect(home.requests.some((r) => r.kind === 'ask_family')).toBe(true)
   })
 
   it('still reads the door then a radar ghost that fades within the hour as her out', () => {
