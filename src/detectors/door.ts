@@ -60,7 +60,7 @@ export function applyDoorReading(
     lastOpenedAt: opened ? latest(state.lastOpenedAt, reading.at) : state.lastOpenedAt,
     lastNightOpenedAt: atNight ? latest(state.lastNightOpenedAt, reading.at) : state.lastNightOpenedAt,
     contacts: {
-      ...Object.fromEntries(Object.entries(state.contacts).filter(([id]) => id in ctx.devices)),
+      ...registeredOnly(state.contacts, ctx),
       [reading.deviceId]: { at: reading.at, open: reading.open },
     },
   }
@@ -169,6 +169,13 @@ function doorDevices(ctx: EvalContext): Device[] {
 function isEntranceDoor(deviceId: string, room: string | null, ctx: EvalContext): boolean {
   if ((ctx.devices[deviceId]?.room ?? room) === 'entrance') return true
   return !doorDevices(ctx).some(([, d]) => d.room === 'entrance')
+}
+
+/** Drops what unregistered contacts said, so a household that replaces doors keeps a small state. */
+function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
+  // Nearly always all are registered: no copy to filter.
+  for (const id in entries) if (!(id in ctx.devices)) return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+  return entries
 }
 
 function latest(a: number | null, b: number): number {

@@ -72,18 +72,18 @@ export function step(state: MonitorState, input: MonitorInput, now: number, sett
   const view = activityView(s, ctx)
   // Away (hospital, with the family): nothing is asked; the question about a spell begun before is dropped.
   const progressed = away ? { state: { ...activityOf(s), check: null }, requests: [], nextAt: null } : progressCheck(activityOf(s), s.householdId, view, ctx)
-  const withActivity: MonitorState = { ...s, activity: progressed.state }
-  const adaptive = settings.mode === 'adaptive'
+  // In adaptive mode the rules the rhythm replaces are not evaluated at all: they are said 'false'.
+  const replaced = settings.mode === 'adaptive' ? REPLACED_BY_RHYTHM : undefined
   const evaluations = [
-    ...evaluateWater(s.water, ctx).map((e) => (adaptive && REPLACED_BY_RHYTHM.has(e.key) ? { key: e.key, status: 'false' as const } : e)),
-    ...evaluatePresence(s.presence, ctx).map((e) => (adaptive && REPLACED_BY_RHYTHM.has(e.key) ? { key: e.key, status: 'false' as const } : e)),
+    ...evaluateWater(s.water, ctx, replaced),
+    ...evaluatePresence(s.presence, ctx, replaced),
     ...evaluateDoor(s.door, s.presence, ctx),
     ...evaluateHealth(s.health, ctx),
     ...evaluateActivity(progressed.state, view, ctx),
   ]
-  const { active, findings } = diff(withActivity, evaluations, away, now, settings.timeZone, anyKey)
+  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone, anyKey)
   const otherNextAt = earliest([nextWaterCheck(s.water, ctx), nextPresenceCheck(s.presence, ctx), nextDoorCheck(s.door, s.presence, ctx), progressed.nextAt], now)
-  const next = { ...withActivity, active, otherNextAt }
+  const next: MonitorState = { ...s, activity: progressed.state, active, otherNextAt }
   return { state: next, findings, requests: progressed.requests, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
 
@@ -113,7 +113,8 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   const radarOccupiedSince: Record<string, number> = {}
   const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
   const radars = s.activity?.radars ?? {}
-  for (const [id, d] of Object.entries(s.devices)) {
+  for (const id in s.devices) {
+    const d = s.devices[id]!
     if (d.kind === 'door') {
       // A contact that is silent now, or was away since, may have missed her going out.
       const h = s.health.devices[id]
@@ -148,7 +149,8 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
       if (radars[id]) bathroomRadar = true
     }
   }
-  const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
+  let freshMeter = false
+  for (const id in s.water.meters) if (ctx.now - s.water.meters[id]!.at <= ctx.settings.water.staleAfterMin * MINUTE) freshMeter = true
   return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, radarOccupiedSince, freshMeter, doorWatchedSince, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor, bathroomRadar: bathroomRadarSees } }
 }
 
@@ -164,7 +166,7 @@ function healthOnly(state: MonitorState, input: Extract<MonitorInput, { type: 's
   const s = { ...state, health: seenBy(state, input, settings) }
   const ctx = context(s, now, settings, runningSince)
   const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
-  const next = { ...s, active }
+  const next = active === s.active ? s : { ...s, active }
   return { state: next, findings, requests: [], nextCheckAt: earliest([s.otherNextAt ?? null, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
 
@@ -267,10 +269,13 @@ function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: nu
   // The copy, made at the first change (no closures here: this is the hottest loop of the detectors).
   let changed: Record<string, Condition> | null = null
   const findings: Finding[] = []
+  // Nothing active: no key to look up. (A key built afresh, as `device_offline:…` is each step,
+  // costs a string hash per lookup: most of this loop's time in a home with nothing to report.)
+  const noneActive = isEmpty(s.active)
   for (const e of evaluations) {
     // Away mode holds suppressed conditions where they are: nothing new is raised, nothing cleared.
     if (away && SUPPRESSED_WHEN_AWAY.has(conditionKind(e.key))) continue
-    const was = (changed ?? s.active)[e.key]
+    const was = changed ? changed[e.key] : noneActive ? undefined : s.active[e.key]
     if (e.status === 'true') {
       const condition = withLastActivity(e.condition, s.presence, timeZone)
       if (!was) findings.push({ change: 'raised', householdId: s.householdId, condition, at: now })
@@ -294,6 +299,11 @@ function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: nu
     }
   }
   return { active: changed ?? s.active, findings }
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false
+  return true
 }
 
 /** `no_water`, `low_battery:btn-1` → the condition's kind. */

@@ -73,17 +73,13 @@ export function applyPresenceReading(
   }
 }
 
-export function evaluatePresence(state: PresenceState, ctx: EvalContext): Evaluation[] {
+/** `replaced`: rules the caller replaces (adaptive mode), said 'false' without being evaluated. */
+export function evaluatePresence(state: PresenceState, ctx: EvalContext, replaced?: ReadonlySet<string>): Evaluation[] {
   const devices = presenceDevices(ctx)
-  if (devices.length === 0) {
-    // Nothing to watch with: not a presence matter (the household simply has no sensor).
-    return [
-      { key: 'inactivity', status: 'false' },
-      { key: 'morning_check', status: 'false' },
-      { key: 'bathroom_dwell', status: 'false' },
-    ]
-  }
-  return [evaluateInactivity(state, ctx, devices), evaluateMorningCheck(state, ctx, devices), evaluateBathroomDwell(state, ctx, devices)]
+  // Nothing to watch with: not a presence matter (the household simply has no sensor).
+  const rule = (key: string, evaluate: (state: PresenceState, ctx: EvalContext, devices: Device[]) => Evaluation): Evaluation =>
+    devices.length === 0 || replaced?.has(key) ? { key, status: 'false' } : evaluate(state, ctx, devices)
+  return [rule('inactivity', evaluateInactivity), rule('morning_check', evaluateMorningCheck), rule('bathroom_dwell', evaluateBathroomDwell)]
 }
 
 export function nextPresenceCheck(state: PresenceState, ctx: EvalContext): number | null {
@@ -245,7 +241,9 @@ function staleFrom(state: PresenceState, ctx: EvalContext, devices: Device[]): n
 
 /** Drops what unregistered sensors said, so a household that replaces sensors keeps a small state. */
 function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
-  return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+  // Nearly always all are registered: no copy to filter (this runs for every presence reading).
+  for (const id in entries) if (!(id in ctx.devices)) return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+  return entries
 }
 
 function lastActivityText(at: number, room: string | null, tz: string): { zh: string; en: string } {

@@ -200,8 +200,11 @@ function withinLookBack(state: WaterState, ctx: EvalContext): WaterState {
   const keepFrom = lookBackStart(ctx)
   const tz = ctx.settings.timeZone
   const zoneChanged = state.timeZone !== null && state.timeZone !== tz
-  const slots = state.slotMin === w.leakSlotMin ? state.slots : reslot(state.slots, state.slotMin * MINUTE, slotMs)
   const firstDay = firstDayKept(ctx)
+  // Most calls have nothing to drop or redo: the state as it is, not a copy (this runs for every
+  // reading of every household, twice).
+  if (state.slotMin === w.leakSlotMin && !zoneChanged && allKept(state, keepFrom, slotMs, firstDay)) return state
+  const slots = state.slotMin === w.leakSlotMin ? state.slots : reslot(state.slots, state.slotMin * MINUTE, slotMs)
   return {
     ...state,
     meters: Object.fromEntries(Object.entries(state.meters).filter(([, m]) => m.at >= keepFrom)),
@@ -211,6 +214,14 @@ function withinLookBack(state: WaterState, ctx: EvalContext): WaterState {
     daysFrom: zoneChanged ? ctx.now : state.daysFrom,
     days: zoneChanged ? [] : state.days.filter(([start]) => start >= firstDay),
   }
+}
+
+/** Whether withinLookBack would keep every meter, slot and day (its filters, without the copies). */
+function allKept(state: WaterState, keepFrom: number, slotMs: number, firstDay: number): boolean {
+  for (const id in state.meters) if (!(state.meters[id]!.at >= keepFrom)) return false
+  for (const [start] of state.slots) if (!(start + slotMs > keepFrom)) return false
+  for (const [start] of state.days) if (!(start >= firstDay)) return false
+  return true
 }
 
 function reslot(slots: readonly UsageBucket[], fromMs: number, toMs: number): UsageBucket[] {
@@ -231,10 +242,13 @@ export function applyMeterLost(state: WaterState, deviceId: string): WaterState 
   return { ...state, meters: { ...state.meters, [deviceId]: { ...m, flowSince: null, flowLpm: null } } }
 }
 
-export function evaluateWater(state: WaterState, ctx: EvalContext): Evaluation[] {
+/** `replaced`: rules the caller replaces (adaptive mode), said 'false' without being evaluated. */
+export function evaluateWater(state: WaterState, ctx: EvalContext, replaced?: ReadonlySet<string>): Evaluation[] {
   const s = withinLookBack(state, ctx)
   const cov = coverage(s, ctx)
-  return [noWater(s, cov, ctx), noWaterDay(s, cov, ctx), highWater(s, cov, ctx), leak(s, cov, ctx), continuousFlow(s, cov, ctx)]
+  const rule = (key: WaterKind, evaluate: (s: WaterState, cov: Coverage | null, ctx: EvalContext) => Evaluation): Evaluation =>
+    replaced?.has(key) ? { key, status: 'false' } : evaluate(s, cov, ctx)
+  return [rule('no_water', noWater), rule('no_water_day', noWaterDay), rule('high_water', highWater), rule('leak', leak), rule('continuous_flow', continuousFlow)]
 }
 
 /** Where usage is known: from every meter's first counted reading to the oldest of their latest readings. */
@@ -246,11 +260,18 @@ interface Coverage {
 }
 
 function coverage(s: WaterState, ctx: EvalContext): Coverage | null {
-  const meters = Object.values(s.meters)
-  if (meters.length === 0) return null
-  const until = Math.min(...meters.map((m) => m.at))
+  let meters = 0
+  let from = -Infinity
+  let until = Infinity
+  for (const id in s.meters) {
+    const m = s.meters[id]!
+    meters++
+    from = Math.max(from, m.countedFrom)
+    until = Math.min(until, m.at)
+  }
+  if (meters === 0) return null
   return {
-    from: Math.max(...meters.map((m) => m.countedFrom)),
+    from,
     until,
     fresh: ctx.now - until <= ctx.settings.water.staleAfterMin * MINUTE,
   }
@@ -313,10 +334,12 @@ function leak(s: WaterState, cov: Coverage | null, ctx: EvalContext): Evaluation
   const count = Math.ceil((w.leakWindowMin * MINUTE) / slotMs)
   const start = end - count * slotMs
   const knownFrom = Math.max(ctx.observedFrom, cov.from)
-  const usage = new Map(s.slots)
   let least = Infinity
+  // The stored slots are oldest first: walked beside the window's, not looked up in a map built each time.
+  let i = 0
   for (let slot = start; slot < end; slot += slotMs) {
-    const used = toMl(usage.get(slot) ?? 0)
+    while (i < s.slots.length && s.slots[i]![0] < slot) i++
+    const used = toMl(i < s.slots.length && s.slots[i]![0] === slot ? s.slots[i]![1] : 0)
     if (used === 0 && slot >= knownFrom) return { key, status: 'false' } // one observed dry slot: no leak
     least = Math.min(least, used)
   }
@@ -520,7 +543,9 @@ function storedM3(m3: number): number {
 
 // ── explanations ──────────────────────────────────────────────────────────────
 
-function condition(kind: 'no_water' | 'no_water_day' | 'high_water' | 'leak' | 'continuous_flow', explanation: Explanation, data: Condition['data']): Evaluation {
+type WaterKind = 'no_water' | 'no_water_day' | 'high_water' | 'leak' | 'continuous_flow'
+
+function condition(kind: WaterKind, explanation: Explanation, data: Condition['data']): Evaluation {
   return { key: kind, status: 'true', condition: { key: kind, kind, explanation, data } }
 }
 
