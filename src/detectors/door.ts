@@ -107,7 +107,8 @@ function evaluateDoorIdle(state: DoorState, ctx: EvalContext, doors: Device[]): 
 
 /** The door's silence counts from its latest opening, but never from before we could observe. */
 function idleFrom(state: DoorState, ctx: EvalContext, doors: Device[]): number {
-  const firstRegistered = Math.min(...doors.map(([, d]) => d.registeredAt))
+  let firstRegistered = Infinity
+  for (const [, d] of doors) firstRegistered = Math.min(firstRegistered, d.registeredAt)
   return Math.max(state.lastOpenedAt ?? -Infinity, ctx.observedFrom, firstRegistered)
 }
 
@@ -161,8 +162,11 @@ function inNightWindow(at: number, ctx: EvalContext): boolean {
 
 type Device = [id: string, info: DeviceInfo]
 
+/** Runs at every step of every household: a loop, not entries of every device filtered. */
 function doorDevices(ctx: EvalContext): Device[] {
-  return Object.entries(ctx.devices).filter(([, d]) => d.kind === 'door')
+  const out: Device[] = []
+  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'door') out.push([id, ctx.devices[id]!])
+  return out
 }
 
 /** The door marked 'entrance'; a household that marked none has only entrance doors (a flat's one door). */

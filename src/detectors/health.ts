@@ -69,38 +69,47 @@ function offlineAt(state: HealthState, deviceId: string, ctx: EvalContext): numb
   return silentSince(state, deviceId, ctx) + offlineAllowanceMs(info, ctx.settings)
 }
 
-export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation[] {
+type HealthKind = 'device_offline' | 'device_not_installed' | 'low_battery'
+
+/**
+ * `trueOnly`: only the conditions that hold, for a caller with nothing active that a 'false'
+ * could clear (the monitor, in most homes at most steps): nothing is built for a device that is
+ * fine, which is most of what a heartbeat costs otherwise.
+ */
+export function evaluateHealth(state: HealthState, ctx: EvalContext, trueOnly = false): Evaluation[] {
   const out: Evaluation[] = []
-  for (const deviceId of Object.keys(ctx.devices)) {
+  const notTrue = (kind: HealthKind, deviceId: string, status: 'false' | 'unknown' = 'false') => {
+    if (!trueOnly) out.push({ key: `${kind}:${deviceId}`, status })
+  }
+  for (const deviceId in ctx.devices) {
     const info = ctx.devices[deviceId]!
     const device = state.devices[deviceId]
-    const offlineKey = `device_offline:${deviceId}`
-    const installKey = `device_not_installed:${deviceId}`
     if (!device || device.lastSeenAt === null) {
       // Never heard: an installation to finish, never "offline" (and never "recovered" by a restart).
-      out.push({ key: offlineKey, status: 'false' })
+      notTrue('device_offline', deviceId)
       const due = info.registeredAt + installGraceMs(ctx.settings.health)
-      out.push(ctx.now > due ? { key: installKey, status: 'true', condition: notInstalled(deviceId, info, ctx) } : { key: installKey, status: 'false' })
+      if (ctx.now > due) out.push({ key: `device_not_installed:${deviceId}`, status: 'true', condition: notInstalled(deviceId, info, ctx) })
+      else notTrue('device_not_installed', deviceId)
     } else {
-      out.push({ key: installKey, status: 'false' })
+      notTrue('device_not_installed', deviceId)
       const overdueAt = offlineAt(state, deviceId, ctx)
       if (!device.online) {
-        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'will', ctx) })
+        out.push({ key: `device_offline:${deviceId}`, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'will', ctx) })
       } else if (ctx.now > overdueAt) {
-        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'heartbeat', ctx) })
+        out.push({ key: `device_offline:${deviceId}`, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'heartbeat', ctx) })
       } else if (device.lastSeenAt < Math.max(ctx.observedFrom, ctx.runningSince ?? 0)) {
         // Not heard since the platform restarted (or away mode ended): a silence not yet long
         // enough to count proves nothing either way, so an offline device stays offline.
-        out.push({ key: offlineKey, status: 'unknown' })
+        notTrue('device_offline', deviceId, 'unknown')
       } else {
-        out.push({ key: offlineKey, status: 'false' })
+        notTrue('device_offline', deviceId)
       }
     }
 
-    const batteryKey = `low_battery:${deviceId}`
     const battery = device?.battery ?? null
     const threshold = ctx.settings.health.lowBatteryBelow
     if (battery !== null && battery < threshold) {
+      const batteryKey = `low_battery:${deviceId}`
       const name = deviceName(deviceId, info.kind, info.room)
       out.push({
         key: batteryKey,
@@ -113,7 +122,7 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation
         },
       })
     } else {
-      out.push({ key: batteryKey, status: 'false' })
+      notTrue('low_battery', deviceId)
     }
   }
   return out
@@ -148,7 +157,7 @@ function offline(deviceId: string, info: EvalContext['devices'][string], lastSee
 
 export function nextHealthCheck(state: HealthState, ctx: EvalContext): number | null {
   let next: number | null = null
-  for (const deviceId of Object.keys(ctx.devices)) {
+  for (const deviceId in ctx.devices) {
     const seen = state.devices[deviceId]?.lastSeenAt != null
     const at = (seen ? offlineAt(state, deviceId, ctx) : ctx.devices[deviceId]!.registeredAt + installGraceMs(ctx.settings.health)) + 1
     if (at > ctx.now && (next === null || at < next)) next = at

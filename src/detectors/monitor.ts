@@ -78,7 +78,8 @@ export function step(state: MonitorState, input: MonitorInput, now: number, sett
     ...evaluateWater(s.water, ctx, replaced),
     ...evaluatePresence(s.presence, ctx, replaced),
     ...evaluateDoor(s.door, s.presence, ctx),
-    ...evaluateHealth(s.health, ctx),
+    // With nothing active, a 'false' changes nothing (diff): device health says only what holds.
+    ...evaluateHealth(s.health, ctx, isEmpty(s.active)),
     ...evaluateActivity(progressed.state, view, ctx),
   ]
   const { active, findings } = diff(s, evaluations, away, now, settings.timeZone, anyKey)
@@ -165,7 +166,7 @@ function canSkipOthers(s: MonitorState, now: number): boolean {
 function healthOnly(state: MonitorState, input: Extract<MonitorInput, { type: 'seen' }>, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
   const s = { ...state, health: seenBy(state, input, settings) }
   const ctx = context(s, now, settings, runningSince)
-  const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
+  const { active, findings } = diff(s, evaluateHealth(s.health, ctx, isEmpty(s.active)), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
   const next = active === s.active ? s : { ...s, active }
   return { state: next, findings, requests: [], nextCheckAt: earliest([s.otherNextAt ?? null, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }

@@ -75,10 +75,13 @@ export function applyPresenceReading(
 
 /** `replaced`: rules the caller replaces (adaptive mode), said 'false' without being evaluated. */
 export function evaluatePresence(state: PresenceState, ctx: EvalContext, replaced?: ReadonlySet<string>): Evaluation[] {
-  const devices = presenceDevices(ctx)
-  // Nothing to watch with: not a presence matter (the household simply has no sensor).
-  const rule = (key: string, evaluate: (state: PresenceState, ctx: EvalContext, devices: Device[]) => Evaluation): Evaluation =>
-    devices.length === 0 || replaced?.has(key) ? { key, status: 'false' } : evaluate(state, ctx, devices)
+  let devices: Device[] | undefined
+  const rule = (key: string, evaluate: (state: PresenceState, ctx: EvalContext, devices: Device[]) => Evaluation): Evaluation => {
+    if (replaced?.has(key)) return { key, status: 'false' }
+    devices ??= presenceDevices(ctx)
+    // Nothing to watch with: not a presence matter (the household simply has no sensor).
+    return devices.length === 0 ? { key, status: 'false' } : evaluate(state, ctx, devices)
+  }
   return [rule('inactivity', evaluateInactivity), rule('morning_check', evaluateMorningCheck), rule('bathroom_dwell', evaluateBathroomDwell)]
 }
 
@@ -86,17 +89,18 @@ export function nextPresenceCheck(state: PresenceState, ctx: EvalContext): numbe
   const devices = presenceDevices(ctx)
   if (devices.length === 0) return null
   const p = ctx.settings.presence
-  const candidates = [
-    staleFrom(state, ctx, devices),
-    silenceFrom(state, ctx, devices) + p.inactivityMin * MINUTE,
-    nextMorningCheck(ctx.now, ctx.settings.timeZone, p.morningCheckAt),
-  ]
-  for (const b of bathroomSensors(state, ctx, devices)) {
-    candidates.push(b.staleFrom)
-    if (b.dwellFrom !== null) candidates.push(b.dwellFrom + p.bathroomDwellMin * MINUTE + 1)
+  let next: number | null = null
+  const candidate = (t: number) => {
+    if (t > ctx.now && (next === null || t < next)) next = t
   }
-  const future = candidates.filter((t) => t > ctx.now)
-  return future.length > 0 ? Math.min(...future) : null
+  candidate(staleFrom(state, ctx, devices))
+  candidate(silenceFrom(state, ctx, devices) + p.inactivityMin * MINUTE)
+  candidate(nextMorningCheck(ctx.now, ctx.settings.timeZone, p.morningCheckAt))
+  for (const b of bathroomSensors(state, ctx, devices)) {
+    candidate(b.staleFrom)
+    if (b.dwellFrom !== null) candidate(b.dwellFrom + p.bathroomDwellMin * MINUTE + 1)
+  }
+  return next
 }
 
 // ── inactivity ────────────────────────────────────────────────────────────────
@@ -224,18 +228,25 @@ function bathroomSensors(state: PresenceState, ctx: EvalContext, devices: Device
 
 type Device = [id: string, info: DeviceInfo]
 
+// These run at every step of every household: loops, not arrays built to be reduced.
+
 function presenceDevices(ctx: EvalContext): Device[] {
-  return Object.entries(ctx.devices).filter(([, d]) => d.kind === 'presence')
+  const out: Device[] = []
+  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'presence') out.push([id, ctx.devices[id]!])
+  return out
 }
 
 /** Observation needs both a trustworthy period and a sensor: the first one registered. */
 function observableFrom(ctx: EvalContext, devices: Device[]): number {
-  return Math.max(ctx.observedFrom, Math.min(...devices.map(([, d]) => d.registeredAt)))
+  let firstRegistered = Infinity
+  for (const [, d] of devices) firstRegistered = Math.min(firstRegistered, d.registeredAt)
+  return Math.max(ctx.observedFrom, firstRegistered)
 }
 
 /** From this instant no presence sensor has reported within staleAfterMin: the data is missing. */
 function staleFrom(state: PresenceState, ctx: EvalContext, devices: Device[]): number {
-  const lastReport = Math.max(...devices.map(([id]) => state.sensors[id]?.at ?? -Infinity))
+  let lastReport = -Infinity
+  for (const [id] of devices) lastReport = Math.max(lastReport, state.sensors[id]?.at ?? -Infinity)
   return Math.max(lastReport, observableFrom(ctx, devices)) + ctx.settings.presence.staleAfterMin * MINUTE + 1
 }
 

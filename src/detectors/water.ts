@@ -219,8 +219,8 @@ function withinLookBack(state: WaterState, ctx: EvalContext): WaterState {
 /** Whether withinLookBack would keep every meter, slot and day (its filters, without the copies). */
 function allKept(state: WaterState, keepFrom: number, slotMs: number, firstDay: number): boolean {
   for (const id in state.meters) if (!(state.meters[id]!.at >= keepFrom)) return false
-  for (const [start] of state.slots) if (!(start + slotMs > keepFrom)) return false
-  for (const [start] of state.days) if (!(start >= firstDay)) return false
+  for (const slot of state.slots) if (!(slot[0] + slotMs > keepFrom)) return false
+  for (const day of state.days) if (!(day[0] >= firstDay)) return false
   return true
 }
 
@@ -285,7 +285,7 @@ function noWater(s: WaterState, cov: Coverage | null, ctx: EvalContext): Evaluat
   // unknown, never zero use (contract: meters may report only every 15 to 60 minutes or longer).
   const windowEnd = Math.min(ctx.now, cov.until)
   const windowStart = windowEnd - w.noUsageWindowMin * MINUTE
-  const used = usedInWindow(s, { ...ctx, now: windowEnd }, w.noUsageWindowMin)
+  const used = usedInWindow(s, ctx, w.noUsageWindowMin, windowEnd)
   // Any usage we know of settles it, even before the window is fully observed.
   if (used >= w.noUsageBelowM3) return { key, status: 'false' }
   if (!observed(windowStart, cov, ctx)) return { key, status: 'unknown' }
@@ -362,16 +362,19 @@ function continuousFlow(s: WaterState, cov: Coverage | null, ctx: EvalContext): 
   const key = 'continuous_flow'
   const w = ctx.settings.water
   if (!cov || !cov.fresh) return { key, status: 'unknown' }
-  const reporting = Object.entries(s.meters).filter(([, m]) => m.flowLpm !== null)
-  // A meter that never reports flow cannot tell us it is not flowing.
-  if (reporting.length === 0) return { key, status: 'unknown' }
+  let reporting = false
   let longest: { deviceId: string; since: number; until: number; lpm: number } | null = null
-  for (const [deviceId, m] of reporting) {
+  for (const deviceId in s.meters) {
+    const m = s.meters[deviceId]!
+    if (m.flowLpm === null) continue
+    reporting = true
     if (m.flowSince === null) continue
     const since = flowStart(m.flowSince, ctx)
     const until = flowKnownUntil(m, ctx)
     if (!longest || until - since > longest.until - longest.since) longest = { deviceId, since, until, lpm: m.flowLpm ?? 0 }
   }
+  // A meter that never reports flow cannot tell us it is not flowing.
+  if (!reporting) return { key, status: 'unknown' }
   if (!longest || longest.until - longest.since <= w.continuousFlowMin * MINUTE) return { key, status: 'false' }
   const minutes = Math.floor((longest.until - longest.since) / MINUTE)
   const lpm = longest.lpm.toFixed(1)
@@ -442,20 +445,23 @@ export function nextWaterCheck(state: WaterState, ctx: EvalContext): number | nu
   const cov = coverage(s, ctx)
   if (!cov) return null
   const w = ctx.settings.water
-  const candidates = [
-    justAfter(cov.until + w.staleAfterMin * MINUTE),
-    ...Object.values(s.meters).map((m) => justAfter(m.at + lookBackMs(w))),
-    ...[w.noUsageWindowMin, w.highUsageWindowMin].map((min) => Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE)),
-    whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3),
-    ...Object.values(s.meters).map((m) => {
-      if (m.flowSince === null) return null
-      const flips = justAfter(flowStart(m.flowSince, ctx) + w.continuousFlowMin * MINUTE)
-      return flips <= m.at + w.flowTrustMin * MINUTE ? flips : null
-    }),
-    w.noUsageDayEnabled ? nextLocalMidnight(ctx.now, ctx.settings.timeZone) : null,
-  ]
-  const future = candidates.filter((t): t is number => t !== null && t > ctx.now)
-  return future.length > 0 ? Math.min(...future) : null
+  // The earliest candidate after now (this runs at every step: no arrays of candidates).
+  let next: number | null = null
+  const candidate = (t: number | null) => {
+    if (t !== null && t > ctx.now && (next === null || t < next)) next = t
+  }
+  candidate(justAfter(cov.until + w.staleAfterMin * MINUTE))
+  for (const id in s.meters) candidate(justAfter(s.meters[id]!.at + lookBackMs(w)))
+  for (const min of [w.noUsageWindowMin, w.highUsageWindowMin]) candidate(Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE))
+  candidate(whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3))
+  for (const id in s.meters) {
+    const m = s.meters[id]!
+    if (m.flowSince === null) continue
+    const flips = justAfter(flowStart(m.flowSince, ctx) + w.continuousFlowMin * MINUTE)
+    if (flips <= m.at + w.flowTrustMin * MINUTE) candidate(flips)
+  }
+  if (w.noUsageDayEnabled) candidate(nextLocalMidnight(ctx.now, ctx.settings.timeZone))
+  return next
 }
 
 /** First integer ms after `t`: where a strict "more than" begins to hold. */
@@ -470,7 +476,7 @@ function justAfter(t: number): number {
  * instant is exact, never late.
  */
 function whenWindowUsage(s: WaterState, ctx: EvalContext, windowMin: number, holds: (used: number) => boolean): number | null {
-  const holdsAt = (t: number) => holds(usedInWindow(s, { ...ctx, now: t }, windowMin))
+  const holdsAt = (t: number) => holds(usedInWindow(s, ctx, windowMin, t))
   let lo = Math.floor(ctx.now)
   if (holdsAt(lo)) return null
   // Once the window starts after the last slot (and after observation began), it is empty for good.
@@ -487,9 +493,9 @@ function whenWindowUsage(s: WaterState, ctx: EvalContext, windowMin: number, hol
 
 // ── usage arithmetic ──────────────────────────────────────────────────────────
 
-/** Usage known in the rolling window ending now, never looking back before observation began. */
-function usedInWindow(s: WaterState, ctx: EvalContext, windowMin: number): number {
-  const from = Math.max(ctx.now - windowMin * MINUTE, ctx.observedFrom)
+/** Usage known in the rolling window ending at `end` (now), never looking back before observation began. */
+function usedInWindow(s: WaterState, ctx: EvalContext, windowMin: number, end = ctx.now): number {
+  const from = Math.max(end - windowMin * MINUTE, ctx.observedFrom)
   return toMl(usageSince(s.slots, from, slotMsOf(ctx)))
 }
 
