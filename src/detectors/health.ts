@@ -78,20 +78,17 @@ type HealthKind = 'device_offline' | 'device_not_installed' | 'low_battery'
  */
 export function evaluateHealth(state: HealthState, ctx: EvalContext, trueOnly = false): Evaluation[] {
   const out: Evaluation[] = []
-  const notTrue = (kind: HealthKind, deviceId: string, status: 'false' | 'unknown' = 'false') => {
-    if (!trueOnly) out.push({ key: `${kind}:${deviceId}`, status })
-  }
   for (const deviceId in ctx.devices) {
     const info = ctx.devices[deviceId]!
     const device = state.devices[deviceId]
     if (!device || device.lastSeenAt === null) {
       // Never heard: an installation to finish, never "offline" (and never "recovered" by a restart).
-      notTrue('device_offline', deviceId)
+      notTrue(out, trueOnly, 'device_offline', deviceId)
       const due = info.registeredAt + installGraceMs(ctx.settings.health)
       if (ctx.now > due) out.push({ key: `device_not_installed:${deviceId}`, status: 'true', condition: notInstalled(deviceId, info, ctx) })
-      else notTrue('device_not_installed', deviceId)
+      else notTrue(out, trueOnly, 'device_not_installed', deviceId)
     } else {
-      notTrue('device_not_installed', deviceId)
+      notTrue(out, trueOnly, 'device_not_installed', deviceId)
       const overdueAt = offlineAt(state, deviceId, ctx)
       if (!device.online) {
         out.push({ key: `device_offline:${deviceId}`, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'will', ctx) })
@@ -100,9 +97,9 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext, trueOnly = 
       } else if (device.lastSeenAt < Math.max(ctx.observedFrom, ctx.runningSince ?? 0)) {
         // Not heard since the platform restarted (or away mode ended): a silence not yet long
         // enough to count proves nothing either way, so an offline device stays offline.
-        notTrue('device_offline', deviceId, 'unknown')
+        notTrue(out, trueOnly, 'device_offline', deviceId, 'unknown')
       } else {
-        notTrue('device_offline', deviceId)
+        notTrue(out, trueOnly, 'device_offline', deviceId)
       }
     }
 
@@ -122,10 +119,15 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext, trueOnly = 
         },
       })
     } else {
-      notTrue('low_battery', deviceId)
+      notTrue(out, trueOnly, 'low_battery', deviceId)
     }
   }
   return out
+}
+
+/** A condition that does not hold (or is unknown), unless the caller asked only for those that do. */
+function notTrue(out: Evaluation[], trueOnly: boolean, kind: HealthKind, deviceId: string, status: 'false' | 'unknown' = 'false'): void {
+  if (!trueOnly) out.push({ key: `${kind}:${deviceId}`, status })
 }
 
 function notInstalled(deviceId: string, info: EvalContext['devices'][string], ctx: EvalContext) {

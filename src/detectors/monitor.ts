@@ -227,10 +227,10 @@ function seenBy(s: MonitorState, input: Parameters<typeof applyDeviceSeen>[1], s
 }
 
 function reduce(s: MonitorState, input: MonitorInput, now: number, settings: DetectorSettings, runningSince?: number): MonitorState {
-  const ctx = () => context(s, now, settings, runningSince)
+  const ctx = context(s, now, settings, runningSince)
   switch (input.type) {
     case 'water':
-      return withParts(s, { water: applyWaterReading(s.water, input, ctx()), activity: applyRegister(activityOf(s), input, ctx()), health: seenBy(s, input, settings) })
+      return withParts(s, { water: applyWaterReading(s.water, input, ctx), activity: applyRegister(activityOf(s), input, ctx), health: seenBy(s, input, settings) })
     case 'presence': {
       const room = s.devices[input.deviceId]?.room ?? input.room
       // Movement is a sign of life. A PIR (no `motion`) is occupied only while it sees movement:
@@ -243,14 +243,14 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       const sign = pir ? (input.occupied ? (wasOccupied ? input.at - PIR_HOLD_MS : input.at) : wasOccupied ? input.at - PIR_HOLD_MS : null) : input.motion ? input.at : null
       // A radar letting go without movement ends a spell she was seen still in.
       const lost = input.motion === false && !input.occupied && wasOccupied
-      let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx()) : lost ? applyStillLost(activityOf(s), input.at, room, ctx()) : s.activity
+      let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx) : lost ? applyStillLost(activityOf(s), input.at, room, ctx) : s.activity
       if (input.motion !== undefined && !activityOf(s).radars?.[input.deviceId]) activity = { ...activityOf({ ...s, activity }), radars: { ...activityOf(s).radars, [input.deviceId]: true } }
-      return withParts(s, { presence: applyPresenceReading(s.presence, input, ctx()), activity, health: seenBy(s, input, settings) })
+      return withParts(s, { presence: applyPresenceReading(s.presence, input, ctx), activity, health: seenBy(s, input, settings) })
     }
     case 'door': {
       // The door moving is a sign of her; a contact repeating its state is not.
-      const activity = doorMoved(s.door, input) ? applySign(activityOf(s), input.at, 'entrance', true, ctx()) : s.activity
-      return withParts(s, { door: applyDoorReading(s.door, input, ctx()), activity, health: seenBy(s, input, settings) })
+      const activity = doorMoved(s.door, input) ? applySign(activityOf(s), input.at, 'entrance', true, ctx) : s.activity
+      return withParts(s, { door: applyDoorReading(s.door, input, ctx), activity, health: seenBy(s, input, settings) })
     }
     case 'seen': {
       const activity = input.caps === undefined ? s.activity : { ...activityOf(s), caps: { ...activityOf(s).caps, [input.deviceId]: input.caps } }
@@ -263,11 +263,11 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
     }
     case 'checkin_ok':
       // A key pressed is a sign of life wherever the button hangs: at home.
-      return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx()), health: seenBy(s, input, settings) }
+      return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx), health: seenBy(s, input, settings) }
     case 'operator_settled':
       return { ...s, activity: applyOperatorSettled(activityOf(s), input.at) }
     case 'family_answer':
-      return { ...s, activity: applyFamilyAnswer(activityOf(s), input.checkId, input.answer, input.at, ctx()) }
+      return { ...s, activity: applyFamilyAnswer(activityOf(s), input.checkId, input.answer, input.at, ctx) }
     case 'family_reach':
       return activityOf(s).familyReachable === input.reachable ? s : { ...s, activity: { ...activityOf(s), familyReachable: input.reachable } }
     case 'device':

@@ -11,7 +11,7 @@
  */
 import type { EvalContext, DeviceInfo } from './context.js'
 import { ROOM_EN, ROOM_ZH } from './names.js'
-import { MINUTE } from './context.js'
+import { MINUTE, soonest } from './context.js'
 import type { Condition, Evaluation } from './model.js'
 import { atLocalTime, formatLocalTime, minutesOf, startOfLocalDay } from './local-time.js'
 
@@ -75,30 +75,27 @@ export function applyPresenceReading(
 
 /** `replaced`: rules the caller replaces (adaptive mode), said 'false' without being evaluated. */
 export function evaluatePresence(state: PresenceState, ctx: EvalContext, replaced?: ReadonlySet<string>): Evaluation[] {
-  let devices: Device[] | undefined
-  const rule = (key: string, evaluate: (state: PresenceState, ctx: EvalContext, devices: Device[]) => Evaluation): Evaluation => {
-    if (replaced?.has(key)) return { key, status: 'false' }
-    devices ??= presenceDevices(ctx)
-    // Nothing to watch with: not a presence matter (the household simply has no sensor).
-    return devices.length === 0 ? { key, status: 'false' } : evaluate(state, ctx, devices)
-  }
-  return [rule('inactivity', evaluateInactivity), rule('morning_check', evaluateMorningCheck), rule('bathroom_dwell', evaluateBathroomDwell)]
+  const devices = presenceDevices(ctx)
+  // Nothing to watch with: not a presence matter (the household simply has no sensor).
+  const none = devices.length === 0
+  return [
+    none || replaced?.has('inactivity') ? { key: 'inactivity', status: 'false' } : evaluateInactivity(state, ctx, devices),
+    none || replaced?.has('morning_check') ? { key: 'morning_check', status: 'false' } : evaluateMorningCheck(state, ctx, devices),
+    none || replaced?.has('bathroom_dwell') ? { key: 'bathroom_dwell', status: 'false' } : evaluateBathroomDwell(state, ctx, devices),
+  ]
 }
 
 export function nextPresenceCheck(state: PresenceState, ctx: EvalContext): number | null {
   const devices = presenceDevices(ctx)
   if (devices.length === 0) return null
   const p = ctx.settings.presence
-  let next: number | null = null
-  const candidate = (t: number) => {
-    if (t > ctx.now && (next === null || t < next)) next = t
-  }
-  candidate(staleFrom(state, ctx, devices))
-  candidate(silenceFrom(state, ctx, devices) + p.inactivityMin * MINUTE)
-  candidate(nextMorningCheck(ctx.now, ctx.settings.timeZone, p.morningCheckAt))
+  const now = ctx.now
+  let next = soonest(null, staleFrom(state, ctx, devices), now)
+  next = soonest(next, silenceFrom(state, ctx, devices) + p.inactivityMin * MINUTE, now)
+  next = soonest(next, nextMorningCheck(now, ctx.settings.timeZone, p.morningCheckAt), now)
   for (const b of bathroomSensors(state, ctx, devices)) {
-    candidate(b.staleFrom)
-    if (b.dwellFrom !== null) candidate(b.dwellFrom + p.bathroomDwellMin * MINUTE + 1)
+    next = soonest(next, b.staleFrom, now)
+    if (b.dwellFrom !== null) next = soonest(next, b.dwellFrom + p.bathroomDwellMin * MINUTE + 1, now)
   }
   return next
 }

@@ -17,7 +17,7 @@
  * - data older than staleAfterMin is missing, not zero: the rolling rules say 'unknown', never 'true'.
  */
 import type { EvalContext } from './context.js'
-import { MINUTE } from './context.js'
+import { MINUTE, soonest } from './context.js'
 import { formatLocalTime, startOfLocalDay, utcOffsetMs } from './local-time.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
 import type { DetectorSettings } from './settings.js'
@@ -246,9 +246,13 @@ export function applyMeterLost(state: WaterState, deviceId: string): WaterState 
 export function evaluateWater(state: WaterState, ctx: EvalContext, replaced?: ReadonlySet<string>): Evaluation[] {
   const s = withinLookBack(state, ctx)
   const cov = coverage(s, ctx)
-  const rule = (key: WaterKind, evaluate: (s: WaterState, cov: Coverage | null, ctx: EvalContext) => Evaluation): Evaluation =>
-    replaced?.has(key) ? { key, status: 'false' } : evaluate(s, cov, ctx)
-  return [rule('no_water', noWater), rule('no_water_day', noWaterDay), rule('high_water', highWater), rule('leak', leak), rule('continuous_flow', continuousFlow)]
+  return [
+    replaced?.has('no_water') ? { key: 'no_water', status: 'false' } : noWater(s, cov, ctx),
+    replaced?.has('no_water_day') ? { key: 'no_water_day', status: 'false' } : noWaterDay(s, cov, ctx),
+    replaced?.has('high_water') ? { key: 'high_water', status: 'false' } : highWater(s, cov, ctx),
+    replaced?.has('leak') ? { key: 'leak', status: 'false' } : leak(s, cov, ctx),
+    replaced?.has('continuous_flow') ? { key: 'continuous_flow', status: 'false' } : continuousFlow(s, cov, ctx),
+  ]
 }
 
 /** Where usage is known: from every meter's first counted reading to the oldest of their latest readings. */
@@ -445,22 +449,18 @@ export function nextWaterCheck(state: WaterState, ctx: EvalContext): number | nu
   const cov = coverage(s, ctx)
   if (!cov) return null
   const w = ctx.settings.water
-  // The earliest candidate after now (this runs at every step: no arrays of candidates).
-  let next: number | null = null
-  const candidate = (t: number | null) => {
-    if (t !== null && t > ctx.now && (next === null || t < next)) next = t
-  }
-  candidate(justAfter(cov.until + w.staleAfterMin * MINUTE))
-  for (const id in s.meters) candidate(justAfter(s.meters[id]!.at + lookBackMs(w)))
-  for (const min of [w.noUsageWindowMin, w.highUsageWindowMin]) candidate(Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE))
-  candidate(whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3))
+  const now = ctx.now
+  let next = soonest(null, justAfter(cov.until + w.staleAfterMin * MINUTE), now)
+  for (const id in s.meters) next = soonest(next, justAfter(s.meters[id]!.at + lookBackMs(w)), now)
+  for (const min of [w.noUsageWindowMin, w.highUsageWindowMin]) next = soonest(next, Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE), now)
+  next = soonest(next, whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3), now)
   for (const id in s.meters) {
     const m = s.meters[id]!
     if (m.flowSince === null) continue
     const flips = justAfter(flowStart(m.flowSince, ctx) + w.continuousFlowMin * MINUTE)
-    if (flips <= m.at + w.flowTrustMin * MINUTE) candidate(flips)
+    if (flips <= m.at + w.flowTrustMin * MINUTE) next = soonest(next, flips, now)
   }
-  if (w.noUsageDayEnabled) candidate(nextLocalMidnight(ctx.now, ctx.settings.timeZone))
+  if (w.noUsageDayEnabled) next = soonest(next, nextLocalMidnight(now, ctx.settings.timeZone), now)
   return next
 }
 
@@ -476,16 +476,15 @@ function justAfter(t: number): number {
  * instant is exact, never late.
  */
 function whenWindowUsage(s: WaterState, ctx: EvalContext, windowMin: number, holds: (used: number) => boolean): number | null {
-  const holdsAt = (t: number) => holds(usedInWindow(s, ctx, windowMin, t))
   let lo = Math.floor(ctx.now)
-  if (holdsAt(lo)) return null
+  if (holds(usedInWindow(s, ctx, windowMin, lo))) return null
   // Once the window starts after the last slot (and after observation began), it is empty for good.
   const lastSlotEnd = Math.max(...s.slots.map(([start]) => start + slotMsOf(ctx)), ctx.observedFrom, lo)
   let hi = Math.ceil(lastSlotEnd + windowMin * MINUTE) + 1
-  if (!holdsAt(hi)) return null
+  if (!holds(usedInWindow(s, ctx, windowMin, hi))) return null
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2)
-    if (holdsAt(mid)) hi = mid
+    if (holds(usedInWindow(s, ctx, windowMin, mid))) hi = mid
     else lo = mid
   }
   return hi
