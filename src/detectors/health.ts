@@ -6,7 +6,7 @@
  * installation (`device_not_installed`, docs/operations.md §device states). The rules are
  * detectors/device-state.ts's, which the API shows.
  */
-import { MINUTE, type EvalContext } from './context.js'
+import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
 import { installGraceMs, silenceAllowanceMs } from './device-state.js'
 import type { Evaluation } from './model.js'
 import { deviceName } from './names.js'
@@ -59,14 +59,13 @@ export function forgetDevice(state: HealthState, deviceId: string): HealthState 
  * registered, observation (re)started after away mode, or this platform process started
  * (a platform restart is not the devices' fault).
  */
-function silentSince(state: HealthState, deviceId: string, ctx: EvalContext): number {
-  const info = ctx.devices[deviceId]!
-  return Math.max(state.devices[deviceId]?.lastSeenAt ?? info.registeredAt, info.registeredAt, ctx.observedFrom, ctx.runningSince ?? 0)
+function silentSince(device: DeviceHealthState | undefined, info: DeviceInfo, ctx: EvalContext): number {
+  return Math.max(device?.lastSeenAt ?? info.registeredAt, info.registeredAt, ctx.observedFrom, ctx.runningSince ?? 0)
 }
 
-function offlineAt(state: HealthState, deviceId: string, ctx: EvalContext): number {
-  const info = ctx.devices[deviceId]!
-  return silentSince(state, deviceId, ctx) + offlineAllowanceMs(info, ctx.settings)
+/** `device` and `info`: the device's entries in the health state and the context, looked up once by the caller. */
+function offlineAt(device: DeviceHealthState | undefined, info: DeviceInfo, ctx: EvalContext): number {
+  return silentSince(device, info, ctx) + offlineAllowanceMs(info, ctx.settings)
 }
 
 type HealthKind = 'device_offline' | 'device_not_installed' | 'low_battery'
@@ -89,7 +88,7 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext, trueOnly = 
       else notTrue(out, trueOnly, 'device_not_installed', deviceId)
     } else {
       notTrue(out, trueOnly, 'device_not_installed', deviceId)
-      const overdueAt = offlineAt(state, deviceId, ctx)
+      const overdueAt = offlineAt(device, info, ctx)
       if (!device.online) {
         out.push({ key: `device_offline:${deviceId}`, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'will', ctx) })
       } else if (ctx.now > overdueAt) {
@@ -160,8 +159,10 @@ function offline(deviceId: string, info: EvalContext['devices'][string], lastSee
 export function nextHealthCheck(state: HealthState, ctx: EvalContext): number | null {
   let next: number | null = null
   for (const deviceId in ctx.devices) {
-    const seen = state.devices[deviceId]?.lastSeenAt != null
-    const at = (seen ? offlineAt(state, deviceId, ctx) : ctx.devices[deviceId]!.registeredAt + installGraceMs(ctx.settings.health)) + 1
+    const info = ctx.devices[deviceId]!
+    const device = state.devices[deviceId]
+    const seen = device?.lastSeenAt != null
+    const at = (seen ? offlineAt(device, info, ctx) : info.registeredAt + installGraceMs(ctx.settings.health)) + 1
     if (at > ctx.now && (next === null || at < next)) next = at
   }
   return next
