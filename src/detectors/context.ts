@@ -23,3 +23,12 @@ export interface EvalContext {
 }
 
 export const MINUTE = 60_000
+
+/**
+ * The sooner of `next` and `t`, counting only instants after `now`; null for none. The next-check
+ * functions run at every step: a running minimum, not an array of candidates. (Nor a closure per
+ * call: under tsx, which keeps function names, each one costs an Object.defineProperty.)
+ */
+export function soonest(next: number | null, t: number | null, now: number): number | null {
+  return t !== null && t > now && (next === null || t < next) ? t : next
+}

@@ -60,7 +60,7 @@ export function applyDoorReading(
     lastOpenedAt: opened ? latest(state.lastOpenedAt, reading.at) : state.lastOpenedAt,
     lastNightOpenedAt: atNight ? latest(state.lastNightOpenedAt, reading.at) : state.lastNightOpenedAt,
     contacts: {
-      ...Object.fromEntries(Object.entries(state.contacts).filter(([id]) => id in ctx.devices)),
+      ...registeredOnly(state.contacts, ctx),
       [reading.deviceId]: { at: reading.at, open: reading.open },
     },
   }
@@ -107,7 +107,8 @@ function evaluateDoorIdle(state: DoorState, ctx: EvalContext, doors: Device[]): 
 
 /** The door's silence counts from its latest opening, but never from before we could observe. */
 function idleFrom(state: DoorState, ctx: EvalContext, doors: Device[]): number {
-  const firstRegistered = Math.min(...doors.map(([, d]) => d.registeredAt))
+  let firstRegistered = Infinity
+  for (const [, d] of doors) firstRegistered = Math.min(firstRegistered, d.registeredAt)
   return Math.max(state.lastOpenedAt ?? -Infinity, ctx.observedFrom, firstRegistered)
 }
 
@@ -161,14 +162,24 @@ function inNightWindow(at: number, ctx: EvalContext): boolean {
 
 type Device = [id: string, info: DeviceInfo]
 
+/** Runs at every step of every household: a loop, not entries of every device filtered. */
 function doorDevices(ctx: EvalContext): Device[] {
-  return Object.entries(ctx.devices).filter(([, d]) => d.kind === 'door')
+  const out: Device[] = []
+  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'door') out.push([id, ctx.devices[id]!])
+  return out
 }
 
 /** The door marked 'entrance'; a household that marked none has only entrance doors (a flat's one door). */
 function isEntranceDoor(deviceId: string, room: string | null, ctx: EvalContext): boolean {
   if ((ctx.devices[deviceId]?.room ?? room) === 'entrance') return true
   return !doorDevices(ctx).some(([, d]) => d.room === 'entrance')
+}
+
+/** Drops what unregistered contacts said, so a household that replaces doors keeps a small state. */
+function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
+  // Nearly always all are registered: no copy to filter.
+  for (const id in entries) if (!(id in ctx.devices)) return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+  return entries
 }
 
 function latest(a: number | null, b: number): number {

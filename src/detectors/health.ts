@@ -6,7 +6,7 @@
  * installation (`device_not_installed`, docs/operations.md §device states). The rules are
  * detectors/device-state.ts's, which the API shows.
  */
-import { MINUTE, type EvalContext } from './context.js'
+import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
 import { installGraceMs, silenceAllowanceMs } from './device-state.js'
 import type { Evaluation } from './model.js'
 import { deviceName } from './names.js'
@@ -59,48 +59,53 @@ export function forgetDevice(state: HealthState, deviceId: string): HealthState 
  * registered, observation (re)started after away mode, or this platform process started
  * (a platform restart is not the devices' fault).
  */
-function silentSince(state: HealthState, deviceId: string, ctx: EvalContext): number {
-  const info = ctx.devices[deviceId]!
-  return Math.max(state.devices[deviceId]?.lastSeenAt ?? info.registeredAt, info.registeredAt, ctx.observedFrom, ctx.runningSince ?? 0)
+function silentSince(device: DeviceHealthState | undefined, info: DeviceInfo, ctx: EvalContext): number {
+  return Math.max(device?.lastSeenAt ?? info.registeredAt, info.registeredAt, ctx.observedFrom, ctx.runningSince ?? 0)
 }
 
-function offlineAt(state: HealthState, deviceId: string, ctx: EvalContext): number {
-  const info = ctx.devices[deviceId]!
-  return silentSince(state, deviceId, ctx) + offlineAllowanceMs(info, ctx.settings)
+/** `device` and `info`: the device's entries in the health state and the context, looked up once by the caller. */
+function offlineAt(device: DeviceHealthState | undefined, info: DeviceInfo, ctx: EvalContext): number {
+  return silentSince(device, info, ctx) + offlineAllowanceMs(info, ctx.settings)
 }
 
-export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation[] {
+type HealthKind = 'device_offline' | 'device_not_installed' | 'low_battery'
+
+/**
+ * `trueOnly`: only the conditions that hold, for a caller with nothing active that a 'false'
+ * could clear (the monitor, in most homes at most steps): nothing is built for a device that is
+ * fine, which is most of what a heartbeat costs otherwise.
+ */
+export function evaluateHealth(state: HealthState, ctx: EvalContext, trueOnly = false): Evaluation[] {
   const out: Evaluation[] = []
-  for (const deviceId of Object.keys(ctx.devices)) {
+  for (const deviceId in ctx.devices) {
     const info = ctx.devices[deviceId]!
     const device = state.devices[deviceId]
-    const offlineKey = `device_offline:${deviceId}`
-    const installKey = `device_not_installed:${deviceId}`
     if (!device || device.lastSeenAt === null) {
       // Never heard: an installation to finish, never "offline" (and never "recovered" by a restart).
-      out.push({ key: offlineKey, status: 'false' })
+      notTrue(out, trueOnly, 'device_offline', deviceId)
       const due = info.registeredAt + installGraceMs(ctx.settings.health)
-      out.push(ctx.now > due ? { key: installKey, status: 'true', condition: notInstalled(deviceId, info, ctx) } : { key: installKey, status: 'false' })
+      if (ctx.now > due) out.push({ key: `device_not_installed:${deviceId}`, status: 'true', condition: notInstalled(deviceId, info, ctx) })
+      else notTrue(out, trueOnly, 'device_not_installed', deviceId)
     } else {
-      out.push({ key: installKey, status: 'false' })
-      const overdueAt = offlineAt(state, deviceId, ctx)
+      notTrue(out, trueOnly, 'device_not_installed', deviceId)
+      const overdueAt = offlineAt(device, info, ctx)
       if (!device.online) {
-        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'will', ctx) })
+        out.push({ key: `device_offline:${deviceId}`, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'will', ctx) })
       } else if (ctx.now > overdueAt) {
-        out.push({ key: offlineKey, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'heartbeat', ctx) })
+        out.push({ key: `device_offline:${deviceId}`, status: 'true', condition: offline(deviceId, info, device.lastSeenAt, 'heartbeat', ctx) })
       } else if (device.lastSeenAt < Math.max(ctx.observedFrom, ctx.runningSince ?? 0)) {
         // Not heard since the platform restarted (or away mode ended): a silence not yet long
         // enough to count proves nothing either way, so an offline device stays offline.
-        out.push({ key: offlineKey, status: 'unknown' })
+        notTrue(out, trueOnly, 'device_offline', deviceId, 'unknown')
       } else {
-        out.push({ key: offlineKey, status: 'false' })
+        notTrue(out, trueOnly, 'device_offline', deviceId)
       }
     }
 
-    const batteryKey = `low_battery:${deviceId}`
     const battery = device?.battery ?? null
     const threshold = ctx.settings.health.lowBatteryBelow
     if (battery !== null && battery < threshold) {
+      const batteryKey = `low_battery:${deviceId}`
       const name = deviceName(deviceId, info.kind, info.room)
       out.push({
         key: batteryKey,
@@ -113,10 +118,15 @@ export function evaluateHealth(state: HealthState, ctx: EvalContext): Evaluation
         },
       })
     } else {
-      out.push({ key: batteryKey, status: 'false' })
+      notTrue(out, trueOnly, 'low_battery', deviceId)
     }
   }
   return out
+}
+
+/** A condition that does not hold (or is unknown), unless the caller asked only for those that do. */
+function notTrue(out: Evaluation[], trueOnly: boolean, kind: HealthKind, deviceId: string, status: 'false' | 'unknown' = 'false'): void {
+  if (!trueOnly) out.push({ key: `${kind}:${deviceId}`, status })
 }
 
 function notInstalled(deviceId: string, info: EvalContext['devices'][string], ctx: EvalContext) {
@@ -148,9 +158,11 @@ function offline(deviceId: string, info: EvalContext['devices'][string], lastSee
 
 export function nextHealthCheck(state: HealthState, ctx: EvalContext): number | null {
   let next: number | null = null
-  for (const deviceId of Object.keys(ctx.devices)) {
-    const seen = state.devices[deviceId]?.lastSeenAt != null
-    const at = (seen ? offlineAt(state, deviceId, ctx) : ctx.devices[deviceId]!.registeredAt + installGraceMs(ctx.settings.health)) + 1
+  for (const deviceId in ctx.devices) {
+    const info = ctx.devices[deviceId]!
+    const device = state.devices[deviceId]
+    const seen = device?.lastSeenAt != null
+    const at = (seen ? offlineAt(device, info, ctx) : info.registeredAt + installGraceMs(ctx.settings.health)) + 1
     if (at > ctx.now && (next === null || at < next)) next = at
   }
   return next

@@ -24,6 +24,8 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 const offsetCache = new Map<string, Map<number, number>>()
 const HOUR_MS = 3_600_000
+/** The latest answer: a step asks for the same zone and hour several times over. */
+let last = { timeZone: '', hour: NaN, offset: 0 }
 
 /**
  * Offset of local time from UTC at that instant, in ms (Shanghai: +8 h, no daylight saving).
@@ -31,15 +33,17 @@ const HOUR_MS = 3_600_000
  * the detectors call this for every reading, and Intl is slow.
  */
 export function utcOffsetMs(at: number, timeZone: string): number {
+  const hour = Math.floor(at / HOUR_MS)
+  if (hour === last.hour && timeZone === last.timeZone) return last.offset
   let byHour = offsetCache.get(timeZone)
   if (!byHour) offsetCache.set(timeZone, (byHour = new Map()))
-  const hour = Math.floor(at / HOUR_MS)
   let offset = byHour.get(hour)
   if (offset === undefined) {
     offset = lookupOffset(at, timeZone)
     if (byHour.size > 100_000) byHour.clear()
     byHour.set(hour, offset)
   }
+  last = { timeZone, hour, offset }
   return offset
 }
 
@@ -66,13 +70,21 @@ export function startOfLocalDay(at: number, timeZone: string): number {
 
 /** `HH:MM` on the local day that starts at `dayStart`. */
 export function atLocalTime(dayStart: number, hhmm: string): number {
-  const [h, m] = hhmm.split(':').map(Number)
-  return dayStart + (h! * 60 + m!) * 60_000
+  return dayStart + minutesOf(hhmm) * 60_000
 }
 
+/** Parsed `HH:MM`s: settings hold a handful, read at every step (bounded all the same). */
+const minutesByHhmm = new Map<string, number>()
+
 export function minutesOf(hhmm: string): number {
-  const [h, m] = hhmm.split(':').map(Number)
-  return h! * 60 + m!
+  let minutes = minutesByHhmm.get(hhmm)
+  if (minutes === undefined) {
+    const [h, m] = hhmm.split(':').map(Number)
+    minutes = h! * 60 + m!
+    if (minutesByHhmm.size >= 1000) minutesByHhmm.clear()
+    minutesByHhmm.set(hhmm, minutes)
+  }
+  return minutes
 }
 
 /** `HH:MM` of an instant, for explanations. */

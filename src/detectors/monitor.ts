@@ -72,18 +72,19 @@ export function step(state: MonitorState, input: MonitorInput, now: number, sett
   const view = activityView(s, ctx)
   // Away (hospital, with the family): nothing is asked; the question about a spell begun before is dropped.
   const progressed = away ? { state: { ...activityOf(s), check: null }, requests: [], nextAt: null } : progressCheck(activityOf(s), s.householdId, view, ctx)
-  const withActivity: MonitorState = { ...s, activity: progressed.state }
-  const adaptive = settings.mode === 'adaptive'
+  // In adaptive mode the rules the rhythm replaces are not evaluated at all: they are said 'false'.
+  const replaced = settings.mode === 'adaptive' ? REPLACED_BY_RHYTHM : undefined
   const evaluations = [
-    ...evaluateWater(s.water, ctx).map((e) => (adaptive && REPLACED_BY_RHYTHM.has(e.key) ? { key: e.key, status: 'false' as const } : e)),
-    ...evaluatePresence(s.presence, ctx).map((e) => (adaptive && REPLACED_BY_RHYTHM.has(e.key) ? { key: e.key, status: 'false' as const } : e)),
+    ...evaluateWater(s.water, ctx, replaced),
+    ...evaluatePresence(s.presence, ctx, replaced),
     ...evaluateDoor(s.door, s.presence, ctx),
-    ...evaluateHealth(s.health, ctx),
+    // With nothing active, a 'false' changes nothing (diff): device health says only what holds.
+    ...evaluateHealth(s.health, ctx, isEmpty(s.active)),
     ...evaluateActivity(progressed.state, view, ctx),
   ]
-  const { active, findings } = diff(withActivity, evaluations, away, now, settings.timeZone, anyKey)
+  const { active, findings } = diff(s, evaluations, away, now, settings.timeZone, anyKey)
   const otherNextAt = earliest([nextWaterCheck(s.water, ctx), nextPresenceCheck(s.presence, ctx), nextDoorCheck(s.door, s.presence, ctx), progressed.nextAt], now)
-  const next = { ...withActivity, active, otherNextAt }
+  const next = withParts(s, { activity: progressed.state, active, otherNextAt })
   return { state: next, findings, requests: progressed.requests, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
 
@@ -113,7 +114,8 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
   const radarOccupiedSince: Record<string, number> = {}
   const staleAfter = ctx.settings.presence.staleAfterMin * MINUTE
   const radars = s.activity?.radars ?? {}
-  for (const [id, d] of Object.entries(s.devices)) {
+  for (const id in s.devices) {
+    const d = s.devices[id]!
     if (d.kind === 'door') {
       // A contact that is silent now, or was away since, may have missed her going out.
       const h = s.health.devices[id]
@@ -148,7 +150,8 @@ function activityView(s: MonitorState, ctx: EvalContext): ActivityView {
       if (radars[id]) bathroomRadar = true
     }
   }
-  const freshMeter = Object.values(s.water.meters).some((m) => ctx.now - m.at <= ctx.settings.water.staleAfterMin * MINUTE)
+  let freshMeter = false
+  for (const id in s.water.meters) if (ctx.now - s.water.meters[id]!.at <= ctx.settings.water.staleAfterMin * MINUTE) freshMeter = true
   return { presenceSensors, freshPresence, occupiedNow, bathroomOccupied, bathroomRadar, radarRooms, radarOccupiedSince, freshMeter, doorWatchedSince, doorOpenedAt: s.door.lastOpenedAt, sees: { bedroom, bedroomRadar, bathroom: bathroomSensor, bathroomRadar: bathroomRadarSees } }
 }
 
@@ -161,11 +164,40 @@ function canSkipOthers(s: MonitorState, now: number): boolean {
 }
 
 function healthOnly(state: MonitorState, input: Extract<MonitorInput, { type: 'seen' }>, now: number, settings: DetectorSettings, runningSince?: number): StepResult {
-  const s = { ...state, health: seenBy(state, input, settings) }
+  const health = seenBy(state, input, settings)
+  const s = withParts(state, { health })
   const ctx = context(s, now, settings, runningSince)
-  const { active, findings } = diff(s, evaluateHealth(s.health, ctx), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
-  const next = { ...s, active }
+  const { active, findings } = diff(s, evaluateHealth(s.health, ctx, isEmpty(s.active)), s.awayUntil !== null, now, settings.timeZone, isHealthKey)
+  const next = active === s.active ? s : withParts(s, { active })
   return { state: next, findings, requests: [], nextCheckAt: earliest([s.otherNextAt ?? null, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
+}
+
+/** Every field of T, optional ones included (as possibly undefined): a literal of it misses none. */
+type EveryField<T> = { [K in keyof Required<T>]: T[K] }
+
+/**
+ * `s` with the parts a step replaces. Written out field by field rather than spread: a spread of
+ * these states takes the engine's slow path (each spread site makes shapes of its own, with most
+ * fields out of line), and this runs for every message of every household (a heartbeat's step
+ * costs about a fifth less). A field added to MonitorState must be added here (the type says so).
+ */
+function withParts(s: MonitorState, parts: Partial<Pick<MonitorState, 'water' | 'presence' | 'door' | 'health' | 'activity' | 'active' | 'otherNextAt'>>): MonitorState {
+  const next: EveryField<MonitorState> = {
+    householdId: s.householdId,
+    monitoringSince: s.monitoringSince,
+    awayUntil: s.awayUntil,
+    awayEndedAt: s.awayEndedAt,
+    devices: s.devices,
+    water: parts.water ?? s.water,
+    presence: parts.presence ?? s.presence,
+    door: parts.door ?? s.door,
+    health: parts.health ?? s.health,
+    activity: parts.activity ?? s.activity,
+    active: parts.active ?? s.active,
+    // null is a value here (nothing due): only a part not given keeps the old one.
+    otherNextAt: parts.otherNextAt === undefined ? s.otherNextAt : parts.otherNextAt,
+  }
+  return next
 }
 
 function earliest(times: (number | null)[], now: number): number | null {
@@ -195,10 +227,10 @@ function seenBy(s: MonitorState, input: Parameters<typeof applyDeviceSeen>[1], s
 }
 
 function reduce(s: MonitorState, input: MonitorInput, now: number, settings: DetectorSettings, runningSince?: number): MonitorState {
-  const ctx = () => context(s, now, settings, runningSince)
+  const ctx = context(s, now, settings, runningSince)
   switch (input.type) {
     case 'water':
-      return { ...s, water: applyWaterReading(s.water, input, ctx()), activity: applyRegister(activityOf(s), input, ctx()), health: seenBy(s, input, settings) }
+      return withParts(s, { water: applyWaterReading(s.water, input, ctx), activity: applyRegister(activityOf(s), input, ctx), health: seenBy(s, input, settings) })
     case 'presence': {
       const room = s.devices[input.deviceId]?.room ?? input.room
       // Movement is a sign of life. A PIR (no `motion`) is occupied only while it sees movement:
@@ -211,14 +243,14 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
       const sign = pir ? (input.occupied ? (wasOccupied ? input.at - PIR_HOLD_MS : input.at) : wasOccupied ? input.at - PIR_HOLD_MS : null) : input.motion ? input.at : null
       // A radar letting go without movement ends a spell she was seen still in.
       const lost = input.motion === false && !input.occupied && wasOccupied
-      let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx()) : lost ? applyStillLost(activityOf(s), input.at, room, ctx()) : s.activity
+      let activity = sign !== null ? applySign(activityOf(s), sign, room, false, ctx) : lost ? applyStillLost(activityOf(s), input.at, room, ctx) : s.activity
       if (input.motion !== undefined && !activityOf(s).radars?.[input.deviceId]) activity = { ...activityOf({ ...s, activity }), radars: { ...activityOf(s).radars, [input.deviceId]: true } }
-      return { ...s, presence: applyPresenceReading(s.presence, input, ctx()), activity, health: seenBy(s, input, settings) }
+      return withParts(s, { presence: applyPresenceReading(s.presence, input, ctx), activity, health: seenBy(s, input, settings) })
     }
     case 'door': {
       // The door moving is a sign of her; a contact repeating its state is not.
-      const activity = doorMoved(s.door, input) ? applySign(activityOf(s), input.at, 'entrance', true, ctx()) : s.activity
-      return { ...s, door: applyDoorReading(s.door, input, ctx()), activity, health: seenBy(s, input, settings) }
+      const activity = doorMoved(s.door, input) ? applySign(activityOf(s), input.at, 'entrance', true, ctx) : s.activity
+      return withParts(s, { door: applyDoorReading(s.door, input, ctx), activity, health: seenBy(s, input, settings) })
     }
     case 'seen': {
       const activity = input.caps === undefined ? s.activity : { ...activityOf(s), caps: { ...activityOf(s).caps, [input.deviceId]: input.caps } }
@@ -231,11 +263,11 @@ function reduce(s: MonitorState, input: MonitorInput, now: number, settings: Det
     }
     case 'checkin_ok':
       // A key pressed is a sign of life wherever the button hangs: at home.
-      return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx()), health: seenBy(s, input, settings) }
+      return { ...s, activity: applySign(activityOf(s), input.at, null, false, ctx), health: seenBy(s, input, settings) }
     case 'operator_settled':
       return { ...s, activity: applyOperatorSettled(activityOf(s), input.at) }
     case 'family_answer':
-      return { ...s, activity: applyFamilyAnswer(activityOf(s), input.checkId, input.answer, input.at, ctx()) }
+      return { ...s, activity: applyFamilyAnswer(activityOf(s), input.checkId, input.answer, input.at, ctx) }
     case 'family_reach':
       return activityOf(s).familyReachable === input.reachable ? s : { ...s, activity: { ...activityOf(s), familyReachable: input.reachable } }
     case 'device':
@@ -267,10 +299,13 @@ function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: nu
   // The copy, made at the first change (no closures here: this is the hottest loop of the detectors).
   let changed: Record<string, Condition> | null = null
   const findings: Finding[] = []
+  // Nothing active: no key to look up. (A key built afresh, as `device_offline:…` is each step,
+  // costs a string hash per lookup: most of this loop's time in a home with nothing to report.)
+  const noneActive = isEmpty(s.active)
   for (const e of evaluations) {
     // Away mode holds suppressed conditions where they are: nothing new is raised, nothing cleared.
     if (away && SUPPRESSED_WHEN_AWAY.has(conditionKind(e.key))) continue
-    const was = (changed ?? s.active)[e.key]
+    const was = changed ? changed[e.key] : noneActive ? undefined : s.active[e.key]
     if (e.status === 'true') {
       const condition = withLastActivity(e.condition, s.presence, timeZone)
       if (!was) findings.push({ change: 'raised', householdId: s.householdId, condition, at: now })
@@ -294,6 +329,11 @@ function diff(s: MonitorState, evaluations: Evaluation[], away: boolean, now: nu
     }
   }
   return { active: changed ?? s.active, findings }
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false
+  return true
 }
 
 /** `no_water`, `low_battery:btn-1` → the condition's kind. */

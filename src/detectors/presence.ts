@@ -11,7 +11,7 @@
  */
 import type { EvalContext, DeviceInfo } from './context.js'
 import { ROOM_EN, ROOM_ZH } from './names.js'
-import { MINUTE } from './context.js'
+import { MINUTE, soonest } from './context.js'
 import type { Condition, Evaluation } from './model.js'
 import { atLocalTime, formatLocalTime, minutesOf, startOfLocalDay } from './local-time.js'
 
@@ -73,34 +73,31 @@ export function applyPresenceReading(
   }
 }
 
-export function evaluatePresence(state: PresenceState, ctx: EvalContext): Evaluation[] {
+/** `replaced`: rules the caller replaces (adaptive mode), said 'false' without being evaluated. */
+export function evaluatePresence(state: PresenceState, ctx: EvalContext, replaced?: ReadonlySet<string>): Evaluation[] {
   const devices = presenceDevices(ctx)
-  if (devices.length === 0) {
-    // Nothing to watch with: not a presence matter (the household simply has no sensor).
-    return [
-      { key: 'inactivity', status: 'false' },
-      { key: 'morning_check', status: 'false' },
-      { key: 'bathroom_dwell', status: 'false' },
-    ]
-  }
-  return [evaluateInactivity(state, ctx, devices), evaluateMorningCheck(state, ctx, devices), evaluateBathroomDwell(state, ctx, devices)]
+  // Nothing to watch with: not a presence matter (the household simply has no sensor).
+  const none = devices.length === 0
+  return [
+    none || replaced?.has('inactivity') ? { key: 'inactivity', status: 'false' } : evaluateInactivity(state, ctx, devices),
+    none || replaced?.has('morning_check') ? { key: 'morning_check', status: 'false' } : evaluateMorningCheck(state, ctx, devices),
+    none || replaced?.has('bathroom_dwell') ? { key: 'bathroom_dwell', status: 'false' } : evaluateBathroomDwell(state, ctx, devices),
+  ]
 }
 
 export function nextPresenceCheck(state: PresenceState, ctx: EvalContext): number | null {
   const devices = presenceDevices(ctx)
   if (devices.length === 0) return null
   const p = ctx.settings.presence
-  const candidates = [
-    staleFrom(state, ctx, devices),
-    silenceFrom(state, ctx, devices) + p.inactivityMin * MINUTE,
-    nextMorningCheck(ctx.now, ctx.settings.timeZone, p.morningCheckAt),
-  ]
+  const now = ctx.now
+  let next = soonest(null, staleFrom(state, ctx, devices), now)
+  next = soonest(next, silenceFrom(state, ctx, devices) + p.inactivityMin * MINUTE, now)
+  next = soonest(next, nextMorningCheck(now, ctx.settings.timeZone, p.morningCheckAt), now)
   for (const b of bathroomSensors(state, ctx, devices)) {
-    candidates.push(b.staleFrom)
-    if (b.dwellFrom !== null) candidates.push(b.dwellFrom + p.bathroomDwellMin * MINUTE + 1)
+    next = soonest(next, b.staleFrom, now)
+    if (b.dwellFrom !== null) next = soonest(next, b.dwellFrom + p.bathroomDwellMin * MINUTE + 1, now)
   }
-  const future = candidates.filter((t) => t > ctx.now)
-  return future.length > 0 ? Math.min(...future) : null
+  return next
 }
 
 // ── inactivity ────────────────────────────────────────────────────────────────
@@ -228,24 +225,33 @@ function bathroomSensors(state: PresenceState, ctx: EvalContext, devices: Device
 
 type Device = [id: string, info: DeviceInfo]
 
+// These run at every step of every household: loops, not arrays built to be reduced.
+
 function presenceDevices(ctx: EvalContext): Device[] {
-  return Object.entries(ctx.devices).filter(([, d]) => d.kind === 'presence')
+  const out: Device[] = []
+  for (const id in ctx.devices) if (ctx.devices[id]!.kind === 'presence') out.push([id, ctx.devices[id]!])
+  return out
 }
 
 /** Observation needs both a trustworthy period and a sensor: the first one registered. */
 function observableFrom(ctx: EvalContext, devices: Device[]): number {
-  return Math.max(ctx.observedFrom, Math.min(...devices.map(([, d]) => d.registeredAt)))
+  let firstRegistered = Infinity
+  for (const [, d] of devices) firstRegistered = Math.min(firstRegistered, d.registeredAt)
+  return Math.max(ctx.observedFrom, firstRegistered)
 }
 
 /** From this instant no presence sensor has reported within staleAfterMin: the data is missing. */
 function staleFrom(state: PresenceState, ctx: EvalContext, devices: Device[]): number {
-  const lastReport = Math.max(...devices.map(([id]) => state.sensors[id]?.at ?? -Infinity))
+  let lastReport = -Infinity
+  for (const [id] of devices) lastReport = Math.max(lastReport, state.sensors[id]?.at ?? -Infinity)
   return Math.max(lastReport, observableFrom(ctx, devices)) + ctx.settings.presence.staleAfterMin * MINUTE + 1
 }
 
 /** Drops what unregistered sensors said, so a household that replaces sensors keeps a small state. */
 function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
-  return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+  // Nearly always all are registered: no copy to filter (this runs for every presence reading).
+  for (const id in entries) if (!(id in ctx.devices)) return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+  return entries
 }
 
 function lastActivityText(at: number, room: string | null, tz: string): { zh: string; en: string } {

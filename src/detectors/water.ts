@@ -17,7 +17,7 @@
  * - data older than staleAfterMin is missing, not zero: the rolling rules say 'unknown', never 'true'.
  */
 import type { EvalContext } from './context.js'
-import { MINUTE } from './context.js'
+import { MINUTE, soonest } from './context.js'
 import { formatLocalTime, startOfLocalDay, utcOffsetMs } from './local-time.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
 import type { DetectorSettings } from './settings.js'
@@ -200,8 +200,11 @@ function withinLookBack(state: WaterState, ctx: EvalContext): WaterState {
   const keepFrom = lookBackStart(ctx)
   const tz = ctx.settings.timeZone
   const zoneChanged = state.timeZone !== null && state.timeZone !== tz
-  const slots = state.slotMin === w.leakSlotMin ? state.slots : reslot(state.slots, state.slotMin * MINUTE, slotMs)
   const firstDay = firstDayKept(ctx)
+  // Most calls have nothing to drop or redo: the state as it is, not a copy (this runs for every
+  // reading of every household, twice).
+  if (state.slotMin === w.leakSlotMin && !zoneChanged && allKept(state, keepFrom, slotMs, firstDay)) return state
+  const slots = state.slotMin === w.leakSlotMin ? state.slots : reslot(state.slots, state.slotMin * MINUTE, slotMs)
   return {
     ...state,
     meters: Object.fromEntries(Object.entries(state.meters).filter(([, m]) => m.at >= keepFrom)),
@@ -211,6 +214,14 @@ function withinLookBack(state: WaterState, ctx: EvalContext): WaterState {
     daysFrom: zoneChanged ? ctx.now : state.daysFrom,
     days: zoneChanged ? [] : state.days.filter(([start]) => start >= firstDay),
   }
+}
+
+/** Whether withinLookBack would keep every meter, slot and day (its filters, without the copies). */
+function allKept(state: WaterState, keepFrom: number, slotMs: number, firstDay: number): boolean {
+  for (const id in state.meters) if (!(state.meters[id]!.at >= keepFrom)) return false
+  for (const slot of state.slots) if (!(slot[0] + slotMs > keepFrom)) return false
+  for (const day of state.days) if (!(day[0] >= firstDay)) return false
+  return true
 }
 
 function reslot(slots: readonly UsageBucket[], fromMs: number, toMs: number): UsageBucket[] {
@@ -231,10 +242,17 @@ export function applyMeterLost(state: WaterState, deviceId: string): WaterState 
   return { ...state, meters: { ...state.meters, [deviceId]: { ...m, flowSince: null, flowLpm: null } } }
 }
 
-export function evaluateWater(state: WaterState, ctx: EvalContext): Evaluation[] {
+/** `replaced`: rules the caller replaces (adaptive mode), said 'false' without being evaluated. */
+export function evaluateWater(state: WaterState, ctx: EvalContext, replaced?: ReadonlySet<string>): Evaluation[] {
   const s = withinLookBack(state, ctx)
   const cov = coverage(s, ctx)
-  return [noWater(s, cov, ctx), noWaterDay(s, cov, ctx), highWater(s, cov, ctx), leak(s, cov, ctx), continuousFlow(s, cov, ctx)]
+  return [
+    replaced?.has('no_water') ? { key: 'no_water', status: 'false' } : noWater(s, cov, ctx),
+    replaced?.has('no_water_day') ? { key: 'no_water_day', status: 'false' } : noWaterDay(s, cov, ctx),
+    replaced?.has('high_water') ? { key: 'high_water', status: 'false' } : highWater(s, cov, ctx),
+    replaced?.has('leak') ? { key: 'leak', status: 'false' } : leak(s, cov, ctx),
+    replaced?.has('continuous_flow') ? { key: 'continuous_flow', status: 'false' } : continuousFlow(s, cov, ctx),
+  ]
 }
 
 /** Where usage is known: from every meter's first counted reading to the oldest of their latest readings. */
@@ -246,11 +264,18 @@ interface Coverage {
 }
 
 function coverage(s: WaterState, ctx: EvalContext): Coverage | null {
-  const meters = Object.values(s.meters)
-  if (meters.length === 0) return null
-  const until = Math.min(...meters.map((m) => m.at))
+  let meters = 0
+  let from = -Infinity
+  let until = Infinity
+  for (const id in s.meters) {
+    const m = s.meters[id]!
+    meters++
+    from = Math.max(from, m.countedFrom)
+    until = Math.min(until, m.at)
+  }
+  if (meters === 0) return null
   return {
-    from: Math.max(...meters.map((m) => m.countedFrom)),
+    from,
     until,
     fresh: ctx.now - until <= ctx.settings.water.staleAfterMin * MINUTE,
   }
@@ -264,7 +289,7 @@ function noWater(s: WaterState, cov: Coverage | null, ctx: EvalContext): Evaluat
   // unknown, never zero use (contract: meters may report only every 15 to 60 minutes or longer).
   const windowEnd = Math.min(ctx.now, cov.until)
   const windowStart = windowEnd - w.noUsageWindowMin * MINUTE
-  const used = usedInWindow(s, { ...ctx, now: windowEnd }, w.noUsageWindowMin)
+  const used = usedInWindow(s, ctx, w.noUsageWindowMin, windowEnd)
   // Any usage we know of settles it, even before the window is fully observed.
   if (used >= w.noUsageBelowM3) return { key, status: 'false' }
   if (!observed(windowStart, cov, ctx)) return { key, status: 'unknown' }
@@ -313,10 +338,12 @@ function leak(s: WaterState, cov: Coverage | null, ctx: EvalContext): Evaluation
   const count = Math.ceil((w.leakWindowMin * MINUTE) / slotMs)
   const start = end - count * slotMs
   const knownFrom = Math.max(ctx.observedFrom, cov.from)
-  const usage = new Map(s.slots)
   let least = Infinity
+  // The stored slots are oldest first: walked beside the window's, not looked up in a map built each time.
+  let i = 0
   for (let slot = start; slot < end; slot += slotMs) {
-    const used = toMl(usage.get(slot) ?? 0)
+    while (i < s.slots.length && s.slots[i]![0] < slot) i++
+    const used = toMl(i < s.slots.length && s.slots[i]![0] === slot ? s.slots[i]![1] : 0)
     if (used === 0 && slot >= knownFrom) return { key, status: 'false' } // one observed dry slot: no leak
     least = Math.min(least, used)
   }
@@ -339,16 +366,19 @@ function continuousFlow(s: WaterState, cov: Coverage | null, ctx: EvalContext): 
   const key = 'continuous_flow'
   const w = ctx.settings.water
   if (!cov || !cov.fresh) return { key, status: 'unknown' }
-  const reporting = Object.entries(s.meters).filter(([, m]) => m.flowLpm !== null)
-  // A meter that never reports flow cannot tell us it is not flowing.
-  if (reporting.length === 0) return { key, status: 'unknown' }
+  let reporting = false
   let longest: { deviceId: string; since: number; until: number; lpm: number } | null = null
-  for (const [deviceId, m] of reporting) {
+  for (const deviceId in s.meters) {
+    const m = s.meters[deviceId]!
+    if (m.flowLpm === null) continue
+    reporting = true
     if (m.flowSince === null) continue
     const since = flowStart(m.flowSince, ctx)
     const until = flowKnownUntil(m, ctx)
     if (!longest || until - since > longest.until - longest.since) longest = { deviceId, since, until, lpm: m.flowLpm ?? 0 }
   }
+  // A meter that never reports flow cannot tell us it is not flowing.
+  if (!reporting) return { key, status: 'unknown' }
   if (!longest || longest.until - longest.since <= w.continuousFlowMin * MINUTE) return { key, status: 'false' }
   const minutes = Math.floor((longest.until - longest.since) / MINUTE)
   const lpm = longest.lpm.toFixed(1)
@@ -419,20 +449,19 @@ export function nextWaterCheck(state: WaterState, ctx: EvalContext): number | nu
   const cov = coverage(s, ctx)
   if (!cov) return null
   const w = ctx.settings.water
-  const candidates = [
-    justAfter(cov.until + w.staleAfterMin * MINUTE),
-    ...Object.values(s.meters).map((m) => justAfter(m.at + lookBackMs(w))),
-    ...[w.noUsageWindowMin, w.highUsageWindowMin].map((min) => Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE)),
-    whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3),
-    ...Object.values(s.meters).map((m) => {
-      if (m.flowSince === null) return null
-      const flips = justAfter(flowStart(m.flowSince, ctx) + w.continuousFlowMin * MINUTE)
-      return flips <= m.at + w.flowTrustMin * MINUTE ? flips : null
-    }),
-    w.noUsageDayEnabled ? nextLocalMidnight(ctx.now, ctx.settings.timeZone) : null,
-  ]
-  const future = candidates.filter((t): t is number => t !== null && t > ctx.now)
-  return future.length > 0 ? Math.min(...future) : null
+  const now = ctx.now
+  let next = soonest(null, justAfter(cov.until + w.staleAfterMin * MINUTE), now)
+  for (const id in s.meters) next = soonest(next, justAfter(s.meters[id]!.at + lookBackMs(w)), now)
+  for (const min of [w.noUsageWindowMin, w.highUsageWindowMin]) next = soonest(next, Math.ceil(Math.max(ctx.observedFrom, cov.from) + min * MINUTE), now)
+  next = soonest(next, whenWindowUsage(s, ctx, w.highUsageWindowMin, (used) => used <= w.highUsageAboveM3), now)
+  for (const id in s.meters) {
+    const m = s.meters[id]!
+    if (m.flowSince === null) continue
+    const flips = justAfter(flowStart(m.flowSince, ctx) + w.continuousFlowMin * MINUTE)
+    if (flips <= m.at + w.flowTrustMin * MINUTE) next = soonest(next, flips, now)
+  }
+  if (w.noUsageDayEnabled) next = soonest(next, nextLocalMidnight(now, ctx.settings.timeZone), now)
+  return next
 }
 
 /** First integer ms after `t`: where a strict "more than" begins to hold. */
@@ -447,16 +476,15 @@ function justAfter(t: number): number {
  * instant is exact, never late.
  */
 function whenWindowUsage(s: WaterState, ctx: EvalContext, windowMin: number, holds: (used: number) => boolean): number | null {
-  const holdsAt = (t: number) => holds(usedInWindow(s, { ...ctx, now: t }, windowMin))
   let lo = Math.floor(ctx.now)
-  if (holdsAt(lo)) return null
+  if (holds(usedInWindow(s, ctx, windowMin, lo))) return null
   // Once the window starts after the last slot (and after observation began), it is empty for good.
   const lastSlotEnd = Math.max(...s.slots.map(([start]) => start + slotMsOf(ctx)), ctx.observedFrom, lo)
   let hi = Math.ceil(lastSlotEnd + windowMin * MINUTE) + 1
-  if (!holdsAt(hi)) return null
+  if (!holds(usedInWindow(s, ctx, windowMin, hi))) return null
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2)
-    if (holdsAt(mid)) hi = mid
+    if (holds(usedInWindow(s, ctx, windowMin, mid))) hi = mid
     else lo = mid
   }
   return hi
@@ -464,9 +492,9 @@ function whenWindowUsage(s: WaterState, ctx: EvalContext, windowMin: number, hol
 
 // ── usage arithmetic ──────────────────────────────────────────────────────────
 
-/** Usage known in the rolling window ending now, never looking back before observation began. */
-function usedInWindow(s: WaterState, ctx: EvalContext, windowMin: number): number {
-  const from = Math.max(ctx.now - windowMin * MINUTE, ctx.observedFrom)
+/** Usage known in the rolling window ending at `end` (now), never looking back before observation began. */
+function usedInWindow(s: WaterState, ctx: EvalContext, windowMin: number, end = ctx.now): number {
+  const from = Math.max(end - windowMin * MINUTE, ctx.observedFrom)
   return toMl(usageSince(s.slots, from, slotMsOf(ctx)))
 }
 
@@ -520,7 +548,9 @@ function storedM3(m3: number): number {
 
 // ── explanations ──────────────────────────────────────────────────────────────
 
-function condition(kind: 'no_water' | 'no_water_day' | 'high_water' | 'leak' | 'continuous_flow', explanation: Explanation, data: Condition['data']): Evaluation {
+type WaterKind = 'no_water' | 'no_water_day' | 'high_water' | 'leak' | 'continuous_flow'
+
+function condition(kind: WaterKind, explanation: Explanation, data: Condition['data']): Evaluation {
   return { key: kind, status: 'true', condition: { key: kind, kind, explanation, data } }
 }
 
