@@ -307,9 +307,9 @@ function stillInView(state: ActivityState, view: ActivityView): boolean {
 const GHOST_MAX_MS = 2 * 60 * MINUTE
 
 /**
- * Out of the door, yet a radar (outside the entrance) has seen someone present without a break
- * since before the door closed behind her, or since, for longer than any ghost lasts: she did not
- * go out (the door let in a delivery), or came back in unseen moving. She is there, still.
+ * Out of the door, yet a radar (outside the entrance) has seen someone present without a break for
+ * longer than any ghost lasts, and the door closed longer ago than that: she did not go out (the
+ * door let in a delivery), or came back in without the radar seeing her move. She is there, still.
  */
 function stayingInView(view: ActivityView, doorAt: number | null, now: number): boolean {
   if (doorAt === null || now - doorAt < GHOST_MAX_MS) return false
@@ -397,7 +397,7 @@ const SIGN_UNCERTAINTY_MS = 5 * MINUTE
 /**
  * A radar sees someone not moving, or a door contact listening all along has not opened since the
  * spell began — nor just before it: a sensor turning on moments after the door may have been her
- * walk to the door, reported late (docs/detection.md §places).
+ * walk to the door, reported late (docs/detection.md §asking before alerting).
  */
 function atHomeKnown(state: ActivityState, view: ActivityView, spellFrom: number): boolean {
   if (view.occupiedNow) return true
