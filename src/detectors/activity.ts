@@ -13,7 +13,7 @@
  */
 import { CHECKIN_CAP } from '../contract/payloads.js'
 import type { EvalContext } from './context.js'
-import { MINUTE } from './context.js'
+import { MINUTE, PIR_HOLD_MS } from './context.js'
 import { formatLocalTime, localMinuteOfDay } from './local-time.js'
 import { ROOM_EN, ROOM_ZH } from './names.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
@@ -392,7 +392,7 @@ function inHerNight(at: number, state: ActivityState, ctx: EvalContext): boolean
  * How long before a reading's time the movement it reports may have been: a PIR's hold, or a
  * sensor's report of a change lost and told at its next periodic report.
  */
-const SIGN_UNCERTAINTY_MS = 5 * MINUTE
+const SIGN_UNCERTAINTY_MS = PIR_HOLD_MS
 
 /**
  * A radar sees someone not moving, or a door contact listening all along has not opened since the

@@ -32,3 +32,13 @@ export const MINUTE = 60_000
 export function soonest(next: number | null, t: number | null, now: number): number | null {
   return t !== null && t > now && (next === null || t < next) ? t : next
 }
+
+/** The longest a PIR holds "occupied" after it last saw movement (vendors: 2 to 5 minutes). */
+export const PIR_HOLD_MS = 5 * MINUTE
+
+/** Drops what unregistered devices said, so a household that replaces devices keeps a small state. */
+export function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
+  // Nearly always all are registered: no copy to filter (this runs for every reading).
+  for (const id in entries) if (!(id in ctx.devices)) return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
+  return entries
+}

@@ -11,7 +11,7 @@
  *   It may cross midnight; nightFrom = nightTo means no night window at all.
  */
 import type { DeviceInfo, EvalContext } from './context.js'
-import { MINUTE } from './context.js'
+import { MINUTE, registeredOnly } from './context.js'
 import type { Condition, Evaluation } from './model.js'
 import type { PresenceState } from './presence.js'
 import { formatLocalTime, localMinuteOfDay, minutesOf } from './local-time.js'
@@ -173,13 +173,6 @@ function doorDevices(ctx: EvalContext): Device[] {
 function isEntranceDoor(deviceId: string, room: string | null, ctx: EvalContext): boolean {
   if ((ctx.devices[deviceId]?.room ?? room) === 'entrance') return true
   return !doorDevices(ctx).some(([, d]) => d.room === 'entrance')
-}
-
-/** Drops what unregistered contacts said, so a household that replaces doors keeps a small state. */
-function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
-  // Nearly always all are registered: no copy to filter.
-  for (const id in entries) if (!(id in ctx.devices)) return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
-  return entries
 }
 
 function latest(a: number | null, b: number): number {

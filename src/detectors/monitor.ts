@@ -5,7 +5,7 @@
  * becomes false, nothing when it is unknown (missing data is never a finding of its own kind).
  */
 import { applyOperatorSettled, applyFamilyAnswer, applyRegister, applySign, applyStillLost, evaluateActivity, initialActivity, progressCheck, type ActivityState, type ActivityView, type CheckRequest } from './activity.js'
-import { MINUTE, type DeviceInfo, type EvalContext } from './context.js'
+import { MINUTE, PIR_HOLD_MS, soonest, type DeviceInfo, type EvalContext } from './context.js'
 import { applyDoorReading, doorMoved, evaluateDoor, initialDoorState, nextDoorCheck, type DoorState } from './door.js'
 import { applyDeviceSeen, evaluateHealth, forgetDevice, initialHealthState, nextHealthCheck, offlineAllowanceMs, type HealthState } from './health.js'
 import { formatLocalTime } from './local-time.js'
@@ -87,9 +87,6 @@ export function step(state: MonitorState, input: MonitorInput, now: number, sett
   const next = withParts(s, { activity: progressed.state, active, otherNextAt })
   return { state: next, findings, requests: progressed.requests, nextCheckAt: earliest([otherNextAt, nextHealthCheck(s.health, ctx), s.awayUntil], now) }
 }
-
-/** The longest a PIR holds "occupied" after it last saw movement (vendors: 2 to 5 minutes). */
-const PIR_HOLD_MS = 5 * MINUTE
 
 /** The fixed rules a household's learned rhythm replaces in adaptive mode (docs/detection.md). */
 const REPLACED_BY_RHYTHM: ReadonlySet<string> = new Set(['no_water', 'no_water_day', 'inactivity', 'morning_check', 'bathroom_dwell'])
@@ -202,7 +199,7 @@ function withParts(s: MonitorState, parts: Partial<Pick<MonitorState, 'water' | 
 
 function earliest(times: (number | null)[], now: number): number | null {
   let min: number | null = null
-  for (const t of times) if (t !== null && t > now && (min === null || t < min)) min = t
+  for (const t of times) min = soonest(min, t, now)
   return min
 }
 

@@ -11,7 +11,7 @@
  */
 import type { EvalContext, DeviceInfo } from './context.js'
 import { ROOM_EN, ROOM_ZH } from './names.js'
-import { MINUTE, soonest } from './context.js'
+import { MINUTE, registeredOnly, soonest } from './context.js'
 import type { Condition, Evaluation } from './model.js'
 import { atLocalTime, formatLocalTime, minutesOf, startOfLocalDay } from './local-time.js'
 
@@ -245,13 +245,6 @@ function staleFrom(state: PresenceState, ctx: EvalContext, devices: Device[]): n
   let lastReport = -Infinity
   for (const [id] of devices) lastReport = Math.max(lastReport, state.sensors[id]?.at ?? -Infinity)
   return Math.max(lastReport, observableFrom(ctx, devices)) + ctx.settings.presence.staleAfterMin * MINUTE + 1
-}
-
-/** Drops what unregistered sensors said, so a household that replaces sensors keeps a small state. */
-function registeredOnly<T>(entries: Record<string, T>, ctx: EvalContext): Record<string, T> {
-  // Nearly always all are registered: no copy to filter (this runs for every presence reading).
-  for (const id in entries) if (!(id in ctx.devices)) return Object.fromEntries(Object.entries(entries).filter(([id]) => id in ctx.devices))
-  return entries
 }
 
 function lastActivityText(at: number, room: string | null, tz: string): { zh: string; en: string } {
