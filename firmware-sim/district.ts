@@ -49,6 +49,12 @@ export interface DistrictOptions {
    * they time out. Default max(100, connectRate / 4).
    */
   maxPendingConnects?: number
+  /**
+   * Send no readings until every connection attempt has settled (the status on connect still goes
+   * out), so a benchmark measures ingest apart from the connection ramp. Default false: readings
+   * start as each device connects, as in a district coming back after an outage.
+   */
+  holdTelemetryUntilConnected?: boolean
 }
 
 export interface DistrictStats {
@@ -286,9 +292,14 @@ export async function runDistrict(o: DistrictOptions): Promise<DistrictStats> {
         connectDoneAt = now
         stats.connectS = (now - startedAt) / 1000
         sendUntil = now + o.durationS * 1000
+        if (o.holdTelemetryUntilConnected) {
+          // The schedule starts now, not with the slots that passed while connecting.
+          cycleBase = now
+          cursor = 0
+        }
       }
       if (now >= sendUntil) stopping = true
-      else sendDue(now)
+      else if (connectDoneAt !== null || !o.holdTelemetryUntilConnected) sendDue(now)
     }
     lastTick = now
     return stopping && pendingConnects === 0

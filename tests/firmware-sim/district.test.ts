@@ -97,6 +97,27 @@ describe('runDistrict', () => {
     expect(result.pubacks).toBe(result.published)
     await waitFor(async () => (await ingestStats()).connectedDevices === 0, 5000, 'every device to disconnect')
   })
+
+  it('holds readings until every device is connected when asked (bench/throughput.ts)', async () => {
+    const whileConnecting: DistrictStats[] = []
+    const result = await runDistrict({
+      url: p.mqttUrl,
+      devices: fleet.slice(0, 100),
+      connectRate: 100, // a 1 s ramp, five reading intervals long
+      durationS: 1,
+      telemetryIntervalS: 0.2,
+      holdTelemetryUntilConnected: true,
+      progress: (s) => {
+        if (s.connectS === null) whileConnecting.push(s)
+      },
+    })
+    expect(result).toMatchObject({ connected: 100, errors: 0, disconnects: 0 })
+    // Only the status on connect during the ramp; readings after it.
+    expect(whileConnecting.some((s) => s.connected > 0)).toBe(true)
+    for (const s of whileConnecting) expect(s.published).toBeLessThanOrEqual(s.connected)
+    expect(result.published).toBeGreaterThan(100 + 100 * 3)
+    expect(result.pubacks).toBe(result.published)
+  })
 })
 
 describe('renderProgress', () => {
