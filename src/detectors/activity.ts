@@ -18,6 +18,7 @@ import { formatLocalTime, localMinuteOfDay } from './local-time.js'
 import { ROOM_EN, ROOM_ZH } from './names.js'
 import type { Condition, Evaluation, Explanation } from './model.js'
 import { inBedFromMinute, initialRhythm, learnSpell, thresholdFor, upByMinute, wakeBy, type Place, type Sees, type RhythmState, type Threshold } from './rhythm.js'
+import type { DetectorSettings } from './settings.js'
 
 export type FamilyAnswer = 'with_us' | 'phoned_safe' | 'not_with_us'
 
@@ -172,69 +173,32 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // Before any sign of life has been seen there is nothing to say where she went: the generous defaults.
   const observed = state.lastSignAt !== null && state.lastSignAt >= ctx.observedFrom
   const up = upAndAbout(state, view, spellFrom, ctx)
-  const checkinDevices = Object.entries(state.caps)
-    .filter(([id, caps]) => caps.includes(CHECKIN_CAP) && id in ctx.devices)
-    .map(([id]) => id)
-  const judge = (place: Place) => {
-    // Last seen in the bedroom, or in her night and not yet up: she may simply be asleep. A sleeper
-    // misses a prompt more often, so she is asked more times, and the family before the operator.
-    // Where no sensor watches the bedroom, a spell begun in the evening that reaches her night may be her going to bed.
-    // A bathroom radar that sees her there, not moving, says she is not in bed, whatever the hour.
-    const inBathroomSeen = place === 'bathroom' && view.bathroomRadar && view.bathroomOccupied
-    const maybeAsleep = !inBathroomSeen && (place === 'bedroom' || (place !== 'out' && (!up || (place !== 'still' && !view.sees.bedroom && inHerNight(ctx.now, state, ctx)))))
-    // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
-    // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
-    const mayBeOut = place === 'out' || !atHomeKnown(state, view, spellFrom)
-    const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (checkinDevices.length > 0 ? 1 : s.noCheckinTailFactor) * (mayBeOut ? s.mayBeOutTailFactor : 1)
-    // No button to ask a sleeper: the first question would wake her family; it waits until she is due up.
-    // With one, a late morning costs her a prompt, not her family's sleep: a shorter margin past her wake-up.
-    const threshold = thresholdFor(state.rhythm, place, spellFrom, ctx.settings.timeZone, { ...s, tail, wakeMarginMin: checkinDevices.length > 0 ? s.checkinWakeMarginMin : s.wakeMarginMin }, observed ? view.sees : undefined, { nightByWake: maybeAsleep && checkinDevices.length === 0 })
-    // With no button to ask, the first question reaches a person: asked later still (by at most an hour).
-    const thresholdMin = checkinDevices.length > 0 ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
-    return { place, maybeAsleep, threshold, thresholdMin }
-  }
-  let judged = judge(observed ? placeNow(state, view, up, ctx.now) : 'home')
+  const checkinDevices: string[] = []
+  for (const id in state.caps) if (state.caps[id]!.includes(CHECKIN_CAP) && id in ctx.devices) checkinDevices.push(id)
+  const q: Asking = { state, view, ctx, householdId, checkinDevices, requests: [] }
+  let judged = judge(q, observed ? placeNow(state, view, up, ctx.now) : 'home', spellFrom, observed, up)
   // By the time she would be asked, nobody seen where she would be seen: most likely out.
-  if (observed && judged.place !== 'out' && ctx.now >= spellFrom + judged.thresholdMin * MINUTE && unseen(state, view, up)) judged = judge('out')
+  if (observed && judged.place !== 'out' && ctx.now >= spellFrom + judged.thresholdMin * MINUTE && unseen(state, view, up)) judged = judge(q, 'out', spellFrom, observed, up)
   const { place, maybeAsleep, threshold, thresholdMin } = judged
   const dueAt = spellFrom + thresholdMin * MINUTE
   let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
-  const requests: CheckRequest[] = []
-
-  const prompt = (c: Check): Check => {
-    const id = `ci-${c.startedAt.toString(36)}-${c.prompts.length + 1}`
-    requests.push({ kind: 'device_checkin', householdId, checkId: c.id, commandId: id, deviceIds: checkinDevices, timeoutS: s.checkinTimeoutS })
-    return { ...c, stage: 'device', prompts: [...c.prompts, { id, at: ctx.now }], deadline: ctx.now + s.checkinTimeoutS * 1000 }
-  }
-  // Home for certain: urgent now. Otherwise a visit task (she may be out, where no device sees
-  // her), urgent if the spell goes on for a full threshold more.
-  const raise = (c: Check): Check => {
-    const urgent = c.place !== 'out' && atHomeKnown(state, view, c.spellFrom)
-    // Out of a door that opened: a visit task, never an emergency. Seen by no device: urgent if it goes on a threshold more.
-    return { ...c, stage: 'raised', urgent, deadline: urgent || (c.place === 'out' && state.doorAt !== null) ? null : ctx.now + c.thresholdMin * MINUTE }
-  }
-  const askFamily = (c: Check): Check => {
-    requests.push({ kind: 'ask_family', householdId, checkId: c.id })
-    const wait = (c.place === 'out' || !atHomeKnown(state, view, c.spellFrom) ? s.mayBeOutFamilyWaitMin : s.familyWaitMin) * MINUTE
-    return { ...c, stage: 'family', familyAskedAt: ctx.now, deadline: ctx.now + wait }
-  }
 
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
       // Home for certain (a door contact that never opened, or a radar that sees someone) and awake: no one to ask but the operator.
       const operatorNext = check.place !== 'out' && atHomeKnown(state, view, check.spellFrom) && !maybeAsleep
       const familyNext = !operatorNext && state.familyReachable && check.familyAskedAt === null
-      if (check.familyAnswer?.answer === 'not_with_us') check = raise(check)
+      if (check.familyAnswer?.answer === 'not_with_us') check = raise(q, check)
       else if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? s.asleepExtraAttempts : 0) && checkinDevices.length > 0) {
         // The family is asked beside the later prompts: a sleeper's prompts and their wait run side by side.
         const asking = familyNext && check.prompts.length >= s.familyAfterPrompts
-        const asked = asking ? askFamily(check) : check
-        check = prompt({ ...asked, stage: 'device', ...(asking ? { familyDeadline: asked.deadline! } : {}) })
-      } else if (familyNext) check = askFamily(check)
+        const asked = asking ? askFamily(q, check) : check
+        check = prompt(q, { ...asked, stage: 'device', ...(asking ? { familyDeadline: asked.deadline! } : {}) })
+      } else if (familyNext) check = askFamily(q, check)
       else if (check.familyAskedAt !== null && check.familyAnswer === null && (check.familyDeadline ?? 0) > ctx.now) check = { ...check, stage: 'family', deadline: check.familyDeadline! }
-      else check = raise(check)
+      else check = raise(q, check)
     } else if (check.stage === 'family') {
-      check = raise(check)
+      check = raise(q, check)
     } else if (check.stage === 'raised') {
       check = { ...check, urgent: true, deadline: null }
     } else if (check.stage === 'settled') {
@@ -258,15 +222,104 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
       deadline: null,
     }
     // Out of the door: the family knows best; the button is still asked, in case "out" is wrong.
-    if (place === 'out') check = askFamily(checkinDevices.length > 0 ? prompt(fresh) : fresh)
-    else if (checkinDevices.length > 0) check = prompt(fresh)
-    else if (state.familyReachable) check = askFamily(fresh)
-    else check = raise(fresh)
+    if (place === 'out') check = askFamily(q, checkinDevices.length > 0 ? prompt(q, fresh) : fresh)
+    else if (checkinDevices.length > 0) check = prompt(q, fresh)
+    else if (state.familyReachable) check = askFamily(q, fresh)
+    else check = raise(q, fresh)
   }
   const nextAt = check ? check.deadline : ctx.now < dueAt ? dueAt : null
   // The spell is learned under the place it was judged by (a night-time bathroom spell turned bedroom).
   const placed = observed && place !== state.place ? { ...state, place } : state
-  return { state: check === state.check && placed === state ? state : { ...placed, check }, requests, nextAt }
+  return { state: check === state.check && placed === state ? state : { ...placed, check }, requests: q.requests, nextAt }
+}
+
+/** What one call of progressCheck works with: module functions, not closures made per reading (they cost on every step). */
+interface Asking {
+  state: ActivityState
+  view: ActivityView
+  ctx: EvalContext
+  householdId: string
+  checkinDevices: string[]
+  requests: CheckRequest[]
+}
+
+function judge(q: Asking, place: Place, spellFrom: number, observed: boolean, up: boolean): { place: Place; maybeAsleep: boolean; threshold: Threshold; thresholdMin: number } {
+  const { state, view, ctx } = q
+  const s = ctx.settings.rhythm
+  const canAsk = q.checkinDevices.length > 0
+  // Last seen in the bedroom, or in her night and not yet up: she may simply be asleep. A sleeper
+  // misses a prompt more often, so she is asked more times, and the family before the operator.
+  // Where no sensor watches the bedroom, a spell begun in the evening that reaches her night may be her going to bed.
+  // A bathroom radar that sees her there, not moving, says she is not in bed, whatever the hour.
+  const inBathroomSeen = place === 'bathroom' && view.bathroomRadar && view.bathroomOccupied
+  const maybeAsleep = !inBathroomSeen && (place === 'bedroom' || (place !== 'out' && (!up || (place !== 'still' && !view.sees.bedroom && inHerNight(ctx.now, state, ctx)))))
+  // A question costs more where it is less likely to be answered (a sleeper, a button that cannot
+  // ask): asked at a rarer point of her spells (docs/detection.md §thresholds).
+  const mayBeOut = place === 'out' || !atHomeKnown(state, view, spellFrom)
+  const tail = s.tail * (maybeAsleep ? s.asleepTailFactor : 1) * (canAsk ? 1 : s.noCheckinTailFactor) * (mayBeOut ? s.mayBeOutTailFactor : 1)
+  // No button to ask a sleeper: the first question would wake her family; it waits until she is due up.
+  // With one, a late morning costs her a prompt, not her family's sleep: a shorter margin past her wake-up.
+  const threshold = thresholdOf(state.rhythm, place, spellFrom, ctx, tail, canAsk ? s.checkinWakeMarginMin : s.wakeMarginMin, observed ? view.sees : undefined, maybeAsleep && !canAsk)
+  // With no button to ask, the first question reaches a person: asked later still (by at most an hour).
+  const thresholdMin = canAsk ? threshold.minutes : Math.round(threshold.minutes + Math.min(60, threshold.minutes * (s.noCheckinFactor - 1)))
+  return { place, maybeAsleep, threshold, thresholdMin }
+}
+
+/**
+ * thresholdFor, remembered for the rhythm it was read from: every reading of a spell asks the
+ * same question of the same rhythm until the rhythm learns (a new object) or the question changes.
+ */
+const lastThreshold = new WeakMap<RhythmState, ThresholdAsked>()
+
+interface ThresholdAsked {
+  place: Place
+  spellFrom: number
+  tail: number
+  wakeMarginMin: number
+  nightByWake: boolean
+  sees: Sees | undefined
+  settings: DetectorSettings['rhythm']
+  timeZone: string
+  threshold: Threshold
+}
+
+function thresholdOf(rhythm: RhythmState, place: Place, spellFrom: number, ctx: EvalContext, tail: number, wakeMarginMin: number, sees: Sees | undefined, nightByWake: boolean): Threshold {
+  const settings = ctx.settings.rhythm
+  const timeZone = ctx.settings.timeZone
+  const l = lastThreshold.get(rhythm)
+  if (l && l.place === place && l.spellFrom === spellFrom && l.tail === tail && l.wakeMarginMin === wakeMarginMin && l.nightByWake === nightByWake && l.settings === settings && l.timeZone === timeZone && sameSees(l.sees, sees)) return l.threshold
+  const threshold = thresholdFor(rhythm, place, spellFrom, timeZone, { ...settings, tail, wakeMarginMin }, sees, { nightByWake })
+  lastThreshold.set(rhythm, { place, spellFrom, tail, wakeMarginMin, nightByWake, sees, settings, timeZone, threshold })
+  return threshold
+}
+
+function sameSees(a: Sees | undefined, b: Sees | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.bedroom === b.bedroom && a.bedroomRadar === b.bedroomRadar && a.bathroom === b.bathroom && a.bathroomRadar === b.bathroomRadar
+}
+
+function prompt(q: Asking, c: Check): Check {
+  const s = q.ctx.settings.rhythm
+  const id = `ci-${c.startedAt.toString(36)}-${c.prompts.length + 1}`
+  q.requests.push({ kind: 'device_checkin', householdId: q.householdId, checkId: c.id, commandId: id, deviceIds: q.checkinDevices, timeoutS: s.checkinTimeoutS })
+  return { ...c, stage: 'device', prompts: [...c.prompts, { id, at: q.ctx.now }], deadline: q.ctx.now + s.checkinTimeoutS * 1000 }
+}
+
+/**
+ * Home for certain: urgent now. Otherwise a visit task (she may be out, where no device sees
+ * her), urgent if the spell goes on for a full threshold more.
+ */
+function raise(q: Asking, c: Check): Check {
+  const urgent = c.place !== 'out' && atHomeKnown(q.state, q.view, c.spellFrom)
+  // Out of a door that opened: a visit task, never an emergency. Seen by no device: urgent if it goes on a threshold more.
+  return { ...c, stage: 'raised', urgent, deadline: urgent || (c.place === 'out' && q.state.doorAt !== null) ? null : q.ctx.now + c.thresholdMin * MINUTE }
+}
+
+function askFamily(q: Asking, c: Check): Check {
+  const s = q.ctx.settings.rhythm
+  q.requests.push({ kind: 'ask_family', householdId: q.householdId, checkId: c.id })
+  const wait = (c.place === 'out' || !atHomeKnown(q.state, q.view, c.spellFrom) ? s.mayBeOutFamilyWaitMin : s.familyWaitMin) * MINUTE
+  return { ...c, stage: 'family', familyAskedAt: q.ctx.now, deadline: q.ctx.now + wait }
 }
 
 /**

@@ -97,21 +97,21 @@ function binOf(minutes: number): number {
 export function learnSpell(state: RhythmState, place: Place, from: number, to: number, timeZone: string, s: RhythmSettings): RhythmState {
   if (!(to > from)) return state
   const faded = fadeTo(state, to, timeZone, s)
-  const key = contextKey(place, Math.floor(localMinuteOfDay(from, timeZone) / 60))
+  const startMin = localMinuteOfDay(from, timeZone)
+  const startHour = Math.floor(startMin / 60)
+  const key = contextKey(place, startHour)
   const counts = faded.spells[key]?.slice() ?? new Array<number>(BINS).fill(0)
   const bin = binOf((to - from) / MINUTE)
   counts[bin] = round3(counts[bin]! + 1)
   let wake = faded.wake
   // A night's sleep ending: a long home spell that began in the evening or night and ends in the morning.
   const endMin = localMinuteOfDay(to, timeZone)
-  const startHour = Math.floor(localMinuteOfDay(from, timeZone) / 60)
   if (place !== 'out' && to - from >= 3 * 60 * MINUTE && (startHour >= 19 || startHour < 5) && endMin >= WAKE_FROM_MIN && endMin < WAKE_FROM_MIN + WAKE_SLOTS * WAKE_SLOT_MIN) {
     wake = wake.slice()
     const slot = Math.floor((endMin - WAKE_FROM_MIN) / WAKE_SLOT_MIN)
     wake[slot] = round3(wake[slot]! + 1)
   }
   let { bed, bedEvening } = faded
-  const startMin = localMinuteOfDay(from, timeZone)
   const bedSlot = Math.floor((startMin - BED_FROM_MIN + 24 * 60) % (24 * 60) / BED_SLOT_MIN)
   if (place !== 'out' && to - from >= BED_SPELL_MIN * MINUTE && bedSlot < BED_SLOTS) {
     // The evening it belongs to: a spell begun at 00:30 is the night of the day before.
