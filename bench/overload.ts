@@ -569,7 +569,7 @@ async function main(): Promise<number> {
     let nextSpare = 0
     const loopDelay = monitorEventLoopDelay({ resolution: 5 })
     loopDelay.enable()
-    const pressTimer = setInterval(() => {
+    const pressOnce = () => {
       const button = spares[nextSpare++]
       const press: Press = { phase, deviceId: button?.id ?? '', startedAt: performance.now() }
       presses.push(press)
@@ -579,7 +579,9 @@ async function main(): Promise<number> {
       }
       const pushed = new Promise<number>((resolve) => awaitingPush.set(button.id, resolve))
       running.push(pressFresh(platform.mqttPort, button, `sos-${tag}-${nextSpare}`, pushed, press).finally(() => awaitingPush.delete(button.id)))
-    }, opts.sosIntervalS * 1000)
+    }
+    pressOnce()
+    const pressTimer = setInterval(pressOnce, opts.sosIntervalS * 1000)
     register(async () => clearInterval(pressTimer))
 
     log(`quiet baseline: ${opts.quietS} s of fresh SOS presses, one every ${opts.sosIntervalS} s…`)
@@ -758,7 +760,7 @@ function report(r: ReportInput): string {
     if (!w) continue
     rssPeak = Math.max(rssPeak, w.rssPeakKiB)
     const keys = new Set([...Object.keys(w.first ?? {}), ...Object.keys(w.last ?? {})])
-    const shed = ['detectors shed', 'history dropped', ...[...keys].filter((k) => / (limited|shed|dropped|refused)$/.test(k) && !k.startsWith('alarm'))]
+    const shed = [...new Set(['detectors shed', 'history dropped', ...[...keys].filter((k) => /^(telemetry|status) (limited|shed|dropped|refused)$/.test(k))])]
       .map((k) => [k, diff(w, k)] as const)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k} ${int(v)}`)
