@@ -724,8 +724,8 @@ function report(r: ReportInput): string {
   // Per phase: the SOS figures.
   const quiet = latencies(r.presses.filter((p) => p.phase === 'quiet').map((p) => p.pushMs))
   out.push(
-    '| phase | s | SOS | failed (CONNACK / PUBACK / push) | connect → CONNACK p50 / p90 / p99 / max ms | publish → PUBACK p50 / p99 / max | publish → push p50 / p90 / p99 / max | connect → push ≤ 1 s | connect → push max | push p50 / p99 ÷ quiet |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| phase | s | SOS | failed (CONNACK / PUBACK / push) | TCP connect p50 / max ms | connect → CONNACK p50 / p90 / p99 / max ms | publish → PUBACK p50 / p99 / max | publish → push p50 / p90 / p99 / max | connect → push ≤ 1 s | connect → push max | push p50 / p99 ÷ quiet |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   )
   const verdicts: string[] = []
   for (const phase of PHASES) {
@@ -733,6 +733,7 @@ function report(r: ReportInput): string {
     const w = r.watches.get(phase)
     if (!w && ps.length === 0) continue
     const fail = (f: Press['failure']) => ps.filter((p) => p.failure === f).length
+    const tcp = latencies(ps.map((p) => p.tcpMs))
     const connack = latencies(ps.map((p) => p.connackMs))
     const puback = latencies(ps.map((p) => p.pubackMs))
     const push = latencies(ps.map((p) => p.pushMs))
@@ -742,7 +743,7 @@ function report(r: ReportInput): string {
     const ratio = phase === 'quiet' ? '1 / 1' : `${(push.p50 / quiet.p50).toFixed(1)} / ${(push.p99 / quiet.p99).toFixed(1)}`
     const seconds = w ? ((w.endedAt - w.startedAt) / 1000).toFixed(0) : '—'
     out.push(
-      `| ${phase} | ${seconds} | ${ps.length} | ${ps.length - ps.filter((p) => !p.failure).length} (${fail('CONNACK')} / ${fail('PUBACK')} / ${fail('push')}${spareless ? ` / ${spareless} no button` : ''}) | ${four(connack)} | ${ms(puback.p50)} / ${ms(puback.p99)} / ${ms(puback.max)} | ${four(push)} | ${within} of ${ps.length} | ${ms(total.max)} | ${ratio} |`,
+      `| ${phase} | ${seconds} | ${ps.length} | ${ps.length - ps.filter((p) => !p.failure).length} (${fail('CONNACK')} / ${fail('PUBACK')} / ${fail('push')}${spareless ? ` / ${spareless} no button` : ''}) | ${ms(tcp.p50)} / ${ms(tcp.max)} | ${four(connack)} | ${ms(puback.p50)} / ${ms(puback.p99)} / ${ms(puback.max)} | ${four(push)} | ${within} of ${ps.length} | ${ms(total.max)} | ${ratio} |`,
     )
     if (phase !== 'A ramp') verdicts.push(`${phase} ${within}/${ps.length}`)
   }
