@@ -123,6 +123,35 @@ describe('telemetry dedup', () => {
     expect(await dedup.check('wm-1', 'w-1', 1)).toBe('new')
     expect(dedup.check('wm-1', 'w-1000', 1000)).toBe('duplicate')
   })
+
+  it('forgets the oldest first, exactly at the bound, however many came before (past its compaction)', async () => {
+    const { ids, asked } = storeWith()
+    const dedup = createTelemetryDedup(ids, { now: () => 0, maxUnwritten: 100 })
+    await dedup.check('wm-1', 'w-0', 0)
+    for (let i = 1; i <= 5000; i++) expect(dedup.check('wm-1', `w-${i}`, i)).toBe('new')
+    // The newest 100 (w-4901 … w-5000) are known from memory, the one before them only to the store.
+    expect(dedup.check('wm-1', 'w-4901', 4901)).toBe('duplicate')
+    expect(dedup.check('wm-1', 'w-5000', 5000)).toBe('duplicate')
+    expect(asked.has).toBe(0)
+    expect(await dedup.check('wm-1', 'w-4900', 4900)).toBe('new')
+    expect(asked.has).toBe(1)
+  })
+
+  it("forgets by age: ten seconds after it was taken, an id is the store's to answer", async () => {
+    const { ids, asked } = storeWith()
+    let wall = 0
+    const dedup = createTelemetryDedup(ids, { now: () => wall })
+    await dedup.check('wm-1', 'w-0', 0)
+    for (let i = 1; i <= 3000; i++) {
+      wall = i * 10
+      expect(dedup.check('wm-1', `w-${i}`, i)).toBe('new')
+    }
+    // wall is 30,000: what was taken at 20,000 or later is still in memory, what was taken before is not.
+    expect(dedup.check('wm-1', 'w-2000', 2000)).toBe('duplicate')
+    expect(asked.has).toBe(0)
+    expect(await dedup.check('wm-1', 'w-1999', 1999)).toBe('new')
+    expect(asked.has).toBe(1)
+  })
 })
 
 describe('device rates', () => {
