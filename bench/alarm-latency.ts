@@ -28,6 +28,7 @@ import { io, type Socket } from 'socket.io-client'
 import { deviceTopic } from '../src/contract/index.js'
 import { connectRawDevice, SUBACK_FAILURE, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
+import { countFlag, exitOnHelp, numberFlag } from './lib/flags.js'
 import { platformEnv } from './lib/platform.js'
 import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
 import { withTimeout } from './lib/wait.js'
@@ -80,10 +81,7 @@ function parseOptions(argv: string[]): Options {
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
-  if (values.help) {
-    process.stdout.write(USAGE + '\n')
-    process.exit(0)
-  }
+  exitOnHelp(values.help, USAGE)
   const presses = countFlag('presses', values.presses, 1)
   return {
     devices: countFlag('devices', values.devices, 1),
@@ -94,18 +92,6 @@ function parseOptions(argv: string[]): Options {
     intervalMs: numberFlag('interval-ms', values['interval-ms'], 0),
     inFlight: countFlag('in-flight', values['in-flight'], 1),
   }
-}
-
-function numberFlag(name: string, raw: string, min: number): number {
-  const n = Number(raw)
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`)
-  return n
-}
-
-function countFlag(name: string, raw: string, min: number): number {
-  const n = numberFlag(name, raw, min)
-  if (!Number.isInteger(n)) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(raw)}`)
-  return n
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runDistrict, type DistrictStats, type FleetDevice } from '../firmware-sim/district.js'
 import { createCleanup } from './lib/cleanup.js'
+import { countFlag, exitOnHelp, numberFlag } from './lib/flags.js'
 import { collectGarbage, freePort, openFileLimit, provisionDistrictFleet, startBareBroker, withInspector } from './lib/district.js'
 import { platformEnv, rssKiB, startPlatform } from './lib/platform.js'
 import { loginAdmin } from './lib/rest.js'
@@ -57,18 +58,9 @@ function parseOptions(argv: string[]): Options {
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
-  if (values.help) {
-    process.stdout.write(USAGE + '\n')
-    process.exit(0)
-  }
-  const number = (name: string, raw: string, min: number) => {
-    const n = Number(raw)
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`)
-    return n
-  }
-  const devices = number('devices', values.devices, 1)
-  if (!Number.isInteger(devices)) throw new Error(`--devices must be a whole number, got ${values.devices}`)
-  return { devices, connectRate: number('connect-rate', values['connect-rate'], 1), settleS: number('settle', values.settle, 0) }
+  exitOnHelp(values.help, USAGE)
+  const devices = countFlag('devices', values.devices, 1)
+  return { devices, connectRate: numberFlag('connect-rate', values['connect-rate'], 1), settleS: numberFlag('settle', values.settle, 0) }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -50,6 +50,7 @@ import type { DistrictStats, FleetDevice } from '../firmware-sim/district.js'
 import { provisionFleet } from '../firmware-sim/fleet.js'
 import { deviceTopic } from '../src/contract/index.js'
 import { createCleanup } from './lib/cleanup.js'
+import { exitOnHelp, numberFlag } from './lib/flags.js'
 import { startDistrictChild, type DistrictRun } from './lib/district-child.js'
 import { cpuSeconds, freePort, provisionDistrictFleet, withInspector } from './lib/district.js'
 import { platformEnv, rssKiB, startPlatform } from './lib/platform.js'
@@ -116,32 +117,24 @@ function parseOptions(argv: string[]): Options {
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
-  if (values.help) {
-    process.stdout.write(USAGE + '\n')
-    process.exit(0)
-  }
-  const number = (name: string, raw: string, min: number) => {
-    const n = Number(raw)
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`)
-    return n
-  }
+  exitOnHelp(values.help, USAGE)
   const o = {
-    devices: Math.ceil(number('devices', values.devices, 1)),
-    sustainable: number('sustainable', values.sustainable, 1),
-    overload: number('overload', values.overload, 0.01),
-    seconds: number('seconds', values.seconds, 1),
-    afterS: number('after', values.after, 0),
-    quietS: number('quiet', values.quiet, 1),
-    sosIntervalS: number('sos-interval', values['sos-interval'], 0.05),
-    rampRate: number('ramp-rate', values['ramp-rate'], 1),
-    connectRate: number('connect-rate', values['connect-rate'], 1),
-    flushS: number('flush', values.flush, 0),
+    devices: Math.ceil(numberFlag('devices', values.devices, 1)),
+    sustainable: numberFlag('sustainable', values.sustainable, 1),
+    overload: numberFlag('overload', values.overload, 0.01),
+    seconds: numberFlag('seconds', values.seconds, 1),
+    afterS: numberFlag('after', values.after, 0),
+    quietS: numberFlag('quiet', values.quiet, 1),
+    sosIntervalS: numberFlag('sos-interval', values['sos-interval'], 0.05),
+    rampRate: numberFlag('ramp-rate', values['ramp-rate'], 1),
+    connectRate: numberFlag('connect-rate', values['connect-rate'], 1),
+    flushS: numberFlag('flush', values.flush, 0),
     cpuProf: values['cpu-prof'] ?? null,
     spares: 0,
   }
   // Quiet + ramp (~5 s) + A + after + storm connect (~10 s) + flush + after, + drains (≤ 20 s each).
   const plannedS = o.quietS + 5 + o.seconds + o.afterS + 10 + o.flushS + o.afterS + 40
-  o.spares = values.spares === undefined ? Math.ceil((plannedS / o.sosIntervalS) * 1.5) : Math.ceil(number('spares', values.spares, 1))
+  o.spares = values.spares === undefined ? Math.ceil((plannedS / o.sosIntervalS) * 1.5) : Math.ceil(numberFlag('spares', values.spares, 1))
   return o
 }
 

@@ -26,6 +26,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runDistrict, type DistrictStats, type FleetDevice } from '../firmware-sim/district.js'
 import { createCleanup } from './lib/cleanup.js'
+import { countFlag, exitOnHelp, numberFlag } from './lib/flags.js'
 import { cpuSeconds, provisionDistrictFleet, startBareBroker } from './lib/district.js'
 import { platformEnv, rssKiB, startPlatform } from './lib/platform.js'
 import { loginAdmin } from './lib/rest.js'
@@ -70,24 +71,15 @@ function parseOptions(argv: string[]): Options {
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
-  if (values.help) {
-    process.stdout.write(USAGE + '\n')
-    process.exit(0)
-  }
-  const number = (name: string, raw: string, min: number) => {
-    const n = Number(raw)
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`)
-    return n
-  }
-  const devices = number('devices', values.devices, 1)
-  if (!Number.isInteger(devices)) throw new Error(`--devices must be a whole number, got ${values.devices}`)
+  exitOnHelp(values.help, USAGE)
+  const devices = countFlag('devices', values.devices, 1)
   return {
     devices,
-    rates: values.rates.split(',').map((r) => number('rates', r, 1)),
-    seconds: number('seconds', values.seconds, WARM_S + 2),
-    connectRate: number('connect-rate', values['connect-rate'], 1),
-    drainCapS: number('drain-cap', values['drain-cap'], 0),
-    maxLagS: number('max-lag', values['max-lag'], 0),
+    rates: values.rates.split(',').map((r) => numberFlag('rates', r, 1)),
+    seconds: numberFlag('seconds', values.seconds, WARM_S + 2),
+    connectRate: numberFlag('connect-rate', values['connect-rate'], 1),
+    drainCapS: numberFlag('drain-cap', values['drain-cap'], 0),
+    maxLagS: numberFlag('max-lag', values['max-lag'], 0),
   }
 }
 
