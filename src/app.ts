@@ -68,8 +68,6 @@ export interface AppOptions {
   db?: Db
   /** Where readings are kept, when not where the config says (tests on PostgreSQL). */
   history?: HistoryLocation
-  /** How far behind the detectors are, when not their own queue (tests hold them behind to see the broker hold back). */
-  detectorBacklog?: () => number
 }
 
 export class PortInUseError extends Error {
@@ -200,7 +198,6 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   })
   const demoKeeper = config.ANJU_DEMO ? createDemoKeeper({ registry, ingest, clock, log: log.child({ component: 'demo' }) }) : null
   const broker = await createBroker({ registry, ingest, stats, log: log.child({ component: 'broker' }), drainTimeoutMs: config.ANJU_MQTT_DRAIN_TIMEOUT_MS,
-    detectorBacklog: options.detectorBacklog ?? (() => detectors.backlog().queued),
     limits: {
       maxPacketBytes: config.ANJU_MQTT_MAX_PACKET_BYTES,
       connectTimeoutMs: config.ANJU_MQTT_CONNECT_TIMEOUT_MS,
@@ -310,8 +307,6 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   metrics.gauge('anju_broker_messages', 'device messages since start, all devices, by counter (refused includes refusals before login)', ['counter'], () => Object.entries(stats.totals()).map(([counter, n]) => [{ counter }, n]))
   metrics.gauge('anju_detector_queue', 'device inputs waiting for the detectors (docs/operations.md §overload)', [], () => [[{}, detectors.backlog().queued]])
   metrics.gauge('anju_detector_queue_wait_seconds', 'how long the oldest waiting device input has waited', [], () => [[{}, detectors.backlog().oldestWaitMs / 1000]])
-  metrics.gauge('anju_mqtt_connections_held', 'device connections read no further while the detectors are behind (docs/operations.md §overload)', [], () => [[{}, broker.holdBack().held]])
-  metrics.gauge('anju_mqtt_holds', 'times a device connection was held back since start', [], () => [[{}, broker.holdBack().holds]])
   metrics.gauge('anju_detector_inputs_shed', 'device readings the detectors shed since start because too many were waiting', [], () => [[{}, detectors.backlog().shed]])
   metrics.gauge('anju_telemetry_history_buffered', 'readings waiting to be written to the history store', [], () => [[{}, telemetrySink.stats().buffered]])
   if (influx) {

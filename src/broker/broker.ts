@@ -27,20 +27,7 @@ export interface BrokerDeps {
   drainTimeoutMs: number
   /** docs/security.md §broker */
   limits: ConnectionLimitSettings & { maxPacketBytes: number; connectTimeoutMs: number }
-  /** Device inputs waiting for the detectors: past HOLD_AT, connections that send readings are read no further (docs/operations.md §overload). */
-  detectorBacklog?: () => number
 }
-
-/**
- * Hold-back (docs/operations.md §overload): with this many device inputs waiting for the
- * detectors, a connection that sends a reading is read no further until they are down to
- * RELEASE_AT. Its unread bytes wait in the kernel and then in the device (TCP flow control),
- * so the loop stays free for new connections and alarms; the shedding at 20,000 waits behind it.
- */
-const HOLD_AT = 5_000
-const RELEASE_AT = 1_000
-/** How often a hold looks whether the detectors have caught up. Wall time: it paces reading, not the platform's clock. */
-const RELEASE_CHECK_MS = 20
 
 const UNACCEPTABLE_PROTOCOL = 1
 const NOT_AUTHORIZED = 5
@@ -51,7 +38,7 @@ const QUOTE_MAX = 200
 
 const quote = (s: string) => (s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}…(${s.length} chars)` : s)
 
-export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs, limits, detectorBacklog }: BrokerDeps) {
+export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs, limits }: BrokerDeps) {
   const identities = new WeakMap<Client, DeviceIdentity>()
   /** Messages being recorded right now; shutdown lets them finish so their PUBACK goes out. */
   const inFlight = new Set<Promise<void>>()
@@ -66,32 +53,6 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   const own = <E extends Error>(err: E): E => {
     ours.add(err)
     return err
-  }
-  /** Connections read no further while the detectors are behind, and how many holds since start. */
-  const held = new Set<Client>()
-  let holds = 0
-  let releaseTimer: NodeJS.Timeout | null = null
-  const holdLog = logPacer()
-  const holdBack = (client: Client) => {
-    if (held.has(client)) return
-    const pausable = client as Pausable
-    pausable.pause()
-    held.add(client)
-    holds++
-    const heldBack = holdLog.due('hold')
-    if (heldBack !== null) log.warn({ queued: detectorBacklog?.(), held: held.size, ...(heldBack > 0 ? { heldBack } : {}) }, 'detectors behind: reading device connections held back')
-    releaseTimer ??= setTimeout(releaseIfCaughtUp, RELEASE_CHECK_MS)
-  }
-  function releaseIfCaughtUp(): void {
-    releaseTimer = null
-    if (held.size === 0) return
-    if ((detectorBacklog?.() ?? 0) > RELEASE_AT) {
-      releaseTimer = setTimeout(releaseIfCaughtUp, RELEASE_CHECK_MS)
-      return
-    }
-    const clients = [...held]
-    held.clear()
-    for (const c of clients) if (!c.conn.destroyed) (c as Pausable).resume()
   }
   /**
    * Connections a refusal is closing: what fails because of that close (a PUBACK still due,
@@ -188,8 +149,6 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       if (packet.qos > 1) return done(refuseAndClose(client, deviceId, 'QoS 2 is not part of the contract'))
       const decision = decidePublish(deviceId, packet.topic)
       if (!decision.allowed) return done(refuseAndClose(client, deviceId, decision.reason))
-      // A reading while the detectors are far behind: this one is taken, the connection's next ones wait (an alarm never holds anything back).
-      if (client && decision.channel !== 'alarm' && detectorBacklog && detectorBacklog() >= HOLD_AT) holdBack(client)
       const known = client ? identities.get(client) : undefined
       const identity = known ? Promise.resolve(known) : registry.devices.identity(deviceId)
       const work = identity
@@ -286,8 +245,6 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     handle,
     /** Open connections and the addresses they come from. */
     connections: () => connections.snapshot(),
-    /** Connections held back now, and holds since start (docs/operations.md §overload). */
-    holdBack: () => ({ held: held.size, holds }),
 
     /** Starts the TCP listener; resolves with the bound port. */
     listenTcp(host: string, port: number): Promise<number> {
@@ -331,9 +288,6 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
 
     /** Stops accepting connections, lets in-flight messages commit, then closes every device connection. */
     async close(): Promise<void> {
-      if (releaseTimer) clearTimeout(releaseTimer)
-      releaseTimer = null
-      held.clear()
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
       await Promise.allSettled([...inFlight])
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
@@ -341,9 +295,6 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     },
   }
 }
-
-/** aedes' client stops and starts reading its socket so (lib/client.js; its connect handler uses them); its types do not say so. */
-type Pausable = Client & { pause(): void; resume(): void }
 
 /** aedes keeps connected clients by id but does not declare it in its types. */
 function connected(aedes: Aedes, clientId: string): boolean {
