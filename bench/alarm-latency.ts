@@ -17,9 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
-import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -27,8 +25,8 @@ import { parseArgs } from 'node:util'
 import { io, type Socket } from 'socket.io-client'
 import { deviceTopic } from '../src/contract/index.js'
 import { connectRawDevice, SUBACK_FAILURE, type RawDevice } from '../firmware-sim/raw-device.js'
-import { createCleanup } from './lib/cleanup.js'
-import { countFlag, exitOnHelp, numberFlag } from './lib/flags.js'
+import { benchSession } from './lib/cleanup.js'
+import { countFlag, errorMessage, exitOnHelp, numberFlag, optionsOrUsage } from './lib/flags.js'
 import { platformEnv } from './lib/platform.js'
 import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
 import { withTimeout } from './lib/wait.js'
@@ -152,10 +150,6 @@ function shuffled(count: number): number[] {
     ;[order[i], order[j]] = [order[j]!, order[i]!]
   }
   return order
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -755,19 +749,11 @@ function log(message: string): void {
 // Main: everything started is registered for cleanup, which also runs on error and SIGINT.
 
 async function main(): Promise<number> {
-  let opts: Options
-  try {
-    opts = parseOptions(process.argv.slice(2))
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
-    return 2
-  }
+  const opts = optionsOrUsage(parseOptions, USAGE)
+  if (!opts) return 2
 
-  const { register, cleanup, onSignals } = createCleanup(log)
-  const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-bench-'))
-  register(() => rmSync(tempDir, { recursive: true, force: true }))
   let interrupted = false
-  onSignals(`stopping child processes and removing ${tempDir}`, { interrupted: () => void (interrupted = true) })
+  const { register, cleanup, tempDir } = benchSession(log, 'stopping child processes', { interrupted: () => void (interrupted = true) })
 
   try {
     const platform = await platformPhase(opts, tempDir, register)

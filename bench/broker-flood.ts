@@ -30,6 +30,7 @@ import { generate, parser, type Packet } from 'mqtt-packet'
 import { remainingLength } from '../firmware-sim/fuzz.js'
 import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
 import { createCleanup } from './lib/cleanup.js'
+import { errorMessage, optionsOrUsage } from './lib/flags.js'
 import { platformEnv, rssKiB, startPlatform, type Platform } from './lib/platform.js'
 import { loginAdmin, type Credentials } from './lib/rest.js'
 import { startSosPresser } from './lib/sos.js'
@@ -115,7 +116,6 @@ function parseOptions(argv: string[]): Options {
 // Small helpers
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
 
 /** Resolves on the first of `events` on `emitter` (never rejects), removing its listeners. */
@@ -463,13 +463,8 @@ function printPhase(kind: PhaseKind, opts: Options, on: Run, off: Run): string[]
 // Main: every phase on, then off; cleanup (children, sockets, temp dir) also on error and signal.
 
 async function main(): Promise<number> {
-  let opts: Options
-  try {
-    opts = parseOptions(process.argv.slice(2))
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
-    return 2
-  }
+  const opts = optionsOrUsage(parseOptions, USAGE)
+  if (!opts) return 2
   const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-flood-'))
   const { register, cleanup, onSignals } = createCleanup(log)
   // Removed last, after every phase's cleanup (each phase cleans up after itself).

@@ -34,6 +34,7 @@ import { connectRawDevice, type RawDevice } from '../firmware-sim/raw-device.js'
 import { deviceTopic } from '../src/contract/index.js'
 import { NOT_LOGGED_IN, type DeviceCounters } from '../src/ingest/stats.js'
 import { createCleanup } from './lib/cleanup.js'
+import { errorMessage, optionsOrUsage } from './lib/flags.js'
 import { startAttacker, type AttackPlan, type AttackReport } from './lib/fuzz-attacker.js'
 import { platformEnv, rssKiB, startPlatform, type Platform } from './lib/platform.js'
 import { loginAdmin, type Api, type Credentials } from './lib/rest.js'
@@ -119,7 +120,6 @@ function parseOptions(argv: string[]): Options {
 // Small helpers
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)))
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
 const fmt = (n: number) => n.toLocaleString('en')
 
@@ -578,13 +578,8 @@ function print(r: Run): { text: string; ok: boolean } {
 // Main: cleanup (the attacker, the platform, sockets, the temporary folder) also on error and signal.
 
 async function main(): Promise<number> {
-  let opts: Options
-  try {
-    opts = parseOptions(process.argv.slice(2))
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
-    return 2
-  }
+  const opts = optionsOrUsage(parseOptions, USAGE)
+  if (!opts) return 2
   const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-fuzz-'))
   const { register, cleanup, onSignals } = createCleanup(log)
   const removeTemp = () => rmSync(tempDir, { recursive: true, force: true })

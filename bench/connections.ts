@@ -18,13 +18,11 @@
  * Each process has its own open-file limit; the default leaves 200 descriptors of it spare.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runDistrict, type DistrictStats, type FleetDevice } from '../firmware-sim/district.js'
-import { createCleanup } from './lib/cleanup.js'
-import { countFlag, exitOnHelp, numberFlag } from './lib/flags.js'
+import { benchSession } from './lib/cleanup.js'
+import { countFlag, errorMessage, exitOnHelp, numberFlag, optionsOrUsage } from './lib/flags.js'
 import { collectGarbage, freePort, openFileLimit, provisionDistrictFleet, startBareBroker, withInspector } from './lib/district.js'
 import { platformEnv, rssKiB, startPlatform } from './lib/platform.js'
 import { loginAdmin } from './lib/rest.js'
@@ -65,7 +63,6 @@ function parseOptions(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 
 interface Result {
@@ -184,18 +181,10 @@ function report(opts: Options, results: Result[], loadAtStart: string): string {
 }
 
 async function main(): Promise<number> {
-  let opts: Options
-  try {
-    opts = parseOptions(process.argv.slice(2))
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
-    return 2
-  }
+  const opts = optionsOrUsage(parseOptions, USAGE)
+  if (!opts) return 2
   if (opts.devices > openFileLimit() - 50) log(`warning: ${opts.devices} devices leave under 50 of the open-file limit (${openFileLimit()}) spare; expect EMFILE`)
-  const { register, cleanup, onSignals } = createCleanup(log)
-  const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-bench-'))
-  register(() => rmSync(tempDir, { recursive: true, force: true }))
-  onSignals(`stopping child processes and removing ${tempDir}`)
+  const { register, cleanup, tempDir } = benchSession(log, 'stopping child processes')
   const loadAtStart = load()
   const results: Result[] = []
   try {

@@ -35,7 +35,7 @@
  * .cpuprofile per phase, and prints where each phase's CPU went.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import { join, relative } from 'node:path'
@@ -49,8 +49,8 @@ import { createApiClient } from '../firmware-sim/api-client.js'
 import type { DistrictStats, FleetDevice } from '../firmware-sim/district.js'
 import { provisionFleet } from '../firmware-sim/fleet.js'
 import { deviceTopic } from '../src/contract/index.js'
-import { createCleanup } from './lib/cleanup.js'
-import { exitOnHelp, numberFlag } from './lib/flags.js'
+import { benchSession } from './lib/cleanup.js'
+import { errorMessage, exitOnHelp, numberFlag, optionsOrUsage } from './lib/flags.js'
 import { startDistrictChild, type DistrictRun } from './lib/district-child.js'
 import { cpuSeconds, freePort, provisionDistrictFleet, withInspector } from './lib/district.js'
 import { platformEnv, rssKiB, startPlatform } from './lib/platform.js'
@@ -143,7 +143,6 @@ function parseOptions(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—')
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 
@@ -412,17 +411,9 @@ interface FleetRun {
 }
 
 async function main(): Promise<number> {
-  let opts: Options
-  try {
-    opts = parseOptions(process.argv.slice(2))
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
-    return 2
-  }
-  const { register, cleanup, onSignals } = createCleanup(log)
-  const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-bench-'))
-  register(() => rmSync(tempDir, { recursive: true, force: true }))
-  onSignals(`stopping child processes and removing ${tempDir}`)
+  const opts = optionsOrUsage(parseOptions, USAGE)
+  if (!opts) return 2
+  const { register, cleanup, tempDir } = benchSession(log, 'stopping child processes')
   const loadAtStart = load()
   const offered = opts.overload * opts.sustainable
 

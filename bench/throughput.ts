@@ -20,13 +20,11 @@
  * failure, and on the platform nothing shed or limited and the backlog cleared.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runDistrict, type DistrictStats, type FleetDevice } from '../firmware-sim/district.js'
-import { createCleanup } from './lib/cleanup.js'
-import { countFlag, exitOnHelp, numberFlag } from './lib/flags.js'
+import { benchSession } from './lib/cleanup.js'
+import { countFlag, errorMessage, exitOnHelp, numberFlag, optionsOrUsage } from './lib/flags.js'
 import { cpuSeconds, provisionDistrictFleet, startBareBroker } from './lib/district.js'
 import { platformEnv, rssKiB, startPlatform } from './lib/platform.js'
 import { loginAdmin } from './lib/rest.js'
@@ -88,7 +86,6 @@ function parseOptions(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—')
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 
@@ -298,17 +295,9 @@ function report(opts: Options, fleetSize: number, steps: Step[], loadAtStart: st
 // Main
 
 async function main(): Promise<number> {
-  let opts: Options
-  try {
-    opts = parseOptions(process.argv.slice(2))
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
-    return 2
-  }
-  const { register, cleanup, onSignals } = createCleanup(log)
-  const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-bench-'))
-  register(() => rmSync(tempDir, { recursive: true, force: true }))
-  onSignals(`stopping child processes and removing ${tempDir}`)
+  const opts = optionsOrUsage(parseOptions, USAGE)
+  if (!opts) return 2
+  const { register, cleanup, tempDir } = benchSession(log, 'stopping child processes')
   const loadAtStart = load()
   const steps: Step[] = []
   let fleetSize = opts.devices

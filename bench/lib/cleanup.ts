@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+
 /**
  * What a benchmark started (child processes, sockets, a temporary folder), stopped in reverse
  * order on success, failure and SIGINT/SIGTERM alike. `cleanup()` runs what is registered so
@@ -37,4 +41,16 @@ export function createCleanup(log: (message: string) => void) {
       process.once('SIGTERM', onSignal)
     },
   }
+}
+
+/**
+ * A benchmark's cleanup with its temporary folder (removed last of what it registers first) and
+ * the signals handled: `what` says what a signal stops.
+ */
+export function benchSession(log: (message: string) => void, what: string, hooks: { interrupted?: () => void } = {}) {
+  const session = createCleanup(log)
+  const tempDir = mkdtempSync(join(os.tmpdir(), 'anju-bench-'))
+  session.register(() => rmSync(tempDir, { recursive: true, force: true }))
+  session.onSignals(`${what} and removing ${tempDir}`, hooks)
+  return { register: session.register, cleanup: session.cleanup, tempDir }
 }

@@ -1,4 +1,4 @@
-/** The benchmarks' command-line numbers: a clear error naming the flag, never a run on NaN. */
+/** The benchmarks' command line: numbers with a clear error naming the flag (never a run on NaN), --help, bad options. */
 
 export function numberFlag(name: string, raw: string, min: number): number {
   const n = Number(raw)
@@ -17,4 +17,16 @@ export function exitOnHelp(help: boolean | undefined, usage: string): void {
   if (!help) return
   process.stdout.write(usage + '\n')
   process.exit(0)
+}
+
+export const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+/** The options, or null after printing what is wrong with them and the usage (the benchmark then exits 2). */
+export function optionsOrUsage<T>(parse: (argv: string[]) => T, usage: string, argv = process.argv.slice(2)): T | null {
+  try {
+    return parse(argv)
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n${usage}\n`)
+    return null
+  }
 }

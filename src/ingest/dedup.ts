@@ -63,8 +63,8 @@ export function createTelemetryDedup(
   /** A device whose message waits for the store: its next ones wait behind it. */
   const waiting = new Map<string, Promise<Seen>>()
 
-  function forgetWritten(): void {
-    const cutoff = now() - UNWRITTEN_MS
+  function forgetWritten(at: number): void {
+    const cutoff = at - UNWRITTEN_MS
     while (head < order.length && (orderAt[head]! < cutoff || unwritten.size > maxUnwritten)) {
       const key = order[head]!
       // A key accepted again since (a store that did not answer) is forgotten by its newer entry.
@@ -88,7 +88,7 @@ export function createTelemetryDedup(
       const n = newest.get(deviceId)
       if (n === undefined || n === null || at > n) newest.set(deviceId, at)
     }
-    forgetWritten()
+    forgetWritten(t)
     return 'new'
   }
 
