@@ -4,34 +4,38 @@
  */
 import type { Logger } from 'pino'
 import { repeatEvery, type Clock } from '../shared/clock.js'
+import { nextTurn } from '../shared/next-turn.js'
 import type { Db } from '../store/database.js'
-import { registryRepository } from '../store/registry.js'
+import { registryRepository, type HealthFields } from '../store/registry.js'
 
-export interface HealthUpdate {
-  lastSeenAt: number
-  online?: boolean
-  battery?: number
-  fw?: string
-}
+export type HealthUpdate = HealthFields
+
+/** Devices per statement; the loop turns between statements, so an alarm waits for one at most. */
+const BATCH = 500
 
 export function createDeviceHealth(deps: { db: Db; clock: Clock; log: Logger; flushEveryMs?: number }) {
   const { db, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
+  const devices = registryRepository(db).devices
   let pending = new Map<string, HealthUpdate>()
   let timer: { stop(): void } | null = null
 
-  /** One transaction for the whole batch: one fsync a second, not one per device (it blocks the loop). */
-  async function flush(): Promise<void> {
+  /** One flush at a time (shutdown's may meet the timer's), so a device's older figures never land last. */
+  let flushing: Promise<void> = Promise.resolve()
+  const flush = (): Promise<void> => (flushing = flushing.then(flushOnce))
+
+  /** A statement per 500 devices: a second's worth at district scale is one fsync each, not one per device. */
+  async function flushOnce(): Promise<void> {
     if (pending.size === 0) return
-    const batch = pending
+    const batch = [...pending]
     pending = new Map()
-    try {
-      await db.transaction().execute(async (trx) => {
-        const devices = registryRepository(trx).devices
-        for (const [deviceId, update] of batch) await devices.recordHealth(deviceId, update)
-      })
-    } catch (err) {
-      log.warn({ err, devices: batch.size }, 'device health not recorded')
+    for (let i = 0; i < batch.length; i += BATCH) {
+      if (i > 0) await nextTurn()
+      try {
+        await devices.recordHealth(batch.slice(i, i + BATCH))
+      } catch (err) {
+        log.warn({ err, devices: Math.min(BATCH, batch.length - i) }, 'device health not recorded')
+      }
     }
   }
 
