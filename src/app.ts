@@ -12,6 +12,7 @@ import { createHttpServer } from './api/server.js'
 import { createAuth } from './auth/auth.js'
 import { ensureAdmin, type AdminBootstrap } from './auth/bootstrap.js'
 import { createBroker } from './broker/broker.js'
+import { createReadBudget } from './broker/read-budget.js'
 import type { Config } from './config.js'
 import { createDemoKeeper, DEMO_WARP_STEP_MS } from './demo/keeper.js'
 import { seedDemoIfEmpty, type DemoSeed } from './demo/seed.js'
@@ -125,6 +126,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const historyDb = await openHistoryStore(historyLocation, { writer: false, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS })
   // Their state is saved by the history worker, off this loop (a second's 2,000 households took 0.3 s here).
   const detectorStates = detectorStateRepository(historyDb)
+  // docs/operations.md §overload: one pace for the loop's reads and its detectors.
+  const reads = createReadBudget()
   const detectors = createDetectors({
     states: { load: detectorStates.load, save: historyWriter.saveStates },
     registry,
@@ -132,6 +135,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     bus,
     clock,
     log: log.child({ component: 'detectors' }),
+    budgetMsPerTurn: () => (reads.accepting() ? 1 : 5),
   })
   const telemetrySink = createTelemetrySink({
     writer: historyWriter,
@@ -205,6 +209,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
       maxPerAddress: config.ANJU_MQTT_MAX_CONNECTIONS_PER_ADDRESS,
       maxPendingPerAddress: config.ANJU_MQTT_MAX_PENDING_PER_ADDRESS,
     },
+    reads,
   })
   const questions = createQuestions({
     db,
@@ -305,6 +310,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     return [...pending].map(([channel, n]) => [{ channel }, n])
   })
   metrics.gauge('anju_broker_messages', 'device messages since start, all devices, by counter (refused includes refusals before login)', ['counter'], () => Object.entries(stats.totals()).map(([counter, n]) => [{ counter }, n]))
+  metrics.gauge('anju_mqtt_connections_waiting', 'device connections read no further this turn: the loop spent its budget (docs/operations.md §overload)', [], () => [[{}, broker.reads().waiting]])
+  metrics.gauge('anju_mqtt_reads_held', 'times since start a busy device connection was made to wait for a later turn', [], () => [[{}, broker.reads().held]])
   metrics.gauge('anju_detector_queue', 'device inputs waiting for the detectors (docs/operations.md §overload)', [], () => [[{}, detectors.backlog().queued]])
   metrics.gauge('anju_detector_queue_wait_seconds', 'how long the oldest waiting device input has waited', [], () => [[{}, detectors.backlog().oldestWaitMs / 1000]])
   metrics.gauge('anju_detector_inputs_shed', 'device readings the detectors shed since start because too many were waiting', [], () => [[{}, detectors.backlog().shed]])

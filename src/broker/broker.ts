@@ -18,6 +18,7 @@ import { verifyDeviceSecret } from '../shared/secrets.js'
 import type { DeviceIdentity, RegistryRepository } from '../store/registry.js'
 import { decidePublish, maySubscribe } from './acl.js'
 import { createConnectionLimits, limitPacketSize, onServerOnlyPacket, PacketTooLarge, type ConnectionLimitSettings } from './limits.js'
+import type { ReadBudget } from './read-budget.js'
 
 export interface BrokerDeps {
   registry: RegistryRepository
@@ -27,6 +28,8 @@ export interface BrokerDeps {
   drainTimeoutMs: number
   /** docs/security.md §broker */
   limits: ConnectionLimitSettings & { maxPacketBytes: number; connectTimeoutMs: number }
+  /** docs/operations.md §overload: what the loop reads per turn before busy connections wait. */
+  reads: ReadBudget
 }
 
 const UNACCEPTABLE_PROTOCOL = 1
@@ -36,9 +39,16 @@ const MQTT_3_1_1 = 4
 /** Log lines carry at most this much of a client's own words (a topic, a client id). */
 const QUOTE_MAX = 200
 
+/**
+ * Connections the kernel may hold for the broker to accept (Linux clamps it to
+ * net.core.somaxconn). Node's default of 511 overflowed in a district's reconnect storm: a
+ * device past it waits for TCP's retransmissions, seconds each (docs/operations.md §overload).
+ */
+const LISTEN_BACKLOG = 65_535
+
 const quote = (s: string) => (s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}…(${s.length} chars)` : s)
 
-export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs, limits }: BrokerDeps) {
+export async function createBroker({ registry, ingest, stats, log, drainTimeoutMs, limits, reads }: BrokerDeps) {
   const identities = new WeakMap<Client, DeviceIdentity>()
   /** Messages being recorded right now; shutdown lets them finish so their PUBACK goes out. */
   const inFlight = new Set<Promise<void>>()
@@ -211,11 +221,13 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       stream.destroy()
       return
     }
-    const client = aedes.handle(stream, req as never)
+    const gate = reads.gate(stream)
+    const client = aedes.handle(gate.stream, req as never)
     let loggedIn = false
     client.once('connected' as never, () => {
       loggedIn = true
       admission.connected()
+      gate.admitted()
     })
     // Every connection is accounted for: one that ends before logging in, for whatever reason
     // (a first packet that is not CONNECT, which aedes drops without an error), is a refusal.
@@ -245,6 +257,8 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     handle,
     /** Open connections and the addresses they come from. */
     connections: () => connections.snapshot(),
+    /** Connections waiting for the loop, and how often one was made to (§overload). */
+    reads: () => reads.stats(),
 
     /** Starts the TCP listener; resolves with the bound port. */
     listenTcp(host: string, port: number): Promise<number> {
@@ -253,7 +267,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       servers.push(server)
       return new Promise((resolve, reject) => {
         server.once('error', reject)
-        server.listen(port, host, () => {
+        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', reject)
           resolve((server.address() as net.AddressInfo).port)
         })
@@ -269,7 +283,7 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
       servers.push(server)
       return new Promise((resolve, reject) => {
         server.once('error', reject)
-        server.listen(port, host, () => {
+        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', reject)
           resolve((server.address() as net.AddressInfo).port)
         })

@@ -54,14 +54,14 @@ export function createDetectors(deps: {
   clock: Clock
   log: Logger
   flushEveryMs?: number
-  /** docs/operations.md §overload: detector work per turn of the event loop before device inputs wait. */
-  budgetMsPerTurn?: number
+  /** docs/operations.md §overload: detector work per turn of the event loop before device inputs wait (asked each turn). */
+  budgetMsPerTurn?: () => number
   /** Device inputs waiting at most; past this, readings are shed (and counted). */
   maxQueued?: number
 }) {
   const { states, registry, incidents, bus, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
-  const budgetMs = deps.budgetMsPerTurn ?? 5
+  const budgetMs = deps.budgetMsPerTurn ?? (() => 5)
   const maxQueued = deps.maxQueued ?? 20_000
   const monitors = new Map<string, Entry>()
   /**
@@ -113,7 +113,7 @@ export function createDetectors(deps: {
   }
 
   function fromDevice(householdId: string, input: MonitorInput): void {
-    if (queued() === 0 && spent < budgetMs) return spend(householdId, input)
+    if (queued() === 0 && spent < budgetMs()) return spend(householdId, input)
     if (queued() >= maxQueued && input.type !== 'checkin_ok') {
       if (shed++ % 10_000 === 0) log.warn({ shed, queued: queued() }, 'detectors behind: device readings shed')
       return
@@ -139,7 +139,7 @@ export function createDetectors(deps: {
   }
 
   function drainSome(): void {
-    drainUntil(performance.now() + budgetMs)
+    drainUntil(performance.now() + budgetMs())
     if (queued() > 0) setImmediate(drainSome)
     else draining = false
   }

@@ -37,7 +37,7 @@ describe('detectors under a flood', () => {
   it('step a burst a budget at a time on later turns, in order, and before the clock moves', async () => {
     const log = pino({ level: 'silent' })
     const bus = new EventBus<AppEvents>(log)
-    const detectors = createDetectors({ states: detectorStatesIn(p.app.historyDb), registry: p.app.registry, incidents: p.app.incidents, bus, clock, log, budgetMsPerTurn: 1 })
+    const detectors = createDetectors({ states: detectorStatesIn(p.app.historyDb), registry: p.app.registry, incidents: p.app.incidents, bus, clock, log, budgetMsPerTurn: () => 1 })
     await detectors.start()
     try {
       const last = burst(bus, 2000, clock.now())
@@ -61,7 +61,7 @@ describe('detectors under a flood', () => {
   it('shed readings past the bound and count them', async () => {
     const log = pino({ level: 'silent' })
     const bus = new EventBus<AppEvents>(log)
-    const detectors = createDetectors({ states: detectorStatesIn(p.app.historyDb), registry: p.app.registry, incidents: p.app.incidents, bus, clock, log, budgetMsPerTurn: 1, maxQueued: 100 })
+    const detectors = createDetectors({ states: detectorStatesIn(p.app.historyDb), registry: p.app.registry, incidents: p.app.incidents, bus, clock, log, budgetMsPerTurn: () => 1, maxQueued: 100 })
     await detectors.start()
     try {
       burst(bus, 3000, clock.now() + 86_400_000)
