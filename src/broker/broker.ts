@@ -45,6 +45,8 @@ const QUOTE_MAX = 200
  * device past it waits for TCP's retransmissions, seconds each (docs/operations.md §overload).
  */
 const LISTEN_BACKLOG = 65_535
+/** aedes' error for a packet it could not write because the connection had closed. */
+const CONNECTION_CLOSED = 'connection closed'
 
 const quote = (s: string) => (s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}…(${s.length} chars)` : s)
 
@@ -202,9 +204,11 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
   // aedes names an error before CONNECT a connection error, after it a client error.
   const onError = (client: Client, err: Error) => {
     log.debug({ deviceId: client.id && quote(client.id), err: quote(err.message) }, 'mqtt client error')
-    // A socket's own failure (ECONNRESET, EPIPE) has a code; the rest are the client's doing:
-    // a packet the parser refused, no CONNECT in time. Every one is counted.
-    if ((err as NodeJS.ErrnoException).code || err instanceof PacketTooLarge || ours.has(err) || closing.has(client)) return
+    // A socket's own failure (ECONNRESET, EPIPE) has a code, and a write to a connection already
+    // closed (a PUBACK due after the device went, or after the platform closed it) is aedes'
+    // "connection closed" (lib/write.js); the rest are the client's doing: a packet the parser
+    // refused, no CONNECT in time. Every one is counted.
+    if ((err as NodeJS.ErrnoException).code || err.message === CONNECTION_CLOSED || err instanceof PacketTooLarge || ours.has(err) || closing.has(client)) return
     refuseConnection(client, err.message === 'connect did not arrive in time' ? 'no CONNECT in time' : 'malformed MQTT packet')
   }
   aedes.on('clientError', onError)

@@ -55,6 +55,35 @@ describe('accounting after login', () => {
     expect(p.app.stats.device(fx.device.id)).toMatchObject({ dropped: before.dropped + 1, refused: before.refused + 1 })
   })
 
+  it('does not count a PUBACK that fails because the platform closed the connection meanwhile', async () => {
+    const fx = await provision(p, { kind: 'water' })
+    const { socket, closed } = await loggedIn(fx)
+    const before = p.app.stats.device(fx.device.id) ?? { accepted: 0, refused: 0 }
+    // The device's registration changes while its reading is being recorded: the broker closes
+    // its connection (to be re-read), and the reading's PUBACK, due after, finds it gone.
+    const owner = 'test-close-mid-publish'
+    p.app.bus.on('telemetry.received', owner, (e) => {
+      if (e.deviceId === fx.device.id) p.app.broker.disconnect(fx.device.id)
+    })
+    const failed = new Promise<Error>((resolve) => {
+      const listener = (client: { id: string }, err: Error) => {
+        if (client.id !== fx.device.id) return
+        p.app.broker.aedes.off('clientError', listener)
+        resolve(err)
+      }
+      p.app.broker.aedes.on('clientError', listener)
+    })
+    try {
+      socket.write(gen({ cmd: 'publish', topic: deviceTopic(fx.device.id, 'telemetry'), payload: Buffer.from(JSON.stringify({ id: 'w-1', kind: 'water', totalM3: 1.5 })), qos: 1, messageId: 1, retain: false, dup: false }))
+      await closed
+      expect((await failed).message).toBe('connection closed')
+      // The broker's own listener ran before this one: what it counted is counted now.
+      expect(p.app.stats.device(fx.device.id)).toMatchObject({ accepted: before.accepted + 1, refused: before.refused })
+    } finally {
+      p.app.bus.removeOwner(owner)
+    }
+  })
+
   it.each(['pingresp', 'connack', 'suback', 'unsuback'])('counts a %s from a device (a server’s packet) as a refusal', async (cmd) => {
     const fx = await provision(p)
     const { socket, closed } = await loggedIn(fx)
