@@ -96,11 +96,16 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
     if (waiting() === 0) return
     beginTurn()
     let allowance = turnBudget() / msPerByte
-    // At least one, so every waiting connection is read again in turn, however slow the loop.
-    do {
-      const gate = lightHead < light.length ? light[lightHead++]! : heavy[heavyHead++]!
+    // While connections arrive, a busy connection waits unless what it sent fits the turn: the
+    // queue of connections empties first. Otherwise at least one goes, so every waiting
+    // connection is read again in turn, however slow the loop.
+    const busyWait = accepting()
+    for (let released = 0; waiting() > 0 && (released === 0 || allowance > 0); released++) {
+      const quiet = lightHead < light.length
+      if (!quiet && busyWait && heavy[heavyHead]!.stashed > allowance) break
+      const gate = quiet ? light[lightHead++]! : heavy[heavyHead++]!
       allowance -= gate.release()
-    } while (allowance > 0 && waiting() > 0)
+    }
     compact()
   }
 
@@ -120,6 +125,8 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
     admitted = false
     private waiting = false
     private stash: Buffer[] = []
+    /** Bytes waiting in the stash. */
+    stashed = 0
     private ended = false
     private windowStart = 0
     private windowBytes = 0
@@ -141,12 +148,16 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
       this.windowBytes += chunk.length
       if (this.waiting) {
         this.stash.push(chunk)
+        this.stashed += chunk.length
         return
       }
       beginTurn()
-      if (this.admitted && spent(t) >= turnBudget()) {
+      // What this chunk will cost counts too: while connections arrive the turn is 1 ms, and one
+      // busy connection's buffer is many times that.
+      if (this.admitted && spent(t) + chunk.length * msPerByte >= turnBudget()) {
         this.waiting = true
         this.stash.push(chunk)
+        this.stashed += chunk.length
         this.socket.pause()
         held++
         if (this.windowBytes <= lightBytes) light.push(this)
@@ -173,6 +184,7 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
       this.waiting = false
       const stash = this.stash
       this.stash = []
+      this.stashed = 0
       let bytes = 0
       for (const chunk of stash) {
         bytes += chunk.length
@@ -210,6 +222,7 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
 
     override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
       this.stash = []
+      this.stashed = 0
       this.socket.destroy()
       done(err)
     }
