@@ -8,7 +8,7 @@
  * sent much (a flood, a district flushing its buffers). A connection not yet logged in never
  * waits: those are few (docs/security.md §broker caps them), and a fresh SOS begins as one.
  *
- * Connections first: the loop accepts one connection per turn (libuv since 1.45), and the kernel
+ * Connections first: the loop accepts one connection per turn (libuv/libuv#3696), and the kernel
  * queues the rest in arrival order, a fresh SOS among them. While connections keep arriving (a
  * district reconnecting), turns are kept short, so the queue empties at hundreds a second.
  *
