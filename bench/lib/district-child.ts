@@ -5,9 +5,10 @@
  * (and `abort` to end it early); the child answers with `progress` (about 4 a second, with its
  * CPU seconds) and `done` (the final DistrictStats) or `failed`.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runDistrict, type DistrictOptions, type DistrictStats } from '../../firmware-sim/district.js'
+import { ownChild } from './child.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -28,22 +29,11 @@ export interface DistrictChild {
   stop(): Promise<void>
 }
 
-const children = new Set<ChildProcess>()
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
 /** Forks this file as the district's process. */
 export function startDistrictChild(): DistrictChild {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], { cwd: REPO_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.add(child)
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child)
-      resolve(signal ? `signal ${signal}` : `code ${code}`)
-    }),
-  )
-  let stopping = false
+  const owned = ownChild(child, 5000)
+  const { exited } = owned
   return {
     pid: child.pid!,
     run(options, progress) {
@@ -57,21 +47,14 @@ export function startDistrictChild(): DistrictChild {
           } else reject(new Error(`district child: ${m.error}`))
         }
         child.on('message', onMessage)
-        void exited.then((how) => (stopping ? undefined : reject(new Error(`district child exited (${how})`))))
+        void exited.then((how) => (owned.stopping() ? undefined : reject(new Error(`district child exited (${how})`))))
         child.send({ cmd: 'run', options } satisfies ToChild)
       })
     },
     abort() {
       if (child.connected) child.send({ cmd: 'abort' } satisfies ToChild)
     },
-    async stop() {
-      if (stopping || child.exitCode !== null || child.signalCode !== null) return
-      stopping = true
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exited
-      clearTimeout(timer)
-    },
+    stop: owned.stop,
   }
 }
 

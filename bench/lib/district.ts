@@ -4,7 +4,7 @@
  * POST /api/fleet), the bare aedes broker as a child process, CPU time of a process, and a forced
  * garbage collection in a child through its inspector.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { createInterface } from 'node:readline'
@@ -13,6 +13,7 @@ import WebSocket from 'ws'
 import { createApiClient } from '../../firmware-sim/api-client.js'
 import { provisionFleet, type FleetDevice } from '../../firmware-sim/fleet.js'
 import { deviceId, HOUSEHOLD_DEVICES } from '../../firmware-sim/household.js'
+import { ownChild } from './child.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const HOST = '127.0.0.1'
@@ -46,25 +47,14 @@ export interface BareBroker {
   stop(): Promise<void>
 }
 
-const children = new Set<ChildProcess>()
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
 /** bench/bare-broker.ts (aedes, no auth, no ingest) as a child process on an ephemeral port. */
 export function startBareBroker(env: NodeJS.ProcessEnv = process.env): Promise<BareBroker> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-broker.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
+  const owned = ownChild(child, 10_000)
+  const { exited } = owned
   let stderrTail = ''
-  let stopping = false
   child.stderr!.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000)))
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child)
-      resolve(signal ? `signal ${signal}` : `code ${code}`)
-    }),
-  )
-  const crashed = exited.then((how) => (stopping ? new Promise<never>(() => undefined) : Promise.reject(new Error(`bare broker exited (${how}): ${stderrTail.trim()}`))))
+  const crashed = exited.then((how) => (owned.stopping() ? new Promise<never>(() => undefined) : Promise.reject(new Error(`bare broker exited (${how}): ${stderrTail.trim()}`))))
   crashed.catch(() => undefined)
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('bare broker did not start within 30 s')), 30_000)
@@ -77,14 +67,7 @@ export function startBareBroker(env: NodeJS.ProcessEnv = process.env): Promise<B
         pid: child.pid!,
         mqttPort: Number(port),
         crashed,
-        async stop() {
-          if (stopping || child.exitCode !== null || child.signalCode !== null) return
-          stopping = true
-          child.kill('SIGTERM')
-          const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000)
-          await exited
-          clearTimeout(timeout)
-        },
+        stop: owned.stop,
       })
     })
   })

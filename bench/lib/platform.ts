@@ -3,11 +3,12 @@
  * benchmarks that attack it from outside: started with the caller's environment, ready once its
  * banner names the bound ports, its warnings and errors kept, an exit nobody asked for reported.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { ownChild } from './child.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const HOST = '127.0.0.1'
@@ -26,14 +27,6 @@ export interface Platform {
   alive<T>(work: Promise<T>): Promise<T>
   stop(): Promise<void>
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Every child started; killed on exit whatever happens. */
-const children = new Set<ChildProcess>()
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
 
 /**
  * The caller's environment for a platform of a benchmark's own: bound to 127.0.0.1 on ephemeral
@@ -58,17 +51,11 @@ export function platformEnv(dir: string, adminPassword: string): NodeJS.ProcessE
 /** Starts src/main.ts with `env` (bind it to 127.0.0.1, ports 0: see platformEnv) and waits for its banner. */
 export function startPlatform(env: NodeJS.ProcessEnv): Promise<Platform> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
+  const owned = ownChild(child, 10_000)
+  const { exited } = owned
   let stderrTail = ''
-  let stopping = false
   const ports: { http?: string; mqtt?: string } = {}
   const warnings = { count: 0, samples: [] as string[], byMessage: new Map<string, number>() }
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child)
-      resolve(signal ? `signal ${signal}` : `code ${code}`)
-    }),
-  )
   child.stderr!.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000)))
 
   const platform: Platform = {
@@ -77,7 +64,7 @@ export function startPlatform(env: NodeJS.ProcessEnv): Promise<Platform> {
     mqttPort: 0,
     crash: null,
     crashed: exited.then((how) => {
-      if (stopping) return new Promise<void>(() => undefined)
+      if (owned.stopping()) return new Promise<void>(() => undefined)
       platform.crash = `exited unexpectedly (${how})${stderrTail.trim() ? `: ${stderrTail.trim().slice(-600)}` : ''}`
     }),
     warnings,
@@ -88,15 +75,7 @@ export function startPlatform(env: NodeJS.ProcessEnv): Promise<Platform> {
           throw new Error(`platform ${platform.crash}`)
         }),
       ]),
-    async stop() {
-      if (stopping || child.exitCode !== null || child.signalCode !== null) return
-      stopping = true
-      child.kill('SIGTERM')
-      if (!(await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]))) {
-        child.kill('SIGKILL')
-        await exited
-      }
-    },
+    stop: owned.stop,
   }
 
   return new Promise((resolve, reject) => {

@@ -261,8 +261,6 @@ export async function createBroker({ registry, ingest, stats, log, drainTimeoutM
     handle,
     /** Open connections and the addresses they come from. */
     connections: () => connections.snapshot(),
-    /** Connections waiting for the loop, and how often one was made to (§overload). */
-    reads: () => reads.stats(),
 
     /** Starts the TCP listener; resolves with the bound port. */
     listenTcp(host: string, port: number): Promise<number> {

@@ -63,8 +63,8 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
   let held = 0
   let acceptedAt = -Infinity
 
-  const accepting = () => now() - acceptedAt < ACCEPTING_MS
-  const turnBudget = () => (accepting() ? Math.min(budgetMs, ACCEPTING_BUDGET_MS) : budgetMs)
+  const accepting = (t = now()) => t - acceptedAt < ACCEPTING_MS
+  const turnBudget = (t: number) => (accepting(t) ? Math.min(budgetMs, ACCEPTING_BUDGET_MS) : budgetMs)
 
   const waiting = () => light.length - lightHead + (heavy.length - heavyHead)
 
@@ -75,10 +75,10 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
    */
   const spent = (t: number) => Math.max(t - turnStart, turnBytes * msPerByte)
 
-  function beginTurn(): void {
+  function beginTurn(t: number): void {
     if (inTurn) return
     inTurn = true
-    turnStart = now()
+    turnStart = t
     turnBytes = 0
     setImmediate(endTurn)
   }
@@ -90,16 +90,17 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
    */
   function endTurn(): void {
     inTurn = false
-    const elapsed = now() - turnStart
+    const t = now()
+    const elapsed = t - turnStart
     // A turn that read little says more about the loop's other work than about reading.
     if (turnBytes >= MIN_SAMPLE_BYTES) msPerByte += ALPHA * (elapsed / turnBytes - msPerByte)
     if (waiting() === 0) return
-    beginTurn()
-    let allowance = turnBudget() / msPerByte
+    beginTurn(t)
+    let allowance = turnBudget(t) / msPerByte
     // While connections arrive, a busy connection waits unless what it sent fits the turn: the
     // queue of connections empties first. Otherwise at least one goes, so every waiting
     // connection is read again in turn, however slow the loop.
-    const busyWait = accepting()
+    const busyWait = accepting(t)
     for (let released = 0; waiting() > 0 && (released === 0 || allowance > 0); released++) {
       const quiet = lightHead < light.length
       if (!quiet && busyWait && heavy[heavyHead]!.stashed > allowance) break
@@ -151,10 +152,10 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
         this.stashed += chunk.length
         return
       }
-      beginTurn()
+      beginTurn(t)
       // What this chunk will cost counts too: while connections arrive the turn is 1 ms, and one
       // busy connection's buffer is many times that.
-      if (this.admitted && spent(t) + chunk.length * msPerByte >= turnBudget()) {
+      if (this.admitted && spent(t) + chunk.length * msPerByte >= turnBudget(t)) {
         this.waiting = true
         this.stash.push(chunk)
         this.stashed += chunk.length

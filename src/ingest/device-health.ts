@@ -8,8 +8,6 @@ import { nextTurn } from '../shared/next-turn.js'
 import type { Db } from '../store/database.js'
 import { registryRepository, type HealthFields } from '../store/registry.js'
 
-export type HealthUpdate = HealthFields
-
 /** Devices per statement; the loop turns between statements, so an alarm waits for one at most. */
 const BATCH = 500
 
@@ -17,7 +15,7 @@ export function createDeviceHealth(deps: { db: Db; clock: Clock; log: Logger; fl
   const { db, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
   const devices = registryRepository(db).devices
-  let pending = new Map<string, HealthUpdate>()
+  let pending = new Map<string, HealthFields>()
   let timer: { stop(): void } | null = null
 
   /** One flush at a time (shutdown's may meet the timer's), so a device's older figures never land last. */
@@ -40,7 +38,7 @@ export function createDeviceHealth(deps: { db: Db; clock: Clock; log: Logger; fl
   }
 
   return {
-    record(deviceId: string, update: HealthUpdate): void {
+    record(deviceId: string, update: HealthFields): void {
       const prev = pending.get(deviceId)
       pending.set(deviceId, { ...prev, ...update })
     },
