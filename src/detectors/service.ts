@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { IngestEvents } from '../ingest/ingest.js'
 import { repeatEvery, type Clock } from '../shared/clock.js'
+import { nextTurn } from '../shared/next-turn.js'
 import type { EventBus } from '../shared/events.js'
 import type { SavedState } from '../store/detector-states.js'
 import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
@@ -237,22 +238,50 @@ export function createDetectors(deps: {
     else if (r.kind === 'door') fromDevice(e.householdId, { type: 'door', deviceId: e.deviceId, room, at: e.at, open: r.open })
   }
 
-  async function flush(): Promise<void> {
-    if (dirty.size === 0) return
+  /**
+   * Saves what changed, a budget of serialising per turn and a save per slice: at district scale
+   * a second's changed states are megabytes of JSON, and serialised at once they held the alarm
+   * loop 50–100 ms (bench/README.md, alarm latency). One flush at a time, so an older state
+   * serialised before a turn never lands after a newer one.
+   */
+  let flushing: Promise<void> = Promise.resolve()
+  let nextFlush: Promise<void> | null = null
+  function flush(): Promise<void> {
+    // A flush not yet begun takes everything changed by the time it begins: callers share it.
+    if (nextFlush) return nextFlush
+    const run = flushing.then(() => {
+      nextFlush = null
+      return flushOnce()
+    })
+    nextFlush = run
+    flushing = run.catch(() => undefined)
+    return run
+  }
+
+  async function flushOnce(): Promise<void> {
     const ids = [...dirty]
     dirty.clear()
-    const saved: SavedState[] = []
-    for (const id of ids) {
-      const entry = monitors.get(id)
-      if (entry) saved.push({ householdId: id, state: JSON.stringify(entry.state) })
+    let failure: unknown = null
+    for (let i = 0; i < ids.length; ) {
+      const sliceEnd = performance.now() + budgetMs()
+      const slice: string[] = []
+      const saved: SavedState[] = []
+      while (i < ids.length && (saved.length === 0 || performance.now() < sliceEnd)) {
+        const id = ids[i++]!
+        const entry = monitors.get(id)
+        slice.push(id)
+        if (entry) saved.push({ householdId: id, state: JSON.stringify(entry.state) })
+      }
+      try {
+        if (saved.length > 0) await states.save(saved, clock.now())
+      } catch (err) {
+        // Saved with the next flush instead: the state in memory is still the newest.
+        for (const id of slice) dirty.add(id)
+        failure ??= err
+      }
+      if (i < ids.length) await nextTurn()
     }
-    try {
-      await states.save(saved, clock.now())
-    } catch (err) {
-      // Saved with the next flush instead: the state in memory is still the newest.
-      for (const id of ids) dirty.add(id)
-      throw err
-    }
+    if (failure) throw failure
   }
 
   /** The question the family of this household is being asked now, if any. */

@@ -1,7 +1,7 @@
 /**
  * Alarms first (docs/operations.md §overload): past a budget per turn of the event loop, device
  * inputs wait for the detectors in order, and past a bound readings are shed and counted; what
- * waits is seen before the clock moves on.
+ * waits is seen before the clock moves on. Changed states are saved a slice per turn, newest last.
  */
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -70,6 +70,61 @@ describe('detectors under a flood', () => {
       expect(shed).toBeGreaterThan(2000)
       await detectors.settle()
       expect(detectors.backlog()).toMatchObject({ queued: 0, shed })
+    } finally {
+      await detectors.stop()
+    }
+  })
+
+  it('save changed states a slice per turn, and never an older state after a newer one', async () => {
+    const log = pino({ level: 'silent' })
+    const bus = new EventBus<AppEvents>(log)
+    const { body: home } = await p.api<{ communityId: string }>('GET', `/api/households/${householdId}`)
+    const ids: string[] = []
+    const meters = ['wm-slice-1', 'wm-slice-2', 'wm-slice-3']
+    for (const meter of meters) {
+      const { body: other } = await p.api<{ id: string }>('POST', '/api/households', { communityId: home.communityId, elderName: `李${meter}`, address: meter })
+      expect((await p.api('POST', '/api/devices', { id: meter, householdId: other.id, kind: 'water', room: 'kitchen' })).status).toBe(201)
+      ids.push(other.id)
+    }
+    const store = detectorStatesIn(p.app.historyDb)
+    const saves: string[][] = []
+    let hold: Promise<void> | null = null
+    const states = {
+      load: store.load,
+      async save(saved: { householdId: string; state: string }[], now: number) {
+        saves.push(saved.map((s) => s.householdId))
+        if (hold) await hold
+        await store.save(saved, now)
+      },
+    }
+    let budget = 5
+    const detectors = createDetectors({ states, registry: p.app.registry, incidents: p.app.incidents, bus, clock, log, budgetMsPerTurn: () => budget })
+    await detectors.start()
+    try {
+      await detectors.settle()
+      const reading = (i: number, at: number) =>
+        bus.emit('telemetry.received', { deviceId: meters[i]!, householdId: ids[i]!, at, receivedAt: at, reading: { id: `s-${i}-${at}`, kind: 'water', totalM3: 20 + at / 1e12 } })
+      const t = clock.now()
+      for (let i = 0; i < 3; i++) reading(i, t)
+      detectors.drain()
+      saves.length = 0
+      // No serialising budget: every slice is one household, each saved on its own turn.
+      budget = 0
+      let release!: () => void
+      hold = new Promise<void>((resolve) => (release = resolve))
+      const first = detectors.settle()
+      await waitFor(() => saves.length === 1, 5000, 'the first slice saving')
+      // The first household changes while its older state is being saved.
+      reading(0, t + 60_000)
+      detectors.drain()
+      const second = detectors.settle()
+      release()
+      hold = null
+      await Promise.all([first, second])
+      expect(saves).toEqual([[ids[0]], [ids[1]], [ids[2]], [ids[0]]])
+      const kept = new Map((await store.load()).map((s) => [s.householdId, JSON.parse(s.state) as { water: { meters: Record<string, { at: number }> } }]))
+      expect(kept.get(ids[0]!)!.water.meters['wm-slice-1']!.at).toBe(t + 60_000)
+      expect(kept.get(ids[2]!)!.water.meters['wm-slice-3']!.at).toBe(t)
     } finally {
       await detectors.stop()
     }
