@@ -167,7 +167,8 @@ async function main(): Promise<void> {
   const defaults = loadConfig({})
   const rates = createDeviceRates({ perSecond: defaults.ANJU_DEVICE_RATE_PER_S, burst: defaults.ANJU_DEVICE_RATE_BURST }, () => clock.now())
   const ingest = createIngest({ incidents, health, stats: createIngestStats(), bus, clock, log, dedup: createTelemetryDedup(noHistory, { platformNow: () => clock.now() }), rates })
-  const detectors = createDetectors({ states: detectorStatesIn(db), registry, incidents, bus, clock, log, flushEveryMs: HOUR })
+  // The monitors on this thread: the replay moves the virtual clock by hand (detectors/link.ts).
+  const detectors = createDetectors({ states: detectorStatesIn(db), registry, incidents, bus, clock, log, flushEveryMs: HOUR, thread: 'caller' })
 
   // ── the district, registered as an operator would ──────────────────────────
   const now = clock.now()
@@ -256,9 +257,11 @@ async function main(): Promise<void> {
       checkinsSent++
       checkinStates[h.stateAt(at)] = (checkinStates[h.stateAt(at)] ?? 0) + 1
       if (process.env.BENCH_TRACE) {
-        const c = detectors.monitor(r.householdId)?.activity?.check
-        const a = detectors.monitor(r.householdId)?.activity
-        if (c && c.prompts.length === 1) process.stderr.write(`CHK ${h.key} ${h.stateAt(at)} place=${c.place} room=${a?.lastSignRoom} start=${new Date(c.spellFrom + 8 * HOUR).toISOString().slice(5, 16)} now=${new Date(at + 8 * HOUR).toISOString().slice(11, 16)} thr=${c.thresholdMin} door=${h.devices.some((d) => d.kind === 'door')} ${JSON.stringify(h.persona).slice(0, 300)}\n`)
+        void detectors.monitor(r.householdId).then((m) => {
+          const a = m?.activity
+          const c = a?.check
+          if (c && c.prompts.length === 1) process.stderr.write(`CHK ${h.key} ${h.stateAt(at)} place=${c.place} room=${a?.lastSignRoom} start=${new Date(c.spellFrom + 8 * HOUR).toISOString().slice(5, 16)} now=${new Date(at + 8 * HOUR).toISOString().slice(11, 16)} thr=${c.thresholdMin} door=${h.devices.some((d) => d.kind === 'door')} ${JSON.stringify(h.persona).slice(0, 300)}\n`)
+        })
       }
       const press = h.answerCheckin(at, r.timeoutS ?? 300)
       if (process.env.BENCH_TRACE) process.stderr.write(`PROMPT ${h.key} ${new Date(at + 8 * HOUR).toISOString().slice(5, 16)} ${h.stateAt(at)} ${press === null ? 'unanswered' : `answered +${Math.round((press - at) / 1000)} s`}\n`)
@@ -372,8 +375,9 @@ async function main(): Promise<void> {
 
   // ── scoring ────────────────────────────────────────────────────────────────
   const end = FROM + o.days * DAY
-  const monitorBytes = householdIds.map((id) => JSON.stringify(detectors.monitor(id) ?? {}).length)
-  const rhythmBytes = householdIds.map((id) => JSON.stringify(detectors.monitor(id)?.activity?.rhythm ?? {}).length)
+  const monitors = await Promise.all(householdIds.map((id) => detectors.monitor(id)))
+  const monitorBytes = monitors.map((m) => JSON.stringify(m ?? {}).length)
+  const rhythmBytes = monitors.map((m) => JSON.stringify(m?.activity?.rhythm ?? {}).length)
   await detectors.stop()
   await health.stop()
   await db.destroy()

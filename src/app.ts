@@ -69,6 +69,11 @@ export interface AppOptions {
   db?: Db
   /** Where readings are kept, when not where the config says (tests on PostgreSQL). */
   history?: HistoryLocation
+  /**
+   * Where the households' monitors run (detectors/link.ts): their own thread (the default), or the
+   * caller's, for tests that move `clock` by hand and expect a check to fire within the move.
+   */
+  detectorsThread?: 'worker' | 'caller'
 }
 
 export class PortInUseError extends Error {
@@ -126,7 +131,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   const historyDb = await openHistoryStore(historyLocation, { writer: false, busyTimeoutMs: config.ANJU_DB_BUSY_TIMEOUT_MS })
   // Their state is saved by the history worker, off this loop (a second's 2,000 households took 0.3 s here).
   const detectorStates = detectorStateRepository(historyDb)
-  // docs/operations.md §overload: one pace for the loop's reads and its detectors.
+  // docs/operations.md §overload: the pace of the loop's reads; the detectors have their own thread.
   const reads = createReadBudget()
   const detectors = createDetectors({
     states: { load: detectorStates.load, save: historyWriter.saveStates },
@@ -135,7 +140,7 @@ export async function createApp(config: Config, options: AppOptions = {}) {
     bus,
     clock,
     log: log.child({ component: 'detectors' }),
-    budgetMsPerTurn: () => (reads.accepting() ? 1 : 5),
+    thread: options.detectorsThread ?? 'worker',
   })
   const telemetrySink = createTelemetrySink({
     writer: historyWriter,
@@ -272,9 +277,8 @@ export async function createApp(config: Config, options: AppOptions = {}) {
               // beats reach the detectors before a long advance outruns their silence allowance.
               const step = demoKeeper ? DEMO_WARP_STEP_MS : ms
               for (let left = ms; left > 0; left -= step) {
-                // Readings waiting for the detectors are seen at their time, before the clock moves past it.
-                detectors.drain()
-                virtual.advance(Math.min(step, left))
+                // Each household's check at its time, what it came to back before the clock moves on.
+                await detectors.moveClock((to) => virtual.set(to), virtual.now() + Math.min(step, left))
                 await demoKeeper?.settle()
                 await detectors.settle()
               }
@@ -312,9 +316,10 @@ export async function createApp(config: Config, options: AppOptions = {}) {
   metrics.gauge('anju_broker_messages', 'device messages since start, all devices, by counter (refused includes refusals before login)', ['counter'], () => Object.entries(stats.totals()).map(([counter, n]) => [{ counter }, n]))
   metrics.gauge('anju_mqtt_connections_waiting', 'device connections read no further this turn: the loop spent its budget (docs/operations.md §overload)', [], () => [[{}, reads.stats().waiting]])
   metrics.gauge('anju_mqtt_reads_held', 'times since start a busy device connection was made to wait for a later turn', [], () => [[{}, reads.stats().held]])
-  metrics.gauge('anju_detector_queue', 'device inputs waiting for the detectors (docs/operations.md §overload)', [], () => [[{}, detectors.backlog().queued]])
+  metrics.gauge('anju_detector_queue', "device inputs handed to the detectors' thread and not yet stepped (docs/operations.md §overload)", [], () => [[{}, detectors.backlog().queued]])
   metrics.gauge('anju_detector_queue_wait_seconds', 'how long the oldest waiting device input has waited', [], () => [[{}, detectors.backlog().oldestWaitMs / 1000]])
   metrics.gauge('anju_detector_inputs_shed', 'device readings the detectors shed since start because too many were waiting', [], () => [[{}, detectors.backlog().shed]])
+  metrics.gauge('anju_detector_worker_restarts', "times since start the detectors' thread ended and a new one began from the saved states", [], () => [[{}, detectors.backlog().workerRestarts]])
   metrics.gauge('anju_telemetry_history_buffered', 'readings waiting to be written to the history store', [], () => [[{}, telemetrySink.stats().buffered]])
   if (influx) {
     metrics.gauge('anju_influx_buffered', 'readings waiting to be written to InfluxDB', [], () => [[{}, influx.stats().buffered]])

@@ -104,6 +104,8 @@ export function createScheduler(clock: Clock, onDue: (key: string, now: number) 
       arm()
     },
     dueAt: (key: string) => due.get(key) ?? null,
+    /** The earliest due time, if any. */
+    nextAt: (): number | null => peekLive()?.[0] ?? null,
     size: () => due.size,
     start(): void {
       running = true

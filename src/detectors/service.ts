@@ -2,28 +2,26 @@
  * The detectors at the edge: feeds each household's monitor from ingest and the registry,
  * drives time-based checks from one scheduler, records findings as incidents, and keeps every
  * monitor's state in the store so a restart neither forgets a silent elder nor fires twice.
- * Never on the alarm's critical path: it listens to events ingest emits after the fact.
+ * Never on the alarm's critical path: it listens to events ingest emits after the fact, and the
+ * households' monitors run on their own thread (engine.ts, link.ts; docs/operations.md §overload).
  */
+import type { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { IncidentEvents, Incidents } from '../incidents/service.js'
 import type { IngestEvents } from '../ingest/ingest.js'
 import { repeatEvery, type Clock } from '../shared/clock.js'
-import { nextTurn } from '../shared/next-turn.js'
 import type { EventBus } from '../shared/events.js'
 import type { SavedState } from '../store/detector-states.js'
 import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
 import type { CheckRequest, FamilyAnswer } from './activity.js'
-import type { Place } from './rhythm.js'
+import type { DeviceFacts, HouseholdSetup, Outcome, PendingQuestion } from './engine.js'
+import { inThreadLink, workerLink, type EngineLink, type LinkHandlers } from './link.js'
 import type { MonitorInput } from './model.js'
-import { newMonitor, step, type MonitorState } from './monitor.js'
+import type { MonitorState } from './monitor.js'
 import { createScheduler } from './scheduler.js'
-import { resolveSettings, type DetectorSettings } from './settings.js'
+import { resolveSettings } from './settings.js'
 
-interface Entry {
-  state: MonitorState
-  settings: DetectorSettings
-  communityId: string
-}
+export type { PendingQuestion } from './engine.js'
 
 const OWNER = 'detectors'
 const ACTIVITY_KINDS: ReadonlySet<string> = new Set(['suspected_collapse', 'unusual_inactivity', 'long_absence'])
@@ -33,19 +31,13 @@ export interface DetectorEvents {
   'checkin.requested': CheckRequest
 }
 
-/** A question to the family that waits for an answer. */
-export interface PendingQuestion {
-  id: string
-  householdId: string
-  askedAt: number
-  place: Place
-}
-
 /** Where each household's state is kept (the history store's worker, store/detector-states.ts). */
 export interface DetectorStateStore {
   load(): Promise<SavedState[]>
   save(states: SavedState[], now: number): Promise<void>
 }
+
+const facts = (d: Device): DeviceFacts => ({ id: d.id, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt, online: d.online, battery: d.battery })
 
 export function createDetectors(deps: {
   states: DetectorStateStore
@@ -55,244 +47,163 @@ export function createDetectors(deps: {
   clock: Clock
   log: Logger
   flushEveryMs?: number
-  /** docs/operations.md §overload: detector work per turn of the event loop before device inputs wait (asked each turn). */
-  budgetMsPerTurn?: () => number
-  /** Device inputs waiting at most; past this, readings are shed (and counted). */
+  /**
+   * 'worker' (the platform): the monitors on their own thread. 'caller': on the caller's, each
+   * input stepped before it returns, for tests and the benchmark that move a virtual clock by hand.
+   */
+  thread?: 'worker' | 'caller'
+  /** Device inputs handed to the worker and not yet stepped, at most; past this, readings are shed (and counted). */
   maxQueued?: number
+  /** Starts the worker thread (a test ends it unasked, to see a new one take over). */
+  startThread?: (module: URL) => Worker
 }) {
   const { states, registry, incidents, bus, clock, log } = deps
   const flushEveryMs = deps.flushEveryMs ?? 1000
-  const budgetMs = deps.budgetMsPerTurn ?? (() => 5)
   const maxQueued = deps.maxQueued ?? 20_000
-  const monitors = new Map<string, Entry>()
-  /**
-   * Device inputs for a household whose monitor is still loading (registered a moment ago, its
-   * devices already talking): stepped once it is loaded, so a first message is never lost.
-   * Bounded: only registered devices get this far, and only until their household's reload ends.
-   */
-  const early = new Map<string, MonitorInput[]>()
-  const EARLY_MAX_HOUSEHOLDS = 1_000
-  const EARLY_MAX_INPUTS = 64
-  const dirty = new Set<string>()
+  const thread = deps.thread ?? 'worker'
+  /** Communities of the households, to reload them when their community's settings change. */
+  const communityOf = new Map<string, string>()
+  /** The questions to families now waiting for an answer, as the engine last said. */
+  const questions = new Map<string, PendingQuestion>()
   const scheduler = createScheduler(
     clock,
-    // Behind readings still waiting, never before them: a deadline must see what came first.
-    (householdId) => (queued() > 0 ? wait(householdId, { type: 'tick' }) : feed(householdId, { type: 'tick' })),
+    (householdId, now) => send(householdId, { type: 'tick' }, now),
     (err, householdId) => log.error({ err, householdId }, 'detector check failed'),
   )
-  let runningSince = clock.now()
   let commits: Promise<unknown> = Promise.resolve()
   let flushTimer: { stop(): void } | null = null
-
-  /**
-   * Alarms first (docs/operations.md §overload): a device's input is stepped at once while this
-   * turn of the event loop has spent less than `budgetMs` on them; past that it waits in order,
-   * and is stepped a budget at a time on later turns, so the broker reads what arrived meanwhile
-   * (a new connection, an SOS) in between. A flood fills the queue; past `maxQueued` readings
-   * are shed and counted. A check-in answer is never shed. Wall time: it paces work, not the platform.
-   */
-  const waiting: { householdId: string; input: MonitorInput; since: number }[] = []
-  let head = 0
-  let spent = 0
-  let turnReset = false
-  let draining = false
+  let link: EngineLink | null = null
+  let stopped = false
   let shed = 0
+  let lost = 0
 
-  const queued = () => waiting.length - head
+  const handlers: LinkHandlers = {
+    outcomes: apply,
+    error: (householdId, message) => log.error({ householdId, err: message }, 'detector step failed'),
+    lost(reason) {
+      lost++
+      log.error({ reason }, "detectors' worker ended; a new one starts from the saved states")
+      link = null
+      if (!stopped) void begin().catch((err: unknown) => log.error({ err }, 'detectors not restarted'))
+    },
+  }
 
-  function spend(householdId: string, input: MonitorInput): void {
-    const t0 = performance.now()
-    feed(householdId, input)
-    spent += performance.now() - t0
-    if (!turnReset) {
-      turnReset = true
-      setImmediate(() => {
-        spent = 0
-        turnReset = false
-      })
+  function apply(outcomes: Outcome[]): void {
+    for (const o of outcomes) {
+      scheduler.schedule(o.householdId, o.nextCheckAt)
+      if (o.question) questions.set(o.householdId, o.question)
+      else questions.delete(o.householdId)
+      for (const request of o.requests) bus.emit('checkin.requested', request)
+      if (o.findings.length > 0) {
+        // Findings commit in order, one household's raise before its clear.
+        commits = commits
+          .then(() => incidents.recordFindings(o.communityId, o.findings))
+          .catch((err: unknown) => log.error({ err, householdId: o.householdId }, 'findings not recorded'))
+      }
     }
   }
 
+  function send(householdId: string, input: MonitorInput, now = clock.now()): void {
+    link?.send({ t: 'input', now, householdId, input })
+  }
+
+  /** A device's reading; shed (and counted) while the worker is too far behind. A check-in answer is never shed. */
   function fromDevice(householdId: string, input: MonitorInput): void {
-    if (queued() === 0 && spent < budgetMs()) return spend(householdId, input)
-    if (queued() >= maxQueued && input.type !== 'checkin_ok') {
-      if (shed++ % 10_000 === 0) log.warn({ shed, queued: queued() }, 'detectors behind: device readings shed')
+    if (link && input.type !== 'checkin_ok' && link.backlog().inputs >= maxQueued) {
+      if (shed++ % 10_000 === 0) log.warn({ shed, queued: link.backlog().inputs }, 'detectors behind: device readings shed')
       return
     }
-    wait(householdId, input)
+    send(householdId, input)
   }
 
-  function wait(householdId: string, input: MonitorInput): void {
-    waiting.push({ householdId, input, since: performance.now() })
-    if (!draining) {
-      draining = true
-      setImmediate(drainSome)
-    }
-  }
-
-  /** Steps what waits, until `deadline` (performance.now); another turn follows while any is left. */
-  function drainUntil(deadline: number): void {
-    while (queued() > 0 && performance.now() < deadline) {
-      const next = waiting[head++]!
-      feed(next.householdId, next.input)
-    }
-    compact()
-  }
-
-  function drainSome(): void {
-    drainUntil(performance.now() + budgetMs())
-    if (queued() > 0) setImmediate(drainSome)
-    else draining = false
-  }
-
-  /** Steps everything waiting now (before the clock moves, at shutdown). */
-  const drainAll = () => drainUntil(Infinity)
-
-  function compact(): void {
-    if (head === waiting.length) {
-      waiting.length = 0
-      head = 0
-    } else if (head > 4096) {
-      waiting.splice(0, head)
-      head = 0
-    }
-  }
-
-  function feed(householdId: string, input: MonitorInput): void {
-    const entry = monitors.get(householdId)
-    if (!entry) {
-      const held = early.get(householdId) ?? (early.size < EARLY_MAX_HOUSEHOLDS ? [] : undefined)
-      if (held && held.length < EARLY_MAX_INPUTS) early.set(householdId, [...held, input])
-      return
-    }
-    const now = clock.now()
-    const result = step(entry.state, input, now, entry.settings, runningSince)
-    entry.state = result.state
-    dirty.add(householdId)
-    scheduler.schedule(householdId, result.nextCheckAt)
-    for (const request of result.requests) bus.emit('checkin.requested', request)
-    if (result.findings.length > 0) {
-      // Findings commit in order, one household's raise before its clear.
-      commits = commits
-        .then(() => incidents.recordFindings(entry.communityId, result.findings))
-        .catch((err: unknown) => log.error({ err, householdId }, 'findings not recorded'))
-    }
-  }
-
-  /** Brings a monitor in line with the registry: devices, away mode, thresholds. */
-  function sync(entry: Entry, devices: Device[], awayUntil: number | null, familyReachable: boolean): void {
-    const id = entry.state.householdId
-    const registered = new Set(devices.map((d) => d.id))
-    for (const deviceId of Object.keys(entry.state.devices)) {
-      if (!registered.has(deviceId)) feed(id, { type: 'device_removed', deviceId })
-    }
-    // What the registry knows was heard (a reading in the demo's history, a message before this
-    // monitor existed) is heard here too, before the device is evaluated: the health tab and the detectors decide from the same facts.
-    for (const d of devices) {
-      const heard = entry.state.health.devices[d.id]?.lastSeenAt ?? null
-      if (d.lastSeenAt !== null && (heard === null || d.lastSeenAt > heard)) {
-        feed(id, { type: 'seen', deviceId: d.id, at: d.lastSeenAt, ...(d.online === false ? { online: false } : {}), ...(d.battery === null ? {} : { battery: d.battery }) })
-      }
-    }
-    for (const d of devices) {
-      const known = entry.state.devices[d.id]
-      if (!known || known.room !== d.room || known.heartbeatS !== d.heartbeatS || known.kind !== d.kind) {
-        feed(id, { type: 'device', deviceId: d.id, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, registeredAt: d.createdAt })
-      }
-    }
-    if (awayUntil !== entry.state.awayUntil) feed(id, { type: 'away', until: awayUntil })
-    if (familyReachable !== (entry.state.activity?.familyReachable ?? false)) feed(id, { type: 'family_reach', reachable: familyReachable })
-    feed(id, { type: 'tick' })
-  }
-
-  async function reloadHousehold(householdId: string): Promise<void> {
+  async function setupOf(householdId: string): Promise<HouseholdSetup | null> {
     const household = await registry.households.get(householdId)
-    if (!household) {
-      early.delete(householdId)
-      monitors.delete(householdId)
-      scheduler.schedule(householdId, null)
-      return
-    }
+    if (!household) return null
     const community = await registry.communities.get(household.communityId)
     const devices = await registry.devices.list({ householdId })
     const family = (await registry.contacts.list(householdId)).some((c) => c.audience === 'family')
-    const settings = resolveSettings(community?.detectorSettings, household.detectorSettings)
-    let entry = monitors.get(householdId)
-    if (!entry) {
-      entry = { state: newMonitor(householdId, clock.now()), settings, communityId: household.communityId }
-      monitors.set(householdId, entry)
+    return {
+      householdId,
+      communityId: household.communityId,
+      settings: resolveSettings(community?.detectorSettings, household.detectorSettings),
+      devices: devices.map(facts),
+      awayUntil: household.awayUntil,
+      familyReachable: family,
     }
-    entry.settings = settings
-    entry.communityId = household.communityId
-    sync(entry, devices, household.awayUntil, family)
-    const held = early.get(householdId)
-    early.delete(householdId)
-    for (const input of held ?? []) feed(householdId, input)
+  }
+
+  async function reloadHousehold(householdId: string): Promise<void> {
+    const setup = await setupOf(householdId)
+    if (!setup) {
+      communityOf.delete(householdId)
+      questions.delete(householdId)
+      link?.send({ t: 'forget', householdId })
+      return
+    }
+    communityOf.set(householdId, setup.communityId)
+    link?.send({ t: 'setup', now: clock.now(), setup })
   }
 
   function onTelemetry(e: IngestEvents['telemetry.received']): void {
-    const room = monitors.get(e.householdId)?.state.devices[e.deviceId]?.room ?? null
     const r = e.reading
+    // The room is filled in by the engine, from the device's registration.
     if (r.kind === 'water') fromDevice(e.householdId, { type: 'water', deviceId: e.deviceId, at: e.at, totalM3: r.totalM3, flowLpm: r.flowLpm })
-    else if (r.kind === 'presence') fromDevice(e.householdId, { type: 'presence', deviceId: e.deviceId, room, at: e.at, occupied: r.occupied, motion: r.motion })
-    else if (r.kind === 'door') fromDevice(e.householdId, { type: 'door', deviceId: e.deviceId, room, at: e.at, open: r.open })
+    else if (r.kind === 'presence') fromDevice(e.householdId, { type: 'presence', deviceId: e.deviceId, room: null, at: e.at, occupied: r.occupied, motion: r.motion })
+    else if (r.kind === 'door') fromDevice(e.householdId, { type: 'door', deviceId: e.deviceId, room: null, at: e.at, open: r.open })
   }
 
-  /**
-   * Saves what changed, a budget of serialising per turn and a save per slice: at district scale
-   * a second's changed states are megabytes of JSON, and serialised at once they held the alarm
-   * loop 50–100 ms (bench/README.md, alarm latency). One flush at a time, so an older state
-   * serialised before a turn never lands after a newer one.
-   */
+  /** Every household from the registry and the saved states, into a new engine. */
+  async function begin(): Promise<void> {
+    const [communities, households, devices, withFamily, saved] = await Promise.all([
+      registry.communities.list(),
+      registry.households.list(),
+      registry.devices.list(),
+      registry.contacts.householdsWith('family'),
+      states.load(),
+    ])
+    const next = thread === 'worker' ? await workerLink(handlers, log, deps.startThread) : inThreadLink(handlers)
+    if (stopped) return void (await next.close())
+    const communityById = new Map(communities.map((c) => [c.id, c]))
+    const savedById = new Map(saved.map((r) => [r.householdId, r.state]))
+    const devicesByHousehold = new Map<string, DeviceFacts[]>()
+    for (const d of devices) devicesByHousehold.set(d.householdId, [...(devicesByHousehold.get(d.householdId) ?? []), facts(d)])
+    communityOf.clear()
+    questions.clear()
+    for (const h of households) communityOf.set(h.id, h.communityId)
+    link = next
+    link.send({
+      t: 'start',
+      now: clock.now(),
+      households: households.map((h) => ({
+        householdId: h.id,
+        communityId: h.communityId,
+        settings: resolveSettings(communityById.get(h.communityId)?.detectorSettings, h.detectorSettings),
+        devices: devicesByHousehold.get(h.id) ?? [],
+        awayUntil: h.awayUntil,
+        familyReachable: withFamily.has(h.id),
+        saved: savedById.get(h.id) ?? null,
+      })),
+    })
+    await link.idle()
+  }
+
+  /** One flush at a time, so an older state never lands after a newer one; callers of a flush not yet begun share it. */
   let flushing: Promise<void> = Promise.resolve()
   let nextFlush: Promise<void> | null = null
   function flush(): Promise<void> {
-    // A flush not yet begun takes everything changed by the time it begins: callers share it.
     if (nextFlush) return nextFlush
     const run = flushing.then(() => {
       nextFlush = null
-      return flushOnce()
+      return link?.flush((saved) => states.save(saved, clock.now()))
     })
     nextFlush = run
     flushing = run.catch(() => undefined)
     return run
   }
 
-  async function flushOnce(): Promise<void> {
-    const ids = [...dirty]
-    dirty.clear()
-    let failure: unknown = null
-    for (let i = 0; i < ids.length; ) {
-      const sliceEnd = performance.now() + budgetMs()
-      const slice: string[] = []
-      const saved: SavedState[] = []
-      while (i < ids.length && (saved.length === 0 || performance.now() < sliceEnd)) {
-        const id = ids[i++]!
-        const entry = monitors.get(id)
-        slice.push(id)
-        if (entry) saved.push({ householdId: id, state: JSON.stringify(entry.state) })
-      }
-      try {
-        if (saved.length > 0) await states.save(saved, clock.now())
-      } catch (err) {
-        // Saved with the next flush instead: the state in memory is still the newest.
-        for (const id of slice) dirty.add(id)
-        failure ??= err
-      }
-      if (i < ids.length) await nextTurn()
-    }
-    if (failure) throw failure
-  }
-
-  /** The question the family of this household is being asked now, if any. */
-  function question(householdId: string): PendingQuestion | null {
-    const check = monitors.get(householdId)?.state.activity?.check
-    if (!check || (check.stage !== 'family' && check.stage !== 'raised') || check.familyAskedAt === null || check.familyAnswer !== null) return null
-    return { id: check.id, householdId, askedAt: check.familyAskedAt, place: check.place }
-  }
-
+  /** Every input so far stepped and every finding so far committed. */
   async function committed(): Promise<void> {
-    drainAll()
+    await link?.idle()
     for (let c = commits; ; c = commits) {
       await c
       if (c === commits) break
@@ -304,27 +215,8 @@ export function createDetectors(deps: {
   return {
     /** Loads every household's monitor from the store and the registry, then starts the clock. */
     async start(): Promise<void> {
-      runningSince = clock.now()
-      const [communities, households, devices, withFamily, saved] = await Promise.all([
-        registry.communities.list(),
-        registry.households.list(),
-        registry.devices.list(),
-        registry.contacts.householdsWith('family'),
-        states.load(),
-      ])
-      const communityById = new Map(communities.map((c) => [c.id, c]))
-      const savedById = new Map(saved.map((r) => [r.householdId, JSON.parse(r.state) as MonitorState]))
-      const devicesByHousehold = new Map<string, Device[]>()
-      for (const d of devices) devicesByHousehold.set(d.householdId, [...(devicesByHousehold.get(d.householdId) ?? []), d])
-      for (const h of households) {
-        const entry: Entry = {
-          state: savedById.get(h.id) ?? newMonitor(h.id, clock.now()),
-          settings: resolveSettings(communityById.get(h.communityId)?.detectorSettings, h.detectorSettings),
-          communityId: h.communityId,
-        }
-        monitors.set(h.id, entry)
-        sync(entry, devicesByHousehold.get(h.id) ?? [], h.awayUntil, withFamily.has(h.id))
-      }
+      stopped = false
+      await begin()
       bus.on('telemetry.received', OWNER, onTelemetry)
       bus.on('device.seen', OWNER, (e) => {
         // A reading already tells the monitor its device is alive (telemetry.received).
@@ -334,35 +226,52 @@ export function createDetectors(deps: {
       // An operator who closes a spell's incident as a false alarm or by phone has confirmed she is well.
       bus.on('incident.changed', OWNER, ({ incident, events }) => {
         if (incident.outcome === null || incident.outcome === 'emergency_handled' || !events.some((e) => e.kind === 'resolved')) return
-        if (incident.conditions.some((k) => ACTIVITY_KINDS.has(k))) feed(incident.householdId, { type: 'operator_settled', at: incident.resolvedAt ?? clock.now() })
+        if (incident.conditions.some((k) => ACTIVITY_KINDS.has(k))) send(incident.householdId, { type: 'operator_settled', at: incident.resolvedAt ?? clock.now() })
       })
       bus.on('household.changed', OWNER, (e) => void reloadHousehold(e.householdId).catch((err: unknown) => log.error({ err }, 'household reload failed')))
       bus.on('community.changed', OWNER, (e) => {
-        for (const [id, entry] of monitors) if (entry.communityId === e.communityId) void reloadHousehold(id).catch((err: unknown) => log.error({ err }, 'reload failed'))
+        for (const [id, communityId] of communityOf) if (communityId === e.communityId) void reloadHousehold(id).catch((err: unknown) => log.error({ err }, 'reload failed'))
       })
       scheduler.start()
       flushTimer = repeatEvery(clock, flushEveryMs, flushLogged)
-      log.info({ households: monitors.size }, 'detectors started')
+      log.info({ households: communityOf.size, thread }, 'detectors started')
     },
 
     async stop(): Promise<void> {
+      stopped = true
       bus.removeOwner(OWNER)
-      drainAll()
       scheduler.stop()
       flushTimer?.stop()
       flushTimer = null
-      await commits
+      await committed().catch(() => undefined)
       await flush()
+      await link?.close()
+      link = null
     },
 
-    /** Resolves when every finding so far is committed (what waits in the queue is stepped first). */
+    /** Resolves when every input so far is stepped and every finding so far committed. */
     committed,
 
-    /** Steps what waits now: the virtual clock must not move past readings not yet seen. */
-    drain: drainAll,
+    /**
+     * Moves a virtual clock to `to`, stopping at each household's check on the way until what it
+     * came to is back: a check one step schedules fires at its time within the same move.
+     */
+    async moveClock(set: (to: number) => void, to: number): Promise<void> {
+      for (;;) {
+        await committed()
+        const due = scheduler.nextAt()
+        if (due === null || due > to) break
+        set(Math.max(due, clock.now()))
+      }
+      set(to)
+      await committed()
+    },
 
-    /** Device inputs waiting, shed since start, and how long the oldest has waited (metrics). */
-    backlog: () => ({ queued: queued(), shed, oldestWaitMs: queued() > 0 ? performance.now() - waiting[head]!.since : 0 }),
+    /** Device inputs waiting, shed since start, how long the oldest has waited, and inputs a lost worker held (metrics). */
+    backlog: () => {
+      const b = link?.backlog() ?? { inputs: 0, oldestWaitMs: 0 }
+      return { queued: b.inputs, shed, oldestWaitMs: b.oldestWaitMs, workerRestarts: lost }
+    },
 
     /** Resolves when every finding so far is committed and every state saved (tests, shutdown). */
     async settle(): Promise<void> {
@@ -370,20 +279,16 @@ export function createDetectors(deps: {
       await flush()
     },
 
-    monitor: (householdId: string) => {
-      drainAll()
-      return monitors.get(householdId)?.state
-    },
+    /** The household's monitor as the engine holds it now, every input so far stepped. */
+    monitor: (householdId: string): Promise<MonitorState | undefined> => link?.monitor(householdId) ?? Promise.resolve(undefined),
 
-    question,
+    /** The question the family of this household is being asked now, if any. */
+    question: (householdId: string): PendingQuestion | null => questions.get(householdId) ?? null,
 
     /** The family's answer; false when that question is no longer waiting for one. */
     answer(householdId: string, checkId: string, answer: FamilyAnswer): boolean {
-      if (question(householdId)?.id !== checkId) return false
-      // Behind readings still waiting, as a tick is.
-      const input: MonitorInput = { type: 'family_answer', checkId, answer, at: clock.now() }
-      if (queued() > 0) wait(householdId, input)
-      else feed(householdId, input)
+      if (questions.get(householdId)?.id !== checkId) return false
+      send(householdId, { type: 'family_answer', checkId, answer, at: clock.now() })
       return true
     },
     scheduledCount: () => scheduler.size(),

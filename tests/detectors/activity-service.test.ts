@@ -164,8 +164,8 @@ async function setUp(
   if (opts.family === 'after_devices') contactId = await addSon()
   const devices = 1 + (door ? 1 : 0) + (button ? 1 : 0)
   // The registry tells the detectors about new devices off the bus: wait until they know.
-  await waitFor(() => Object.keys(p.app.detectors.monitor(h.id)?.devices ?? {}).length === devices, 5000, 'the detectors to know the devices')
-  if (opts.family === 'before_devices') await waitFor(() => p.app.detectors.monitor(h.id)?.activity?.familyReachable === true, 5000, 'the detectors to know the family')
+  await waitFor(async () => Object.keys((await p.app.detectors.monitor(h.id))?.devices ?? {}).length === devices, 5000, 'the detectors to know the devices')
+  if (opts.family === 'before_devices') await waitFor(async () => (await p.app.detectors.monitor(h.id))?.activity?.familyReachable === true, 5000, 'the detectors to know the family')
   const home: Home = { p, clock, mail, householdId: h.id, contactId, radar, door, button }
   await report(home) // status on connect (with the button's caps), the radar's first reading
   return home
@@ -238,7 +238,7 @@ describe('adaptive detection asks before it alerts', () => {
     const pressedAt = h.clock.now()
     await publish(button.client, deviceTopic(button.id, 'alarm'), { id: 'a-ok-1', ts: pressedAt, type: 'checkin_ok', ref: ask.id }, 1)
     await settle(h.p)
-    const activity = h.p.app.detectors.monitor(h.householdId)!.activity!
+    const activity = (await h.p.app.detectors.monitor(h.householdId))!.activity!
     expect(activity.lastSignAt).toBe(pressedAt) // the press is a sign of life: a new spell starts from it
     expect(activity.check).toBeNull()
 
@@ -401,7 +401,7 @@ describe('adaptive detection asks before it alerts', () => {
     const ok = await answer(h, q!.id, { token, answer: 'with_us', until })
     expect(ok).toEqual({ status: 200, body: { questionId: q!.id, answer: 'with_us', awayUntil: until } })
     expect((await household(h)).awayUntil).toBe(until)
-    await waitFor(() => h.p.app.detectors.monitor(h.householdId)?.awayUntil === until, 5000, 'the detectors to know she is away')
+    await waitFor(async () => (await h.p.app.detectors.monitor(h.householdId))?.awayUntil === until, 5000, 'the detectors to know she is away')
 
     const again = await answer(h, q!.id, { token, answer: 'phoned_safe' })
     expect(again).toMatchObject({ status: 409, body: { error: 'CONFLICT', message: expect.stringContaining('no longer waiting') } })
@@ -466,7 +466,7 @@ describe('adaptive detection asks before it alerts', () => {
 
     // Contract v1.1: an SOS during a check-in is an SOS, not an answer; the check-in goes on.
     await settle(h.p)
-    const check = h.p.app.detectors.monitor(h.householdId)!.activity!.check
+    const check = (await h.p.app.detectors.monitor(h.householdId))!.activity!.check
     expect(check).toMatchObject({ stage: 'device', prompts: [{ id: ask.id, at: T0 + 4 * HOUR }] })
   })
 })
@@ -485,7 +485,7 @@ describe('the learned rhythm', () => {
       else await report(h)
       await advance(h, STEP)
     }
-    const learned = structuredClone(h.p.app.detectors.monitor(h.householdId)!.activity!.rhythm)
+    const learned = structuredClone((await h.p.app.detectors.monitor(h.householdId))!.activity!.rhythm)
     expect(Object.keys(learned.spells).length).toBeGreaterThan(10) // home:6 … home:21
     expect(learned.wake.reduce((a, b) => a + b, 0)).toBeGreaterThan(1.9) // two mornings so far (faded a little)
     expect(learned.days).toBeGreaterThan(2)
@@ -496,6 +496,6 @@ describe('the learned rhythm', () => {
     closed.add(h.p)
     const again = await startPlatform({ clock, dir, env: ENV })
     cleanups.push(() => again.close())
-    expect(again.app.detectors.monitor(h.householdId)!.activity!.rhythm).toEqual(learned)
+    expect((await again.app.detectors.monitor(h.householdId))!.activity!.rhythm).toEqual(learned)
   })
 })

@@ -14,9 +14,9 @@ afterEach(async () => {
 })
 
 describe('detectors and a household still loading', () => {
-  it('keep the first message of a device whose household monitor is not loaded yet', async () => {
+  it.each(['worker', 'caller'] as const)('keep the first message of a device whose household monitor is not loaded yet (monitors on the %s thread)', async (thread) => {
     const clock = virtualClock(Date.UTC(2026, 10, 22, 2, 0, 0))
-    const p = await startPlatform({ clock })
+    const p = await startPlatform({ clock, detectorsThread: thread })
     cleanups.push(() => p.close())
     const { registry, bus, detectors } = p.app
     const now = clock.now()
@@ -30,14 +30,14 @@ describe('detectors and a household still loading', () => {
       { id: 'wm-early', householdId: 'hh-early', kind: 'water', room: 'kitchen', heartbeatS: 300, lastSeenAt: null, online: null, battery: null, fw: null, createdAt: now },
       'not-a-real-hash',
     )
-    expect(detectors.monitor('hh-early')).toBeUndefined()
+    expect(await detectors.monitor('hh-early')).toBeUndefined()
 
     // The reload starts, and the meter's status arrives in the same turn, before the reload can end.
     bus.emit('household.changed', { householdId: 'hh-early' })
     bus.emit('device.seen', { deviceId: 'wm-early', householdId: 'hh-early', channel: 'status', at: now, online: true, battery: 90 })
-    expect(detectors.monitor('hh-early')).toBeUndefined()
+    expect(await detectors.monitor('hh-early')).toBeUndefined()
 
-    await expect.poll(() => detectors.monitor('hh-early')?.health.devices['wm-early']?.lastSeenAt ?? null).toBe(now)
-    expect(detectors.monitor('hh-early')!.health.devices['wm-early']).toMatchObject({ online: true, battery: 90 })
+    await expect.poll(async () => (await detectors.monitor('hh-early'))?.health.devices['wm-early']?.lastSeenAt ?? null).toBe(now)
+    expect((await detectors.monitor('hh-early'))!.health.devices['wm-early']).toMatchObject({ online: true, battery: 90 })
   })
 })

@@ -47,6 +47,8 @@ export async function startPlatform(options: AppOptions & { dir?: string; env?: 
   const app = await createApp(config, {
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     ...(pgStore ? { db: pgStore.db, history: { kind: 'postgres' as const, url: TEST_PG_URL, schema: pgStore.schema } } : {}),
+    // A test that moves its own clock by hand steps the monitors on its thread (app.ts detectorsThread).
+    ...(options.clock ? { detectorsThread: 'caller' as const } : {}),
     ...options,
   })
   const { httpPort, mqttPort, mqttTlsPort } = await app.start()

@@ -464,8 +464,8 @@ describe('the family is asked "is she with you today?"', () => {
     const buttonId = `btn-q-${suffix}`
     const radar = await install(radarId, 'presence')
     const button = await install(buttonId, 'button')
-    await waitFor(() => Object.keys(vp.app.detectors.monitor(hh.id)?.devices ?? {}).length === 2, 5000, 'the detectors to know the devices')
-    await waitFor(() => vp.app.detectors.monitor(hh.id)?.activity?.familyReachable === true, 5000, 'the detectors to know the family')
+    await waitFor(async () => Object.keys((await vp.app.detectors.monitor(hh.id))?.devices ?? {}).length === 2, 5000, 'the detectors to know the devices')
+    await waitFor(async () => (await vp.app.detectors.monitor(hh.id))?.activity?.familyReachable === true, 5000, 'the detectors to know the family')
     return { householdId: hh.id, token: tokens[0]!, tokens, radarId, radar, buttonId, button }
   }
 
@@ -607,7 +607,7 @@ describe('the family is asked "is she with you today?"', () => {
     expect(v.p.app.detectors.question(home.householdId)).toBeNull()
     const view = await v.p.api<{ question: unknown }>('GET', `/api/family/overview?t=${encodeURIComponent(home.token)}`)
     expect(view.body.question).toBeNull()
-    await waitFor(() => v.p.app.detectors.monitor(home.householdId)?.awayUntil === china(11, 26, 18), 5000, 'the detectors to know she is away')
+    await waitFor(async () => (await v.p.app.detectors.monitor(home.householdId))?.awayUntil === china(11, 26, 18), 5000, 'the detectors to know she is away')
     // 关怀版 words for the same confirmation
     await page.getByTestId('care-toggle').click()
     expect(await page.getByTestId('question-done-detail').textContent()).toBe('已记下:11月26日前不在家,期间不会报警(一键呼救仍然有效)。')
