@@ -241,8 +241,6 @@ export function createReadBudget(settings: ReadBudgetSettings = READ_BUDGET_DEFA
         },
       }
     },
-    /** Connections are arriving: other work on the loop (the detectors) should keep its turns short too. */
-    accepting,
     stats: (): ReadBudgetStats => ({ waiting: waiting(), held }),
   }
 }
