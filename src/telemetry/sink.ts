@@ -10,6 +10,7 @@ import type { DeviceSeen, IngestEvents, TelemetryReceived } from '../ingest/inge
 import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import { inFlight } from '../shared/in-flight.js'
+import { nextTurn } from '../shared/next-turn.js'
 import type { Sample } from '../store/telemetry.js'
 import { BATTERY_STEP_MS } from './history.js'
 import type { HistoryWriter } from './history-writer.js'
@@ -31,6 +32,9 @@ export interface TelemetrySinkOptions {
   /** Every reading kept is also handed here (InfluxDB, telemetry/influx.ts). */
   forward?: (sample: Sample) => void
 }
+
+/** Readings handed to the history worker in one message at most. */
+const HANDOVER_SLICE = 2_000
 
 export function createTelemetrySink(options: TelemetrySinkOptions) {
   const { writer, bus, clock, log, retentionMs } = options
@@ -76,11 +80,23 @@ export function createTelemetrySink(options: TelemetrySinkOptions) {
     keep({ householdId: e.householdId, deviceId: e.deviceId, kind: 'battery', at: e.at, value: e.battery, value2: null })
   }
 
-  /** Hands over what is collected now; resolves when the worker has written it (or kept it to retry). */
+  /**
+   * Hands over what is collected now, a slice per turn: copying a flood's second (80,000 readings)
+   * to the worker in one message held the alarm loop over half a second (bench/README.md,
+   * overload). Resolves when the worker has written it (or kept it to retry).
+   */
   function flush(): Promise<void> {
     const batch = buffer
     buffer = []
-    flushing = flushing.then(() => writer.write(batch))
+    flushing = flushing.then(async () => {
+      if (batch.length <= HANDOVER_SLICE) return writer.write(batch)
+      const writes: Promise<void>[] = []
+      for (let i = 0; i < batch.length; i += HANDOVER_SLICE) {
+        if (i > 0) await nextTurn()
+        writes.push(writer.write(batch.slice(i, i + HANDOVER_SLICE)))
+      }
+      await Promise.all(writes)
+    })
     return flushing
   }
 

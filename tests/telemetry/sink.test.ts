@@ -69,6 +69,31 @@ describe('telemetry sink', () => {
     await sink.stop()
   })
 
+  it("hands a flood's second to the worker a slice per turn, and writes every reading", async () => {
+    const log = pino({ level: 'silent' })
+    const bus = new EventBus<IngestEvents>(log)
+    const clock = virtualClock(Date.UTC(2026, 11, 2))
+    // The real writer, watched: how many readings each message to the worker carried.
+    const handed: number[] = []
+    const watched: HistoryWriter = { ...writer, write: (samples) => (handed.push(samples.length), writer.write(samples)) }
+    const sink = createTelemetrySink({ writer: watched, bus, clock, log, retentionMs: 30 * 24 * HOUR })
+    sink.start()
+    const t = clock.now()
+    const n = 5_000
+    for (let i = 0; i < n; i++) bus.emit('telemetry.received', { ...reading(`f${i}`, t + i * 1000, i / 1000), deviceId: 'wm-flood', householdId: 'hh-flood' })
+    const flushed = sink.flush()
+    // Whatever else waits for the loop (an alarm's I/O) runs after the first slice, before the rest.
+    let handedBefore = -1
+    setImmediate(() => (handedBefore = handed.length))
+    await flushed
+    expect(handed).toEqual([2000, 2000, 1000])
+    expect(handedBefore).toBe(1)
+    const rows = await telemetryRepository(db).range('hh-flood', ['water'], t, t + n * 1000)
+    expect(rows).toHaveLength(n)
+    expect(rows.map((r) => r.value)).toEqual(Array.from({ length: n }, (_, i) => i / 1000))
+    await sink.stop()
+  })
+
   it('prunes readings older than the retention on its clock', async () => {
     const log = pino({ level: 'silent' })
     const clock = virtualClock(Date.UTC(2026, 11, 1))
