@@ -24,6 +24,8 @@ import { resolveSettings } from './settings.js'
 export type { PendingQuestion } from './engine.js'
 
 const OWNER = 'detectors'
+/** Households whose findings of one batch share a transaction, at most (bench/README.md, the storm). */
+const HOUSEHOLDS_PER_COMMIT = 32
 const ACTIVITY_KINDS: ReadonlySet<string> = new Set(['suspected_collapse', 'unusual_inactivity', 'long_absence'])
 
 export interface DetectorEvents {
@@ -89,17 +91,21 @@ export function createDetectors(deps: {
   }
 
   function apply(outcomes: Outcome[]): void {
+    const found: Outcome[] = []
     for (const o of outcomes) {
       scheduler.schedule(o.householdId, o.nextCheckAt)
       if (o.question) questions.set(o.householdId, o.question)
       else questions.delete(o.householdId)
       for (const request of o.requests) bus.emit('checkin.requested', request)
-      if (o.findings.length > 0) {
-        // Findings commit in order, one household's raise before its clear.
-        commits = commits
-          .then(() => incidents.recordFindings(o.communityId, o.findings))
-          .catch((err: unknown) => log.error({ err, householdId: o.householdId }, 'findings not recorded'))
-      }
+      if (o.findings.length > 0) found.push(o)
+    }
+    // Findings commit in order, one household's raise before its clear; a few households a
+    // transaction, since each commit is an fsync on the alarm loop and an alarm waits behind one at most.
+    for (let i = 0; i < found.length; i += HOUSEHOLDS_PER_COMMIT) {
+      const chunk = found.slice(i, i + HOUSEHOLDS_PER_COMMIT)
+      commits = commits
+        .then(() => incidents.recordFindingsOf(chunk))
+        .catch((err: unknown) => log.error({ err, households: chunk.map((o) => o.householdId) }, 'findings not recorded'))
     }
   }
 

@@ -125,15 +125,16 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
   }
 
   /**
-   * Detector findings into incidents, one transaction: a raised condition opens the household's
-   * incident of its category or joins the active one; a cleared condition is marked on it.
+   * Detector findings into incidents, one transaction for them all (one commit, one fsync, however
+   * many households): a raised condition opens the household's incident of its category or joins
+   * the active one; a cleared condition is marked on it.
    */
-  async function recordFindings(communityId: string, findings: readonly Finding[]): Promise<IncidentChange[]> {
-    if (findings.length === 0) return []
+  async function recordFindingsOf(groups: readonly { communityId: string; findings: readonly Finding[] }[]): Promise<IncidentChange[]> {
+    if (groups.every((g) => g.findings.length === 0)) return []
     const changes = await db.transaction().execute(async (trx) => {
       const tx = incidentRepository(trx)
       const out: IncidentChange[] = []
-      for (const f of findings) {
+      for (const { communityId, findings } of groups) for (const f of findings) {
         const now = clock.now()
         const category = CATEGORY[f.condition.kind]
         const active = await tx.active(f.householdId, category)
@@ -160,6 +161,9 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
     }
     return changes
   }
+
+  /** One household's (or one community's) findings. */
+  const recordFindings = (communityId: string, findings: readonly Finding[]) => recordFindingsOf([{ communityId, findings }])
 
   async function act(id: string, command: Command, actor: string): Promise<ActionResult> {
     const result = await db.transaction().execute(async (trx) => {
@@ -196,6 +200,7 @@ export function createIncidents({ db, clock, bus, log }: IncidentsDeps) {
   return {
     raiseAlarm,
     recordFindings,
+    recordFindingsOf,
     note,
     acknowledge: (id: string, actor: string) => act(id, { kind: 'acknowledge' }, actor),
     resolve: (id: string, actor: string, outcome: Outcome, note: string | null) => act(id, { kind: 'resolve', outcome, note }, actor),

@@ -9,6 +9,7 @@ import { virtualClock, type VirtualClock } from '../../src/shared/clock.js'
 import { EventBus } from '../../src/shared/events.js'
 import type { Db } from '../../src/store/database.js'
 import { closeTestStore, openTestStore } from '../helpers/database.js'
+import { incidentRepository } from '../../src/store/incidents.js'
 import { registryRepository } from '../../src/store/registry.js'
 
 let dir: string
@@ -150,5 +151,27 @@ describe('incident service', () => {
       ['resolved', 'user:wang', 3000],
     ])
     expect(trail[3]!.detail).toEqual({ outcome: 'emergency_handled', note: '消防已到场' })
+  })
+
+  it("records several households' findings in one call: each its own incident, each household's in order", async () => {
+    const finding = (householdId: string, change: 'raised' | 'cleared', key: string) =>
+      ({ change, householdId, at: clock.now(), condition: { key, kind: 'device_offline' as const, explanation: { zh: '设备离线', en: 'offline' }, data: {} } })
+    const recorded = await incidents.recordFindingsOf([
+      { communityId: 'com-1', findings: [finding('hh-1', 'raised', 'device_offline:wm-1')] },
+      { communityId: 'com-1', findings: [finding('hh-2', 'raised', 'device_offline:wm-2'), finding('hh-2', 'raised', 'device_offline:pr-2')] },
+      { communityId: 'com-1', findings: [finding('hh-1', 'cleared', 'device_offline:wm-1')] },
+    ])
+    expect(recorded.map((c) => [c.incident.householdId, c.events.map((e) => e.kind)])).toEqual([
+      ['hh-1', ['opened']],
+      ['hh-2', ['opened']],
+      ['hh-2', ['finding']],
+      ['hh-1', ['condition_cleared']],
+    ])
+    const repo = incidentRepository(db)
+    const one = (await repo.active('hh-1', 'maintenance'))!
+    const two = (await repo.active('hh-2', 'maintenance'))!
+    expect(one.id).not.toBe(two.id)
+    expect([...two.conditions].sort()).toEqual(['device_offline:pr-2', 'device_offline:wm-2'])
+    expect(changes).toHaveLength(4)
   })
 })
