@@ -101,6 +101,7 @@ export async function workerLink(handlers: LinkHandlers, log: Logger, start: (mo
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (m: FromEngine) => (m.t === 'ready' ? resolve() : reject(new Error(`detectors' worker said ${m.t} first`))))
     worker.once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`detectors' worker exited (code ${code}) before it was ready`)))
   })
 
   function post(message: ToEngine): void {

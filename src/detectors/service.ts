@@ -115,7 +115,9 @@ export function createDetectors(deps: {
 
   /** A device's reading; shed (and counted) while the worker is too far behind. A check-in answer is never shed. */
   function fromDevice(householdId: string, input: MonitorInput): void {
-    if (link && input.type !== 'checkin_ok' && link.backlog().inputs >= maxQueued) {
+    // While a new thread starts after one ended, nothing can take the reading: it counts as shed.
+    if (!link) return void shed++
+    if (input.type !== 'checkin_ok' && link.backlog().inputs >= maxQueued) {
       if (shed++ % 10_000 === 0) log.warn({ shed, queued: link.backlog().inputs }, 'detectors behind: device readings shed')
       return
     }
@@ -263,10 +265,12 @@ export function createDetectors(deps: {
      * came to is back: a check one step schedules fires at its time within the same move.
      */
     async moveClock(set: (to: number) => void, to: number): Promise<void> {
-      for (;;) {
+      for (let previous: number | null = null; ; ) {
         await committed()
         const due = scheduler.nextAt()
-        if (due === null || due > to) break
+        // A check still due at a time already reached did not fire (the scheduler is stopped): move on.
+        if (due === null || due > to || (due === previous && due <= clock.now())) break
+        previous = due
         set(Math.max(due, clock.now()))
       }
       set(to)
