@@ -299,6 +299,8 @@ export function createDetectors(deps: {
     answer(householdId: string, checkId: string, answer: FamilyAnswer): boolean {
       if (questions.get(householdId)?.id !== checkId) return false
       send(householdId, { type: 'family_answer', checkId, answer, at: clock.now() })
+      // Answered: a second answer to it is refused at once, as the engine will refuse it.
+      questions.delete(householdId)
       return true
     },
     scheduledCount: () => scheduler.size(),
