@@ -5,6 +5,7 @@
  * same engine runs on its own thread (worker.ts, the platform) or on the caller's (link.ts:
  * time-controlled tests and the detection benchmark); docs/operations.md §overload says why.
  */
+import { nextTurn } from '../shared/next-turn.js'
 import type { CheckRequest } from './activity.js'
 import type { Finding, MonitorInput } from './model.js'
 import { newMonitor, step, type MonitorState } from './monitor.js'
@@ -229,3 +230,15 @@ export function createEngine() {
 }
 
 export type Engine = ReturnType<typeof createEngine>
+
+/** Serialising states for this long at a time, then the thread turns (on the caller's thread: the alarm loop). */
+export const FLUSH_SLICE_MS = 5
+
+/** The states changed so far, serialised a slice at a time, the thread turning between slices. */
+export async function* changedStates(engine: Engine): AsyncGenerator<SavedState[]> {
+  engine.beginFlush()
+  for (let states = engine.takeChanged(performance.now() + FLUSH_SLICE_MS); states.length > 0; states = engine.takeChanged(performance.now() + FLUSH_SLICE_MS)) {
+    yield states
+    await nextTurn()
+  }
+}

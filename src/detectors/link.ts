@@ -9,9 +9,8 @@
  */
 import type { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
-import { nextTurn } from '../shared/next-turn.js'
 import { startWorker } from '../shared/worker.js'
-import { createEngine, type EngineCommand, type Outcome, type SavedState } from './engine.js'
+import { changedStates, createEngine, type EngineCommand, type Outcome, type SavedState } from './engine.js'
 import type { MonitorState } from './monitor.js'
 
 export type ToEngine =
@@ -27,9 +26,6 @@ export type FromEngine =
   | { t: 'flushed'; seq: number }
   | { t: 'monitor'; seq: number; state: MonitorState | undefined }
 
-/** Serialising states for this long at a time, then the thread turns (the in-thread link: the alarm loop's). */
-export const FLUSH_SLICE_MS = 5
-
 export interface LinkHandlers {
   outcomes(outcomes: Outcome[]): void
   error(householdId: string | null, message: string): void
@@ -40,8 +36,10 @@ export interface LinkHandlers {
 export interface EngineLink {
   /** Hands a command over; outcomes come to `handlers.outcomes`, in order. */
   send(command: EngineCommand): void
-  /** Device inputs handed over and not yet stepped, and how long the oldest has waited (ms). */
-  backlog(): { inputs: number; oldestWaitMs: number }
+  /** Device inputs handed over and not yet stepped (asked for each reading: cheap). */
+  queued(): number
+  /** How long the oldest of them has waited (ms). */
+  oldestWaitMs(): number
   /** Resolves once every command sent so far has come back. */
   idle(): Promise<void>
   /** Saves the states changed so far, a slice at a time, each before the next; rejects if the store refused any. */
@@ -58,19 +56,18 @@ export function inThreadLink(handlers: LinkHandlers): EngineLink {
       for (const e of errors) handlers.error(e.householdId, e.message)
       if (outcomes.length > 0) handlers.outcomes(outcomes)
     },
-    backlog: () => ({ inputs: 0, oldestWaitMs: 0 }),
+    queued: () => 0,
+    oldestWaitMs: () => 0,
     idle: () => Promise.resolve(),
     async flush(save) {
-      engine.beginFlush()
       let failure: unknown = null
-      for (let states = engine.takeChanged(performance.now() + FLUSH_SLICE_MS); states.length > 0; states = engine.takeChanged(performance.now() + FLUSH_SLICE_MS)) {
+      for await (const states of changedStates(engine)) {
         try {
           await save(states)
         } catch (err) {
           engine.unsaved(states.map((s) => s.householdId))
           failure ??= err
         }
-        await nextTurn()
       }
       if (failure) throw failure
     },
@@ -182,10 +179,8 @@ export async function workerLink(handlers: LinkHandlers, log: Logger, start: (mo
       if (command.t === 'input') batchInputs++
     },
 
-    backlog: () => ({
-      inputs: inputsInFlight + batchInputs,
-      oldestWaitMs: inFlight.length > 0 ? performance.now() - inFlight[0]!.at : batch.length > 0 ? performance.now() - batchSince : 0,
-    }),
+    queued: () => inputsInFlight + batchInputs,
+    oldestWaitMs: () => (inFlight.length > 0 ? performance.now() - inFlight[0]!.at : batch.length > 0 ? performance.now() - batchSince : 0),
 
     idle() {
       handOver()

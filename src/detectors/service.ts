@@ -12,7 +12,7 @@ import type { IngestEvents } from '../ingest/ingest.js'
 import { repeatEvery, type Clock } from '../shared/clock.js'
 import type { EventBus } from '../shared/events.js'
 import type { SavedState } from '../store/detector-states.js'
-import type { Device, RegistryEvents, RegistryRepository } from '../store/registry.js'
+import type { Community, Device, Household, RegistryEvents, RegistryRepository } from '../store/registry.js'
 import type { CheckRequest, FamilyAnswer } from './activity.js'
 import type { DeviceFacts, HouseholdSetup, Outcome, PendingQuestion } from './engine.js'
 import { inThreadLink, workerLink, type EngineLink, type LinkHandlers } from './link.js'
@@ -39,7 +39,17 @@ export interface DetectorStateStore {
   save(states: SavedState[], now: number): Promise<void>
 }
 
-const facts = (d: Device): DeviceFacts => ({ id: d.id, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt, online: d.online, battery: d.battery })
+/** What the engine is told of a household, from the registry's rows. */
+function setupFrom(household: Household, community: Community | undefined, devices: readonly Device[], familyReachable: boolean): HouseholdSetup {
+  return {
+    householdId: household.id,
+    communityId: household.communityId,
+    settings: resolveSettings(community?.detectorSettings, household.detectorSettings),
+    devices: devices.map((d): DeviceFacts => ({ id: d.id, kind: d.kind, room: d.room, heartbeatS: d.heartbeatS, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt, online: d.online, battery: d.battery })),
+    awayUntil: household.awayUntil,
+    familyReachable,
+  }
+}
 
 export function createDetectors(deps: {
   states: DetectorStateStore
@@ -117,8 +127,8 @@ export function createDetectors(deps: {
   function fromDevice(householdId: string, input: MonitorInput): void {
     // While a new thread starts after one ended, nothing can take the reading: it counts as shed.
     if (!link) return void shed++
-    if (input.type !== 'checkin_ok' && link.backlog().inputs >= maxQueued) {
-      if (shed++ % 10_000 === 0) log.warn({ shed, queued: link.backlog().inputs }, 'detectors behind: device readings shed')
+    if (input.type !== 'checkin_ok' && link.queued() >= maxQueued) {
+      if (shed++ % 10_000 === 0) log.warn({ shed, queued: link.queued() }, 'detectors behind: device readings shed')
       return
     }
     send(householdId, input)
@@ -130,14 +140,7 @@ export function createDetectors(deps: {
     const community = await registry.communities.get(household.communityId)
     const devices = await registry.devices.list({ householdId })
     const family = (await registry.contacts.list(householdId)).some((c) => c.audience === 'family')
-    return {
-      householdId,
-      communityId: household.communityId,
-      settings: resolveSettings(community?.detectorSettings, household.detectorSettings),
-      devices: devices.map(facts),
-      awayUntil: household.awayUntil,
-      familyReachable: family,
-    }
+    return setupFrom(household, community, devices, family)
   }
 
   async function reloadHousehold(householdId: string): Promise<void> {
@@ -173,8 +176,12 @@ export function createDetectors(deps: {
     if (stopped) return void (await next.close())
     const communityById = new Map(communities.map((c) => [c.id, c]))
     const savedById = new Map(saved.map((r) => [r.householdId, r.state]))
-    const devicesByHousehold = new Map<string, DeviceFacts[]>()
-    for (const d of devices) devicesByHousehold.set(d.householdId, [...(devicesByHousehold.get(d.householdId) ?? []), facts(d)])
+    const devicesByHousehold = new Map<string, Device[]>()
+    for (const d of devices) {
+      const list = devicesByHousehold.get(d.householdId)
+      if (list) list.push(d)
+      else devicesByHousehold.set(d.householdId, [d])
+    }
     communityOf.clear()
     questions.clear()
     for (const h of households) communityOf.set(h.id, h.communityId)
@@ -183,12 +190,7 @@ export function createDetectors(deps: {
       t: 'start',
       now: clock.now(),
       households: households.map((h) => ({
-        householdId: h.id,
-        communityId: h.communityId,
-        settings: resolveSettings(communityById.get(h.communityId)?.detectorSettings, h.detectorSettings),
-        devices: devicesByHousehold.get(h.id) ?? [],
-        awayUntil: h.awayUntil,
-        familyReachable: withFamily.has(h.id),
+        ...setupFrom(h, communityById.get(h.communityId), devicesByHousehold.get(h.id) ?? [], withFamily.has(h.id)),
         saved: savedById.get(h.id) ?? null,
       })),
     })
@@ -278,10 +280,7 @@ export function createDetectors(deps: {
     },
 
     /** Device inputs waiting, shed since start, how long the oldest has waited, and inputs a lost worker held (metrics). */
-    backlog: () => {
-      const b = link?.backlog() ?? { inputs: 0, oldestWaitMs: 0 }
-      return { queued: b.inputs, shed, oldestWaitMs: b.oldestWaitMs, workerRestarts: lost }
-    },
+    backlog: () => ({ queued: link?.queued() ?? 0, shed, oldestWaitMs: link?.oldestWaitMs() ?? 0, workerRestarts: lost }),
 
     /** Resolves when every finding so far is committed and every state saved (tests, shutdown). */
     async settle(): Promise<void> {

@@ -4,20 +4,15 @@
  * turning between slices so the next commands are not held up by a flush.
  */
 import { parentPort } from 'node:worker_threads'
-import { nextTurn } from '../shared/next-turn.js'
-import { createEngine } from './engine.js'
-import { FLUSH_SLICE_MS, type FromEngine, type ToEngine } from './link.js'
+import { changedStates, createEngine } from './engine.js'
+import type { FromEngine, ToEngine } from './link.js'
 
 const port = parentPort!
 const engine = createEngine()
 const reply = (m: FromEngine) => port.postMessage(m)
 
 async function flush(seq: number): Promise<void> {
-  engine.beginFlush()
-  for (let states = engine.takeChanged(performance.now() + FLUSH_SLICE_MS); states.length > 0; states = engine.takeChanged(performance.now() + FLUSH_SLICE_MS)) {
-    reply({ t: 'states', seq, states })
-    await nextTurn()
-  }
+  for await (const states of changedStates(engine)) reply({ t: 'states', seq, states })
   reply({ t: 'flushed', seq })
 }
 
