@@ -12,13 +12,13 @@ import { deviceId, HOUSEHOLD_DEVICES, SCENARIOS, type Scenario } from './househo
 import { realTime, virtualTime } from './player.js'
 import { householdIncidents, runHousehold } from './run-household.js'
 import { checkOutcome, RUN_HOURS } from './scenarios.js'
-import { parseOptions, usage } from './usage.js'
+import { joinOptionValues, parseOptions, usage } from './usage.js'
 
 class UsageError extends Error {}
 
 function parse() {
   try {
-    return parseArgs({ allowPositionals: true, options: parseOptions() })
+    return parseArgs({ args: joinOptionValues(process.argv.slice(2)), allowPositionals: true, options: parseOptions() })
   } catch (err) {
     // An unknown or malformed option: the same short answer as any other usage mistake.
     console.error(`sim: ${(err as Error).message}\n${usage()}`)

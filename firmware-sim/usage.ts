@@ -98,3 +98,19 @@ export function parseOptions(): { [K in OptionName]: ParseOption<(typeof OPTIONS
     ]),
   ) as { [K in OptionName]: ParseOption<(typeof OPTIONS)[K]> }
 }
+
+/**
+ * `--secret -kFA…` as `--secret=-kFA…`: a device secret is base64url and one in 64 starts with
+ * `-`, which parseArgs would otherwise refuse as a missing value.
+ */
+export function joinOptionValues(argv: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined
+    const o = name !== undefined ? (OPTIONS as Record<string, OptionHelp>)[name] : undefined
+    if (o?.type === 'string' && i + 1 < argv.length) out.push(`${arg}=${argv[++i]}`)
+    else out.push(arg)
+  }
+  return out
+}

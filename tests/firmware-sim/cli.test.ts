@@ -50,6 +50,11 @@ describe('npm run sim -- sos <device>', () => {
       code: 1,
       stderr: expect.stringContaining('not authorized'),
     })
+    // A secret is base64url: one in 64 starts with '-' and is still the secret, not an option.
+    await expect(sim('sos', fx.device.id, '--url', p.mqttUrl, '--secret', '-wrong', '--wait', '0')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not authorized'),
+    })
     await expect(sim('panic', fx.device.id)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command panic') })
   })
 })

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { progressReporter, renderSummary, type DistrictStats } from '../../firmware-sim/district.js'
-import { COMMANDS, OPTIONS } from '../../firmware-sim/usage.js'
+import { COMMANDS, joinOptionValues, OPTIONS } from '../../firmware-sim/usage.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
@@ -26,6 +26,19 @@ const stats = (over: Partial<DistrictStats> = {}): DistrictStats => ({
   commands: 0,
   lastError: null,
   ...over,
+})
+
+describe('option values', () => {
+  it("takes the word after a string option as its value even when it starts with '-'", () => {
+    expect(joinOptionValues(['sos', 'btn-1', '--secret', '-kFA', '--wait', '10', '--warp', '--url=mqtt://x'])).toEqual([
+      'sos',
+      'btn-1',
+      '--secret=-kFA',
+      '--wait=10',
+      '--warp',
+      '--url=mqtt://x',
+    ])
+  })
 })
 
 describe('npm run sim -- --help', () => {
