@@ -90,13 +90,29 @@ export function initialActivity(): ActivityState {
 export function applySign(state: ActivityState, at: number, room: string | null, door: boolean, ctx: EvalContext): ActivityState {
   if (state.lastSignAt !== null && at <= state.lastSignAt) return state
   if (at > ctx.now + 5 * MINUTE) return state // a device clock running ahead must not end every spell to come
+  // The door moving while she is out, and no longer the passage she left by: she came home
+  // (docs/detection.md §places). A door contact cannot tell in from out; the spell before can.
+  // The door's closing, moments after its opening, is the same passage, and means what it did.
+  const passage = door && state.doorAt !== null && at - state.doorAt < PASSAGE_MS
   // Without a door contact, movement last seen in the entrance hall is the best sign of going out.
-  const place: Place = door || (room === 'entrance' && !hasDevice(ctx, 'door')) ? 'out' : room === 'bathroom' ? 'bathroom' : room === 'bedroom' ? 'bedroom' : 'home'
+  const place: Place = passage
+    ? state.place
+    : door
+      ? state.place === 'out' && state.doorAt !== null
+        ? 'home'
+        : 'out'
+      : room === 'entrance' && !hasDevice(ctx, 'door')
+        ? 'out'
+        : room === 'bathroom'
+          ? 'bathroom'
+          : room === 'bedroom'
+            ? 'bedroom'
+            : 'home'
   let rhythm = state.rhythm
   const spellFrom = state.lastSignAt
   // A spell is learned only when it was watched whole: not begun before observation (away mode, a
   // new household); a minute between a door's opening and closing is a passage, not an outing.
-  if (spellFrom !== null && spellFrom >= ctx.observedFrom && !(state.place === 'out' && at - spellFrom < 2 * MINUTE)) {
+  if (spellFrom !== null && spellFrom >= ctx.observedFrom && !((state.place === 'out' || state.doorAt !== null) && at - spellFrom < PASSAGE_MS)) {
     const s = ctx.settings.rhythm
     const check = state.check?.spellFrom === spellFrom ? state.check : null
     // A spell our question cut short reached at least its length: learned longer, so the next one like it is asked later.
@@ -114,6 +130,9 @@ export function applySign(state: ActivityState, at: number, room: string | null,
     check: null,
   }
 }
+
+/** A door's opening and closing within this are one passage through it. */
+const PASSAGE_MS = 2 * MINUTE
 
 /** Water drawn since the meter's previous reading is a sign of life; when within the interval is unknown, so its middle. */
 export function applyRegister(state: ActivityState, r: { deviceId: string; at: number; totalM3: number; flowLpm?: number | undefined }, ctx: EvalContext): ActivityState {

@@ -498,6 +498,31 @@ describe('adaptive detection: asking before alerting', () => {
     expect(home.state.activity!.place).toBe('out')
   })
 
+  it('reads the door while she is out as her coming home: a fall just inside is asked about as a spell at home, not after her outings', () => {
+    const home = new Home({ button: 'checkin', door: true, family: true, living: 'none' })
+    for (let d = 0; d < 3; d++) home.day(d, { out: [[9, 10]] })
+    home.day(3, { stopAt: 8.9 })
+    home.door(at(3, 9))
+    home.until(at(3, 11))
+    expect(home.state.activity!.place).toBe('out')
+    // Back through the door, then nothing: she fell in the living room, which no sensor sees.
+    home.door(at(3, 11))
+    expect(home.state.activity!.place).toBe('home')
+    const asked = home.untilAsked('device_checkin', at(4, 0))
+    // Her spells at home by day (about four hours while the defaults still weigh), not the twelve of an outing.
+    expect(asked.at).toBeLessThan(at(3, 16))
+    expect(home.state.activity!.check!.place).toBe('home')
+
+    // Out again without a sign in between: the next passage is her leaving.
+    const again = new Home({ button: 'checkin', door: true, family: true, living: 'none' })
+    for (let d = 0; d < 3; d++) again.day(d, { out: [[9, 10]] })
+    again.day(3, { stopAt: 8.9 })
+    again.door(at(3, 9)).until(at(3, 11)).door(at(3, 11)).until(at(3, 11, 10)).door(at(3, 11, 10))
+    expect(again.state.activity!.place).toBe('out')
+    again.until(at(3, 16))
+    expect(again.requests.filter((r) => r.at > at(3, 9))).toEqual([])
+  })
+
   it('reads the door then silence as out: the family is asked, and at worst a visit task, never an emergency', () => {
     const home = new Home({ button: 'checkin', door: true, family: true })
     home.day(0, { out: [[9, 10]] })
