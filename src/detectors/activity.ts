@@ -199,16 +199,20 @@ export function progressCheck(state: ActivityState, householdId: string, view: A
   // By the time she would be asked, nobody seen where she would be seen: most likely out.
   if (observed && judged.place !== 'out' && ctx.now >= spellFrom + judged.thresholdMin * MINUTE && unseen(state, view, up)) judged = judge(q, 'out', spellFrom, observed, up)
   const { place, maybeAsleep, threshold, thresholdMin } = judged
+  // A bedroom radar that sees someone still: most likely her in bed, a nap or a lie-in, whatever the
+  // spell's place says. Asked as a sleeper is (more prompts, the family beside the later ones),
+  // though not later (docs/detection.md §asking before alerting).
+  const sleeper = maybeAsleep || (place !== 'out' && view.radarOccupiedSince.bedroom !== undefined && !(view.bathroomRadar && view.bathroomOccupied))
   const dueAt = spellFrom + thresholdMin * MINUTE
   let check = state.check && state.check.spellFrom === spellFrom ? state.check : null
 
   if (check && check.deadline !== null && ctx.now >= check.deadline) {
     if (check.stage === 'device') {
       // Home for certain (a door contact that never opened, or a radar that sees someone) and awake: no one to ask but the operator.
-      const operatorNext = check.place !== 'out' && atHomeKnown(state, view, check.spellFrom) && !maybeAsleep
+      const operatorNext = check.place !== 'out' && atHomeKnown(state, view, check.spellFrom) && !sleeper
       const familyNext = !operatorNext && state.familyReachable && check.familyAskedAt === null
       if (check.familyAnswer?.answer === 'not_with_us') check = raise(q, check)
-      else if (check.prompts.length < s.checkinAttempts + (maybeAsleep ? s.asleepExtraAttempts : 0) && checkinDevices.length > 0) {
+      else if (check.prompts.length < s.checkinAttempts + (sleeper ? s.asleepExtraAttempts : 0) && checkinDevices.length > 0) {
         // The family is asked beside the later prompts: a sleeper's prompts and their wait run side by side.
         const asking = familyNext && check.prompts.length >= s.familyAfterPrompts
         const asked = asking ? askFamily(q, check) : check

@@ -498,6 +498,32 @@ describe('adaptive detection: asking before alerting', () => {
     expect(home.state.activity!.place).toBe('out')
   })
 
+  it('asks as it asks a sleeper when a bedroom radar sees her still, whatever the spell began with: three missed prompts during a nap are no emergency yet', () => {
+    const run = (bedroomRadarSeesHer: boolean) => {
+      const home = new Home({ button: 'checkin', door: true, family: true })
+      for (let d = 0; d < 3; d++) home.day(d)
+      home.day(3, { stopAt: 12.9 })
+      // To bed after lunch; the kettle's water, reported after, is the spell's last sign (somewhere at home).
+      home.move(at(3, 13), 'bedroom').draw(at(3, 13, 5), 2)
+      home.until(at(3, 20), bedroomRadarSeesHer ? { occupied: 'pr-bed' } : {})
+      return home
+    }
+    const napping = run(true)
+    const asked = napping.requests.filter((r) => r.at > at(3, 13))
+    expect(asked.filter((r) => r.kind === 'device_checkin')).toHaveLength(6)
+    // The family is asked beside the later prompts, before any operator.
+    const family = asked.findIndex((r) => r.kind === 'ask_family')
+    expect(family).toBeGreaterThan(0)
+    expect(family).toBeLessThan(asked.length - 1)
+    // Nobody answered anything: in the end an emergency, she is home for certain (beside the door's routine visit: unused for days).
+    expect(napping.raised()).toEqual(['door_idle', 'suspected_collapse'])
+
+    // Nobody in the radar's view: home for certain (the door never opened), awake by day; three prompts, then the operator.
+    const elsewhere = run(false)
+    expect(elsewhere.requests.filter((r) => r.at > at(3, 13)).map((r) => r.kind)).toEqual(['device_checkin', 'device_checkin', 'device_checkin'])
+    expect(elsewhere.raised()).toEqual(['door_idle', 'suspected_collapse'])
+  })
+
   it('reads the door while she is out as her coming home: a fall just inside is asked about as a spell at home, not after her outings', () => {
     const home = new Home({ button: 'checkin', door: true, family: true, living: 'none' })
     for (let d = 0; d < 3; d++) home.day(d, { out: [[9, 10]] })
