@@ -128,11 +128,11 @@ interface Home {
  * devices are installed or after.
  */
 async function setUp(
-  opts: { button?: 'checkin' | 'plain'; door?: boolean; family?: 'before_devices' | 'after_devices'; dir?: string; clock?: VirtualClock } = {},
+  opts: { button?: 'checkin' | 'plain'; door?: boolean; family?: 'before_devices' | 'after_devices'; dir?: string; clock?: VirtualClock; thread?: 'worker' } = {},
 ): Promise<Home> {
   const mail = await smtp()
   const clock = opts.clock ?? virtualClock(T0)
-  const p = await startPlatform({ clock, env: { ...ENV, ANJU_SMTP_URL: mail.url }, ...(opts.dir ? { dir: opts.dir } : {}) })
+  const p = await startPlatform({ clock, env: { ...ENV, ANJU_SMTP_URL: mail.url }, ...(opts.dir ? { dir: opts.dir } : {}), ...(opts.thread ? { detectorsThread: opts.thread } : {}) })
   cleanups.push(() => (closed.has(p) ? undefined : p.close()))
   const { body: c } = await p.api<{ id: string }>('POST', '/api/communities', { name: '梅园社区', street: '新华路街道' })
   const { body: h } = await p.api<{ id: string }>('POST', '/api/households', { communityId: c.id, elderName: '张桂英', address: '3号楼 201室' })
@@ -335,6 +335,27 @@ describe('adaptive detection asks before it alerts', () => {
     // The contract: a device that did not declare `caps: ["checkin"]` is never sent one.
     await button.drained()
     expect(button.checkins()).toEqual([])
+  })
+
+  it('takes one of two answers that arrive together, and the monitors on their own thread act on that one', async () => {
+    const h = await setUp({ button: 'plain', family: 'before_devices', thread: 'worker' })
+    const token = await viewLink(h)
+    await move(h)
+    await quiet(h, ASK_FAMILY_AFTER + 8 * MIN)
+    const q = (await overview(h, token)).body.question as { id: string } | null
+    expect(q).not.toBeNull()
+
+    // The son and his wife answer from the same link at the same moment, differently.
+    const [safe, notWithUs] = await Promise.all([answer(h, q!.id, { token, answer: 'phoned_safe' }), answer(h, q!.id, { token, answer: 'not_with_us' })])
+    expect([safe.status, notWithUs.status].sort()).toEqual([200, 409])
+    const taken = safe.status === 200 ? 'phoned_safe' : 'not_with_us'
+    expect((safe.status === 200 ? notWithUs : safe).body).toMatchObject({ error: 'CONFLICT', message: expect.stringContaining('no longer waiting') })
+    await settle(h.p)
+    const check = (await h.p.app.detectors.monitor(h.householdId))!.activity!.check!
+    expect(check.familyAnswer?.answer).toBe(taken)
+    // 已电话联系 settles the question; 不在我这里 raises it at once (she may be out: a visit task).
+    expect((await incidents(h)).map((i) => i.type)).toEqual(taken === 'phoned_safe' ? [] : ['unusual_inactivity'])
+    expect(h.p.app.detectors.question(h.householdId)).toBeNull()
   })
 
   it("puts the question on the family's open page at once, over their live channel", async () => {
