@@ -41,6 +41,13 @@ const BED_SLOT_MIN = 30
 const BED_SLOTS = 20
 /** A bedtime is the start of an evening's first quiet spell this long: a night's first sleep, whatever toilet visits split it later. */
 const BED_SPELL_MIN = 120
+/**
+ * ...that runs on into the night: ends at 23:00 or later, or lasts four hours. An evening still in
+ * the armchair, which a PIR does not see, ends before; taken for her bedtime it began her night
+ * hours early, and an evening collapse waited for the morning.
+ */
+const BED_ENDS_FROM_MIN = 23 * 60
+const BED_LONG_SPELL_MIN = 240
 
 export interface RhythmSettings {
   /** Share of this household's spells of a context allowed past the threshold (before the margin). */
@@ -113,7 +120,8 @@ export function learnSpell(state: RhythmState, place: Place, from: number, to: n
   }
   let { bed, bedEvening } = faded
   const bedSlot = Math.floor((startMin - BED_FROM_MIN + 24 * 60) % (24 * 60) / BED_SLOT_MIN)
-  if (place !== 'out' && to - from >= BED_SPELL_MIN * MINUTE && bedSlot < BED_SLOTS) {
+  const intoTheNight = endMin >= BED_ENDS_FROM_MIN || endMin < 12 * 60 || to - from >= BED_LONG_SPELL_MIN * MINUTE
+  if (place !== 'out' && to - from >= BED_SPELL_MIN * MINUTE && intoTheNight && bedSlot < BED_SLOTS) {
     // The evening it belongs to: a spell begun at 00:30 is the night of the day before.
     const evening = startOfLocalDay(from - 6 * 60 * MINUTE, timeZone)
     if (evening !== bedEvening) {

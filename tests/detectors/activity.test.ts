@@ -265,6 +265,26 @@ describe('the learned rhythm (rhythm.ts)', () => {
     expect(upByMinute(r, s)).toBeLessThan(6 * 60 + 25)
   })
 
+  it('does not take an evening still in the armchair for her bedtime: a bedtime runs on into the night', () => {
+    let r = initialRhythm()
+    for (let d = 0; d < 20; d++) {
+      // Two and a half hours in front of the television, unseen by a PIR; then in bed at 22:50 until the toilet at 02:00.
+      r = learnSpell(r, 'home', at(d, 19), at(d, 21, 30), tz, s)
+      r = learnSpell(r, 'home', at(d, 21, 30), at(d, 22, 50), tz, s)
+      r = learnSpell(r, 'bedroom', at(d, 22, 50), at(d + 1, 2), tz, s)
+      r = learnSpell(r, 'bedroom', at(d + 1, 2, 5), at(d + 1, 6), tz, s)
+    }
+    // Her night begins at the defaults' 21:30 at the earliest (never later), not at 18:30.
+    expect(inBedFromMinute(r, s)).toBe(21 * 60 + 30)
+    // An early sleeper whose first toilet visit is at 22:40 still has her night from 20:30 on: a spell of four hours or more counts wherever it ends.
+    let early = initialRhythm()
+    for (let d = 0; d < 20; d++) {
+      early = learnSpell(early, 'bedroom', at(d, 18, 30), at(d, 22, 40), tz, s)
+      early = learnSpell(early, 'bedroom', at(d, 22, 45), at(d + 1, 5), tz, s)
+    }
+    expect(inBedFromMinute(early, s)).toBeLessThan(18 * 60 + 30)
+  })
+
   it('forgets slowly: evidence halves in the half-life, and a faded context is dropped', () => {
     let r = learnSpell(initialRhythm(), 'bathroom', at(0, 8), at(0, 8, 20), tz, s)
     expect(Object.values(r.spells)[0]!.reduce((a, b) => a + b)).toBe(1)
