@@ -90,24 +90,7 @@ export function initialActivity(): ActivityState {
 export function applySign(state: ActivityState, at: number, room: string | null, door: boolean, ctx: EvalContext): ActivityState {
   if (state.lastSignAt !== null && at <= state.lastSignAt) return state
   if (at > ctx.now + 5 * MINUTE) return state // a device clock running ahead must not end every spell to come
-  // The door moving while she is out, and no longer the passage she left by: she came home
-  // (docs/detection.md §places). A door contact cannot tell in from out; the spell before can.
-  // The door's closing, moments after its opening, is the same passage, and means what it did.
-  const passage = door && state.doorAt !== null && at - state.doorAt < PASSAGE_MS
-  // Without a door contact, movement last seen in the entrance hall is the best sign of going out.
-  const place: Place = passage
-    ? state.place
-    : door
-      ? state.place === 'out' && state.doorAt !== null
-        ? 'home'
-        : 'out'
-      : room === 'entrance' && !hasDevice(ctx, 'door')
-        ? 'out'
-        : room === 'bathroom'
-          ? 'bathroom'
-          : room === 'bedroom'
-            ? 'bedroom'
-            : 'home'
+  const place = placeOfSign(state, at, room, door, ctx)
   let rhythm = state.rhythm
   const spellFrom = state.lastSignAt
   // A spell is learned only when it was watched whole: not begun before observation (away mode, a
@@ -133,6 +116,20 @@ export function applySign(state: ActivityState, at: number, room: string | null,
 
 /** A door's opening and closing within this are one passage through it. */
 const PASSAGE_MS = 2 * MINUTE
+
+/** Where a sign puts her (docs/detection.md §places). */
+function placeOfSign(state: ActivityState, at: number, room: string | null, door: boolean, ctx: EvalContext): Place {
+  if (door) {
+    // The door's closing, moments after its opening, is the same passage, and means what it did.
+    if (state.doorAt !== null && at - state.doorAt < PASSAGE_MS) return state.place
+    // The door moving while she is out (no sign inside since the last passage) is her coming home:
+    // a door contact cannot tell in from out; the spell before it can.
+    return state.place === 'out' && state.doorAt !== null ? 'home' : 'out'
+  }
+  // Without a door contact, movement last seen in the entrance hall is the best sign of going out.
+  if (room === 'entrance' && !hasDevice(ctx, 'door')) return 'out'
+  return room === 'bathroom' ? 'bathroom' : room === 'bedroom' ? 'bedroom' : 'home'
+}
 
 /** Water drawn since the meter's previous reading is a sign of life; when within the interval is unknown, so its middle. */
 export function applyRegister(state: ActivityState, r: { deviceId: string; at: number; totalM3: number; flowLpm?: number | undefined }, ctx: EvalContext): ActivityState {
